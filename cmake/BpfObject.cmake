@@ -1,0 +1,38 @@
+# add_bpf_object(<name> <source.bpf.c>)
+#   Compiles an eBPF program with clang (-target bpf, CO-RE debug info, UAPI
+#   headers) into ${CMAKE_BINARY_DIR}/bpf/<name>.bpf.o, generates the libbpf
+#   skeleton <name>.skel.h next to it, and defines the target bpf_<name>
+#   (an INTERFACE library whose include path exposes the skeleton).
+find_program(BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
+find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-multiarch
+                OUTPUT_VARIABLE BPF_MULTIARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(BPF_OUTPUT_DIR ${CMAKE_BINARY_DIR}/bpf)
+file(MAKE_DIRECTORY ${BPF_OUTPUT_DIR})
+
+function(add_bpf_object name source)
+  get_filename_component(src ${source} ABSOLUTE)
+  set(obj ${BPF_OUTPUT_DIR}/${name}.bpf.o)
+  set(skel ${BPF_OUTPUT_DIR}/${name}.skel.h)
+  add_custom_command(
+    OUTPUT ${obj}
+    COMMAND ${BPF_CLANG} -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86
+            -I${CMAKE_SOURCE_DIR}/bpf -I/usr/include/${BPF_MULTIARCH}
+            -MD -MF ${obj}.d -c ${src} -o ${obj}
+    DEPENDS ${src}
+    DEPFILE ${obj}.d
+    COMMENT "BPF ${name}.bpf.o"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT ${skel}
+    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name} > ${skel}.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
+    DEPENDS ${obj}
+    COMMENT "BPF skeleton ${name}.skel.h"
+    VERBATIM)
+  add_custom_target(bpf_${name}_gen DEPENDS ${obj} ${skel})
+  add_library(bpf_${name} INTERFACE)
+  target_include_directories(bpf_${name} INTERFACE ${BPF_OUTPUT_DIR} ${CMAKE_SOURCE_DIR}/bpf)
+  target_link_libraries(bpf_${name} INTERFACE PkgConfig::LIBBPF)
+  add_dependencies(bpf_${name} bpf_${name}_gen)
+endfunction()

@@ -1,0 +1,48 @@
+#include "ovnmon/idl.h"
+
+#include <config.h>
+#include "ovsdb-idl.h"
+#include "openvswitch/poll-loop.h"
+
+namespace ovnmon {
+
+using iovisor::Errc;
+using iovisor::makeError;
+
+iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(const ovsdb_idl_class &idl_class,
+                                                                     const std::string &remote) {
+    if (remote.rfind("unix:", 0) != 0 && remote.rfind("tcp:", 0) != 0)
+        return makeError(Errc::kInvalid, "OVSDB remote '" + remote + "' must start with unix: or tcp:");
+    ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, true /* monitor everything */,
+                                      true /* retry on disconnect */);
+    if (!idl) return makeError(Errc::kUnavailable, "cannot create IDL for " + remote);
+    return std::unique_ptr<IdlConnection>(new IdlConnection(idl, remote));
+}
+
+IdlConnection::~IdlConnection() { ovsdb_idl_destroy(idl_); }
+
+void IdlConnection::run() { ovsdb_idl_run(idl_); }
+
+void IdlConnection::wait(std::chrono::milliseconds timeout) {
+    ovsdb_idl_wait(idl_);
+    poll_timer_wait(timeout.count());
+    poll_block();
+}
+
+bool IdlConnection::runUntil(const std::function<bool()> &done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        run();
+        if (done()) return true;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        wait(left);
+    }
+}
+
+bool IdlConnection::connected() const { return ovsdb_idl_is_connected(idl_); }
+
+unsigned IdlConnection::seqno() const { return ovsdb_idl_get_seqno(idl_); }
+
+}  // namespace ovnmon

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every Debian package IOVisor-OVN needs to build, test and run the demo.
+# Idempotent: when everything is already installed it only checks and exits.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+  libcpprest-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  # OVS library + IDL generator, OVN control plane for tests and the demo
+  openvswitch-source openvswitch-common openvswitch-switch python3-openvswitch
+  ovn-central ovn-host ovn-common python3 autoconf automake libtool
+  # networking tools used by tests, demo and benchmarks
+  iproute2 ethtool iputils-ping iperf3 tcpdump netsniff-ng procps curl jq
+  shellcheck
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: must run as root (it installs Debian packages with apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps.sh: all ${#PACKAGES[@]} packages present"
+else
+  echo "install-deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  # Debian's openvswitch-switch/ovn-* postinst try to start services; without
+  # systemd they fail harmlessly, policy-rc.d keeps them from even trying.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
+  fi
+  apt-get install -y --no-install-recommends "${missing[@]}"
+  [ $created_policy -eq 1 ] && rm -f "$policy"
+fi
+
+# bpffs is needed by hoverd (pinning) and the tests.
+if ! mountpoint -q /sys/fs/bpf; then
+  mount -t bpf bpf /sys/fs/bpf
+fi

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh Debian 12 (packages, build) and runs every
+# test: unit, bpf, system and e2e. Extra arguments go to ctest, e.g.
+#   sudo scripts/test.sh -L unit
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+"$here/scripts/install-deps.sh"
+"$here/scripts/build.sh"
+cd build
+ctest --output-on-failure --timeout 600 "$@"
