@@ -30,7 +30,7 @@ function(add_bpf_object name source)
     DEPENDS ${obj}
     COMMENT "BPF skeleton ${name}.skel.h"
     VERBATIM)
-  add_custom_target(bpf_${name}_gen DEPENDS ${obj} ${skel})
+  add_custom_target(bpf_${name}_gen ALL DEPENDS ${obj} ${skel})
   add_library(bpf_${name} INTERFACE)
   target_include_directories(bpf_${name} INTERFACE ${BPF_OUTPUT_DIR} ${CMAKE_SOURCE_DIR}/bpf)
   target_link_libraries(bpf_${name} INTERFACE PkgConfig::LIBBPF)

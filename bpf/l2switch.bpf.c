@@ -1,0 +1,152 @@
+/* l2switch: an OVN logical switch. Forwards by destination MAC from entries
+ * the control plane installs (plus learning on ports that accept unknown
+ * addresses), floods broadcast/multicast/unknown unicast to every other
+ * port, answers ARP for known addresses, and enforces port security. */
+#include "lib/chain.h"
+#include "lib/parse.h"
+#include "lib/port_security.h"
+#include "lib/tables.h"
+
+/* Port number -> switch-level port settings (enabled, port security, learn). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct l2_port);
+} ports SEC(".maps");
+
+/* Destination MAC -> port (static from OVN, or learned). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct l2_fdb_key);
+    __type(value, struct l2_fdb_entry);
+} fdb SEC(".maps");
+
+/* IPv4 address -> MAC that ARP requests for it are answered with. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __be32);
+    __type(value, struct l2_arp_entry);
+} arp_responder SEC(".maps");
+
+static __always_inline struct l2_port *port_config(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
+
+static __always_inline int port_security_on(__u32 port) {
+    struct l2_port *cfg = port_config(port);
+    return cfg && (cfg->flags & L2_PORT_SECURITY);
+}
+
+/* Reads where the packet goes; rejects malformed IPv4/IPv6 headers. */
+static __always_inline int read_destination(struct iov_pkt *pkt, struct l2_dst *dst) {
+    iov_mac_copy(dst->mac, pkt->eth->h_dest);
+    if (pkt->proto == bpf_htons(ETH_P_IP)) {
+        struct iphdr *ip;
+        int err = iov_parse_ipv4(pkt, &ip);
+        if (err) return err;
+        dst->family = 4;
+        dst->ip4 = ip->daddr;
+    } else if (pkt->proto == bpf_htons(ETH_P_IPV6)) {
+        struct ipv6hdr *ip6;
+        int err = iov_parse_ipv6(pkt, &ip6);
+        if (err) return err;
+        dst->family = 6;
+        __builtin_memcpy(dst->ip6, ip6->daddr.in6_u.u6_addr8, 16);
+    }
+    return 0;
+}
+
+static __always_inline void learn(const __u8 *mac, __u32 port) {
+    struct l2_fdb_key key = {};
+    iov_mac_copy(key.mac, mac);
+    struct l2_fdb_entry *known = bpf_map_lookup_elem(&fdb, &key);
+    if (known && (known->flags == L2_FDB_STATIC || known->port == port)) return;
+    struct l2_fdb_entry entry = {.port = port, .flags = L2_FDB_LEARNED};
+    bpf_map_update_elem(&fdb, &key, &entry, BPF_ANY);
+}
+
+/* Turns an ARP request for a known address into its reply, in place.
+ * Returns 1 if the packet is now a reply to send back out of `in_port`. */
+static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 in_port) {
+    struct iov_arp *arp;
+    if (iov_parse_arp(pkt, &arp) || arp->op != ARPOP_REQUEST_BE || arp->spa == arp->tpa) return 0;
+    __be32 target = arp->tpa;
+    struct l2_arp_entry *entry = bpf_map_lookup_elem(&arp_responder, &target);
+    if (!entry || entry->port == in_port) return 0;
+
+    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
+    iov_mac_copy(pkt->eth->h_source, entry->mac);
+    arp->op = ARPOP_REPLY_BE;
+    iov_mac_copy(arp->tha, arp->sha);
+    iov_mac_copy(arp->sha, entry->mac);
+    arp->tpa = arp->spa;
+    arp->spa = target;
+    return 1;
+}
+
+/* State of one flood, shared with the per-port callback of bpf_loop (the
+ * verifier checks the callback once instead of every unrolled port). */
+struct flood_state {
+    struct iov_ctx *ctx;
+    const struct l2_dst *dst;
+    __u32 in_port;
+    __u32 module_port; /* first port whose peer is a module, or IOV_MAX_PORTS */
+};
+
+static int flood_port(__u32 port, struct flood_state *st) {
+    if (port == st->in_port) return 0;
+    struct l2_port *cfg = port_config(port);
+    if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
+    if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, port)) return 0;
+    if (!iov_clone_to_netdev(st->ctx, port)) return 0;
+    if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
+    else iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+    return 0;
+}
+
+/* Copies to every enabled port but the ingress one that port security lets
+ * the destination through. Netdev peers get clones; one module peer gets the
+ * original packet last (a tail call does not return). */
+static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const struct l2_dst *dst) {
+    struct flood_state st = {.ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
+    bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
+    if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);
+    return CTX_DROP; /* every copy is out; the original is done with */
+}
+
+static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
+    struct iov_pkt pkt;
+    struct l2_dst dst = {};
+    const __u32 in_port = md->in_port;
+
+    int err = iov_parse_eth(ctx, &pkt);
+    if (err) return iov_drop(ctx, err);
+    struct l2_port *cfg = port_config(in_port);
+    if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
+    if (iov_mac_is_multicast(pkt.eth->h_source)) return iov_drop(ctx, IOV_DROP_SRC_MAC_MULTICAST);
+    err = read_destination(&pkt, &dst);
+    if (err) return iov_drop(ctx, err);
+    if (cfg->flags & L2_PORT_SECURITY) {
+        err = ps_check_ingress(&pkt, in_port);
+        if (err) return iov_drop(ctx, err);
+    }
+    if (cfg->flags & L2_PORT_LEARN) learn(pkt.eth->h_source, in_port);
+
+    if (pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, in_port)) return iov_send(ctx, md, in_port);
+    if (iov_mac_is_multicast(dst.mac)) return flood(ctx, md, &dst);
+
+    struct l2_fdb_key key = {};
+    iov_mac_copy(key.mac, dst.mac);
+    struct l2_fdb_entry *entry = bpf_map_lookup_elem(&fdb, &key);
+    if (!entry) return flood(ctx, md, &dst);
+    const __u32 out_port = entry->port;
+    if (out_port == in_port) return iov_drop(ctx, IOV_DROP_SAME_PORT);
+    if (port_security_on(out_port)) {
+        err = ps_check_egress(&dst, out_port);
+        if (err) return iov_drop(ctx, err);
+    }
+    return iov_send(ctx, md, out_port);
+}
+
+IOV_MODULE(l2switch, l2switch);

@@ -1,0 +1,104 @@
+/* The IOModule chaining ABI, shared by every eBPF module and by hoverd (C++).
+ *
+ * A module instance is one loaded copy of a module program with its own maps,
+ * identified by a module id (1..IOV_MAX_MODULES-1) that hoverd assigns and
+ * sets through the skeleton before load. It has numbered ports
+ * (0..IOV_MAX_PORTS-1); each port's peer, in the map `iov_ports`, is either
+ *   - a netdev:  packets leave with bpf_redirect(ifindex), or
+ *   - another module's port: the metadata below is rewritten and the packet
+ *     is handed over with bpf_tail_call(ctx, &iov_chain, peer_module).
+ * Every instance shares the program array `iov_chain` (index = module id),
+ * pinned by hoverd; a module's `<name>_chain` program sits at its id.
+ *
+ * Packets enter the graph at a module's `<name>_netdev` program, attached to
+ * the netdev's TC ingress (clsact) or XDP hook; it finds its port through
+ * `iov_netdevs` (ifindex -> port) and initialises the metadata.
+ *
+ * Metadata (struct iov_md) travels in skb->cb in TC (20 bytes) and in the XDP
+ * metadata area in XDP. Chain depth: a packet may cross at most IOV_MAX_HOPS
+ * module-to-module hand-overs (below the kernel's own 33 tail-call limit);
+ * one more is dropped and counted as IOV_DROP_CHAIN_DEPTH. A tail call to an
+ * empty slot is dropped and counted as IOV_DROP_CHAIN_MISSING. Nothing is
+ * lost silently.
+ */
+#ifndef IOVISOR_BPF_ABI_H
+#define IOVISOR_BPF_ABI_H
+
+#include <linux/types.h>
+
+#define IOV_MAX_MODULES 4096
+#define IOV_MAX_PORTS 256
+#define IOV_MAX_HOPS 16
+
+/* Per-packet metadata carried between modules. Keep it at 20 bytes (skb->cb);
+ * the reserved words are for a logical port key, a conntrack state and a
+ * tunnel key. */
+struct iov_md {
+    __u32 module;  /* module id that is processing the packet */
+    __u16 in_port; /* ingress port on that module */
+    __u8 hops;     /* module-to-module hand-overs so far */
+    __u8 flags;    /* IOV_MD_F_* */
+    __u32 reserved[3];
+};
+
+enum iov_peer_kind {
+    IOV_PEER_NONE = 0,   /* port exists but is not connected: drop */
+    IOV_PEER_NETDEV = 1, /* bpf_redirect to ifindex */
+    IOV_PEER_MODULE = 2, /* tail call to peer_module, arriving on peer_port */
+};
+
+/* Value of `iov_ports` (key: port number). */
+struct iov_port {
+    __u32 kind;        /* enum iov_peer_kind */
+    __u32 ifindex;     /* IOV_PEER_NETDEV */
+    __u32 peer_module; /* IOV_PEER_MODULE */
+    __u32 peer_port;   /* IOV_PEER_MODULE */
+};
+
+/* Value of `iov_port_stats` (per CPU, key: port number). */
+struct iov_port_stats {
+    __u64 rx_packets;
+    __u64 rx_bytes;
+    __u64 tx_packets;
+    __u64 tx_bytes;
+};
+
+/* Every reason a module may drop a packet. The order is ABI (counters are
+ * indexed by it); append only. X(enum suffix, text for the API/CLI). */
+#define IOV_DROP_REASONS(X)                                                        \
+    X(NONE, "not dropped")                                                         \
+    X(TRUNCATED, "packet shorter than its headers")                                \
+    X(BAD_IHL, "IPv4 header length below 20 bytes or past the packet")            \
+    X(BAD_IP_LEN, "IPv4 total length inconsistent with the packet")               \
+    X(VLAN_TAGGED, "VLAN-tagged frame on an access port")                          \
+    X(SRC_MAC_MULTICAST, "source MAC is multicast or broadcast")                   \
+    X(NO_INGRESS_PORT, "ingress netdev not bound to a module port")                \
+    X(PORT_DISABLED, "port is administratively disabled")                          \
+    X(PORT_UNCONNECTED, "egress port has no peer")                                 \
+    X(PS_SRC_MAC, "port security: source MAC not allowed")                         \
+    X(PS_SRC_IP, "port security: source IP not allowed")                           \
+    X(PS_ARP, "port security: ARP sender MAC/IP not allowed")                      \
+    X(PS_DST, "port security: destination not allowed on egress port")            \
+    X(SAME_PORT, "destination is the ingress port")                                \
+    X(UNKNOWN_DST, "unknown unicast destination and no port accepts unknown")     \
+    X(CHAIN_DEPTH, "too many module hand-overs (IOV_MAX_HOPS)")                    \
+    X(CHAIN_MISSING, "tail call to a module that is not loaded")                   \
+    X(FLOOD_PEER_LIMIT, "flood copy to a second module peer not possible")        \
+    X(TTL_EXCEEDED, "IPv4 TTL expired")                                            \
+    X(NO_ROUTE, "no route to destination")                                         \
+    X(ROUTE_DISCARD, "route says discard")                                         \
+    X(NOT_FOR_ROUTER, "frame not addressed to the router port MAC")                \
+    X(NEIGH_PENDING, "next hop unresolved: packet dropped while ARP is pending")  \
+    X(UNSUPPORTED_L3, "EtherType not handled by this module")                      \
+    X(FRAGMENT, "IP fragment cannot be translated")                                \
+    X(NAT_NO_PORT, "no free NAT port")                                             \
+    X(CT_INVALID, "no connection for a reply-direction packet")                    \
+    X(BAD_L4, "malformed TCP/UDP/ICMP header")                                     \
+    X(ICMP_UNREACHABLE, "ICMP error generated instead")                            \
+    X(INTERNAL, "internal error (helper failed)")
+
+#define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
+enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };
+#undef IOV_DROP_ENUM_
+
+#endif /* IOVISOR_BPF_ABI_H */

@@ -1,0 +1,138 @@
+/* Maps and helpers every module instance has: its ports, their counters, its
+ * drop counters, and the hand-over to a peer (netdev or module). See abi.h
+ * for the contract. */
+#ifndef IOVISOR_BPF_CHAIN_H
+#define IOVISOR_BPF_CHAIN_H
+
+#include "lib/ctx.h"
+
+/* This instance's module id, set by hoverd before load. */
+const volatile __u32 IOV_MODULE_ID = 0;
+
+/* Module id -> the module's chain entry program (shared by all instances). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, IOV_MAX_MODULES);
+    __type(key, __u32);
+    __type(value, __u32);
+} iov_chain SEC(".maps");
+
+/* Port number -> its peer (netdev or module port). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct iov_port);
+} iov_ports SEC(".maps");
+
+/* Ingress netdev ifindex -> the port it feeds. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, __u32);
+} iov_netdevs SEC(".maps");
+
+/* Port number -> packet and byte counters, per CPU. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct iov_port_stats);
+} iov_port_stats SEC(".maps");
+
+/* Drop reason -> packets dropped for it, per CPU. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, IOV_DROP_MAX);
+    __type(key, __u32);
+    __type(value, __u64);
+} iov_drops SEC(".maps");
+
+static __always_inline int iov_drop(struct iov_ctx *ctx, __u32 reason) {
+    __u64 *count = bpf_map_lookup_elem(&iov_drops, &reason);
+    if (count) *count += 1;
+    (void)ctx;
+    return CTX_DROP;
+}
+
+/* Counts a drop without deciding the verdict (e.g. one flood copy lost). */
+static __always_inline void iov_count_drop(__u32 reason) {
+    __u64 *count = bpf_map_lookup_elem(&iov_drops, &reason);
+    if (count) *count += 1;
+}
+
+static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
+    struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
+    if (s) {
+        s->rx_packets++;
+        s->rx_bytes += CTX_PROG_LEN(ctx);
+    }
+}
+
+static __always_inline void iov_count_tx(const struct iov_ctx *ctx, __u32 port) {
+    struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
+    if (s) {
+        s->tx_packets++;
+        s->tx_bytes += CTX_PROG_LEN(ctx);
+    }
+}
+
+/* Hands the packet to `port`'s peer. Returns the verdict to return. */
+static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u32 port) {
+    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+    if (!peer || peer->kind == IOV_PEER_NONE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
+    if (peer->kind == IOV_PEER_NETDEV) {
+        iov_count_tx(ctx, port);
+        return bpf_redirect(peer->ifindex, 0);
+    }
+    if (md->hops >= IOV_MAX_HOPS) return iov_drop(ctx, IOV_DROP_CHAIN_DEPTH);
+    iov_count_tx(ctx, port);
+    md->module = peer->peer_module;
+    md->in_port = peer->peer_port;
+    md->hops++;
+    if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    bpf_tail_call(ctx, &iov_chain, peer->peer_module);
+    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+}
+
+/* Flood helper: a copy of the packet out of `port` if its peer is a netdev.
+ * Returns 1 if the peer is a module (the caller decides), 0 otherwise. */
+static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) {
+    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+    if (!peer || peer->kind == IOV_PEER_NONE) return 0;
+    if (peer->kind == IOV_PEER_MODULE) return 1;
+#ifdef IOV_XDP
+    /* XDP cannot clone; floods in XDP mode use the module's devmap. */
+    iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+#else
+    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, port);
+    else iov_count_drop(IOV_DROP_INTERNAL);
+#endif
+    return 0;
+}
+
+/* Defines the two entry programs of a module over its body
+ *   static __always_inline int body(struct iov_ctx *ctx, struct iov_md *md);
+ *   <name>_netdev: attached to a netdev hook, finds the ingress port.
+ *   <name>_chain:  tail-call target, reads the metadata left by the sender. */
+#define IOV_MODULE(name, body)                                                     \
+    SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) {                          \
+        __u32 ifindex = CTX_INGRESS_IFINDEX(ctx);                                  \
+        __u32 *port = bpf_map_lookup_elem(&iov_netdevs, &ifindex);                 \
+        if (!port) return iov_drop(ctx, IOV_DROP_NO_INGRESS_PORT);                 \
+        if (ctx_md_init(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);             \
+        struct iov_md md = {.module = IOV_MODULE_ID, .in_port = (__u16)*port};     \
+        iov_count_rx(ctx, md.in_port);                                             \
+        return body(ctx, &md);                                                     \
+    }                                                                              \
+    SEC(IOV_SEC) int name##_chain(struct iov_ctx *ctx) {                           \
+        struct iov_md md;                                                          \
+        if (ctx_md_load(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);        \
+        if (md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);  \
+        iov_count_rx(ctx, md.in_port);                                             \
+        return body(ctx, &md);                                                     \
+    }                                                                              \
+    char LICENSE[] SEC("license") = "GPL"
+
+#endif /* IOVISOR_BPF_CHAIN_H */

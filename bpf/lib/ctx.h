@@ -1,0 +1,74 @@
+/* One source, two hooks: modules are written against `struct iov_ctx` and
+ * compiled twice, once for TC (default) and once with -DIOV_XDP. This header
+ * hides what differs: verdicts, data pointers, where the metadata lives. */
+#ifndef IOVISOR_BPF_CTX_H
+#define IOVISOR_BPF_CTX_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/abi.h"
+
+#ifdef IOV_XDP
+#define iov_ctx xdp_md
+#define IOV_SEC "xdp"
+#define CTX_DROP XDP_DROP
+#define CTX_PASS XDP_PASS
+#define CTX_PROG_LEN(ctx) ((__u64)((ctx)->data_end - (ctx)->data))
+#define CTX_INGRESS_IFINDEX(ctx) ((ctx)->ingress_ifindex)
+#else
+#define iov_ctx __sk_buff
+#define IOV_SEC "tc"
+#define CTX_DROP TC_ACT_SHOT
+#define CTX_PASS TC_ACT_OK
+#define CTX_PROG_LEN(ctx) ((__u64)(ctx)->len)
+#define CTX_INGRESS_IFINDEX(ctx) ((ctx)->ifindex)
+#endif
+
+static __always_inline void *ctx_data(const struct iov_ctx *ctx) { return (void *)(long)ctx->data; }
+static __always_inline void *ctx_data_end(const struct iov_ctx *ctx) { return (void *)(long)ctx->data_end; }
+
+#ifdef IOV_XDP
+/* XDP: the metadata sits in front of the packet (data_meta). */
+static __always_inline int ctx_md_init(struct iov_ctx *ctx) {
+    return bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct iov_md));
+}
+static __always_inline int ctx_md_load(struct iov_ctx *ctx, struct iov_md *md) {
+    struct iov_md *m = (void *)(long)ctx->data_meta;
+    if ((void *)(m + 1) > ctx_data(ctx)) return -1;
+    *md = *m;
+    return 0;
+}
+static __always_inline int ctx_md_store(struct iov_ctx *ctx, const struct iov_md *md) {
+    struct iov_md *m = (void *)(long)ctx->data_meta;
+    if ((void *)(m + 1) > ctx_data(ctx)) return -1;
+    *m = *md;
+    return 0;
+}
+#else
+/* TC: the metadata is the 20-byte skb->cb, word by word (ctx access rules). */
+static __always_inline int ctx_md_init(struct iov_ctx *ctx) { return 0; }
+static __always_inline int ctx_md_load(struct iov_ctx *ctx, struct iov_md *md) {
+    __u32 *w = (__u32 *)md;
+    w[0] = ctx->cb[0];
+    w[1] = ctx->cb[1];
+    w[2] = ctx->cb[2];
+    w[3] = ctx->cb[3];
+    w[4] = ctx->cb[4];
+    return 0;
+}
+static __always_inline int ctx_md_store(struct iov_ctx *ctx, const struct iov_md *md) {
+    const __u32 *w = (const __u32 *)md;
+    ctx->cb[0] = w[0];
+    ctx->cb[1] = w[1];
+    ctx->cb[2] = w[2];
+    ctx->cb[3] = w[3];
+    ctx->cb[4] = w[4];
+    return 0;
+}
+#endif
+
+_Static_assert(sizeof(struct iov_md) == 20, "iov_md must fit skb->cb");
+
+#endif /* IOVISOR_BPF_CTX_H */

@@ -1,0 +1,83 @@
+/* Keys and values of the modules' own tables, shared by the eBPF programs and
+ * hoverd (C++). Addresses are in network byte order, as on the wire. */
+#ifndef IOVISOR_BPF_TABLES_H
+#define IOVISOR_BPF_TABLES_H
+
+#include <linux/types.h>
+
+#define IOV_ETH_ALEN 6
+
+/* ---- l2switch ---------------------------------------------------------- */
+
+/* l2switch port flags (struct l2_port.flags). */
+#define L2_PORT_ENABLED (1u << 0)       /* admin up (OVN `enabled`) */
+#define L2_PORT_SECURITY (1u << 1)      /* enforce ps_macs / ps_ipv4 / ps_ipv6 */
+#define L2_PORT_LEARN (1u << 2)         /* learn source MACs (OVN "unknown") */
+
+/* Value of `ports` (key: port number). */
+struct l2_port {
+    __u32 flags;
+};
+
+/* fdb entry flags (struct l2_fdb_entry.flags). */
+#define L2_FDB_STATIC 0 /* installed by the control plane */
+#define L2_FDB_LEARNED 1
+
+/* Key of `fdb`. */
+struct l2_fdb_key {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+};
+
+/* Value of `fdb`. */
+struct l2_fdb_entry {
+    __u32 port;
+    __u32 flags;
+};
+
+/* Value of `arp_responder` (key: IPv4 address, __be32). */
+struct l2_arp_entry {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+    __u32 port; /* port that owns the address: its own requests are not answered */
+};
+
+/* port-security entry flags (struct l2_ps_mac.flags): which families the
+ * entry restricts. An entry with neither restricts only the MAC. */
+#define L2_PS_IPV4 (1u << 0)
+#define L2_PS_IPV6 (1u << 1)
+
+/* Key of `ps_macs`: an allowed MAC on a port. */
+struct l2_ps_mac_key {
+    __u32 port;
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+};
+
+/* Value of `ps_macs`. */
+struct l2_ps_mac {
+    __u32 flags;
+};
+
+/* Key of `ps_ipv4` (LPM trie): an allowed IPv4 prefix for (port, MAC).
+ * prefixlen counts the exact port/MAC/pad bits too: 96 + IPv4 prefix length. */
+struct l2_ps_ipv4_key {
+    __u32 prefixlen;
+    __u32 port;
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+    __u32 addr;
+};
+
+/* Key of `ps_ipv6` (LPM trie): as ps_ipv4, prefixlen = 64 + IPv6 prefix. */
+struct l2_ps_ipv6_key {
+    __u32 prefixlen;
+    __u32 port;
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+    __u8 addr[16];
+};
+
+#define L2_PS_KEY_BITS 96 /* port + mac + pad, matched exactly */
+
+#endif /* IOVISOR_BPF_TABLES_H */

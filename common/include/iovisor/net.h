@@ -1,0 +1,37 @@
+// Address types shared by hoverd, the controller and the tests: parsing and
+// formatting of MACs, IPv4/IPv6 addresses and prefixes. Addresses are kept in
+// network byte order, as in packets and eBPF maps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "iovisor/result.h"
+
+namespace iovisor {
+
+using Mac = std::array<uint8_t, 6>;
+using Ip6 = std::array<uint8_t, 16>;
+
+struct Ipv4Prefix {
+    uint32_t addr = 0; // network order
+    uint8_t len = 32;
+};
+
+struct Ipv6Prefix {
+    Ip6 addr{};
+    uint8_t len = 128;
+};
+
+Result<Mac> parseMac(const std::string &text);          // "02:00:00:00:00:01"
+Result<uint32_t> parseIpv4(const std::string &text);    // "10.0.0.1" -> network order
+Result<Ip6> parseIpv6(const std::string &text);
+Result<Ipv4Prefix> parseIpv4Prefix(const std::string &text);  // "10.0.0.0/24" or "10.0.0.1"
+Result<Ipv6Prefix> parseIpv6Prefix(const std::string &text);
+
+std::string formatMac(const Mac &mac);
+std::string formatIpv4(uint32_t addr);
+std::string formatIpv6(const Ip6 &addr);
+
+}  // namespace iovisor

@@ -1,0 +1,87 @@
+#include "iovisor/net.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+namespace iovisor {
+
+namespace {
+Error invalid(const std::string &what, const std::string &text) {
+    return makeError(Errc::kInvalid, "'" + text + "' is not " + what);
+}
+
+// Splits "addr/len"; len defaults to `max_len`.
+bool splitPrefix(const std::string &text, std::string *addr, int *len, int max_len) {
+    const auto slash = text.find('/');
+    *addr = text.substr(0, slash);
+    *len = max_len;
+    if (slash == std::string::npos) return true;
+    const std::string digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    *len = std::stoi(digits);
+    return *len <= max_len;
+}
+}  // namespace
+
+Result<Mac> parseMac(const std::string &text) {
+    Mac mac{};
+    unsigned v[6];
+    char tail;
+    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+        return invalid("a MAC address (xx:xx:xx:xx:xx:xx)", text);
+    for (int i = 0; i < 6; ++i) mac[i] = static_cast<uint8_t>(v[i]);
+    return mac;
+}
+
+Result<uint32_t> parseIpv4(const std::string &text) {
+    in_addr a{};
+    if (inet_pton(AF_INET, text.c_str(), &a) != 1) return invalid("an IPv4 address", text);
+    return static_cast<uint32_t>(a.s_addr);
+}
+
+Result<Ip6> parseIpv6(const std::string &text) {
+    Ip6 a{};
+    if (inet_pton(AF_INET6, text.c_str(), a.data()) != 1) return invalid("an IPv6 address", text);
+    return a;
+}
+
+Result<Ipv4Prefix> parseIpv4Prefix(const std::string &text) {
+    std::string addr;
+    int len;
+    if (!splitPrefix(text, &addr, &len, 32)) return invalid("an IPv4 prefix", text);
+    auto ip = parseIpv4(addr);
+    if (!ip.ok()) return invalid("an IPv4 prefix", text);
+    return Ipv4Prefix{*ip, static_cast<uint8_t>(len)};
+}
+
+Result<Ipv6Prefix> parseIpv6Prefix(const std::string &text) {
+    std::string addr;
+    int len;
+    if (!splitPrefix(text, &addr, &len, 128)) return invalid("an IPv6 prefix", text);
+    auto ip = parseIpv6(addr);
+    if (!ip.ok()) return invalid("an IPv6 prefix", text);
+    return Ipv6Prefix{*ip, static_cast<uint8_t>(len)};
+}
+
+std::string formatMac(const Mac &mac) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    return buf;
+}
+
+std::string formatIpv4(uint32_t addr) {
+    char buf[INET_ADDRSTRLEN];
+    in_addr a{addr};
+    inet_ntop(AF_INET, &a, buf, sizeof buf);
+    return buf;
+}
+
+std::string formatIpv6(const Ip6 &addr) {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
+    return buf;
+}
+
+}  // namespace iovisor

@@ -1,0 +1,87 @@
+// One loaded IOModule instance: its own copy of the module program and maps,
+// its id in the shared chain program array, and typed access to its ports,
+// counters and tables. See bpf/lib/abi.h for the chaining contract.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hover/typed_map.h"
+#include "iovisor/result.h"
+#include "lib/abi.h"
+
+namespace hover {
+
+// Name (as in the REST API) and ELF object of a module type.
+struct ModuleType {
+    std::string name;
+    const void *elf = nullptr;
+    size_t elf_size = 0;
+};
+
+// Built-in module types, compiled at build time (l2switch, router, nat, ...).
+const ModuleType *findBuiltinModuleType(const std::string &name);
+std::vector<std::string> builtinModuleTypeNames();
+
+// Symbolic names of the drop reasons, index = enum iov_drop_reason.
+const char *dropReasonName(uint32_t reason);
+const char *dropReasonText(uint32_t reason);
+
+// The program array every module instance tail-calls through.
+class ChainMap {
+public:
+    static iovisor::Result<std::unique_ptr<ChainMap>> create();
+    ~ChainMap();
+    int fd() const { return fd_; }
+
+private:
+    explicit ChainMap(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+class Module {
+public:
+    // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
+    static iovisor::Result<std::unique_ptr<Module>> load(const ModuleType &type, uint32_t id, const ChainMap &chain);
+    ~Module();
+    Module(const Module &) = delete;
+    Module &operator=(const Module &) = delete;
+
+    uint32_t id() const { return id_; }
+    const std::string &typeName() const { return type_name_; }
+    int netdevProgFd() const { return bpf_program__fd(netdev_prog_); }
+    int chainProgFd() const { return bpf_program__fd(chain_prog_); }
+    bpf_object *object() { return obj_; }
+
+    iovisor::Result<int> mapFd(const std::string &name) const;
+    template <typename K, typename V>
+    iovisor::Result<TypedMap<K, V>> map(const std::string &name) const {
+        auto fd = mapFd(name);
+        if (!fd.ok()) return fd.error();
+        return TypedMap<K, V>::open(*fd);
+    }
+
+    // Port wiring (the `iov_ports` / `iov_netdevs` maps).
+    iovisor::Status connectNetdev(uint32_t port, uint32_t ifindex);
+    iovisor::Status connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
+    iovisor::Status disconnect(uint32_t port);
+
+    // Counters summed over CPUs.
+    iovisor::Result<iov_port_stats> portStats(uint32_t port) const;
+    iovisor::Result<std::array<uint64_t, IOV_DROP_MAX>> drops() const;
+
+private:
+    Module() = default;
+    bpf_object *obj_ = nullptr;
+    bpf_program *netdev_prog_ = nullptr;
+    bpf_program *chain_prog_ = nullptr;
+    int chain_fd_ = -1;
+    uint32_t id_ = 0;
+    std::string type_name_;
+};
+
+}  // namespace hover

@@ -1,0 +1,83 @@
+// Typed access to one eBPF map: the key and value types are checked against
+// the kernel's bpf_map_info once, at open, so later calls cannot silently
+// read or write the wrong layout.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "iovisor/result.h"
+
+namespace hover {
+
+struct MapInfo {
+    std::string name;
+    uint32_t type = 0;
+    uint32_t key_size = 0;
+    uint32_t value_size = 0;
+    uint32_t max_entries = 0;
+    uint32_t btf_key_type_id = 0;
+    uint32_t btf_value_type_id = 0;
+};
+
+iovisor::Result<MapInfo> mapInfo(int fd);
+bool isPerCpu(uint32_t map_type);
+int possibleCpus();
+
+template <typename K, typename V>
+class TypedMap {
+public:
+    static iovisor::Result<TypedMap> open(int fd) {
+        auto info = mapInfo(fd);
+        if (!info.ok()) return info.error();
+        if (info->key_size != sizeof(K) || info->value_size != sizeof(V))
+            return iovisor::makeError(iovisor::Errc::kInternal,
+                                      "map " + info->name + " has key/value sizes " + std::to_string(info->key_size) +
+                                          "/" + std::to_string(info->value_size) + ", expected " +
+                                          std::to_string(sizeof(K)) + "/" + std::to_string(sizeof(V)));
+        return TypedMap(fd, info->name, isPerCpu(info->type));
+    }
+
+    iovisor::Status update(const K &key, const V &value, uint64_t flags = BPF_ANY) const {
+        if (per_cpu_) {
+            std::vector<V> values(possibleCpus(), value);
+            return check(bpf_map_update_elem(fd_, &key, values.data(), flags), "update");
+        }
+        return check(bpf_map_update_elem(fd_, &key, &value, flags), "update");
+    }
+
+    iovisor::Result<V> lookup(const K &key) const {
+        V value{};
+        if (bpf_map_lookup_elem(fd_, &key, &value) != 0) return iovisor::errnoError(errno, "lookup in " + name_);
+        return value;
+    }
+
+    // One value per possible CPU (per-CPU maps only).
+    iovisor::Result<std::vector<V>> lookupPerCpu(const K &key) const {
+        std::vector<V> values(possibleCpus());
+        if (bpf_map_lookup_elem(fd_, &key, values.data()) != 0)
+            return iovisor::errnoError(errno, "lookup in " + name_);
+        return values;
+    }
+
+    iovisor::Status remove(const K &key) const { return check(bpf_map_delete_elem(fd_, &key), "delete"); }
+
+    int fd() const { return fd_; }
+    const std::string &name() const { return name_; }
+
+private:
+    TypedMap(int fd, std::string name, bool per_cpu) : fd_(fd), name_(std::move(name)), per_cpu_(per_cpu) {}
+    iovisor::Status check(int rc, const char *what) const {
+        if (rc == 0) return {};
+        return iovisor::errnoError(errno, std::string(what) + " in " + name_);
+    }
+    int fd_;
+    std::string name_;
+    bool per_cpu_;
+};
+
+}  // namespace hover

@@ -1,0 +1,133 @@
+#include "hover/l2switch.h"
+
+#include <cstring>
+
+namespace hover {
+
+using iovisor::Status;
+
+namespace {
+l2_fdb_key fdbKey(const iovisor::Mac &mac) {
+    l2_fdb_key key{};
+    std::memcpy(key.mac, mac.data(), mac.size());
+    return key;
+}
+
+// Iterates every key of a map (the next key is fetched before `fn` may delete).
+template <typename K, typename Fn>
+void forEachKey(int fd, Fn fn) {
+    K key{}, next{};
+    const K *prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        fn(key);
+    }
+}
+}  // namespace
+
+Status L2Switch::setPort(uint32_t port, const L2PortSettings &settings) {
+    auto ports = module_.map<uint32_t, l2_port>("ports");
+    if (!ports.ok()) return ports.error();
+    l2_port cfg{};
+    cfg.flags = (settings.enabled ? L2_PORT_ENABLED : 0) | (settings.learn ? L2_PORT_LEARN : 0);
+    auto old = ports->lookup(port);
+    if (old.ok()) cfg.flags |= old->flags & L2_PORT_SECURITY;
+    return ports->update(port, cfg);
+}
+
+Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
+    auto fdb = module_.map<l2_fdb_key, l2_fdb_entry>("fdb");
+    if (!fdb.ok()) return fdb.error();
+    return fdb->update(fdbKey(mac), l2_fdb_entry{port, L2_FDB_STATIC});
+}
+
+Status L2Switch::removeFdb(const iovisor::Mac &mac) {
+    auto fdb = module_.map<l2_fdb_key, l2_fdb_entry>("fdb");
+    if (!fdb.ok()) return fdb.error();
+    return fdb->remove(fdbKey(mac));
+}
+
+Status L2Switch::addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_t port) {
+    auto arp = module_.map<uint32_t, l2_arp_entry>("arp_responder");
+    if (!arp.ok()) return arp.error();
+    l2_arp_entry entry{};
+    std::memcpy(entry.mac, mac.data(), mac.size());
+    entry.port = port;
+    return arp->update(ipv4, entry);
+}
+
+Status L2Switch::removeArpResponder(uint32_t ipv4) {
+    auto arp = module_.map<uint32_t, l2_arp_entry>("arp_responder");
+    if (!arp.ok()) return arp.error();
+    return arp->remove(ipv4);
+}
+
+Status L2Switch::clearPortSecurity(uint32_t port) {
+    auto macs = module_.map<l2_ps_mac_key, l2_ps_mac>("ps_macs");
+    auto v4 = module_.map<l2_ps_ipv4_key, uint8_t>("ps_ipv4");
+    auto v6 = module_.map<l2_ps_ipv6_key, uint8_t>("ps_ipv6");
+    if (!macs.ok()) return macs.error();
+    if (!v4.ok()) return v4.error();
+    if (!v6.ok()) return v6.error();
+    forEachKey<l2_ps_mac_key>(macs->fd(), [&](const l2_ps_mac_key &k) {
+        if (k.port == port) (void)macs->remove(k);
+    });
+    forEachKey<l2_ps_ipv4_key>(v4->fd(), [&](const l2_ps_ipv4_key &k) {
+        if (k.port == port) (void)v4->remove(k);
+    });
+    forEachKey<l2_ps_ipv6_key>(v6->fd(), [&](const l2_ps_ipv6_key &k) {
+        if (k.port == port) (void)v6->remove(k);
+    });
+    return {};
+}
+
+Status L2Switch::setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries) {
+    auto ports = module_.map<uint32_t, l2_port>("ports");
+    auto macs = module_.map<l2_ps_mac_key, l2_ps_mac>("ps_macs");
+    auto v4 = module_.map<l2_ps_ipv4_key, uint8_t>("ps_ipv4");
+    auto v6 = module_.map<l2_ps_ipv6_key, uint8_t>("ps_ipv6");
+    if (!ports.ok()) return ports.error();
+    if (!macs.ok()) return macs.error();
+    if (!v4.ok()) return v4.error();
+    if (!v6.ok()) return v6.error();
+
+    // Turn enforcement off while the set changes, so no packet sees half of it.
+    auto cfg = ports->lookup(port);
+    if (!cfg.ok()) return cfg.error();
+    l2_port off = *cfg;
+    off.flags &= ~L2_PORT_SECURITY;
+    if (auto s = ports->update(port, off); !s.ok()) return s;
+    if (auto s = clearPortSecurity(port); !s.ok()) return s;
+    if (entries.empty()) return {};
+
+    for (const auto &e : entries) {
+        l2_ps_mac_key mk{};
+        mk.port = port;
+        std::memcpy(mk.mac, e.mac.data(), 6);
+        l2_ps_mac value{};
+        value.flags = (e.ipv4.empty() ? 0 : L2_PS_IPV4) | (e.ipv6.empty() ? 0 : L2_PS_IPV6);
+        if (auto s = macs->update(mk, value); !s.ok()) return s;
+        for (const auto &p : e.ipv4) {
+            l2_ps_ipv4_key k{};
+            k.prefixlen = L2_PS_KEY_BITS + p.len;
+            k.port = port;
+            std::memcpy(k.mac, e.mac.data(), 6);
+            k.addr = p.addr;
+            if (auto s = v4->update(k, 1); !s.ok()) return s;
+        }
+        for (const auto &p : e.ipv6) {
+            l2_ps_ipv6_key k{};
+            k.prefixlen = L2_PS_KEY_BITS + p.len;
+            k.port = port;
+            std::memcpy(k.mac, e.mac.data(), 6);
+            std::memcpy(k.addr, p.addr.data(), 16);
+            if (auto s = v6->update(k, 1); !s.ok()) return s;
+        }
+    }
+    l2_port on = *cfg;
+    on.flags |= L2_PORT_SECURITY;
+    return ports->update(port, on);
+}
+
+}  // namespace hover
