@@ -8,5 +8,8 @@ cd "$here"
 
 "$here/scripts/install-deps.sh"
 "$here/scripts/build.sh"
+# Tests clean up after themselves; this only catches what a killed test left.
+trap '"$here/scripts/cleanup-test-leftovers.sh"' EXIT
+"$here/scripts/cleanup-test-leftovers.sh"
 cd build
 ctest --output-on-failure --timeout 600 "$@"

@@ -34,6 +34,7 @@ struct iov_arp {
 
 /* What the parsers found; pointers are valid until the packet is changed. */
 struct iov_pkt {
+    __u32 len; /* whole packet; in TC the directly readable part may be shorter */
     void *data_end;
     struct ethhdr *eth;
     void *l3;
@@ -53,6 +54,7 @@ static __always_inline void iov_mac_copy(__u8 *dst, const __u8 *src) {
 
 /* Ethernet. VLAN tags are not accepted: OVN VIF ports are access ports. */
 static __always_inline int iov_parse_eth(struct iov_ctx *ctx, struct iov_pkt *pkt) {
+    pkt->len = CTX_PROG_LEN(ctx);
     pkt->data_end = ctx_data_end(ctx);
     pkt->eth = ctx_data(ctx);
     if ((void *)(pkt->eth + 1) > pkt->data_end) return IOV_DROP_TRUNCATED;
@@ -63,15 +65,16 @@ static __always_inline int iov_parse_eth(struct iov_ctx *ctx, struct iov_pkt *pk
     return 0;
 }
 
-/* IPv4 fixed header plus options: IHL >= 5, header and total length inside
- * the packet. */
+/* IPv4 fixed header plus options: IHL >= 5, header inside the readable
+ * data, total length inside the whole packet (TCP payload may sit in pages
+ * that only bpf_skb_pull_data makes readable). */
 static __always_inline int iov_parse_ipv4(struct iov_pkt *pkt, struct iphdr **out) {
     struct iphdr *ip = pkt->l3;
     if ((void *)(ip + 1) > pkt->data_end) return IOV_DROP_TRUNCATED;
     if (ip->ihl < 5) return IOV_DROP_BAD_IHL;
     if ((void *)ip + ip->ihl * 4 > pkt->data_end) return IOV_DROP_BAD_IHL;
-    __u16 tot_len = bpf_ntohs(ip->tot_len);
-    if (tot_len < ip->ihl * 4 || (void *)ip + tot_len > pkt->data_end) return IOV_DROP_BAD_IP_LEN;
+    __u32 tot_len = bpf_ntohs(ip->tot_len);
+    if (tot_len < ip->ihl * 4 || tot_len > pkt->len - ETH_HLEN) return IOV_DROP_BAD_IP_LEN;
     *out = ip;
     return 0;
 }
@@ -100,7 +103,7 @@ static __always_inline int iov_parse_arp(struct iov_pkt *pkt, struct iov_arp **o
 static __always_inline int iov_parse_ipv6(struct iov_pkt *pkt, struct ipv6hdr **out) {
     struct ipv6hdr *ip6 = pkt->l3;
     if ((void *)(ip6 + 1) > pkt->data_end) return IOV_DROP_TRUNCATED;
-    if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > pkt->data_end) return IOV_DROP_BAD_IP_LEN;
+    if (sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > pkt->len - ETH_HLEN) return IOV_DROP_BAD_IP_LEN;
     *out = ip6;
     return 0;
 }

@@ -1,0 +1,38 @@
+// Test hosts: a network namespace with one veth whose other end stays in the
+// root namespace for IOModules to attach to. Everything is removed by the
+// destructors, also when an assertion fails.
+#pragma once
+
+#include <string>
+
+#include "test_support.h"
+
+namespace testsupport {
+
+// A unique short name for links and namespaces of this test process.
+std::string uniqueName(const std::string &tag);
+
+class TestHost {
+public:
+    // Namespace `ns`, veth "eth0" inside with `mac` and `cidr` (e.g.
+    // "10.0.0.1/24"), root-namespace end `ns` + "h".
+    TestHost(const std::string &ns, const std::string &mac, const std::string &cidr);
+    ~TestHost();
+    TestHost(const TestHost &) = delete;
+    TestHost &operator=(const TestHost &) = delete;
+
+    bool ok() const { return error_.empty(); }
+    const std::string &error() const { return error_; }
+    const std::string &ns() const { return ns_; }
+    const std::string &hostIfname() const { return host_if_; }
+    uint32_t hostIfindex() const;
+
+    // Runs a shell command line inside the namespace.
+    CommandResult exec(const std::string &command_line) const;
+    bool ping(const std::string &ip, int count = 3) const;
+
+private:
+    std::string ns_, host_if_, error_;
+};
+
+}  // namespace testsupport
