@@ -112,7 +112,7 @@ static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const s
     struct flood_state st = {.ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
     bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
     if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);
-    return CTX_DROP; /* every copy is out; the original is done with */
+    return iov_consume(ctx); /* every copy is out */
 }
 
 static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {

@@ -56,6 +56,13 @@ static __always_inline int iov_drop(struct iov_ctx *ctx, __u32 reason) {
     return CTX_DROP;
 }
 
+/* The packet was used up by the module (an ARP reply learned, a flood whose
+ * copies are out): not a drop, nothing to count. */
+static __always_inline int iov_consume(struct iov_ctx *ctx) {
+    (void)ctx;
+    return CTX_DROP;
+}
+
 /* Counts a drop without deciding the verdict (e.g. one flood copy lost). */
 static __always_inline void iov_count_drop(__u32 reason) {
     __u64 *count = bpf_map_lookup_elem(&iov_drops, &reason);

@@ -69,6 +69,32 @@ static __always_inline int ctx_md_store(struct iov_ctx *ctx, const struct iov_md
 }
 #endif
 
+/* Packet reshaping. All of them invalidate packet pointers. */
+#ifdef IOV_XDP
+static __always_inline int ctx_pull(struct iov_ctx *ctx, __u32 len) { return 0; }
+static __always_inline int ctx_resize(struct iov_ctx *ctx, __u32 len) {
+    return bpf_xdp_adjust_tail(ctx, (int)len - (int)(ctx->data_end - ctx->data));
+}
+/* Makes `len` bytes of room right after the Ethernet header. */
+static __always_inline int ctx_insert_after_eth(struct iov_ctx *ctx, __u32 len) {
+    if (bpf_xdp_adjust_head(ctx, -(int)len)) return -1;
+    __u8 *data = ctx_data(ctx);
+    if ((void *)(data + len + 14) > ctx_data_end(ctx)) return -1;
+    __builtin_memmove(data, data + len, 14);
+    return 0;
+}
+#else
+/* Makes the first `len` bytes directly readable (TCP payload sits in pages). */
+static __always_inline int ctx_pull(struct iov_ctx *ctx, __u32 len) {
+    if (len > ctx->len) len = ctx->len;
+    return bpf_skb_pull_data(ctx, len);
+}
+static __always_inline int ctx_resize(struct iov_ctx *ctx, __u32 len) { return bpf_skb_change_tail(ctx, len, 0); }
+static __always_inline int ctx_insert_after_eth(struct iov_ctx *ctx, __u32 len) {
+    return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC, 0);
+}
+#endif
+
 _Static_assert(sizeof(struct iov_md) == 20, "iov_md must fit skb->cb");
 
 #endif /* IOVISOR_BPF_CTX_H */

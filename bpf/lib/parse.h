@@ -29,6 +29,19 @@ struct iov_arp {
     __be32 tpa;
 } __attribute__((packed));
 
+/* ICMP header with the echo fields (RFC 792). */
+struct iov_icmp {
+    __u8 type;
+    __u8 code;
+    __sum16 checksum;
+    __be16 id;
+    __be16 seq;
+};
+
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+#define ICMP_TIME_EXCEEDED 11
+
 #define ARPOP_REQUEST_BE bpf_htons(1)
 #define ARPOP_REPLY_BE bpf_htons(2)
 

@@ -80,4 +80,50 @@ struct l2_ps_ipv6_key {
 
 #define L2_PS_KEY_BITS 96 /* port + mac + pad, matched exactly */
 
+/* ---- router ------------------------------------------------------------ */
+
+#define RT_PORT_ENABLED (1u << 0)
+
+/* Value of `ports` (key: port number): a logical router port. */
+struct rt_port {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 flags;
+    __u32 ip; /* primary IPv4 address: source of ICMP errors sent out of it */
+};
+
+/* Value of `addrs` (key: IPv4 address of the router): the port owning it.
+ * ARP for it is answered on that port; ICMP echo to it from any port. */
+struct rt_addr {
+    __u32 port;
+};
+
+/* Route types (struct rt_route.type). */
+#define RT_ROUTE_CONNECTED 0 /* destination is on the port's network */
+#define RT_ROUTE_VIA 1       /* forward to `nexthop` */
+#define RT_ROUTE_DISCARD 2   /* drop */
+
+/* Key of `routes` (LPM trie): destination prefix. */
+struct rt_route_key {
+    __u32 prefixlen;
+    __u32 addr;
+};
+
+/* Value of `routes`. */
+struct rt_route {
+    __u32 type;
+    __u32 port;    /* egress port */
+    __u32 nexthop; /* RT_ROUTE_VIA: next-hop IPv4 */
+    __u32 src;     /* router address used to ARP for the next hop */
+};
+
+/* Neighbour flags (struct rt_neigh.flags). */
+#define RT_NEIGH_STATIC 0  /* from the control plane */
+#define RT_NEIGH_LEARNED 1 /* from an ARP reply */
+
+/* Value of `neighbors` (key: IPv4 address). */
+struct rt_neigh {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 flags;
+};
+
 #endif /* IOVISOR_BPF_TABLES_H */

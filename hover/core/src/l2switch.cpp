@@ -13,17 +13,6 @@ l2_fdb_key fdbKey(const iovisor::Mac &mac) {
     return key;
 }
 
-// Iterates every key of a map (the next key is fetched before `fn` may delete).
-template <typename K, typename Fn>
-void forEachKey(int fd, Fn fn) {
-    K key{}, next{};
-    const K *prev = nullptr;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-        key = next;
-        prev = &key;
-        fn(key);
-    }
-}
 }  // namespace
 
 Status L2Switch::setPort(uint32_t port, const L2PortSettings &settings) {
@@ -70,15 +59,12 @@ Status L2Switch::clearPortSecurity(uint32_t port) {
     if (!macs.ok()) return macs.error();
     if (!v4.ok()) return v4.error();
     if (!v6.ok()) return v6.error();
-    forEachKey<l2_ps_mac_key>(macs->fd(), [&](const l2_ps_mac_key &k) {
+    for (const auto &k : macs->keys())
         if (k.port == port) (void)macs->remove(k);
-    });
-    forEachKey<l2_ps_ipv4_key>(v4->fd(), [&](const l2_ps_ipv4_key &k) {
+    for (const auto &k : v4->keys())
         if (k.port == port) (void)v4->remove(k);
-    });
-    forEachKey<l2_ps_ipv6_key>(v6->fd(), [&](const l2_ps_ipv6_key &k) {
+    for (const auto &k : v6->keys())
         if (k.port == port) (void)v6->remove(k);
-    });
     return {};
 }
 

@@ -66,6 +66,18 @@ public:
 
     iovisor::Status remove(const K &key) const { return check(bpf_map_delete_elem(fd_, &key), "delete"); }
 
+    // Every key, collected before the caller changes anything (deleting
+    // while walking with get_next_key restarts the walk).
+    std::vector<K> keys() const {
+        std::vector<K> out;
+        K key{}, next{};
+        for (const K *prev = nullptr; bpf_map_get_next_key(fd_, prev, &next) == 0; prev = &key) {
+            key = next;
+            out.push_back(key);
+        }
+        return out;
+    }
+
     int fd() const { return fd_; }
     const std::string &name() const { return name_; }
 

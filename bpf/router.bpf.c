@@ -1,0 +1,229 @@
+/* router: an OVN logical router. Ports with a MAC and IPv4 addresses;
+ * longest-prefix routing over connected networks and static routes; answers
+ * ARP and ICMP echo for its own addresses; decrements TTL (ICMP time
+ * exceeded when it runs out); resolves unknown next hops with ARP. */
+#include "lib/chain.h"
+#include "lib/csum.h"
+#include "lib/parse.h"
+#include "lib/tables.h"
+
+#define ARP_RETRY_NS 1000000000ull /* one ARP request per next hop per second */
+
+/* Port number -> router port (MAC, flags, primary IPv4). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct rt_port);
+} ports SEC(".maps");
+
+/* Router IPv4 address -> the port that owns it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __be32);
+    __type(value, struct rt_addr);
+} addrs SEC(".maps");
+
+/* Destination prefix -> route (connected network, next hop, or discard). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 16384);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct rt_route_key);
+    __type(value, struct rt_route);
+} routes SEC(".maps");
+
+/* IPv4 neighbour -> MAC (static from OVN, or learned from ARP). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __be32);
+    __type(value, struct rt_neigh);
+} neighbors SEC(".maps");
+
+/* Unresolved next hop -> time of the last ARP request sent for it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __be32);
+    __type(value, __u64);
+} arp_pending SEC(".maps");
+
+static __always_inline struct rt_port *router_port(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
+
+/* GSO packets cannot be reshaped into ARP requests or ICMP errors. */
+static __always_inline int ctx_is_gso(const struct iov_ctx *ctx) {
+#ifdef IOV_XDP
+    return 0;
+#else
+    return ctx->gso_size != 0;
+#endif
+}
+
+static __always_inline void learn_neighbor(__be32 ip, const __u8 *mac) {
+    if (!ip) return;
+    struct rt_neigh *known = bpf_map_lookup_elem(&neighbors, &ip);
+    if (known && (known->flags == RT_NEIGH_STATIC || iov_mac_equal(known->mac, mac))) return;
+    struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
+    iov_mac_copy(entry.mac, mac);
+    bpf_map_update_elem(&neighbors, &ip, &entry, BPF_ANY);
+}
+
+/* ARP for one of our addresses on the ingress port: learn the sender, answer
+ * requests in place. */
+static __always_inline int handle_arp(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
+                                      const struct rt_port *port) {
+    struct iov_arp *arp;
+    int err = iov_parse_arp(pkt, &arp);
+    if (err) return iov_drop(ctx, err);
+    __be32 target = arp->tpa;
+    struct rt_addr *own = bpf_map_lookup_elem(&addrs, &target);
+    if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    learn_neighbor(arp->spa, arp->sha);
+    if (arp->op != ARPOP_REQUEST_BE) return iov_consume(ctx);
+
+    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
+    iov_mac_copy(pkt->eth->h_source, port->mac);
+    arp->op = ARPOP_REPLY_BE;
+    iov_mac_copy(arp->tha, arp->sha);
+    iov_mac_copy(arp->sha, port->mac);
+    arp->tpa = arp->spa;
+    arp->spa = target;
+    return iov_send(ctx, md, md->in_port);
+}
+
+/* ICMP echo request to a router address: turned into the reply in place. */
+static __always_inline int reply_echo(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
+    struct iov_pkt pkt;
+    struct iphdr *ip;
+    if (ctx_pull(ctx, ETH_HLEN + 60 + sizeof(struct iov_icmp))) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip)) return iov_drop(ctx, IOV_DROP_TRUNCATED);
+    if (ip->protocol != IPPROTO_ICMP || iov_ipv4_is_fragment(ip)) return iov_drop(ctx, IOV_DROP_ROUTER_LOCAL);
+    struct iov_icmp *icmp = iov_ipv4_l4(&pkt, ip, sizeof(*icmp));
+    if (!icmp) return iov_drop(ctx, IOV_DROP_BAD_L4);
+    if (icmp->type != ICMP_ECHO || icmp->code != 0) return iov_drop(ctx, IOV_DROP_ROUTER_LOCAL);
+
+    csum_replace2(&icmp->checksum, bpf_htons(ICMP_ECHO << 8), bpf_htons(ICMP_ECHOREPLY << 8));
+    icmp->type = ICMP_ECHOREPLY;
+    __be32 peer = ip->saddr;
+    ip->saddr = ip->daddr;
+    ip->daddr = peer;
+    __be16 old_ttl = *(__be16 *)&ip->ttl;
+    ip->ttl = 64;
+    csum_replace2(&ip->check, old_ttl, *(__be16 *)&ip->ttl);
+    iov_mac_copy(pkt.eth->h_dest, pkt.eth->h_source);
+    iov_mac_copy(pkt.eth->h_source, port->mac);
+    return iov_send(ctx, md, md->in_port);
+}
+
+/* Replaces the packet with an ICMP time exceeded for its sender, quoting its
+ * IP header and first 8 payload bytes, and sends it back out of the ingress
+ * port (where the sender's last hop is). Packets with IP options are only
+ * dropped: a fixed quote keeps the checksum code verifiable. */
+#define TE_QUOTE (sizeof(struct iphdr) + 8)
+static __always_inline int send_time_exceeded(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
+    struct iov_pkt pkt;
+    struct iphdr *ip;
+    iov_count_drop(IOV_DROP_TTL_EXCEEDED);
+    if (ctx_is_gso(ctx) || !port->ip) return CTX_DROP;
+    if (ctx_pull(ctx, ETH_HLEN + TE_QUOTE)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip) || ip->ihl != 5) return CTX_DROP;
+    if ((void *)ip + TE_QUOTE > pkt.data_end) return CTX_DROP;
+    __u8 sender_mac[ETH_ALEN];
+    iov_mac_copy(sender_mac, pkt.eth->h_source);
+    const __be32 sender = ip->saddr;
+
+    const __u32 room = sizeof(struct iphdr) + sizeof(struct iov_icmp);
+    if (ctx_insert_after_eth(ctx, room) || ctx_resize(ctx, ETH_HLEN + room + TE_QUOTE))
+        return iov_drop(ctx, IOV_DROP_INTERNAL);
+    struct ethhdr *eth = ctx_data(ctx);
+    struct iphdr *outer = (void *)(eth + 1);
+    struct iov_icmp *icmp = (void *)(outer + 1);
+    if ((void *)(icmp + 1) + TE_QUOTE > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+
+    iov_mac_copy(eth->h_dest, sender_mac);
+    iov_mac_copy(eth->h_source, port->mac);
+    eth->h_proto = bpf_htons(ETH_P_IP);
+    *outer = (struct iphdr){.version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_ICMP,
+                            .tot_len = bpf_htons(room + TE_QUOTE), .saddr = port->ip, .daddr = sender};
+    outer->check = csum_fold32(csum_add_words((__u16 *)outer, sizeof(*outer) / 2, 0));
+    *icmp = (struct iov_icmp){.type = ICMP_TIME_EXCEEDED};
+    icmp->checksum = csum_fold32(bpf_csum_diff(0, 0, (__be32 *)icmp, sizeof(*icmp) + TE_QUOTE, 0));
+    return iov_send(ctx, md, md->in_port);
+}
+
+/* Rewrites the packet into an ARP request for `nexthop` and sends it out of
+ * `out_port`; the packet that needed it is dropped (NEIGH_PENDING). */
+static __always_inline int request_neighbor(struct iov_ctx *ctx, struct iov_md *md, __u32 out_port,
+                                            const struct rt_port *port, __be32 nexthop, __be32 src) {
+    iov_count_drop(IOV_DROP_NEIGH_PENDING);
+    const __u64 now = bpf_ktime_get_ns();
+    __u64 *last = bpf_map_lookup_elem(&arp_pending, &nexthop);
+    if ((last && now - *last < ARP_RETRY_NS) || ctx_is_gso(ctx)) return CTX_DROP;
+    bpf_map_update_elem(&arp_pending, &nexthop, &now, BPF_ANY);
+
+    if (ctx_resize(ctx, sizeof(struct ethhdr) + sizeof(struct iov_arp))) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    struct ethhdr *eth = ctx_data(ctx);
+    struct iov_arp *arp = (void *)(eth + 1);
+    if ((void *)(arp + 1) > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    __builtin_memset(eth->h_dest, 0xff, ETH_ALEN);
+    iov_mac_copy(eth->h_source, port->mac);
+    eth->h_proto = bpf_htons(ETH_P_ARP);
+    arp->htype = bpf_htons(1);
+    arp->ptype = bpf_htons(ETH_P_IP);
+    arp->hlen = ETH_ALEN;
+    arp->plen = 4;
+    arp->op = ARPOP_REQUEST_BE;
+    iov_mac_copy(arp->sha, port->mac);
+    arp->spa = src;
+    __builtin_memset(arp->tha, 0, ETH_ALEN);
+    arp->tpa = nexthop;
+    return iov_send(ctx, md, out_port);
+}
+
+static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct iphdr *ip,
+                                   const struct rt_port *in) {
+    if (ip->ttl <= 1) return send_time_exceeded(ctx, md, in);
+    struct rt_route_key key = {.prefixlen = 32, .addr = ip->daddr};
+    struct rt_route *route = bpf_map_lookup_elem(&routes, &key);
+    if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
+    if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
+    const __u32 out_port = route->port;
+    struct rt_port *out = router_port(out_port);
+    if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
+    __be32 nexthop = route->type == RT_ROUTE_VIA ? route->nexthop : ip->daddr;
+    struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors, &nexthop);
+    if (!neigh) return request_neighbor(ctx, md, out_port, out, nexthop, route->src);
+
+    __be16 old_ttl = *(__be16 *)&ip->ttl;
+    ip->ttl--;
+    csum_replace2(&ip->check, old_ttl, *(__be16 *)&ip->ttl);
+    iov_mac_copy(pkt->eth->h_dest, neigh->mac);
+    iov_mac_copy(pkt->eth->h_source, out->mac);
+    return iov_send(ctx, md, out_port);
+}
+
+static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
+    struct iov_pkt pkt;
+    int err = iov_parse_eth(ctx, &pkt);
+    if (err) return iov_drop(ctx, err);
+    struct rt_port *port = router_port(md->in_port);
+    if (!port || !(port->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
+    const __u8 *dst = pkt.eth->h_dest;
+    const int broadcast = dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff &&
+                          dst[4] == 0xff && dst[5] == 0xff;
+    if (!broadcast && !iov_mac_equal(dst, port->mac)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+
+    if (pkt.proto == bpf_htons(ETH_P_ARP)) return handle_arp(ctx, md, &pkt, port);
+    if (pkt.proto != bpf_htons(ETH_P_IP)) return iov_drop(ctx, IOV_DROP_UNSUPPORTED_L3);
+    if (broadcast) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    struct iphdr *ip;
+    err = iov_parse_ipv4(&pkt, &ip);
+    if (err) return iov_drop(ctx, err);
+    __be32 daddr = ip->daddr;
+    if (bpf_map_lookup_elem(&addrs, &daddr)) return reply_echo(ctx, md, port);
+    return forward(ctx, md, &pkt, ip, port);
+}
+
+IOV_MODULE(router, router);

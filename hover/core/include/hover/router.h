@@ -1,0 +1,38 @@
+// Configuration API of a router module instance: ports with their networks
+// (which also install the connected routes and the router's own addresses),
+// static and discard routes, and static neighbours.
+#pragma once
+
+#include <vector>
+
+#include "hover/module.h"
+#include "iovisor/net.h"
+#include "lib/tables.h"
+
+namespace hover {
+
+struct RouterPortSettings {
+    iovisor::Mac mac{};
+    std::vector<iovisor::Ipv4Prefix> networks;  // "10.0.0.1/24": address + its network
+    bool enabled = true;
+};
+
+class Router {
+public:
+    explicit Router(Module &module) : module_(module) {}
+
+    iovisor::Status setPort(uint32_t port, const RouterPortSettings &settings);
+    iovisor::Status removePort(uint32_t port);
+    // Static route via `nexthop`, which must be on a connected network.
+    iovisor::Status addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop);
+    iovisor::Status addDiscardRoute(const iovisor::Ipv4Prefix &prefix);
+    iovisor::Status removeRoute(const iovisor::Ipv4Prefix &prefix);
+    iovisor::Status addNeighbor(uint32_t ip, const iovisor::Mac &mac);
+    iovisor::Status removeNeighbor(uint32_t ip);
+
+private:
+    iovisor::Status putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route);
+    Module &module_;
+};
+
+}  // namespace hover

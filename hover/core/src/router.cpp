@@ -1,0 +1,115 @@
+#include "hover/router.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace hover {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using iovisor::Status;
+
+namespace {
+uint32_t networkOf(const iovisor::Ipv4Prefix &p) {
+    const uint32_t mask = p.len == 0 ? 0 : htonl(~0u << (32 - p.len));
+    return p.addr & mask;
+}
+
+rt_route_key routeKey(const iovisor::Ipv4Prefix &p) {
+    rt_route_key key{};
+    key.prefixlen = p.len;
+    key.addr = networkOf(p);
+    return key;
+}
+}  // namespace
+
+Status Router::putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route) {
+    auto routes = module_.map<rt_route_key, rt_route>("routes");
+    if (!routes.ok()) return routes.error();
+    return routes->update(routeKey(prefix), route);
+}
+
+Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
+    auto ports = module_.map<uint32_t, rt_port>("ports");
+    auto addrs = module_.map<uint32_t, rt_addr>("addrs");
+    if (!ports.ok()) return ports.error();
+    if (!addrs.ok()) return addrs.error();
+    if (auto s = removePort(port); !s.ok()) return s;
+
+    rt_port cfg{};
+    std::memcpy(cfg.mac, settings.mac.data(), 6);
+    cfg.flags = settings.enabled ? RT_PORT_ENABLED : 0;
+    cfg.ip = settings.networks.empty() ? 0 : settings.networks.front().addr;
+    for (const auto &net : settings.networks) {
+        if (auto s = addrs->update(net.addr, rt_addr{port}); !s.ok()) return s;
+        rt_route connected{};
+        connected.type = RT_ROUTE_CONNECTED;
+        connected.port = port;
+        connected.src = net.addr;
+        if (auto s = putRoute(net, connected); !s.ok()) return s;
+    }
+    return ports->update(port, cfg);
+}
+
+Status Router::removePort(uint32_t port) {
+    auto ports = module_.map<uint32_t, rt_port>("ports");
+    auto addrs = module_.map<uint32_t, rt_addr>("addrs");
+    auto routes = module_.map<rt_route_key, rt_route>("routes");
+    if (!ports.ok()) return ports.error();
+    if (!addrs.ok()) return addrs.error();
+    if (!routes.ok()) return routes.error();
+    for (uint32_t ip : addrs->keys()) {
+        auto a = addrs->lookup(ip);
+        if (a.ok() && a->port == port) (void)addrs->remove(ip);
+    }
+    for (const auto &key : routes->keys()) {
+        auto r = routes->lookup(key);
+        if (r.ok() && r->type != RT_ROUTE_DISCARD && r->port == port) (void)routes->remove(key);
+    }
+    return ports->update(port, rt_port{});
+}
+
+Status Router::addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop) {
+    auto routes = module_.map<rt_route_key, rt_route>("routes");
+    if (!routes.ok()) return routes.error();
+    rt_route_key probe{32, nexthop};
+    auto connected = routes->lookup(probe);
+    if (!connected.ok() || connected->type != RT_ROUTE_CONNECTED)
+        return makeError(Errc::kInvalid, "next hop " + iovisor::formatIpv4(nexthop) + " is on no connected network");
+    rt_route via{};
+    via.type = RT_ROUTE_VIA;
+    via.port = connected->port;
+    via.nexthop = nexthop;
+    via.src = connected->src;
+    return putRoute(prefix, via);
+}
+
+Status Router::addDiscardRoute(const iovisor::Ipv4Prefix &prefix) {
+    rt_route discard{};
+    discard.type = RT_ROUTE_DISCARD;
+    return putRoute(prefix, discard);
+}
+
+Status Router::removeRoute(const iovisor::Ipv4Prefix &prefix) {
+    auto routes = module_.map<rt_route_key, rt_route>("routes");
+    if (!routes.ok()) return routes.error();
+    return routes->remove(routeKey(prefix));
+}
+
+Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
+    auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
+    if (!neighbors.ok()) return neighbors.error();
+    rt_neigh n{};
+    std::memcpy(n.mac, mac.data(), 6);
+    n.flags = RT_NEIGH_STATIC;
+    return neighbors->update(ip, n);
+}
+
+Status Router::removeNeighbor(uint32_t ip) {
+    auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
+    if (!neighbors.ok()) return neighbors.error();
+    return neighbors->remove(ip);
+}
+
+}  // namespace hover

@@ -1,0 +1,154 @@
+// router fixtures: packet in -> verdict -> packet out -> counters.
+#include "hover/l2switch.h"
+#include "hover/router.h"
+#include "module_harness.h"
+
+namespace {
+
+using namespace testsupport;
+using bpftest::kRedirect;
+using bpftest::kShot;
+
+const Mac kR0 = mac("02:00:00:00:aa:00"), kR1 = mac("02:00:00:00:aa:01");
+const Mac kH1 = mac("02:00:00:00:00:01"), kH2 = mac("02:00:00:00:00:02"), kGw = mac("02:00:00:00:00:64");
+
+Bytes udpPacket(const std::string &src, const std::string &dst, uint8_t ttl) {
+    Ipv4Options o;
+    o.ttl = ttl;
+    return ipv4(ip4(src), ip4(dst), 17, udp(ip4(src), ip4(dst), 1000, 2000), o);
+}
+
+// Router (module 1): port 0 10.0.0.254/24 (host 10.0.0.1), port 1
+// 10.0.1.254/24 (host 10.0.1.2, gateway 10.0.1.100 not yet resolved).
+class RouterTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        harness_ = std::make_unique<bpftest::ModuleHarness>();
+        rt_ = std::make_unique<hover::Router>(harness_->load("router", 1));
+        harness_->netdevPort(1, 0);
+        harness_->netdevPort(1, 1);
+        ASSERT_TRUE(rt_->setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}}).ok());
+        ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}}).ok());
+        ASSERT_TRUE(rt_->addNeighbor(ip4("10.0.0.1"), kH1).ok());
+        ASSERT_TRUE(rt_->addNeighbor(ip4("10.0.1.2"), kH2).ok());
+        ASSERT_TRUE(rt_->addRoute({ip4("192.168.0.0"), 16}, ip4("10.0.1.100")).ok());
+        ASSERT_TRUE(rt_->addRoute({ip4("192.168.7.0"), 24}, ip4("10.0.1.2")).ok());
+        ASSERT_TRUE(rt_->addDiscardRoute({ip4("172.16.0.0"), 12}).ok());
+    }
+
+    bpftest::RunResult expectSent(uint32_t in_port, const Bytes &in, uint32_t out_port, const Bytes &expected) {
+        const uint64_t before = harness_->txPackets(1, out_port);
+        auto r = harness_->runOnPort(1, in_port, in);
+        EXPECT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kRedirect);
+        EXPECT_EQ(harness_->txPackets(1, out_port), before + 1) << "expected out of port " << out_port;
+        EXPECT_EQ(hex(r.out), hex(expected));
+        return r;
+    }
+
+    void expectDropped(uint32_t in_port, const Bytes &packet, uint32_t reason) {
+        const uint64_t before = harness_->drops(1, reason);
+        auto r = harness_->runOnPort(1, in_port, packet);
+        ASSERT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kShot);
+        EXPECT_EQ(harness_->drops(1, reason), before + 1) << "expected drop reason " << hover::dropReasonName(reason);
+    }
+
+    std::unique_ptr<bpftest::ModuleHarness> harness_;
+    std::unique_ptr<hover::Router> rt_;
+};
+
+TEST_F(RouterTest, ForwardsBetweenConnectedNetworks) {
+    expectSent(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)), 1,
+               eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
+    expectSent(1, eth(kR1, kH2, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 2)), 0,
+               eth(kH1, kR0, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 1)));
+}
+
+TEST_F(RouterTest, LongestPrefixWins) {
+    // 192.168.7.0/24 via 10.0.1.2 beats 192.168.0.0/16 via 10.0.1.100.
+    expectSent(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "192.168.7.9", 64)), 1,
+               eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "192.168.7.9", 63)));
+}
+
+TEST_F(RouterTest, UnresolvedNextHopSendsOneArpRequestAndLearnsTheReply) {
+    const Bytes to_gw = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "192.168.8.1", 64));
+    expectSent(0, to_gw, 1, eth(kBroadcast, kR1, kEthArp, arp(1, kR1, ip4("10.0.1.254"), Mac{}, ip4("10.0.1.100"))));
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_NEIGH_PENDING), 1u) << "the packet that needed ARP is dropped, counted";
+    // Within the retry interval: dropped, no second request.
+    auto r = harness_->runOnPort(1, 0, to_gw);
+    EXPECT_EQ(r.verdict, kShot);
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_NEIGH_PENDING), 2u);
+    EXPECT_EQ(harness_->txPackets(1, 1), 1u);
+    // The gateway answers; the reply is consumed and learned.
+    r = harness_->runOnPort(1, 1, eth(kR1, kGw, kEthArp, arp(2, kGw, ip4("10.0.1.100"), kR1, ip4("10.0.1.254"))));
+    EXPECT_EQ(r.verdict, kShot);
+    expectSent(0, to_gw, 1, eth(kGw, kR1, kEthIp, udpPacket("10.0.0.1", "192.168.8.1", 63)));
+}
+
+TEST_F(RouterTest, TtlExpiryAnswersWithTimeExceeded) {
+    const Bytes expiring = udpPacket("10.0.0.1", "10.0.1.2", 1);
+    Bytes icmp = {11, 0, 0, 0, 0, 0, 0, 0};
+    icmp.insert(icmp.end(), expiring.begin(), expiring.begin() + 28);
+    const uint16_t csum = inetChecksum(icmp.data(), icmp.size());
+    icmp[2] = csum >> 8;
+    icmp[3] = csum & 0xff;
+    Ipv4Options o;
+    o.id = 0;
+    expectSent(0, eth(kR0, kH1, kEthIp, expiring), 0,
+               eth(kH1, kR0, kEthIp, ipv4(ip4("10.0.0.254"), ip4("10.0.0.1"), 1, icmp, o)));
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_TTL_EXCEEDED), 1u);
+}
+
+TEST_F(RouterTest, AnswersArpForItsAddressOnThatPortOnly) {
+    expectSent(0, arpRequest(kH1, "10.0.0.1", "10.0.0.254"), 0,
+               eth(kH1, kR0, kEthArp, arp(2, kR0, ip4("10.0.0.254"), kH1, ip4("10.0.0.1"))));
+    expectDropped(1, arpRequest(kH2, "10.0.1.2", "10.0.0.254"), IOV_DROP_NOT_FOR_ROUTER);
+}
+
+TEST_F(RouterTest, AnswersPingToAnyOfItsAddresses) {
+    const uint32_t h1 = ip4("10.0.0.1"), far = ip4("10.0.1.254");
+    expectSent(0, eth(kR0, kH1, kEthIp, ipv4(h1, far, 1, icmpEcho(8, 7, 1))), 0,
+               eth(kH1, kR0, kEthIp, ipv4(far, h1, 1, icmpEcho(0, 7, 1))));
+    expectDropped(0, eth(kR0, kH1, kEthIp, ipv4(h1, far, 17, udp(h1, far, 1, 2))), IOV_DROP_ROUTER_LOCAL);
+}
+
+TEST_F(RouterTest, DropsWhatItCannotRoute) {
+    expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "8.8.8.8", 64)), IOV_DROP_NO_ROUTE);
+    expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "172.16.1.1", 64)), IOV_DROP_ROUTE_DISCARD);
+    expectDropped(0, eth(kH2, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)), IOV_DROP_NOT_FOR_ROUTER);
+    expectDropped(0, eth(kR0, kH1, kEthIp6, ipv6(ip6("fd00::1"), ip6("fd00::2"), 17, Bytes(8))),
+                  IOV_DROP_UNSUPPORTED_L3);
+    Bytes bad_ihl = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64));
+    bad_ihl[14] = 0x43;
+    expectDropped(0, bad_ihl, IOV_DROP_BAD_IHL);
+    ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}, /*enabled=*/false}).ok());
+    expectDropped(1, eth(kR1, kH2, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 64)), IOV_DROP_PORT_DISABLED);
+}
+
+// host1 - l2switch(1) - router(2) - l2switch(3) - host2, all tail calls.
+TEST(RouterChain, SwitchRouterSwitch) {
+    REQUIRE_ROOT();
+    bpftest::ModuleHarness h;
+    hover::L2Switch sw1(h.load("l2switch", 1)), sw2(h.load("l2switch", 3));
+    hover::Router rt(h.load("router", 2));
+    h.netdevPort(1, 0);
+    h.netdevPort(3, 0);
+    h.link(1, 1, 2, 0);
+    h.link(2, 1, 3, 1);
+    for (auto *sw : {&sw1, &sw2})
+        for (uint32_t p : {0u, 1u}) ASSERT_TRUE(sw->setPort(p, {}).ok());
+    ASSERT_TRUE(sw1.addFdb(kR0, 1).ok());
+    ASSERT_TRUE(sw2.addFdb(kH2, 0).ok());
+    ASSERT_TRUE(rt.setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}}).ok());
+    ASSERT_TRUE(rt.setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}}).ok());
+    ASSERT_TRUE(rt.addNeighbor(ip4("10.0.1.2"), kH2).ok());
+
+    auto r = h.runOnPort(1, 0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)));
+    EXPECT_EQ(r.verdict, kRedirect);
+    EXPECT_EQ(h.txPackets(3, 0), 1u) << "the packet reaches host2's port";
+    EXPECT_EQ(hex(r.out), hex(eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63))));
+}
+
+}  // namespace
