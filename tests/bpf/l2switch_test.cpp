@@ -203,52 +203,50 @@ TEST_F(L2SwitchTest, NetdevEntryFindsItsPortOrDrops) {
     EXPECT_EQ(harness_->drops(1, IOV_DROP_NO_INGRESS_PORT), 1u);
 }
 
-// Two switches chained through module ports (tail calls).
-TEST(L2SwitchChain, PacketsCrossToAPeerModule) {
-    REQUIRE_ROOT();
-    bpftest::ModuleHarness h;
-    hover::L2Switch a(h.load("l2switch", 1)), b(h.load("l2switch", 2));
-    h.netdevPort(1, 0);
-    h.netdevPort(2, 0);
-    h.link(1, 1, 2, 1);
-    for (auto *sw : {&a, &b}) {
-        ASSERT_TRUE(sw->setPort(0, {}).ok());
-        ASSERT_TRUE(sw->setPort(1, {}).ok());
+// Two switches chained through module ports (tail calls): port 1 of each is
+// linked to the other; both send kMac2 towards switch 2's port 0.
+class L2SwitchChain : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        a_ = std::make_unique<hover::L2Switch>(h_.load("l2switch", 1));
+        b_ = std::make_unique<hover::L2Switch>(h_.load("l2switch", 2));
+        h_.link(1, 1, 2, 1);
+        for (auto *sw : {a_.get(), b_.get()}) {
+            ASSERT_TRUE(sw->setPort(0, {}).ok());
+            ASSERT_TRUE(sw->setPort(1, {}).ok());
+        }
+        ASSERT_TRUE(a_->addFdb(kMac2, 1).ok());
+        ASSERT_TRUE(b_->addFdb(kMac2, 0).ok());
     }
-    ASSERT_TRUE(a.addFdb(kMac2, 1).ok());
-    ASSERT_TRUE(b.addFdb(kMac2, 0).ok());
+    bpftest::ModuleHarness h_;
+    std::unique_ptr<hover::L2Switch> a_, b_;
+};
 
-    auto r = h.runOnPort(1, 0, udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2"));
+TEST_F(L2SwitchChain, PacketsCrossToAPeerModule) {
+    h_.netdevPort(1, 0);
+    h_.netdevPort(2, 0);
+    auto r = h_.runOnPort(1, 0, udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2"));
     EXPECT_EQ(r.verdict, kRedirect);
-    EXPECT_EQ(h.txPackets(1, 1), 1u) << "out of switch 1 towards switch 2";
-    EXPECT_EQ(h.rxPackets(2, 1), 1u) << "into switch 2 on its linked port";
-    EXPECT_EQ(h.txPackets(2, 0), 1u) << "out of switch 2 to the VIF";
+    EXPECT_EQ(h_.txPackets(1, 1), 1u) << "out of switch 1 towards switch 2";
+    EXPECT_EQ(h_.rxPackets(2, 1), 1u) << "into switch 2 on its linked port";
+    EXPECT_EQ(h_.txPackets(2, 0), 1u) << "out of switch 2 to the VIF";
 
     // A broadcast from switch 1 reaches switch 2's VIF too.
-    r = h.runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.2"));
-    EXPECT_EQ(h.txPackets(2, 0), 2u);
+    r = h_.runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.2"));
+    EXPECT_EQ(h_.txPackets(2, 0), 2u);
 }
 
-TEST(L2SwitchChain, LoopsStopAtTheHopLimitWithACountedDrop) {
-    REQUIRE_ROOT();
-    bpftest::ModuleHarness h;
-    hover::L2Switch a(h.load("l2switch", 1)), b(h.load("l2switch", 2));
-    // A misconfigured pair of switches, linked twice, each sending the MAC
-    // towards the other: 1:port1 -> 2:port1, 2:port0 -> 1:port0, and so on.
-    h.link(1, 1, 2, 1);
-    h.link(1, 0, 2, 0);
-    for (auto *sw : {&a, &b}) {
-        ASSERT_TRUE(sw->setPort(0, {}).ok());
-        ASSERT_TRUE(sw->setPort(1, {}).ok());
-    }
-    ASSERT_TRUE(a.addFdb(kMac2, 1).ok());
-    ASSERT_TRUE(b.addFdb(kMac2, 0).ok());
-    auto r = h.runOnPort(1, 0, udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2"));
+TEST_F(L2SwitchChain, LoopsStopAtTheHopLimitWithACountedDrop) {
+    // Misconfiguration: port 0 of each switch linked to the other as well, so
+    // kMac2 goes 1:port1 -> 2:port1, 2:port0 -> 1:port0, and round again.
+    h_.link(1, 0, 2, 0);
+    auto r = h_.runOnPort(1, 0, udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2"));
     EXPECT_EQ(r.verdict, kShot);
-    EXPECT_EQ(h.drops(1, IOV_DROP_CHAIN_DEPTH) + h.drops(2, IOV_DROP_CHAIN_DEPTH), 1u);
+    EXPECT_EQ(h_.drops(1, IOV_DROP_CHAIN_DEPTH) + h_.drops(2, IOV_DROP_CHAIN_DEPTH), 1u);
 }
 
-TEST(L2SwitchChain, TailCallToAnUnloadedModuleIsCounted) {
+TEST(L2SwitchChainEnd, TailCallToAnUnloadedModuleIsCounted) {
     REQUIRE_ROOT();
     bpftest::ModuleHarness h;
     hover::L2Switch a(h.load("l2switch", 1));

@@ -85,6 +85,7 @@ TEST_P(L2SwitchTraffic, HostThatChangesItsMacIsCutOff) {
     EXPECT_GT(drops(IOV_DROP_PS_SRC_MAC), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tc, L2SwitchTraffic, ::testing::Values(hover::AttachMode::kTc));
+INSTANTIATE_TEST_SUITE_P(Attach, L2SwitchTraffic, ::testing::Values(hover::AttachMode::kTc),
+                         [](const auto &info) { return std::string(hover::attachModeName(info.param)); });
 
 }  // namespace
