@@ -96,7 +96,8 @@ struct iov_port_stats {
     X(BAD_L4, "malformed TCP/UDP/ICMP header")                                     \
     X(ICMP_UNREACHABLE, "ICMP error generated instead")                            \
     X(INTERNAL, "internal error (helper failed)")                                  \
-    X(ROUTER_LOCAL, "traffic to the router itself other than ICMP echo")
+    X(ROUTER_LOCAL, "traffic to the router itself other than ICMP echo")             \
+    X(NAT_PROTO, "IP protocol that NAT cannot translate (not TCP/UDP/ICMP echo)")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

@@ -5,10 +5,12 @@
 #define IOVISOR_BPF_CTX_H
 
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 #include "lib/abi.h"
+#include "lib/csum.h"
 
 #ifdef IOV_XDP
 #define iov_ctx xdp_md
@@ -92,6 +94,54 @@ static __always_inline int ctx_pull(struct iov_ctx *ctx, __u32 len) {
 static __always_inline int ctx_resize(struct iov_ctx *ctx, __u32 len) { return bpf_skb_change_tail(ctx, len, 0); }
 static __always_inline int ctx_insert_after_eth(struct iov_ctx *ctx, __u32 len) {
     return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC, 0);
+}
+#endif
+
+/* Field rewrites by offset with checksum fix-ups. In TC the kernel helpers
+ * also handle CHECKSUM_PARTIAL packets (offloaded TCP/UDP from a local VM);
+ * XDP packets carry full checksums, updated incrementally here.
+ * CTX_CSUM_PSEUDO: the field is part of the L4 pseudo-header (an address).
+ * CTX_CSUM_UDP: a zero UDP checksum means "none" and stays zero. */
+#define CTX_CSUM_PSEUDO 0x10
+#define CTX_CSUM_UDP 0x40
+#define CTX_MAX_L4_OFF (ETH_HLEN + 60)
+#ifdef IOV_XDP
+static __always_inline __sum16 *ctx_csum_ptr(struct iov_ctx *ctx, __u32 off) {
+    if (off > CTX_MAX_L4_OFF + 20) return 0;
+    __sum16 *p = ctx_data(ctx) + off;
+    if ((void *)(p + 1) > ctx_data_end(ctx)) return 0;
+    return p;
+}
+static __always_inline int ctx_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 flags) {
+    __sum16 *c = ctx_csum_ptr(ctx, off);
+    if (!c) return -1;
+    if ((flags & CTX_CSUM_UDP) && *c == 0) return 0;
+    if ((flags & 0xf) == 4) csum_replace4(c, from, to);
+    else csum_replace2(c, (__be16)from, (__be16)to);
+    if ((flags & CTX_CSUM_UDP) && *c == 0) *c = 0xffff;
+    return 0;
+}
+#define ctx_l3_csum_replace(ctx, off, from, to, size) ctx_csum_replace(ctx, off, from, to, size)
+#define ctx_l4_csum_replace(ctx, off, from, to, flags) ctx_csum_replace(ctx, off, from, to, flags)
+static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
+    if (off > CTX_MAX_L4_OFF + 20) return -1;
+    __u8 *p = ctx_data(ctx) + off;
+    if ((void *)(p + 4) > ctx_data_end(ctx)) return -1;
+    if (len == 4) __builtin_memcpy(p, from, 4);
+    else __builtin_memcpy(p, from, 2);
+    return 0;
+}
+#else
+static __always_inline int ctx_l3_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 size) {
+    return bpf_l3_csum_replace(ctx, off, from, to, size);
+}
+static __always_inline int ctx_l4_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 flags) {
+    __u64 f = (flags & 0xf) | ((flags & CTX_CSUM_PSEUDO) ? BPF_F_PSEUDO_HDR : 0) |
+              ((flags & CTX_CSUM_UDP) ? BPF_F_MARK_MANGLED_0 : 0);
+    return bpf_l4_csum_replace(ctx, off, from, to, f);
+}
+static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
+    return bpf_skb_store_bytes(ctx, off, from, len, 0);
 }
 #endif
 

@@ -126,4 +126,66 @@ struct rt_neigh {
     __u16 flags;
 };
 
+/* ---- nat --------------------------------------------------------------- */
+
+/* A nat instance sits on a router port: port 0 faces the router (inside),
+ * port 1 the external network (outside). */
+#define NAT_PORT_INSIDE 0
+#define NAT_PORT_OUTSIDE 1
+
+/* Key of `snat_rules` (LPM trie): inside source prefix (OVN snat logical_ip). */
+struct nat_snat_key {
+    __u32 prefixlen;
+    __u32 addr;
+};
+
+/* Value of `snat_rules`: external IP and the port range to allocate from
+ * (host order, inclusive). */
+struct nat_snat {
+    __u32 external_ip;
+    __u16 port_min;
+    __u16 port_max;
+};
+
+/* Value of `fip_in` (key: external IP) and `fip_out` (key: logical IP): the
+ * 1:1 address of an OVN dnat_and_snat rule (floating IP), stateless. */
+struct nat_fip {
+    __u32 addr;
+};
+
+/* Value of `dnat_rules` (key: external IP): OVN dnat, stateful. */
+struct nat_dnat {
+    __u32 logical_ip;
+};
+
+/* Key of `conntrack`: a connection as seen in one direction. For ICMP echo
+ * the id stands in for the ports: request (id, 0), reply (0, id). */
+struct nat_ct_key {
+    __u32 saddr;
+    __u32 daddr;
+    __u16 sport;
+    __u16 dport;
+    __u8 proto;
+    __u8 pad[3];
+};
+
+#define NAT_REWRITE_SRC 1
+#define NAT_REWRITE_DST 2
+
+/* Value of `conntrack`: what to rewrite for packets matching the key. */
+struct nat_ct_entry {
+    __u32 addr;
+    __u16 port;     /* network order; 0 = keep */
+    __u8 rewrite;   /* NAT_REWRITE_SRC or NAT_REWRITE_DST */
+    __u8 pad;
+    __u64 last_seen_ns;
+};
+
+/* Value of `arp_external` (key: external IP): MAC that answers ARP for it on
+ * the outside port (OVN external_mac, or the router port's MAC). */
+struct nat_arp {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+};
+
 #endif /* IOVISOR_BPF_TABLES_H */

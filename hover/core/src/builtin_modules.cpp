@@ -1,6 +1,7 @@
 // The module types compiled into hoverd, from their libbpf skeletons.
 #include "hover/module.h"
 #include "l2switch.skel.h"
+#include "nat.skel.h"
 #include "router.skel.h"
 
 namespace hover {
@@ -19,6 +20,7 @@ const std::vector<ModuleType> &builtins() {
     static const std::vector<ModuleType> types = {
         builtin<l2switch__elf_bytes>("l2switch"),
         builtin<router__elf_bytes>("router"),
+        builtin<nat__elf_bytes>("nat"),
     };
     return types;
 }

@@ -1,0 +1,293 @@
+/* nat: OVN NAT on a router port. Port 0 faces the router (inside), port 1
+ * the external network (outside).
+ *   snat           inside prefix -> external IP, ports allocated per
+ *                  connection (TCP/UDP ports, ICMP echo ids);
+ *   dnat           external IP -> logical IP, stateful;
+ *   dnat_and_snat  1:1 floating IP, stateless both ways.
+ * Connections live in an LRU map with per-protocol idle timeouts. Port
+ * allocation claims the reply-direction key with BPF_NOEXIST: an atomic
+ * insert, so CPUs never take a shared lock. */
+#include "lib/chain.h"
+#include "lib/parse.h"
+#include "lib/tables.h"
+
+#define NAT_PORT_TRIES 16
+#define NAT_TIMEOUT_TCP_NS (7440ull * 1000000000ull)
+#define NAT_TIMEOUT_UDP_NS (180ull * 1000000000ull)
+#define NAT_TIMEOUT_ICMP_NS (30ull * 1000000000ull)
+#define NAT_REFRESH_NS 1000000000ull /* last_seen written at most once a second */
+
+/* Inside source prefix -> external IP and port range (OVN snat). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct nat_snat_key);
+    __type(value, struct nat_snat);
+} snat_rules SEC(".maps");
+
+/* External IP -> logical IP (OVN dnat, stateful). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __be32);
+    __type(value, struct nat_dnat);
+} dnat_rules SEC(".maps");
+
+/* Floating IP (external) -> logical IP (OVN dnat_and_snat, inbound). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __be32);
+    __type(value, struct nat_fip);
+} fip_in SEC(".maps");
+
+/* Logical IP -> floating IP (OVN dnat_and_snat, outbound). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __be32);
+    __type(value, struct nat_fip);
+} fip_out SEC(".maps");
+
+/* Connection (one direction) -> the rewrite its packets get. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 262144);
+    __type(key, struct nat_ct_key);
+    __type(value, struct nat_ct_entry);
+} conntrack SEC(".maps");
+
+/* External IP -> MAC answering ARP for it on the outside port. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __be32);
+    __type(value, struct nat_arp);
+} arp_external SEC(".maps");
+
+/* Where a packet's translatable fields are, by offset (helpers that fix
+ * checksums invalidate packet pointers). */
+struct nat_pkt {
+    struct nat_ct_key key;
+    __u32 l4_off;
+    __u32 csum_off;   /* L4 checksum field */
+    __u32 csum_flags; /* CTX_CSUM_UDP for UDP */
+    __u8 has_ports;   /* TCP/UDP/ICMP echo: key ports are meaningful */
+    __u8 fragment;
+};
+
+static __always_inline __u64 ct_timeout(__u8 proto) {
+    if (proto == IPPROTO_TCP) return NAT_TIMEOUT_TCP_NS;
+    if (proto == IPPROTO_UDP) return NAT_TIMEOUT_UDP_NS;
+    return NAT_TIMEOUT_ICMP_NS;
+}
+
+/* Reads the IPv4 packet into `np`; returns 0 or a drop reason. */
+static __always_inline int nat_parse(struct iov_ctx *ctx, struct nat_pkt *np) {
+    struct iov_pkt pkt;
+    struct iphdr *ip;
+    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip)) return IOV_DROP_TRUNCATED;
+    const __u32 l4_off = ETH_HLEN + ip->ihl * 4;
+    if ((void *)ip + ip->ihl * 4 + sizeof(struct tcphdr) > pkt.data_end) {
+        /* L4 header in pages: make it readable, then parse again. */
+        if (ctx_pull(ctx, l4_off + sizeof(struct tcphdr))) return IOV_DROP_INTERNAL;
+        if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip)) return IOV_DROP_TRUNCATED;
+    }
+    np->key.saddr = ip->saddr;
+    np->key.daddr = ip->daddr;
+    np->key.proto = ip->protocol;
+    np->l4_off = l4_off;
+    np->fragment = iov_ipv4_is_fragment(ip);
+    if (np->fragment) return 0;
+
+    if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+        struct udphdr *l4 = iov_ipv4_l4(&pkt, ip, ip->protocol == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(*l4));
+        if (!l4) return IOV_DROP_BAD_L4;
+        np->key.sport = l4->source;
+        np->key.dport = l4->dest;
+        np->csum_off = l4_off + (ip->protocol == IPPROTO_TCP ? offsetof(struct tcphdr, check)
+                                                               : offsetof(struct udphdr, check));
+        np->csum_flags = ip->protocol == IPPROTO_UDP ? CTX_CSUM_UDP : 0;
+        np->has_ports = 1;
+    } else if (ip->protocol == IPPROTO_ICMP) {
+        struct iov_icmp *icmp = iov_ipv4_l4(&pkt, ip, sizeof(*icmp));
+        if (!icmp) return IOV_DROP_BAD_L4;
+        np->csum_off = l4_off + offsetof(struct iov_icmp, checksum);
+        if (icmp->type == ICMP_ECHO) {
+            np->key.sport = icmp->id;
+            np->has_ports = 1;
+        } else if (icmp->type == ICMP_ECHOREPLY) {
+            np->key.dport = icmp->id;
+            np->has_ports = 1;
+        }
+    }
+    return 0;
+}
+
+/* Rewrites the source or destination address (and port/id if non-zero). */
+static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt *np, __u8 which, __be32 addr,
+                                       __be16 port) {
+    const int src = which == NAT_REWRITE_SRC;
+    const __be32 old_addr = src ? np->key.saddr : np->key.daddr;
+    const __u32 addr_off = ETH_HLEN + (src ? offsetof(struct iphdr, saddr) : offsetof(struct iphdr, daddr));
+    const __u8 proto = np->key.proto;
+    const int l4_csum = !np->fragment && (proto == IPPROTO_TCP || proto == IPPROTO_UDP);
+
+    if (l4_csum && ctx_l4_csum_replace(ctx, np->csum_off, old_addr, addr, CTX_CSUM_PSEUDO | np->csum_flags | 4))
+        return -1;
+    if (ctx_l3_csum_replace(ctx, ETH_HLEN + offsetof(struct iphdr, check), old_addr, addr, 4)) return -1;
+    if (ctx_store(ctx, addr_off, &addr, 4)) return -1;
+    if (!port || !np->has_ports) return 0;
+
+    __be16 old_port;
+    __u32 port_off;
+    if (proto == IPPROTO_ICMP) {
+        old_port = src ? np->key.sport : np->key.dport; /* the echo id */
+        port_off = np->l4_off + offsetof(struct iov_icmp, id);
+        if (ctx_l4_csum_replace(ctx, np->csum_off, old_port, port, 2)) return -1;
+    } else {
+        old_port = src ? np->key.sport : np->key.dport;
+        port_off = np->l4_off + (src ? 0 : 2);
+        if (ctx_l4_csum_replace(ctx, np->csum_off, old_port, port, np->csum_flags | 2)) return -1;
+    }
+    return ctx_store(ctx, port_off, &port, 2);
+}
+
+/* The live entry for `key`, or NULL (absent or idle past its timeout). */
+static __always_inline struct nat_ct_entry *ct_lookup(const struct nat_ct_key *key, __u64 now) {
+    struct nat_ct_entry *e = bpf_map_lookup_elem(&conntrack, key);
+    if (!e || now - e->last_seen_ns > ct_timeout(key->proto)) return 0;
+    if (now - e->last_seen_ns > NAT_REFRESH_NS) e->last_seen_ns = now;
+    return e;
+}
+
+static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
+                                    const struct nat_ct_entry *e, __u32 out_port) {
+    if (nat_rewrite(ctx, np, e->rewrite, e->addr, e->port)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    return iov_send(ctx, md, out_port);
+}
+
+/* The key of the packets answering `key`. */
+static __always_inline struct nat_ct_key ct_reverse(const struct nat_ct_key *key) {
+    return (struct nat_ct_key){.saddr = key->daddr, .daddr = key->saddr, .sport = key->dport, .dport = key->sport,
+                               .proto = key->proto};
+}
+
+/* SNAT a new connection: claim an external port (or echo id) whose reply
+ * key is free. */
+static __always_inline int snat_new(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
+                                    const struct nat_snat *rule, __u64 now) {
+    if (np->fragment) return iov_drop(ctx, IOV_DROP_FRAGMENT);
+    if (!np->has_ports) return iov_drop(ctx, IOV_DROP_NAT_PROTO);
+    const __u32 range = (__u32)rule->port_max - rule->port_min + 1;
+    const __u32 start = bpf_get_prandom_u32();
+    const struct nat_ct_entry back = {
+        .addr = np->key.saddr, .port = np->key.sport, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
+#pragma unroll
+    for (int i = 0; i < NAT_PORT_TRIES; i++) {
+        const __be16 port = bpf_htons(rule->port_min + (start + i) % range);
+        struct nat_ct_key translated = np->key;
+        translated.saddr = rule->external_ip;
+        translated.sport = port;
+        struct nat_ct_key rk = ct_reverse(&translated);
+        if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_NOEXIST)) continue;
+        const struct nat_ct_entry fwd = {
+            .addr = rule->external_ip, .port = port, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
+        if (bpf_map_update_elem(&conntrack, &np->key, &fwd, BPF_ANY)) {
+            bpf_map_delete_elem(&conntrack, &rk);
+            return iov_drop(ctx, IOV_DROP_INTERNAL);
+        }
+        return apply_ct(ctx, md, np, &fwd, NAT_PORT_OUTSIDE);
+    }
+    return iov_drop(ctx, IOV_DROP_NAT_NO_PORT);
+}
+
+/* DNAT a new inbound connection and remember how to un-DNAT its replies. */
+static __always_inline int dnat_new(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
+                                    const struct nat_dnat *rule, __u64 now) {
+    if (np->fragment) return iov_drop(ctx, IOV_DROP_FRAGMENT);
+    const struct nat_ct_entry fwd = {.addr = rule->logical_ip, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
+    const struct nat_ct_entry back = {.addr = np->key.daddr, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
+    struct nat_ct_key translated = np->key;
+    translated.daddr = rule->logical_ip;
+    struct nat_ct_key rk = ct_reverse(&translated);
+    if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_ANY) ||
+        bpf_map_update_elem(&conntrack, &np->key, &fwd, BPF_ANY))
+        return iov_drop(ctx, IOV_DROP_INTERNAL);
+    return apply_ct(ctx, md, np, &fwd, NAT_PORT_INSIDE);
+}
+
+static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
+    const __u64 now = bpf_ktime_get_ns();
+    struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
+    if (e) return apply_ct(ctx, md, np, e, NAT_PORT_OUTSIDE);
+    __be32 saddr = np->key.saddr;
+    struct nat_fip *fip = bpf_map_lookup_elem(&fip_out, &saddr);
+    if (fip) {
+        if (nat_rewrite(ctx, np, NAT_REWRITE_SRC, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+        return iov_send(ctx, md, NAT_PORT_OUTSIDE);
+    }
+    struct nat_snat_key sk = {.prefixlen = 32, .addr = saddr};
+    struct nat_snat *rule = bpf_map_lookup_elem(&snat_rules, &sk);
+    if (rule) return snat_new(ctx, md, np, rule, now);
+    return iov_send(ctx, md, NAT_PORT_OUTSIDE);
+}
+
+static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
+    const __u64 now = bpf_ktime_get_ns();
+    struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
+    if (e) return apply_ct(ctx, md, np, e, NAT_PORT_INSIDE);
+    __be32 daddr = np->key.daddr;
+    struct nat_fip *fip = bpf_map_lookup_elem(&fip_in, &daddr);
+    if (fip) {
+        if (nat_rewrite(ctx, np, NAT_REWRITE_DST, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+        return iov_send(ctx, md, NAT_PORT_INSIDE);
+    }
+    struct nat_dnat *rule = bpf_map_lookup_elem(&dnat_rules, &daddr);
+    if (rule) return dnat_new(ctx, md, np, rule, now);
+    /* Not translated: e.g. the router's own external address. */
+    return iov_send(ctx, md, NAT_PORT_INSIDE);
+}
+
+/* ARP on the outside for an external address: answered here. */
+static __always_inline int arp_external_reply(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt) {
+    struct iov_arp *arp;
+    if (iov_parse_arp(pkt, &arp) || arp->op != ARPOP_REQUEST_BE) return 0;
+    __be32 target = arp->tpa;
+    struct nat_arp *entry = bpf_map_lookup_elem(&arp_external, &target);
+    if (!entry) return 0;
+    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
+    iov_mac_copy(pkt->eth->h_source, entry->mac);
+    arp->op = ARPOP_REPLY_BE;
+    iov_mac_copy(arp->tha, arp->sha);
+    iov_mac_copy(arp->sha, entry->mac);
+    arp->tpa = arp->spa;
+    arp->spa = target;
+    return 1;
+}
+
+static __always_inline int nat(struct iov_ctx *ctx, struct iov_md *md) {
+    struct iov_pkt pkt;
+    int err = iov_parse_eth(ctx, &pkt);
+    if (err) return iov_drop(ctx, err);
+    const __u32 in_port = md->in_port;
+    if (in_port > NAT_PORT_OUTSIDE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
+    const __u32 other = in_port ^ 1;
+
+    if (pkt.proto == bpf_htons(ETH_P_ARP)) {
+        if (in_port == NAT_PORT_OUTSIDE && arp_external_reply(ctx, md, &pkt)) return iov_send(ctx, md, in_port);
+        return iov_send(ctx, md, other);
+    }
+    if (pkt.proto != bpf_htons(ETH_P_IP)) return iov_send(ctx, md, other);
+    struct iphdr *ip;
+    err = iov_parse_ipv4(&pkt, &ip);
+    if (err) return iov_drop(ctx, err);
+
+    struct nat_pkt np = {};
+    err = nat_parse(ctx, &np);
+    if (err) return iov_drop(ctx, err);
+    return in_port == NAT_PORT_INSIDE ? outbound(ctx, md, &np) : inbound(ctx, md, &np);
+}
+
+IOV_MODULE(nat, nat);

@@ -1,0 +1,42 @@
+// Configuration API of a nat module instance (OVN NAT on a router port):
+// snat, dnat and dnat_and_snat rules, ARP answers for external addresses,
+// and a view of the connections being translated.
+#pragma once
+
+#include <vector>
+
+#include "hover/module.h"
+#include "iovisor/net.h"
+#include "lib/tables.h"
+
+namespace hover {
+
+class Nat {
+public:
+    explicit Nat(Module &module) : module_(module) {}
+
+    // OVN snat: sources in `inside` leave as `external_ip`, ports from the range.
+    iovisor::Status addSnat(const iovisor::Ipv4Prefix &inside, uint32_t external_ip, uint16_t port_min = 1024,
+                            uint16_t port_max = 65535);
+    iovisor::Status removeSnat(const iovisor::Ipv4Prefix &inside);
+    // OVN dnat: connections to `external_ip` go to `logical_ip`.
+    iovisor::Status addDnat(uint32_t external_ip, uint32_t logical_ip);
+    iovisor::Status removeDnat(uint32_t external_ip);
+    // OVN dnat_and_snat: 1:1 floating IP.
+    iovisor::Status addDnatAndSnat(uint32_t external_ip, uint32_t logical_ip);
+    iovisor::Status removeDnatAndSnat(uint32_t external_ip);
+    // Answer ARP for `external_ip` on the outside port with `mac`.
+    iovisor::Status addArpExternal(uint32_t external_ip, const iovisor::Mac &mac);
+    iovisor::Status removeArpExternal(uint32_t external_ip);
+
+    struct Connection {
+        nat_ct_key key;
+        nat_ct_entry entry;
+    };
+    iovisor::Result<std::vector<Connection>> connections() const;
+
+private:
+    Module &module_;
+};
+
+}  // namespace hover

@@ -1,0 +1,170 @@
+// nat fixtures: SNAT, DNAT, floating IPs, connection tracking, checksums.
+// Expected packets are rebuilt with the packet builder, whose checksums are
+// computed from scratch: byte equality proves the incremental updates.
+#include "hover/nat.h"
+#include "module_harness.h"
+
+namespace {
+
+using namespace testsupport;
+using bpftest::kRedirect;
+using bpftest::kShot;
+
+const Mac kRouter = mac("02:00:00:00:aa:01"), kGw = mac("02:00:00:00:00:64");
+constexpr uint32_t kInside = NAT_PORT_INSIDE, kOutside = NAT_PORT_OUTSIDE;
+
+uint16_t srcPort(const Bytes &frame) { return frame[34] << 8 | frame[35]; }
+uint16_t echoId(const Bytes &frame) { return frame[38] << 8 | frame[39]; }
+
+Bytes udpOut(const std::string &src, uint16_t sport, const std::string &dst, uint16_t dport) {
+    return eth(kGw, kRouter, kEthIp, ipv4(ip4(src), ip4(dst), 17, udp(ip4(src), ip4(dst), sport, dport)));
+}
+Bytes udpIn(const std::string &src, uint16_t sport, const std::string &dst, uint16_t dport) {
+    return eth(kRouter, kGw, kEthIp, ipv4(ip4(src), ip4(dst), 17, udp(ip4(src), ip4(dst), sport, dport)));
+}
+Bytes tcpIn(const std::string &src, uint16_t sport, const std::string &dst, uint16_t dport, uint8_t flags) {
+    return eth(kRouter, kGw, kEthIp, ipv4(ip4(src), ip4(dst), 6, tcp(ip4(src), ip4(dst), sport, dport, flags)));
+}
+Bytes tcpOut(const std::string &src, uint16_t sport, const std::string &dst, uint16_t dport, uint8_t flags) {
+    return eth(kGw, kRouter, kEthIp, ipv4(ip4(src), ip4(dst), 6, tcp(ip4(src), ip4(dst), sport, dport, flags)));
+}
+Bytes pingOut(const std::string &src, const std::string &dst, uint8_t type, uint16_t id) {
+    return eth(kGw, kRouter, kEthIp, ipv4(ip4(src), ip4(dst), 1, icmpEcho(type, id, 1)));
+}
+Bytes pingIn(const std::string &src, const std::string &dst, uint8_t type, uint16_t id) {
+    return eth(kRouter, kGw, kEthIp, ipv4(ip4(src), ip4(dst), 1, icmpEcho(type, id, 1)));
+}
+
+// nat (module 1): snat 10.0.0.0/24 -> 172.24.4.10, floating IP 172.24.4.50
+// <-> 10.0.0.5, dnat 172.24.4.80 -> 10.0.0.8.
+class NatTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        harness_ = std::make_unique<bpftest::ModuleHarness>();
+        nat_ = std::make_unique<hover::Nat>(harness_->load("nat", 1));
+        harness_->netdevPort(1, kInside);
+        harness_->netdevPort(1, kOutside);
+        ASSERT_TRUE(nat_->addSnat({ip4("10.0.0.0"), 24}, ip4("172.24.4.10")).ok());
+        ASSERT_TRUE(nat_->addDnatAndSnat(ip4("172.24.4.50"), ip4("10.0.0.5")).ok());
+        ASSERT_TRUE(nat_->addDnat(ip4("172.24.4.80"), ip4("10.0.0.8")).ok());
+        ASSERT_TRUE(nat_->addArpExternal(ip4("172.24.4.50"), mac("fa:16:3e:00:00:50")).ok());
+    }
+
+    bpftest::RunResult run(uint32_t port, const Bytes &in, uint32_t expect_out_port) {
+        const uint64_t before = harness_->txPackets(1, expect_out_port);
+        auto r = harness_->runOnPort(1, port, in);
+        EXPECT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kRedirect);
+        EXPECT_EQ(harness_->txPackets(1, expect_out_port), before + 1) << "expected out of port " << expect_out_port;
+        return r;
+    }
+
+    std::unique_ptr<bpftest::ModuleHarness> harness_;
+    std::unique_ptr<hover::Nat> nat_;
+};
+
+TEST_F(NatTest, SnatUdpAndItsReply) {
+    auto out = run(kInside, udpOut("10.0.0.1", 1000, "8.8.8.8", 53), kOutside);
+    const uint16_t port = srcPort(out.out);
+    EXPECT_GE(port, 1024);
+    EXPECT_EQ(hex(out.out), hex(udpOut("172.24.4.10", port, "8.8.8.8", 53)));
+    auto back = run(kOutside, udpIn("8.8.8.8", 53, "172.24.4.10", port), kInside);
+    EXPECT_EQ(hex(back.out), hex(udpIn("8.8.8.8", 53, "10.0.0.1", 1000)));
+    // Later packets of the connection reuse the port.
+    auto again = run(kInside, udpOut("10.0.0.1", 1000, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(srcPort(again.out), port);
+}
+
+TEST_F(NatTest, SnatTcp) {
+    auto syn = run(kInside, tcpOut("10.0.0.1", 40000, "1.1.1.1", 443, 0x02), kOutside);
+    const uint16_t port = srcPort(syn.out);
+    EXPECT_EQ(hex(syn.out), hex(tcpOut("172.24.4.10", port, "1.1.1.1", 443, 0x02)));
+    auto synack = run(kOutside, tcpIn("1.1.1.1", 443, "172.24.4.10", port, 0x12), kInside);
+    EXPECT_EQ(hex(synack.out), hex(tcpIn("1.1.1.1", 443, "10.0.0.1", 40000, 0x12)));
+}
+
+TEST_F(NatTest, SnatPingTranslatesTheEchoId) {
+    auto req = run(kInside, pingOut("10.0.0.1", "9.9.9.9", 8, 77), kOutside);
+    const uint16_t id = echoId(req.out);
+    EXPECT_EQ(hex(req.out), hex(pingOut("172.24.4.10", "9.9.9.9", 8, id)));
+    auto reply = run(kOutside, pingIn("9.9.9.9", "172.24.4.10", 0, id), kInside);
+    EXPECT_EQ(hex(reply.out), hex(pingIn("9.9.9.9", "10.0.0.1", 0, 77)));
+}
+
+TEST_F(NatTest, TwoHostsWithTheSamePortGetDifferentExternalPorts) {
+    auto a = run(kInside, udpOut("10.0.0.1", 5000, "8.8.8.8", 53), kOutside);
+    auto b = run(kInside, udpOut("10.0.0.2", 5000, "8.8.8.8", 53), kOutside);
+    EXPECT_NE(srcPort(a.out), srcPort(b.out));
+    auto back_b = run(kOutside, udpIn("8.8.8.8", 53, "172.24.4.10", srcPort(b.out)), kInside);
+    EXPECT_EQ(hex(back_b.out), hex(udpIn("8.8.8.8", 53, "10.0.0.2", 5000)));
+}
+
+TEST_F(NatTest, ExhaustedPortRangeIsACountedDrop) {
+    ASSERT_TRUE(nat_->addSnat({ip4("10.0.0.0"), 24}, ip4("172.24.4.10"), 2000, 2000).ok());
+    auto first = run(kInside, udpOut("10.0.0.1", 1, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(srcPort(first.out), 2000);
+    auto second = harness_->runOnPort(1, kInside, udpOut("10.0.0.2", 1, "8.8.8.8", 53));
+    EXPECT_EQ(second.verdict, kShot);
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_NAT_NO_PORT), 1u);
+}
+
+TEST_F(NatTest, FloatingIpBothWays) {
+    auto in = run(kOutside, tcpIn("203.0.113.9", 5555, "172.24.4.50", 22, 0x02), kInside);
+    EXPECT_EQ(hex(in.out), hex(tcpIn("203.0.113.9", 5555, "10.0.0.5", 22, 0x02)));
+    auto out = run(kInside, tcpOut("10.0.0.5", 22, "203.0.113.9", 5555, 0x12), kOutside);
+    EXPECT_EQ(hex(out.out), hex(tcpOut("172.24.4.50", 22, "203.0.113.9", 5555, 0x12)));
+    // Connections the floating-IP host starts keep their port too (1:1).
+    auto started = run(kInside, udpOut("10.0.0.5", 7777, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(hex(started.out), hex(udpOut("172.24.4.50", 7777, "8.8.8.8", 53)));
+}
+
+TEST_F(NatTest, DnatAndItsReplies) {
+    auto in = run(kOutside, tcpIn("203.0.113.9", 6000, "172.24.4.80", 80, 0x02), kInside);
+    EXPECT_EQ(hex(in.out), hex(tcpIn("203.0.113.9", 6000, "10.0.0.8", 80, 0x02)));
+    auto reply = run(kInside, tcpOut("10.0.0.8", 80, "203.0.113.9", 6000, 0x12), kOutside);
+    EXPECT_EQ(hex(reply.out), hex(tcpOut("172.24.4.80", 80, "203.0.113.9", 6000, 0x12)));
+}
+
+TEST_F(NatTest, UntranslatedTrafficPassesThrough) {
+    // To the router's own external address, no connection: handed inside as is.
+    auto in = run(kOutside, pingIn("203.0.113.9", "172.24.4.10", 8, 1), kInside);
+    EXPECT_EQ(hex(in.out), hex(pingIn("203.0.113.9", "172.24.4.10", 8, 1)));
+    // From an inside address no rule covers.
+    auto out = run(kInside, udpOut("192.168.9.9", 1, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(hex(out.out), hex(udpOut("192.168.9.9", 1, "8.8.8.8", 53)));
+}
+
+TEST_F(NatTest, FragmentsThatNeedPortsAreDropped) {
+    Ipv4Options frag;
+    frag.frag_off = 0x2000;  // first fragment, more to come
+    const uint32_t s = ip4("10.0.0.1"), d = ip4("8.8.8.8");
+    auto r = harness_->runOnPort(1, kInside, eth(kGw, kRouter, kEthIp, ipv4(s, d, 17, udp(s, d, 1, 53), frag)));
+    EXPECT_EQ(r.verdict, kShot);
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_FRAGMENT), 1u);
+}
+
+TEST_F(NatTest, OtherProtocolsCannotBeSnatted) {
+    const uint32_t s = ip4("10.0.0.1"), d = ip4("8.8.8.8");
+    auto r = harness_->runOnPort(1, kInside, eth(kGw, kRouter, kEthIp, ipv4(s, d, 47 /* GRE */, Bytes(8))));
+    EXPECT_EQ(r.verdict, kShot);
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_NAT_PROTO), 1u);
+}
+
+TEST_F(NatTest, AnswersArpForFloatingIpsOutside) {
+    const Mac fip_mac = mac("fa:16:3e:00:00:50");
+    auto r = run(kOutside, arpRequest(kGw, "172.24.4.1", "172.24.4.50"), kOutside);
+    EXPECT_EQ(hex(r.out), hex(eth(kGw, fip_mac, kEthArp, arp(2, fip_mac, ip4("172.24.4.50"), kGw, ip4("172.24.4.1")))));
+    // Other ARP crosses the module untouched.
+    auto other = run(kOutside, arpRequest(kGw, "172.24.4.1", "172.24.4.10"), kInside);
+    EXPECT_EQ(hex(other.out), hex(arpRequest(kGw, "172.24.4.1", "172.24.4.10")));
+}
+
+TEST_F(NatTest, ConnectionsAreVisible) {
+    run(kInside, udpOut("10.0.0.1", 1000, "8.8.8.8", 53), kOutside);
+    auto conns = nat_->connections();
+    ASSERT_TRUE(conns.ok());
+    EXPECT_EQ(conns->size(), 2u) << "one entry per direction";
+}
+
+}  // namespace
