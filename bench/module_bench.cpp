@@ -15,6 +15,7 @@
 #include "baseline.skel.h"
 #include "driver.skel.h"
 #include "hover/l2switch.h"
+#include "hover/nat.h"
 #include "hover/router.h"
 #include "module_harness.h"
 
@@ -23,7 +24,15 @@ namespace {
 using namespace testsupport;
 
 const Mac kH1 = mac("02:00:00:00:00:01"), kH2 = mac("02:00:00:00:00:02");
-const Mac kR0 = mac("02:00:00:00:aa:00"), kR1 = mac("02:00:00:00:aa:01");
+const Mac kR0 = mac("02:00:00:00:aa:00"), kR1 = mac("02:00:00:00:aa:01"), kR2 = mac("02:00:00:00:aa:02");
+const Mac kGw = mac("02:00:00:00:00:fe");
+
+void must(const iovisor::Status &s) {
+    if (!s.ok()) {
+        std::fprintf(stderr, "setup failed: %s\n", s.error().message.c_str());
+        std::exit(1);
+    }
+}
 
 Bytes frame64(const Mac &dst, const Mac &src, const std::string &from, const std::string &to) {
     // 14 + 20 + 8 + 18 payload = 60 bytes + 4 FCS on the wire = 64.
@@ -104,25 +113,36 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "cannot load baseline: %s\n", std::strerror(errno));
         return 1;
     }
+    // sw1 (1): port 0 host1, port 1 host2, port 2 -> router (2) port 0.
+    // router port 1 -> sw3 (3) port 1, sw3 port 0 -> host 10.0.1.2.
+    // router port 2 -> nat (4) inside; nat outside -> sw5 (5) port 1,
+    // sw5 port 0 -> the external gateway 172.24.4.254.
     bpftest::ModuleHarness h;
-    // l2switch (1): port 0 host1, port 1 host2, port 2 -> router (2) port 0;
-    // router port 1 -> l2switch (3) port 1; l2switch 3 port 0 host2'.
-    hover::L2Switch sw(h.load("l2switch", 1)), sw3(h.load("l2switch", 3));
+    hover::L2Switch sw(h.load("l2switch", 1)), sw3(h.load("l2switch", 3)), sw5(h.load("l2switch", 5));
     hover::Router rt(h.load("router", 2));
+    hover::Nat nat(h.load("nat", 4));
     const auto &out_link = h.netdevPort(1, 1);
     h.netdevPort(1, 0);
     h.netdevPort(3, 0);
+    h.netdevPort(5, 0);
     h.link(1, 2, 2, 0);
     h.link(2, 1, 3, 1);
-    for (uint32_t p : {0u, 1u, 2u}) sw.setPort(p, {});
-    for (uint32_t p : {0u, 1u}) sw3.setPort(p, {});
-    sw.addFdb(kH1, 0);
-    sw.addFdb(kH2, 1);
-    sw.addFdb(kR0, 2);
-    sw3.addFdb(kH2, 0);
-    rt.setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}});
-    rt.setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}});
-    rt.addNeighbor(ip4("10.0.1.2"), kH2);
+    h.link(2, 2, 4, NAT_PORT_INSIDE);
+    h.link(4, NAT_PORT_OUTSIDE, 5, 1);
+    for (uint32_t p : {0u, 1u, 2u}) must(sw.setPort(p, {}));
+    for (uint32_t p : {0u, 1u}) must(sw3.setPort(p, {})), must(sw5.setPort(p, {}));
+    must(sw.addFdb(kH1, 0));
+    must(sw.addFdb(kH2, 1));
+    must(sw.addFdb(kR0, 2));
+    must(sw3.addFdb(kH2, 0));
+    must(sw5.addFdb(kGw, 0));
+    must(rt.setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}}));
+    must(rt.setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}}));
+    must(rt.setPort(2, {kR2, {{ip4("172.24.4.1"), 24}}}));
+    must(rt.addNeighbor(ip4("10.0.1.2"), kH2));
+    must(rt.addNeighbor(ip4("172.24.4.254"), kGw));
+    must(rt.addRoute({0, 0}, ip4("172.24.4.254")));
+    must(nat.addSnat({ip4("10.0.0.0"), 24}, ip4("172.24.4.1")));
     struct {
         uint8_t mac[6];
         uint16_t pad;
@@ -133,6 +153,8 @@ int main(int argc, char **argv) {
 
     const Bytes to_h2 = frame64(kH2, kH1, "10.0.0.1", "10.0.0.2");
     const Bytes routed = frame64(kR0, kH1, "10.0.0.1", "10.0.1.2");
+    const Bytes to_nat = frame64(kGw, kR2, "10.0.0.1", "8.8.8.8");
+    const Bytes to_internet = frame64(kR0, kH1, "10.0.0.1", "8.8.8.8");
     std::printf("BPF_PROG_TEST_RUN, %zu-byte UDP frames (64 on the wire), repeat %d, best of 3,\n"
                 "driver overhead (frame restore + tail call) subtracted\n",
                 to_h2.size(), repeat);
@@ -144,15 +166,18 @@ int main(int argc, char **argv) {
     };
     const double ns_base = cost(bpf_program__fd(base->progs.baseline), to_h2, 0, 0);
     const double ns_l2 = cost(h.module(1).chainProgFd(), to_h2, 1, 0);
-    sw.setPortSecurity(0, {{kH1, {{ip4("10.0.0.1"), 32}}, {}}});
-    sw.setPortSecurity(1, {{kH2, {{ip4("10.0.0.2"), 32}}, {}}});
+    must(sw.setPortSecurity(0, {{kH1, {{ip4("10.0.0.1"), 32}}, {}}}));
+    must(sw.setPortSecurity(1, {{kH2, {{ip4("10.0.0.2"), 32}}, {}}}));
     const double ns_l2ps = cost(h.module(1).chainProgFd(), to_h2, 1, 0);
     const double ns_rt = cost(h.module(2).chainProgFd(), routed, 2, 0);
     const double ns_chain = cost(h.module(1).chainProgFd(), routed, 1, 0);
-    // Sanity: the chain really crossed all three modules every round.
-    if (h.txPackets(3, 0) < static_cast<uint64_t>(repeat)) {
-        std::fprintf(stderr, "the chain did not deliver every round (%llu of %d)\n",
-                     (unsigned long long)h.txPackets(3, 0), repeat);
+    drv.run(h.module(4).chainProgFd(), to_nat, 4, NAT_PORT_INSIDE, 1);  // creates the connection
+    const double ns_nat = cost(h.module(4).chainProgFd(), to_nat, 4, NAT_PORT_INSIDE);
+    const double ns_full = cost(h.module(1).chainProgFd(), to_internet, 1, 0);
+    // Sanity: the chains really crossed every module every round.
+    if (h.txPackets(3, 0) < static_cast<uint64_t>(repeat) || h.txPackets(5, 0) < static_cast<uint64_t>(repeat)) {
+        std::fprintf(stderr, "a chain did not deliver every round (%llu, %llu of %d)\n",
+                     (unsigned long long)h.txPackets(3, 0), (unsigned long long)h.txPackets(5, 0), repeat);
         return 1;
     }
 
@@ -161,8 +186,9 @@ int main(int argc, char **argv) {
     row("l2switch", ns_l2, ns_base, 1.5);
     row("l2switch + port security", ns_l2ps, ns_base, 0);
     row("router", ns_rt, ns_base, 0);
-    row("chain switch->router->switch", ns_chain, ns_base, 4.0);
-    std::printf("(nat and the full switch->router->nat->switch chain: not built yet)\n");
+    row("chain switch->router->switch", ns_chain, ns_base, 0);
+    row("nat (established flow)", ns_nat, ns_base, 0);
+    row("chain switch->router->nat->switch", ns_full, ns_base, 4.0);
     baseline::destroy(base);
     return 0;
 }
