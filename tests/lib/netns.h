@@ -30,6 +30,9 @@ public:
     // Runs a shell command line inside the namespace.
     CommandResult exec(const std::string &command_line) const;
     bool ping(const std::string &ip, int count = 3) const;
+    // A one-second iperf3 TCP run from this host to `server` listening on
+    // `server_ip`; retried a few times while ARP settles. Output in `log`.
+    bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log) const;
 
 private:
     std::string ns_, host_if_, error_;
