@@ -75,13 +75,7 @@ static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 in_port) {
     struct l2_arp_entry *entry = bpf_map_lookup_elem(&arp_responder, &target);
     if (!entry || entry->port == in_port) return 0;
 
-    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
-    iov_mac_copy(pkt->eth->h_source, entry->mac);
-    arp->op = ARPOP_REPLY_BE;
-    iov_mac_copy(arp->tha, arp->sha);
-    iov_mac_copy(arp->sha, entry->mac);
-    arp->tpa = arp->spa;
-    arp->spa = target;
+    iov_arp_make_reply(pkt, arp, entry->mac, target);
     return 1;
 }
 

@@ -257,13 +257,7 @@ static __always_inline int arp_external_reply(struct iov_ctx *ctx, struct iov_md
     __be32 target = arp->tpa;
     struct nat_arp *entry = bpf_map_lookup_elem(&arp_external, &target);
     if (!entry) return 0;
-    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
-    iov_mac_copy(pkt->eth->h_source, entry->mac);
-    arp->op = ARPOP_REPLY_BE;
-    iov_mac_copy(arp->tha, arp->sha);
-    iov_mac_copy(arp->sha, entry->mac);
-    arp->tpa = arp->spa;
-    arp->spa = target;
+    iov_arp_make_reply(pkt, arp, entry->mac, target);
     return 1;
 }
 

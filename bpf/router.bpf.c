@@ -83,13 +83,7 @@ static __always_inline int handle_arp(struct iov_ctx *ctx, struct iov_md *md, st
     learn_neighbor(arp->spa, arp->sha);
     if (arp->op != ARPOP_REQUEST_BE) return iov_consume(ctx);
 
-    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
-    iov_mac_copy(pkt->eth->h_source, port->mac);
-    arp->op = ARPOP_REPLY_BE;
-    iov_mac_copy(arp->tha, arp->sha);
-    iov_mac_copy(arp->sha, port->mac);
-    arp->tpa = arp->spa;
-    arp->spa = target;
+    iov_arp_make_reply(pkt, arp, port->mac, target);
     return iov_send(ctx, md, md->in_port);
 }
 

@@ -113,6 +113,19 @@ static __always_inline int iov_parse_arp(struct iov_pkt *pkt, struct iov_arp **o
     return 0;
 }
 
+/* Turns the ARP request `arp` into the reply announcing `ip` at `mac`, in
+ * place, addressed back to the asker. */
+static __always_inline void iov_arp_make_reply(struct iov_pkt *pkt, struct iov_arp *arp, const __u8 *mac,
+                                               __be32 ip) {
+    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
+    iov_mac_copy(pkt->eth->h_source, mac);
+    arp->op = ARPOP_REPLY_BE;
+    iov_mac_copy(arp->tha, arp->sha);
+    iov_mac_copy(arp->sha, mac);
+    arp->tpa = arp->spa;
+    arp->spa = ip;
+}
+
 static __always_inline int iov_parse_ipv6(struct iov_pkt *pkt, struct ipv6hdr **out) {
     struct ipv6hdr *ip6 = pkt->l3;
     if ((void *)(ip6 + 1) > pkt->data_end) return IOV_DROP_TRUNCATED;
