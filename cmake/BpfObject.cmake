@@ -1,4 +1,4 @@
-# add_bpf_object(<name> <source.bpf.c>)
+# add_bpf_object(<name> <source.bpf.c> [DEFINES <macro>...])
 #   Compiles an eBPF program with clang (-target bpf, CO-RE debug info, UAPI
 #   headers) into ${CMAKE_BINARY_DIR}/bpf/<name>.bpf.o, generates the libbpf
 #   skeleton <name>.skel.h next to it, and defines the target bpf_<name>
@@ -11,12 +11,17 @@ set(BPF_OUTPUT_DIR ${CMAKE_BINARY_DIR}/bpf)
 file(MAKE_DIRECTORY ${BPF_OUTPUT_DIR})
 
 function(add_bpf_object name source)
+  cmake_parse_arguments(BPF "" "" "DEFINES" ${ARGN})
+  set(defines)
+  foreach(d ${BPF_DEFINES})
+    list(APPEND defines -D${d})
+  endforeach()
   get_filename_component(src ${source} ABSOLUTE)
   set(obj ${BPF_OUTPUT_DIR}/${name}.bpf.o)
   set(skel ${BPF_OUTPUT_DIR}/${name}.skel.h)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86
+    COMMAND ${BPF_CLANG} -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 ${defines}
             -I${CMAKE_SOURCE_DIR}/bpf -I/usr/include/${BPF_MULTIARCH}
             -MD -MF ${obj}.d -c ${src} -o ${obj}
     DEPENDS ${src}

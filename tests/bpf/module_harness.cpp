@@ -20,14 +20,14 @@ DummyLink::DummyLink(const std::string &name) : name_(name) {
 
 DummyLink::~DummyLink() { testsupport::run({"ip", "link", "del", name_}); }
 
-ModuleHarness::ModuleHarness() {
+ModuleHarness::ModuleHarness(hover::AttachMode mode) : mode_(mode) {
     auto chain = hover::ChainMap::create();
     if (!chain.ok()) throw std::runtime_error(chain.error().message);
     chain_ = std::move(chain.value());
 }
 
 hover::Module &ModuleHarness::load(const std::string &type, uint32_t id) {
-    const hover::ModuleType *t = hover::findBuiltinModuleType(type);
+    const hover::ModuleType *t = hover::findBuiltinModuleType(type, mode_);
     if (!t) throw std::runtime_error("no builtin module " + type);
     auto m = hover::Module::load(*t, id, *chain_);
     if (!m.ok()) throw std::runtime_error(m.error().message);
@@ -72,6 +72,7 @@ RunResult testRun(int prog_fd, const Bytes &packet, __sk_buff *ctx, int repeat) 
 }  // namespace
 
 RunResult ModuleHarness::runOnPort(uint32_t id, uint32_t in_port, const Bytes &packet, int repeat) {
+    if (mode_ != hover::AttachMode::kTc) throw std::runtime_error("runOnPort runs TC modules only");
     __sk_buff ctx{};
     iov_md md{};
     md.module = id;
@@ -82,6 +83,7 @@ RunResult ModuleHarness::runOnPort(uint32_t id, uint32_t in_port, const Bytes &p
 }
 
 RunResult ModuleHarness::runFromNetdev(uint32_t id, uint32_t ifindex, const Bytes &packet) {
+    if (mode_ != hover::AttachMode::kTc) throw std::runtime_error("runFromNetdev runs TC modules only");
     __sk_buff ctx{};
     ctx.ifindex = ifindex;
     return testRun(module(id).netdevProgFd(), packet, &ctx, 1);

@@ -42,8 +42,8 @@ private:
 
 class ModuleHarness {
 public:
-    // Shared chain map, modules loaded with load().
-    ModuleHarness();
+    // Shared chain map, modules loaded with load() for `mode`'s hook.
+    explicit ModuleHarness(hover::AttachMode mode = hover::AttachMode::kTc);
     hover::Module &load(const std::string &type, uint32_t id);
     hover::Module &module(uint32_t id);
 
@@ -51,7 +51,8 @@ public:
     const DummyLink &netdevPort(uint32_t id, uint32_t port);
     void link(uint32_t id_a, uint32_t port_a, uint32_t id_b, uint32_t port_b);
 
-    // Runs module `id`'s chain entry as if a module sent `packet` to `in_port`.
+    // Runs module `id`'s chain entry as if a module sent `packet` to `in_port`
+    // (TC modules only).
     RunResult runOnPort(uint32_t id, uint32_t in_port, const Bytes &packet, int repeat = 1);
     // Runs module `id`'s netdev entry as if `packet` arrived on `ifindex`.
     RunResult runFromNetdev(uint32_t id, uint32_t ifindex, const Bytes &packet);
@@ -62,6 +63,7 @@ public:
     uint64_t rxPackets(uint32_t id, uint32_t port);
 
 private:
+    hover::AttachMode mode_;
     std::unique_ptr<hover::ChainMap> chain_;
     std::vector<std::unique_ptr<hover::Module>> modules_;
     std::vector<std::unique_ptr<DummyLink>> links_;

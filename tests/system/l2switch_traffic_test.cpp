@@ -21,6 +21,7 @@ protected:
         REQUIRE_ROOT();
         REQUIRE_TOOL("ping", "iputils-ping");
         REQUIRE_TOOL("iperf3", "iperf3");
+        REQUIRE_TOOL("ethtool", "ethtool");
         vm1_ = std::make_unique<TestHost>(uniqueName("a"), kVm1.mac, kVm1.ip + "/24");
         vm2_ = std::make_unique<TestHost>(uniqueName("b"), kVm2.mac, kVm2.ip + "/24");
         ASSERT_TRUE(vm1_->ok()) << vm1_->error();
@@ -43,13 +44,16 @@ protected:
         if (GetParam() == hover::AttachMode::kXdp) {
             // XDP: redirect into a veth needs an XDP program on the receiving
             // peer, and checksum offload is lost on the XDP path.
-            for (auto *h : hosts) ASSERT_EQ(h->exec("ethtool -K eth0 tx off >/dev/null").exit_code, 0);
+            for (auto *h : hosts) {
+                auto r = h->exec("ip link set dev eth0 xdp obj " XDP_PASS_OBJECT " sec xdp && ethtool -K eth0 tx off >/dev/null");
+                ASSERT_EQ(r.exit_code, 0) << r.output;
+            }
         }
     }
 
     uint64_t drops(uint32_t reason) { return harness_.drops(1, reason); }
 
-    bpftest::ModuleHarness harness_;
+    bpftest::ModuleHarness harness_{GetParam()};
     std::unique_ptr<TestHost> vm1_, vm2_;
     std::unique_ptr<hover::L2Switch> sw_;
     std::vector<std::unique_ptr<hover::Attachment>> attachments_;
@@ -81,7 +85,7 @@ TEST_P(L2SwitchTraffic, HostThatChangesItsMacIsCutOff) {
     EXPECT_GT(drops(IOV_DROP_PS_SRC_MAC), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Attach, L2SwitchTraffic, ::testing::Values(hover::AttachMode::kTc),
+INSTANTIATE_TEST_SUITE_P(Attach, L2SwitchTraffic, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
                          [](const auto &info) { return std::string(hover::attachModeName(info.param)); });
 
 }  // namespace

@@ -10,28 +10,32 @@
 #include <string>
 #include <vector>
 
+#include "hover/attach.h"
 #include "hover/typed_map.h"
 #include "iovisor/result.h"
 #include "lib/abi.h"
 
 namespace hover {
 
-// Name (as in the REST API) and ELF object of a module type.
+// Name (as in the REST API) and ELF object of a module type, built for one
+// hook: TC and XDP instances of a type are different programs.
 struct ModuleType {
     std::string name;
+    AttachMode mode = AttachMode::kTc;
     const void *elf = nullptr;
     size_t elf_size = 0;
 };
 
 // Built-in module types, compiled at build time (l2switch, router, nat, ...).
-const ModuleType *findBuiltinModuleType(const std::string &name);
+const ModuleType *findBuiltinModuleType(const std::string &name, AttachMode mode = AttachMode::kTc);
 std::vector<std::string> builtinModuleTypeNames();
 
 // Symbolic names of the drop reasons, index = enum iov_drop_reason.
 const char *dropReasonName(uint32_t reason);
 const char *dropReasonText(uint32_t reason);
 
-// The program array every module instance tail-calls through.
+// The program array every module instance tail-calls through. TC and XDP
+// instances need one each (a program array holds one program type).
 class ChainMap {
 public:
     static iovisor::Result<std::unique_ptr<ChainMap>> create();
