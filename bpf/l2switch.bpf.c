@@ -31,6 +31,25 @@ struct {
     __type(value, struct l2_arp_entry);
 } arp_responder SEC(".maps");
 
+#ifdef IOV_XDP
+/* Port number -> netdev ifindex of every enabled netdev port: XDP cannot
+ * clone, so broadcasts go out through one devmap broadcast redirect. */
+struct {
+    __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, __u32);
+} flood_all SEC(".maps");
+
+/* Same, without the ports under port security (unknown unicast). */
+struct {
+    __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+    __uint(max_entries, IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, __u32);
+} flood_unknown SEC(".maps");
+#endif
+
 static __always_inline struct l2_port *port_config(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
 
 static __always_inline int port_security_on(__u32 port) {
@@ -101,8 +120,16 @@ static int flood_port(__u32 port, struct flood_state *st) {
 
 /* Copies to every enabled port but the ingress one that port security lets
  * the destination through. Netdev peers get clones; one module peer gets the
- * original packet last (a tail call does not return). */
+ * original packet last (a tail call does not return). XDP mode differs: see
+ * flood_all. */
 static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const struct l2_dst *dst) {
+#ifdef IOV_XDP
+    /* XDP: netdev ports only (module peers would need a second redirect),
+     * the ingress netdev excluded by the kernel. */
+    const __u64 flags = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS;
+    if (iov_mac_is_multicast(dst->mac)) return bpf_redirect_map(&flood_all, 0, flags);
+    return bpf_redirect_map(&flood_unknown, 0, flags);
+#endif
     struct flood_state st = {.ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
     bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
     if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);

@@ -39,6 +39,11 @@ bool TestHost::ping(const std::string &ip, int count) const {
     return exec("ping -c " + std::to_string(count) + " -i 0.2 -W 1 " + ip).exit_code == 0;
 }
 
+std::string TestHost::prepareForXdp(const std::string &xdp_pass_object) const {
+    auto r = exec("ip link set dev eth0 xdp obj " + xdp_pass_object + " sec xdp && ethtool -K eth0 tx off >/dev/null");
+    return r.exit_code == 0 ? "" : "preparing " + ns_ + " for XDP: " + r.output;
+}
+
 bool TestHost::tcpTo(const TestHost &server, const std::string &server_ip, std::string *log) const {
     TempDir dir("iovisor-iperf");
     const std::string pidfile = dir.path() + "/iperf3.pid";

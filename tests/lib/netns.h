@@ -30,6 +30,10 @@ public:
     // Runs a shell command line inside the namespace.
     CommandResult exec(const std::string &command_line) const;
     bool ping(const std::string &ip, int count = 3) const;
+    // For IOModules in XDP mode: a veth accepts XDP-redirected frames only
+    // when its peer runs an XDP program (`xdp_pass_object`), and checksum
+    // offload is lost on the XDP path. Returns "" or the error.
+    std::string prepareForXdp(const std::string &xdp_pass_object) const;
     // A one-second iperf3 TCP run from this host to `server` listening on
     // `server_ip`; retried a few times while ARP settles. Output in `log`.
     bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log) const;

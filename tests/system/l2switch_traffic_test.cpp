@@ -41,14 +41,8 @@ protected:
             ASSERT_TRUE(a.ok()) << a.error().message;
             attachments_.push_back(std::move(a.value()));
         }
-        if (GetParam() == hover::AttachMode::kXdp) {
-            // XDP: redirect into a veth needs an XDP program on the receiving
-            // peer, and checksum offload is lost on the XDP path.
-            for (auto *h : hosts) {
-                auto r = h->exec("ip link set dev eth0 xdp obj " XDP_PASS_OBJECT " sec xdp && ethtool -K eth0 tx off >/dev/null");
-                ASSERT_EQ(r.exit_code, 0) << r.output;
-            }
-        }
+        if (GetParam() == hover::AttachMode::kXdp)
+            for (auto *h : hosts) ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
     }
 
     uint64_t drops(uint32_t reason) { return harness_.drops(1, reason); }

@@ -19,16 +19,20 @@ const char *kR0 = "02:00:00:00:aa:00", *kR1 = "02:00:00:00:aa:01";
 const char *kVm1Mac = "02:00:00:00:00:01", *kVm2Mac = "02:00:00:00:00:05";
 constexpr uint32_t kSwitch = 1, kRouter = 2, kNat = 3;
 
-class NatTraffic : public ::testing::Test {
+class NatTraffic : public ::testing::TestWithParam<hover::AttachMode> {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
         REQUIRE_TOOL("ping", "iputils-ping");
         REQUIRE_TOOL("iperf3", "iperf3");
+        REQUIRE_TOOL("ethtool", "ethtool");
         vm1_ = std::make_unique<TestHost>(uniqueName("n"), kVm1Mac, "10.0.0.1/24");
         vm2_ = std::make_unique<TestHost>(uniqueName("f"), kVm2Mac, "10.0.0.5/24");
         ext_ = std::make_unique<TestHost>(uniqueName("x"), "02:00:00:00:00:fe", "172.24.4.254/24");
-        for (auto *h : {vm1_.get(), vm2_.get(), ext_.get()}) ASSERT_TRUE(h->ok()) << h->error();
+        for (auto *h : {vm1_.get(), vm2_.get(), ext_.get()}) {
+            ASSERT_TRUE(h->ok()) << h->error();
+            if (GetParam() == hover::AttachMode::kXdp) ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
+        }
         for (auto *h : {vm1_.get(), vm2_.get()})
             ASSERT_EQ(h->exec("ip route add default via 10.0.0.254").exit_code, 0);
 
@@ -62,17 +66,17 @@ protected:
     }
 
     void attach(const TestHost &host, hover::Module &module) {
-        auto a = hover::Attachment::attach(host.hostIfindex(), module.netdevProgFd(), hover::AttachMode::kTc);
+        auto a = hover::Attachment::attach(host.hostIfindex(), module.netdevProgFd(), GetParam());
         ASSERT_TRUE(a.ok()) << a.error().message;
         attachments_.push_back(std::move(a.value()));
     }
 
-    bpftest::ModuleHarness harness_;
+    bpftest::ModuleHarness harness_{GetParam()};
     std::unique_ptr<TestHost> vm1_, vm2_, ext_;
     std::vector<std::unique_ptr<hover::Attachment>> attachments_;
 };
 
-TEST_F(NatTraffic, SnatPingAndTcpToTheExternalNetwork) {
+TEST_P(NatTraffic, SnatPingAndTcpToTheExternalNetwork) {
     // The first packets wait for the router to resolve the gateway by ARP.
     EXPECT_TRUE(vm1_->ping("172.24.4.254", 5)) << "vm1 cannot reach the external host";
     // The external host saw the SNAT address, not 10.0.0.1.
@@ -84,7 +88,7 @@ TEST_F(NatTraffic, SnatPingAndTcpToTheExternalNetwork) {
     EXPECT_TRUE(vm1_->tcpTo(*ext_, "172.24.4.254", &log)) << "TCP through SNAT failed:\n" << log;
 }
 
-TEST_F(NatTraffic, FloatingIpReachableFromOutside) {
+TEST_P(NatTraffic, FloatingIpReachableFromOutside) {
     EXPECT_TRUE(ext_->ping("172.24.4.50", 5)) << "the external host cannot reach the floating IP";
     // vm2's own traffic leaves from its floating IP: the external host pings back.
     EXPECT_TRUE(vm2_->ping("172.24.4.254", 3));
@@ -92,5 +96,8 @@ TEST_F(NatTraffic, FloatingIpReachableFromOutside) {
     EXPECT_NE(ss.output.find(kR1), std::string::npos) << "ARP for the floating IP answered with the router MAC: "
                                                       << ss.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(Attach, NatTraffic, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
+                         [](const auto &info) { return std::string(hover::attachModeName(info.param)); });
 
 }  // namespace

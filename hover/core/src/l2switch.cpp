@@ -22,7 +22,30 @@ Status L2Switch::setPort(uint32_t port, const L2PortSettings &settings) {
     cfg.flags = (settings.enabled ? L2_PORT_ENABLED : 0) | (settings.learn ? L2_PORT_LEARN : 0);
     auto old = ports->lookup(port);
     if (old.ok()) cfg.flags |= old->flags & L2_PORT_SECURITY;
-    return ports->update(port, cfg);
+    if (auto s = ports->update(port, cfg); !s.ok()) return s;
+    return syncFloodPort(port);
+}
+
+Status L2Switch::syncFloodPort(uint32_t port) {
+    auto all = module_.map<uint32_t, uint32_t>("flood_all");
+    if (!all.ok()) return {};  // a TC instance: floods by cloning, nothing to keep
+    auto unknown = module_.map<uint32_t, uint32_t>("flood_unknown");
+    auto peers = module_.map<uint32_t, iov_port>("iov_ports");
+    auto ports = module_.map<uint32_t, l2_port>("ports");
+    if (!unknown.ok()) return unknown.error();
+    if (!peers.ok()) return peers.error();
+    if (!ports.ok()) return ports.error();
+    auto peer = peers->lookup(port);
+    auto cfg = ports->lookup(port);
+    const bool netdev = peer.ok() && peer->kind == IOV_PEER_NETDEV;
+    const bool enabled = cfg.ok() && (cfg->flags & L2_PORT_ENABLED);
+    const bool secured = cfg.ok() && (cfg->flags & L2_PORT_SECURITY);
+    (void)all->remove(port);
+    (void)unknown->remove(port);
+    if (!netdev || !enabled) return {};
+    if (auto s = all->update(port, peer->ifindex); !s.ok()) return s;
+    if (!secured) return unknown->update(port, peer->ifindex);
+    return {};
 }
 
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
@@ -85,7 +108,7 @@ Status L2Switch::setPortSecurity(uint32_t port, const std::vector<PortSecurityEn
     off.flags &= ~L2_PORT_SECURITY;
     if (auto s = ports->update(port, off); !s.ok()) return s;
     if (auto s = clearPortSecurity(port); !s.ok()) return s;
-    if (entries.empty()) return {};
+    if (entries.empty()) return syncFloodPort(port);
 
     for (const auto &e : entries) {
         l2_ps_mac_key mk{};
@@ -113,7 +136,8 @@ Status L2Switch::setPortSecurity(uint32_t port, const std::vector<PortSecurityEn
     }
     l2_port on = *cfg;
     on.flags |= L2_PORT_SECURITY;
-    return ports->update(port, on);
+    if (auto s = ports->update(port, on); !s.ok()) return s;
+    return syncFloodPort(port);
 }
 
 }  // namespace hover

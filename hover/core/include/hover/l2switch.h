@@ -36,6 +36,10 @@ public:
     // Replaces the whole port security set of `port` (empty = no port security).
     iovisor::Status setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries);
 
+    // XDP instances flood through devmaps of their netdev ports; call after
+    // a port's peer changes (setPort and setPortSecurity call it too).
+    iovisor::Status syncFloodPort(uint32_t port);
+
 private:
     iovisor::Status clearPortSecurity(uint32_t port);
     Module &module_;
