@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the benchmarks; each prints its figures next to
 # the reference it is compared with, measured in the same run.
-#   sudo scripts/bench.sh            # all
-#   sudo scripts/bench.sh modules    # per-packet cost of the IOModules
+#   sudo scripts/bench.sh             # all
+#   sudo scripts/bench.sh modules     # per-packet cost of the IOModules
+#   sudo scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+which=${1:-all}
+case "$which" in
+  modules|throughput|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, all)" >&2; exit 2 ;;
+esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
-which=${1:-all}
 trap '"$here/scripts/cleanup-test-leftovers.sh" >/dev/null' EXIT
-case "$which" in
-  modules|all)
-    echo "== IOModule per-packet cost (BPF_PROG_TEST_RUN)"
-    "$here/build/bench/module_bench" "${REPEAT:-1000000}"
-    ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, all)" >&2; exit 2 ;;
-esac
+
+if [ "$which" = modules ] || [ "$which" = all ]; then
+  echo "== IOModule per-packet cost (BPF_PROG_TEST_RUN)"
+  "$here/build/bench/module_bench" "${REPEAT:-1000000}"
+fi
+if [ "$which" = throughput ] || [ "$which" = all ]; then
+  echo "== TCP throughput between namespaces"
+  "$here/build/bench/throughput_bench" "${SECONDS_PER_RUN:-3}"
+fi
