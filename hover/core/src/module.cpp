@@ -3,7 +3,9 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 namespace hover {
 
@@ -66,57 +68,163 @@ Result<std::unique_ptr<ChainMap>> ChainMap::create() {
     const int fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "iov_chain", sizeof(uint32_t), sizeof(uint32_t),
                                   IOV_MAX_MODULES, nullptr);
     if (fd < 0) return errnoError(errno, "create chain program array");
-    return std::unique_ptr<ChainMap>(new ChainMap(fd));
+    return std::unique_ptr<ChainMap>(new ChainMap(Fd(fd)));
 }
 
-ChainMap::~ChainMap() { close(fd_); }
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) {
+    const int fd = bpf_obj_get(path.c_str());
+    if (fd >= 0) return std::unique_ptr<ChainMap>(new ChainMap(Fd(fd)));
+    auto created = create();
+    if (!created.ok()) return created.error();
+    if (bpf_obj_pin((*created)->fd(), path.c_str()) != 0) return errnoError(errno, "pin chain map at " + path);
+    return created;
+}
+
+namespace {
+
+// Verifier log of a failed load, kept to its last part.
+std::string tail(const std::vector<char> &log) {
+    std::string text(log.data());
+    constexpr size_t kMax = 8192;
+    return text.size() > kMax ? "..." + text.substr(text.size() - kMax) : text;
+}
+
+bool isTable(const std::string &name) { return name != "iov_chain" && name.find('.') == std::string::npos; }
+
+}  // namespace
 
 Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id, const ChainMap &chain) {
     if (id == 0 || id >= IOV_MAX_MODULES)
         return makeError(Errc::kInvalid, "module id " + std::to_string(id) + " outside 1.." +
                                              std::to_string(IOV_MAX_MODULES - 1));
+    const std::string what = "load " + type.name + " as module " + std::to_string(id);
+    std::vector<char> log(256 * 1024, '\0');
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = type.name.c_str(), .kernel_log_buf = log.data(),
+                .kernel_log_size = log.size());
+    std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj(bpf_object__open_mem(type.elf, type.elf_size, &opts),
+                                                            bpf_object__close);
+    if (!obj) return makeError(Errc::kInvalid, what + ": not a usable eBPF ELF object (" + std::strerror(errno) + ")");
+
+    bpf_program *netdev = nullptr, *chain_prog = nullptr, *p;
+    bpf_object__for_each_program(p, obj.get()) {
+        if (endsWith(bpf_program__name(p), "_netdev")) netdev = p;
+        if (endsWith(bpf_program__name(p), "_chain")) chain_prog = p;
+    }
+    if (!netdev || !chain_prog)
+        return makeError(Errc::kInvalid, what + ": no <name>_netdev/<name>_chain programs (use IOV_MODULE)");
+    const bpf_prog_type want = type.mode == AttachMode::kXdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
+    if (bpf_program__type(netdev) != want || bpf_program__type(chain_prog) != want)
+        return makeError(Errc::kInvalid, what + ": programs are not of the " + attachModeName(type.mode) +
+                                             " type (SEC(\"" + (type.mode == AttachMode::kXdp ? "xdp" : "tc") + "\"))");
+    auto status = setRodataU32(obj.get(), "IOV_MODULE_ID", id);
+    if (!status.ok()) return status.error().context(what);
+    bpf_map *chain_map = bpf_object__find_map_by_name(obj.get(), "iov_chain");
+    if (!chain_map) return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
+    if (bpf_map__reuse_fd(chain_map, chain.fd()) != 0) return errnoError(errno, what + ": share iov_chain");
+    if (bpf_object__load(obj.get()) != 0) {
+        const int err = errno;
+        return makeError(Errc::kRejected, what + ": rejected (" + std::strerror(err) + "). Verifier log:\n" + tail(log));
+    }
+
     std::unique_ptr<Module> m(new Module());
     m->id_ = id;
     m->type_name_ = type.name;
+    m->mode_ = type.mode;
     m->chain_fd_ = chain.fd();
-    const std::string what = "load " + type.name + " as module " + std::to_string(id);
-
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = type.name.c_str());
-    m->obj_ = bpf_object__open_mem(type.elf, type.elf_size, &opts);
-    if (!m->obj_) return errnoError(errno, what + ": open");
-
-    bpf_program *p;
-    bpf_object__for_each_program(p, m->obj_) {
-        if (endsWith(bpf_program__name(p), "_netdev")) m->netdev_prog_ = p;
-        if (endsWith(bpf_program__name(p), "_chain")) m->chain_prog_ = p;
+    m->netdev_prog_ = Fd(dup(bpf_program__fd(netdev)));
+    m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
+    bpf_map *map;
+    bpf_object__for_each_map(map, obj.get()) {
+        if (isTable(bpf_map__name(map))) m->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
-    if (!m->netdev_prog_ || !m->chain_prog_)
-        return makeError(Errc::kInvalid, what + ": no <name>_netdev/<name>_chain programs (use IOV_MODULE)");
-    auto status = setRodataU32(m->obj_, "IOV_MODULE_ID", id);
-    if (!status.ok()) return status.error().context(what);
-    bpf_map *chain_map = bpf_object__find_map_by_name(m->obj_, "iov_chain");
-    if (!chain_map) return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
-    if (bpf_map__reuse_fd(chain_map, chain.fd()) != 0) return errnoError(errno, what + ": share iov_chain");
-    if (bpf_object__load(m->obj_) != 0) return errnoError(errno, what + ": verifier");
-
-    const int chain_prog_fd = bpf_program__fd(m->chain_prog_);
-    if (bpf_map_update_elem(chain.fd(), &id, &chain_prog_fd, BPF_ANY) != 0)
-        return errnoError(errno, what + ": insert into iov_chain");
+    if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);
     return m;
 }
 
-Module::~Module() {
-    if (obj_ && chain_fd_ >= 0) {
-        // Only remove our own slot if it still holds our program.
-        bpf_map_delete_elem(chain_fd_, &id_);
+Status Module::joinChain() {
+    const int fd = chain_prog_.get();
+    if (bpf_map_update_elem(chain_fd_, &id_, &fd, BPF_ANY) != 0) return errnoError(errno, "insert into iov_chain");
+    return {};
+}
+
+Result<std::unique_ptr<Module>> Module::adopt(const std::string &dir, uint32_t id, const std::string &type_name,
+                                              AttachMode mode, const ChainMap &chain) {
+    const std::string what = "adopt module " + std::to_string(id) + " from " + dir;
+    std::unique_ptr<Module> m(new Module());
+    m->id_ = id;
+    m->type_name_ = type_name;
+    m->mode_ = mode;
+    m->chain_fd_ = chain.fd();
+    m->pin_dir_ = dir;
+    m->netdev_prog_ = Fd(bpf_obj_get((dir + "/prog_netdev").c_str()));
+    m->chain_prog_ = Fd(bpf_obj_get((dir + "/prog_chain").c_str()));
+    if (!m->netdev_prog_.valid() || !m->chain_prog_.valid()) return errnoError(errno, what + ": programs");
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string file = entry.path().filename().string();
+        if (file.rfind("map_", 0) == 0) names.push_back(file.substr(4));
     }
-    bpf_object__close(obj_);
+    if (ec) return makeError(Errc::kNotFound, what + ": " + ec.message());
+    std::sort(names.begin(), names.end());
+    for (const auto &name : names) {
+        Fd fd(bpf_obj_get((dir + "/map_" + name).c_str()));
+        if (!fd.valid()) return errnoError(errno, what + ": map " + name);
+        m->maps_.emplace_back(name, std::move(fd));
+    }
+    // The chain entry survived in the pinned chain map; re-insert in case
+    // the chain map was recreated.
+    if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);
+    return m;
+}
+
+Status Module::pin(const std::string &dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return makeError(Errc::kInternal, "create " + dir + ": " + ec.message());
+    auto pinOne = [&](int fd, const std::string &file) -> Status {
+        const std::string path = dir + "/" + file;
+        unlink(path.c_str());
+        if (bpf_obj_pin(fd, path.c_str()) != 0) return errnoError(errno, "pin " + path);
+        return {};
+    };
+    if (auto s = pinOne(netdev_prog_.get(), "prog_netdev"); !s.ok()) return s;
+    if (auto s = pinOne(chain_prog_.get(), "prog_chain"); !s.ok()) return s;
+    for (const auto &[name, fd] : maps_)
+        if (auto s = pinOne(fd.get(), "map_" + name); !s.ok()) return s;
+    pin_dir_ = dir;
+    return {};
+}
+
+Status Module::remove() {
+    if (chain_fd_ >= 0) {
+        // Only clear our slot if it still holds our program.
+        bpf_map_delete_elem(chain_fd_, &id_);
+        chain_fd_ = -1;
+    }
+    if (!pin_dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(pin_dir_, ec);
+        if (ec) return makeError(Errc::kInternal, "unpin " + pin_dir_ + ": " + ec.message());
+        pin_dir_.clear();
+    }
+    return {};
+}
+
+Module::~Module() {
+    if (pin_dir_.empty()) (void)remove();
+}
+
+std::vector<std::string> Module::tableNames() const {
+    std::vector<std::string> names;
+    for (const auto &entry : maps_) names.push_back(entry.first);
+    return names;
 }
 
 Result<int> Module::mapFd(const std::string &name) const {
-    const bpf_map *m = bpf_object__find_map_by_name(obj_, name.c_str());
-    if (!m) return makeError(Errc::kNotFound, "module " + std::to_string(id_) + " has no table " + name);
-    return bpf_map__fd(m);
+    for (const auto &[map_name, fd] : maps_)
+        if (map_name == name) return fd.get();
+    return makeError(Errc::kNotFound, "module " + std::to_string(id_) + " has no table " + name);
 }
 
 Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {

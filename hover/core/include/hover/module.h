@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hover/attach.h"
+#include "hover/fd.h"
 #include "hover/typed_map.h"
 #include "iovisor/result.h"
 #include "lib/abi.h"
@@ -35,32 +36,50 @@ const char *dropReasonName(uint32_t reason);
 const char *dropReasonText(uint32_t reason);
 
 // The program array every module instance tail-calls through. TC and XDP
-// instances need one each (a program array holds one program type).
+// instances need one each (a program array holds one program type). Its
+// entries vanish when the last user-space reference goes, so hoverd pins it.
 class ChainMap {
 public:
     static iovisor::Result<std::unique_ptr<ChainMap>> create();
-    ~ChainMap();
-    int fd() const { return fd_; }
+    // Opens the map pinned at `path`, or creates and pins it there.
+    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path);
+    int fd() const { return fd_.get(); }
 
 private:
-    explicit ChainMap(int fd) : fd_(fd) {}
-    int fd_;
+    explicit ChainMap(Fd fd) : fd_(std::move(fd)) {}
+    Fd fd_;
 };
 
 class Module {
 public:
     // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
+    // A program the verifier rejects gives Errc::kRejected with its log.
     static iovisor::Result<std::unique_ptr<Module>> load(const ModuleType &type, uint32_t id, const ChainMap &chain);
+    // Takes over a module pinned by pin() in `dir` (after a hoverd restart):
+    // nothing is reloaded, forwarding never stops.
+    static iovisor::Result<std::unique_ptr<Module>> adopt(const std::string &dir, uint32_t id,
+                                                          const std::string &type_name, AttachMode mode,
+                                                          const ChainMap &chain);
+    // An unpinned module leaves the chain when destroyed; a pinned one stays
+    // in the kernel until remove().
     ~Module();
     Module(const Module &) = delete;
     Module &operator=(const Module &) = delete;
 
+    // Pins its programs and tables under `dir` (created).
+    iovisor::Status pin(const std::string &dir);
+    // Takes the module out of the chain and removes its pins: the kernel
+    // frees its programs and maps once nothing else holds them.
+    iovisor::Status remove();
+
     uint32_t id() const { return id_; }
     const std::string &typeName() const { return type_name_; }
-    int netdevProgFd() const { return bpf_program__fd(netdev_prog_); }
-    int chainProgFd() const { return bpf_program__fd(chain_prog_); }
-    bpf_object *object() { return obj_; }
+    AttachMode mode() const { return mode_; }
+    int netdevProgFd() const { return netdev_prog_.get(); }
+    int chainProgFd() const { return chain_prog_.get(); }
 
+    // The module's tables (every map but the shared chain and internal ones).
+    std::vector<std::string> tableNames() const;
     iovisor::Result<int> mapFd(const std::string &name) const;
     template <typename K, typename V>
     iovisor::Result<TypedMap<K, V>> map(const std::string &name) const {
@@ -80,12 +99,15 @@ public:
 
 private:
     Module() = default;
-    bpf_object *obj_ = nullptr;
-    bpf_program *netdev_prog_ = nullptr;
-    bpf_program *chain_prog_ = nullptr;
+    iovisor::Status joinChain();
+
+    Fd netdev_prog_, chain_prog_;
+    std::vector<std::pair<std::string, Fd>> maps_;  // by name, in object order
     int chain_fd_ = -1;
     uint32_t id_ = 0;
     std::string type_name_;
+    AttachMode mode_ = AttachMode::kTc;
+    std::string pin_dir_;  // empty: not pinned
 };
 
 }  // namespace hover
