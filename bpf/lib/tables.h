@@ -1,5 +1,7 @@
 /* Keys and values of the modules' own tables, shared by the eBPF programs and
- * hoverd (C++). Addresses are in network byte order, as on the wire. */
+ * hoverd (C++). Addresses are in network byte order, as on the wire, and
+ * typed __be32 / __be16 so that hoverd's BTF-driven JSON shows IPv4 fields as
+ * dotted strings and ports in host order; `__u8 mac[6]` fields show as MACs. */
 #ifndef IOVISOR_BPF_TABLES_H
 #define IOVISOR_BPF_TABLES_H
 
@@ -66,7 +68,7 @@ struct l2_ps_ipv4_key {
     __u32 port;
     __u8 mac[IOV_ETH_ALEN];
     __u16 pad;
-    __u32 addr;
+    __be32 addr;
 };
 
 /* Key of `ps_ipv6` (LPM trie): as ps_ipv4, prefixlen = 64 + IPv6 prefix. */
@@ -88,7 +90,7 @@ struct l2_ps_ipv6_key {
 struct rt_port {
     __u8 mac[IOV_ETH_ALEN];
     __u16 flags;
-    __u32 ip; /* primary IPv4 address: source of ICMP errors sent out of it */
+    __be32 ip; /* primary IPv4 address: source of ICMP errors sent out of it */
 };
 
 /* Value of `addrs` (key: IPv4 address of the router): the port owning it.
@@ -105,15 +107,15 @@ struct rt_addr {
 /* Key of `routes` (LPM trie): destination prefix. */
 struct rt_route_key {
     __u32 prefixlen;
-    __u32 addr;
+    __be32 addr;
 };
 
 /* Value of `routes`. */
 struct rt_route {
     __u32 type;
     __u32 port;    /* egress port */
-    __u32 nexthop; /* RT_ROUTE_VIA: next-hop IPv4 */
-    __u32 src;     /* router address used to ARP for the next hop */
+    __be32 nexthop; /* RT_ROUTE_VIA: next-hop IPv4 */
+    __be32 src;     /* router address used to ARP for the next hop */
 };
 
 /* Neighbour flags (struct rt_neigh.flags). */
@@ -136,13 +138,13 @@ struct rt_neigh {
 /* Key of `snat_rules` (LPM trie): inside source prefix (OVN snat logical_ip). */
 struct nat_snat_key {
     __u32 prefixlen;
-    __u32 addr;
+    __be32 addr;
 };
 
 /* Value of `snat_rules`: external IP and the port range to allocate from
  * (host order, inclusive). */
 struct nat_snat {
-    __u32 external_ip;
+    __be32 external_ip;
     __u16 port_min;
     __u16 port_max;
 };
@@ -150,21 +152,21 @@ struct nat_snat {
 /* Value of `fip_in` (key: external IP) and `fip_out` (key: logical IP): the
  * 1:1 address of an OVN dnat_and_snat rule (floating IP), stateless. */
 struct nat_fip {
-    __u32 addr;
+    __be32 addr;
 };
 
 /* Value of `dnat_rules` (key: external IP): OVN dnat, stateful. */
 struct nat_dnat {
-    __u32 logical_ip;
+    __be32 logical_ip;
 };
 
 /* Key of `conntrack`: a connection as seen in one direction. For ICMP echo
  * the id stands in for the ports: request (id, 0), reply (0, id). */
 struct nat_ct_key {
-    __u32 saddr;
-    __u32 daddr;
-    __u16 sport;
-    __u16 dport;
+    __be32 saddr;
+    __be32 daddr;
+    __be16 sport;
+    __be16 dport;
     __u8 proto;
     __u8 pad[3];
 };
@@ -174,8 +176,8 @@ struct nat_ct_key {
 
 /* Value of `conntrack`: what to rewrite for packets matching the key. */
 struct nat_ct_entry {
-    __u32 addr;
-    __u16 port;     /* network order; 0 = keep */
+    __be32 addr;
+    __be16 port;    /* 0 = keep */
     __u8 rewrite;   /* NAT_REWRITE_SRC or NAT_REWRITE_DST */
     __u8 pad;
     __u64 last_seen_ns;

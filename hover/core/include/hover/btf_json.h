@@ -1,0 +1,48 @@
+// JSON <-> bytes for eBPF map keys and values, driven by the map's BTF:
+// structs are objects (pad* members hidden), arrays are lists, integers are
+// numbers, __be32 fields are dotted IPv4 strings, __be16 fields numbers in
+// host order, u8[6] fields MAC strings, u8[16] fields named *addr* or *ip6*
+// IPv6 strings. Types without BTF are hex strings ("0a000001").
+#pragma once
+
+#include <bpf/btf.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "iovisor/result.h"
+
+namespace hover {
+
+using Bytes = std::vector<uint8_t>;
+
+class BtfCodec {
+public:
+    // `btf` may be null (no type information: hex). `type_id` 0 likewise.
+    BtfCodec(std::shared_ptr<const btf> btf, uint32_t type_id, uint32_t size);
+
+    nlohmann::json decode(const uint8_t *data) const;
+    iovisor::Result<Bytes> encode(const nlohmann::json &value) const;
+    uint32_t size() const { return size_; }
+
+private:
+    std::shared_ptr<const btf> btf_;
+    uint32_t type_id_;
+    uint32_t size_;
+};
+
+// Codecs for one map's key and value, from the map's BTF in the kernel.
+struct MapCodec {
+    BtfCodec key;
+    BtfCodec value;
+};
+iovisor::Result<MapCodec> mapCodec(int map_fd);
+
+std::string toHex(const uint8_t *data, size_t len);
+iovisor::Result<Bytes> fromHex(const std::string &hex, size_t len);
+
+}  // namespace hover
