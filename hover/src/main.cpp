@@ -1,55 +1,81 @@
 // hoverd: the per-hypervisor daemon that owns every eBPF IOModule on the node
-// and exposes them through a Hover-like REST API.
+// and exposes them through a Hover-like REST API (see hover/openapi.json).
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
 #include <csignal>
-#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
-#include <cpprest/http_listener.h>
-#include <nlohmann/json.hpp>
+#include "registry.h"
+#include "rest_server.h"
 
 namespace {
 
-using web::http::http_request;
-using web::http::methods;
-using web::http::status_code;
-using web::http::status_codes;
-
 const char kUsage[] =
-    "usage: hoverd [--listen HOST:PORT] [--help]\n"
+    "usage: hoverd [options]\n"
     "\n"
-    "Loads, chains and configures eBPF IOModules; REST API on HOST:PORT.\n"
+    "Loads, chains and configures eBPF IOModules; REST API (GET /openapi.json).\n"
     "  --listen HOST:PORT   address to listen on (default 127.0.0.1:5002)\n"
+    "  --instance NAME      names the pin and state directories (default: default)\n"
+    "  --pin-root DIR       bpffs directory for pins (default /sys/fs/bpf/iovisor/NAME)\n"
+    "  --state-dir DIR      registry directory (default /var/lib/iovisor-ovn/hoverd-NAME)\n"
+    "  --token-file FILE    require 'Authorization: Bearer <token>' from non-loopback clients\n"
+    "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
+    "  --pidfile FILE       write the daemon's PID here\n"
     "  --help               this text\n";
 
-void replyJson(const http_request &req, status_code status, const nlohmann::json &body) {
-    req.reply(status, body.dump(), "application/json");
-}
-
-void handle(const http_request &req) {
-    const auto path = req.relative_uri().path();
-    if (req.method() == methods::GET && (path == "/health" || path == "/health/")) {
-        replyJson(req, status_codes::OK, {{"status", "ok"}});
-        return;
-    }
-    replyJson(req, status_codes::NotFound, {{"error", "no resource " + req.method() + " " + path}});
+bool bpffsAt(const std::string &dir) {
+    struct statfs fs {};
+    return statfs(dir.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-    std::string listen = "127.0.0.1:5002";
+    hover::RestOptions rest;
+    std::string instance = "default", pin_root, state_dir, token_file, pidfile;
+    std::string bpf_include = IOV_BPF_INCLUDE_DIR;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        auto value = [&](std::string *out) {
+            if (i + 1 >= argc) {
+                std::cerr << "hoverd: " << arg << " needs a value\n" << kUsage;
+                std::exit(2);
+            }
+            *out = argv[++i];
+        };
         if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
             return 0;
-        } else if (arg == "--listen" && i + 1 < argc) {
-            listen = argv[++i];
-        } else {
+        } else if (arg == "--listen") value(&rest.listen);
+        else if (arg == "--instance") value(&instance);
+        else if (arg == "--pin-root") value(&pin_root);
+        else if (arg == "--state-dir") value(&state_dir);
+        else if (arg == "--token-file") value(&token_file);
+        else if (arg == "--bpf-include") value(&bpf_include);
+        else if (arg == "--pidfile") value(&pidfile);
+        else {
             std::cerr << "hoverd: unknown argument '" << arg << "'\n" << kUsage;
             return 2;
+        }
+    }
+    if (pin_root.empty()) pin_root = "/sys/fs/bpf/iovisor/" + instance;
+    if (state_dir.empty()) state_dir = "/var/lib/iovisor-ovn/hoverd-" + instance;
+    if (!bpffsAt("/sys/fs/bpf") && !bpffsAt(pin_root)) {
+        std::cerr << "hoverd: no bpffs at /sys/fs/bpf: mount it with 'mount -t bpf bpf /sys/fs/bpf' "
+                     "(scripts/install-deps.sh does)\n";
+        return 1;
+    }
+    if (geteuid() != 0) std::cerr << "hoverd: warning: not root; loading eBPF programs needs CAP_BPF and CAP_NET_ADMIN\n";
+    if (!token_file.empty()) {
+        std::ifstream in(token_file);
+        if (!(in >> rest.token)) {
+            std::cerr << "hoverd: cannot read a token from " << token_file << "\n";
+            return 1;
         }
     }
 
@@ -59,18 +85,23 @@ int main(int argc, char **argv) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    web::http::experimental::listener::http_listener listener("http://" + listen);
-    listener.support(handle);
-    try {
-        listener.open().wait();
-    } catch (const std::exception &e) {
-        std::cerr << "hoverd: cannot listen on " << listen << ": " << e.what() << "\n";
+    auto registry = hover::Registry::open({pin_root, state_dir, bpf_include});
+    if (!registry.ok()) {
+        std::cerr << "hoverd: " << registry.error().message << "\n";
         return 1;
     }
-    std::cerr << "hoverd: listening on http://" << listen << "\n";
+    hover::RestServer server(**registry, rest);
+    if (auto s = server.open(); !s.ok()) {
+        std::cerr << "hoverd: " << s.error().message << "\n";
+        return 1;
+    }
+    if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
+    std::cerr << "hoverd: listening on http://" << rest.listen << " (pins " << pin_root << ", state " << state_dir
+              << ")\n";
     int sig = 0;
     sigwait(&signals, &sig);
-    std::cerr << "hoverd: " << strsignal(sig) << ", stopping\n";
-    listener.close().wait();
+    std::cerr << "hoverd: " << strsignal(sig) << ", stopping (modules and links stay in the kernel)\n";
+    server.close();
+    if (!pidfile.empty()) unlink(pidfile.c_str());
     return 0;
 }

@@ -20,6 +20,10 @@ iovisor::Result<AttachMode> parseAttachMode(const std::string &name);
 class Attachment {
 public:
     static iovisor::Result<std::unique_ptr<Attachment>> attach(uint32_t ifindex, int prog_fd, AttachMode mode);
+    // Takes ownership of an attachment made by an earlier hoverd process.
+    static std::unique_ptr<Attachment> adopt(uint32_t ifindex, AttachMode mode, bool created_qdisc) {
+        return std::unique_ptr<Attachment>(new Attachment(ifindex, mode, created_qdisc));
+    }
     ~Attachment();
     Attachment(const Attachment &) = delete;
     Attachment &operator=(const Attachment &) = delete;
@@ -30,6 +34,10 @@ public:
 
     uint32_t ifindex() const { return ifindex_; }
     AttachMode mode() const { return mode_; }
+    bool createdQdisc() const { return created_qdisc_; }
+    // After a restart the clsact qdisc already exists; this remembers that an
+    // earlier hoverd created it, so that detach() still removes it.
+    void setCreatedQdisc(bool created) { created_qdisc_ = created_qdisc_ || created; }
 
 private:
     Attachment(uint32_t ifindex, AttachMode mode, bool created_qdisc)

@@ -1,0 +1,152 @@
+// hoverd's state: the module instances, the links between module ports and
+// netdevs, and their persistence. Every kernel object is pinned under
+// <pin_root> and the registry is saved to <state_dir>/registry.json, so a
+// restarted hoverd adopts everything without touching forwarding.
+// Thread-safe: each public call holds one lock.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "hover/attach.h"
+#include "hover/btf_json.h"
+#include "hover/module.h"
+#include "iovisor/result.h"
+
+namespace hover {
+
+struct RegistryOptions {
+    std::string pin_root;         // bpffs directory owned by this hoverd instance
+    std::string state_dir;        // registry.json lives here
+    std::string bpf_include_dir;  // headers custom C modules compile against
+};
+
+struct CreateModule {
+    std::string type;          // l2switch, router, nat, bpf
+    std::string display_name;
+    AttachMode mode = AttachMode::kTc;
+    nlohmann::json config = nlohmann::json::object();
+    std::string source;        // type bpf: C source, or
+    Bytes object;              // type bpf: ELF object
+};
+
+struct ModuleInfo {
+    uint32_t id = 0;
+    std::string type, display_name;
+    AttachMode mode = AttachMode::kTc;
+    nlohmann::json config;
+    std::vector<std::pair<uint32_t, uint32_t>> ports;  // (port, link id)
+};
+
+// One side of a link: a module port or a netdev.
+struct Endpoint {
+    bool is_module = false;
+    uint32_t module = 0;
+    uint32_t port = 0;
+    std::string ifname;
+    uint32_t ifindex = 0;
+};
+
+struct LinkInfo {
+    uint32_t id = 0;
+    Endpoint from, to;
+};
+
+struct TableInfo {
+    std::string name, type;
+    uint32_t key_size = 0, value_size = 0, max_entries = 0;
+};
+
+struct TableEntry {
+    nlohmann::json key, value;
+};
+
+struct PortStats {
+    uint32_t port = 0;
+    iov_port_stats counters{};
+};
+
+struct ModuleStats {
+    std::vector<PortStats> ports;
+    std::vector<std::pair<std::string, uint64_t>> drops;  // reason name, packets
+};
+
+struct Interface {
+    std::string name;
+    uint32_t ifindex = 0;
+    std::optional<uint32_t> link;  // link attaching it, if any
+};
+
+class Registry {
+public:
+    // Restores the saved state: adopts pinned modules (or reloads them if
+    // the pins are gone), re-binds links to their still-attached netdevs.
+    static iovisor::Result<std::unique_ptr<Registry>> open(const RegistryOptions &options);
+
+    iovisor::Result<ModuleInfo> createModule(const CreateModule &request);
+    std::vector<ModuleInfo> listModules();
+    iovisor::Result<ModuleInfo> getModule(const std::string &ref);
+    iovisor::Result<ModuleInfo> updateModule(const std::string &ref, const std::optional<std::string> &display_name,
+                                             const std::optional<nlohmann::json> &config);
+    iovisor::Status deleteModule(const std::string &ref);
+
+    // `from`/`to`: "m:<module id or name>[:<port>]" or "i:<netdev>".
+    iovisor::Result<LinkInfo> createLink(const std::string &from, const std::string &to);
+    std::vector<LinkInfo> listLinks();
+    iovisor::Result<LinkInfo> getLink(uint32_t id);
+    iovisor::Status deleteLink(uint32_t id);
+
+    iovisor::Result<std::vector<TableInfo>> listTables(const std::string &module);
+    iovisor::Result<TableInfo> getTable(const std::string &module, const std::string &table);
+    iovisor::Result<std::vector<TableEntry>> listEntries(const std::string &module, const std::string &table);
+    iovisor::Result<nlohmann::json> getEntry(const std::string &module, const std::string &table,
+                                             const nlohmann::json &key);
+    // Creates or replaces; `must_not_exist` makes an existing key a conflict.
+    iovisor::Status putEntry(const std::string &module, const std::string &table, const nlohmann::json &key,
+                             const nlohmann::json &value, bool must_not_exist);
+    iovisor::Status deleteEntry(const std::string &module, const std::string &table, const nlohmann::json &key);
+
+    iovisor::Result<ModuleStats> stats(const std::string &module);
+    std::vector<Interface> externalInterfaces();
+
+private:
+    struct ModuleRecord {
+        ModuleInfo info;
+        std::unique_ptr<Module> module;
+    };
+    struct LinkRecord {
+        LinkInfo info;
+        std::unique_ptr<Attachment> attachment;  // netdev side
+    };
+
+    explicit Registry(RegistryOptions options) : options_(std::move(options)) {}
+    iovisor::Result<ModuleRecord *> find(const std::string &ref);
+    // `reserved`: a (module, port) the other side of the same link takes.
+    iovisor::Result<Endpoint> parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved);
+    iovisor::Result<std::unique_ptr<Module>> loadModule(const CreateModule &request, uint32_t id);
+    iovisor::Status wire(const LinkRecord &link);
+    void portChanged(ModuleRecord &record, uint32_t port);
+    iovisor::Result<const MapCodec *> codec(ModuleRecord &record, const std::string &table, int *fd);
+    const ChainMap &chainFor(AttachMode mode) const;
+    std::string pinDir(uint32_t id) const;
+    iovisor::Status save() const;
+    ModuleInfo infoOf(const ModuleRecord &record) const;
+    iovisor::Status restore(const nlohmann::json &state);
+
+    RegistryOptions options_;
+    std::mutex mu_;
+    std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
+    std::map<uint32_t, ModuleRecord> modules_;
+    std::map<uint32_t, LinkRecord> links_;
+    std::map<std::pair<uint32_t, std::string>, MapCodec> codecs_;
+    uint32_t next_module_id_ = 1, next_link_id_ = 1;
+};
+
+}  // namespace hover

@@ -1,0 +1,264 @@
+#include "rest_server.h"
+
+#include <cpprest/http_listener.h>
+
+#include <functional>
+#include <iostream>
+#include <vector>
+
+#include "api_json.h"
+#include "openapi_document.h"
+
+namespace hover {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using nlohmann::json;
+using web::http::http_request;
+using web::http::method;
+using web::http::methods;
+
+int httpStatus(Errc code) {
+    switch (code) {
+    case Errc::kInvalid: return 400;
+    case Errc::kNotFound: return 404;
+    case Errc::kConflict: return 409;
+    case Errc::kTooLarge: return 413;
+    case Errc::kRejected: return 422;
+    case Errc::kUnavailable: return 503;
+    case Errc::kInternal: return 500;
+    }
+    return 500;
+}
+
+namespace {
+
+struct Reply {
+    int status = 200;
+    json body;
+};
+
+Reply error(const iovisor::Error &e) { return {httpStatus(e.code), {{"error", e.message}, {"status", httpStatus(e.code)}}}; }
+Reply error(Errc code, const std::string &message) { return error(makeError(code, message)); }
+
+template <typename T>
+Reply ok(const iovisor::Result<T> &r, int status = 200) {
+    if (!r.ok()) return error(r.error());
+    return {status, toJson(*r)};
+}
+
+Reply done(const iovisor::Status &s, int status = 204) {
+    if (!s.ok()) return error(s.error());
+    return {status, nullptr};
+}
+
+template <typename T>
+json list(const std::vector<T> &items) {
+    json out = json::array();
+    for (const auto &i : items) out.push_back(toJson(i));
+    return out;
+}
+
+bool isLoopback(const std::string &addr) {
+    return addr.rfind("127.", 0) == 0 || addr == "::1" || addr.rfind("::ffff:127.", 0) == 0;
+}
+
+}  // namespace
+
+struct RestServer::Impl {
+    Registry &registry;
+    RestOptions options;
+    std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+
+    // The parsed request a handler sees.
+    struct Request {
+        method verb;
+        std::vector<std::string> path;  // decoded segments
+        json body;
+    };
+
+    Reply route(const Request &r) {
+        const auto &p = r.path;
+        const auto &v = r.verb;
+        if (p.size() == 1 && p[0] == "health" && v == methods::GET)
+            return {200, {{"status", "ok"}, {"modules", registry.listModules().size()}, {"links", registry.listLinks().size()}}};
+        if (p.size() == 1 && p[0] == "openapi.json" && v == methods::GET) return {200, json::parse(kOpenApiDocument)};
+        if (!p.empty() && p[0] == "modules") return modules(r);
+        if (!p.empty() && p[0] == "links") return links(r);
+        if (p.size() == 1 && p[0] == "external_interfaces" && v == methods::GET)
+            return {200, list(registry.externalInterfaces())};
+        return error(Errc::kNotFound, "no resource " + r.verb + " /" + join(p) + " (see GET /openapi.json)");
+    }
+
+    static std::string join(const std::vector<std::string> &p) {
+        std::string s;
+        for (size_t i = 0; i < p.size(); ++i) s += (i ? "/" : "") + p[i];
+        return s;
+    }
+
+    static Reply notAllowed(const Request &r) {
+        return {405, {{"error", "method " + r.verb + " not allowed on /" + join(r.path)}, {"status", 405}}};
+    }
+
+    Reply modules(const Request &r) {
+        const auto &p = r.path;
+        if (p.size() == 1) {
+            if (r.verb == methods::GET) return {200, list(registry.listModules())};
+            if (r.verb == methods::POST) {
+                auto req = createModuleFrom(r.body);
+                if (!req.ok()) return error(req.error());
+                return ok(registry.createModule(*req), 201);
+            }
+            return notAllowed(r);
+        }
+        const std::string &id = p[1];
+        if (p.size() == 2) {
+            if (r.verb == methods::GET) return ok(registry.getModule(id));
+            if (r.verb == methods::DEL) return done(registry.deleteModule(id));
+            if (r.verb == methods::PUT) {
+                if (!r.body.is_object()) return error(Errc::kInvalid, "body must be a JSON object");
+                std::optional<std::string> name;
+                std::optional<json> config;
+                for (auto it = r.body.begin(); it != r.body.end(); ++it) {
+                    if (it.key() == "display_name" && it->is_string()) name = it->get<std::string>();
+                    else if (it.key() == "config" && it->is_object()) config = *it;
+                    else return error(Errc::kInvalid, "field '" + it.key() + "' cannot be changed this way "
+                                                       "(display_name: string, config: object)");
+                }
+                return ok(registry.updateModule(id, name, config));
+            }
+            return notAllowed(r);
+        }
+        if (p.size() == 3 && p[2] == "stats") {
+            if (r.verb != methods::GET) return notAllowed(r);
+            return ok(registry.stats(id));
+        }
+        if (p[2] != "tables") return error(Errc::kNotFound, "no resource /" + join(p));
+        if (p.size() == 3) {
+            if (r.verb != methods::GET) return notAllowed(r);
+            auto tables = registry.listTables(id);
+            if (!tables.ok()) return error(tables.error());
+            return {200, list(*tables)};
+        }
+        const std::string &table = p[3];
+        if (p.size() == 4) {
+            if (r.verb != methods::GET) return notAllowed(r);
+            return ok(registry.getTable(id, table));
+        }
+        if (p[4] != "entries" || p.size() > 6) return error(Errc::kNotFound, "no resource /" + join(p));
+        if (p.size() == 5) {
+            if (r.verb == methods::GET) {
+                auto entries = registry.listEntries(id, table);
+                if (!entries.ok()) return error(entries.error());
+                json out = json::array();
+                for (const auto &e : *entries) out.push_back({{"key", e.key}, {"value", e.value}});
+                return {200, out};
+            }
+            if (r.verb == methods::POST) {
+                if (!r.body.is_object() || !r.body.contains("key") || !r.body.contains("value") || r.body.size() != 2)
+                    return error(Errc::kInvalid, "body must be {\"key\": ..., \"value\": ...}");
+                auto s = registry.putEntry(id, table, r.body["key"], r.body["value"], true);
+                if (!s.ok()) return error(s.error());
+                return {201, r.body};
+            }
+            return notAllowed(r);
+        }
+        const json key = keyFromPath(p[5]);
+        if (r.verb == methods::GET) {
+            auto value = registry.getEntry(id, table, key);
+            if (!value.ok()) return error(value.error());
+            return {200, {{"key", key}, {"value", *value}}};
+        }
+        if (r.verb == methods::PUT) {
+            auto s = registry.putEntry(id, table, key, r.body, false);
+            if (!s.ok()) return error(s.error());
+            return {200, {{"key", key}, {"value", r.body}}};
+        }
+        if (r.verb == methods::DEL) return done(registry.deleteEntry(id, table, key));
+        return notAllowed(r);
+    }
+
+    Reply links(const Request &r) {
+        const auto &p = r.path;
+        if (p.size() == 1) {
+            if (r.verb == methods::GET) return {200, list(registry.listLinks())};
+            if (r.verb == methods::POST) {
+                if (!r.body.is_object() || !r.body.contains("from") || !r.body.contains("to") ||
+                    !r.body["from"].is_string() || !r.body["to"].is_string() || r.body.size() != 2)
+                    return error(Errc::kInvalid, "body must be {\"from\": \"m:<module>[:<port>]|i:<netdev>\", \"to\": ...}");
+                return ok(registry.createLink(r.body["from"], r.body["to"]), 201);
+            }
+            return notAllowed(r);
+        }
+        if (p.size() != 2) return error(Errc::kNotFound, "no resource /" + join(p));
+        const std::string &id = p[1];
+        if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+            return error(Errc::kNotFound, "no link '" + id + "'");
+        if (r.verb == methods::GET) return ok(registry.getLink(std::stoul(id)));
+        if (r.verb == methods::DEL) return done(registry.deleteLink(std::stoul(id)));
+        return notAllowed(r);
+    }
+
+    void handle(http_request req) {
+        Reply reply;
+        try {
+            reply = process(req);
+        } catch (const std::exception &e) {
+            reply = error(Errc::kInternal, std::string("internal error: ") + e.what());
+        }
+        if (reply.status == 204) req.reply(204);
+        else req.reply(reply.status, reply.body.dump(), "application/json");
+    }
+
+    Reply process(http_request &req) {
+        if (!options.token.empty() && !isLoopback(req.remote_address())) {
+            const auto &h = req.headers();
+            auto auth = h.find("Authorization");
+            if (auth == h.end() || auth->second != "Bearer " + options.token)
+                return {401, {{"error", "a bearer token is required from " + req.remote_address()}, {"status", 401}}};
+        }
+        Request r;
+        r.verb = req.method();
+        for (const auto &segment : web::uri::split_path(req.relative_uri().path()))
+            r.path.push_back(web::uri::decode(segment));
+        const auto length = req.headers().content_length();
+        if (length > options.max_body)
+            return error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
+                                              std::to_string(options.max_body) + "-byte limit");
+        if (r.verb == methods::POST || r.verb == methods::PUT) {
+            const std::string text = req.extract_string(true).get();
+            if (text.size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
+            r.body = json::parse(text, nullptr, false);
+            if (r.body.is_discarded())
+                return error(Errc::kInvalid, "body is not valid JSON" + (text.empty() ? std::string(" (empty)") : ""));
+        }
+        return route(r);
+    }
+};
+
+RestServer::RestServer(Registry &registry, RestOptions options)
+    : impl_(new Impl{registry, std::move(options), nullptr}) {}
+
+RestServer::~RestServer() { close(); }
+
+iovisor::Status RestServer::open() {
+    try {
+        impl_->listener = std::make_unique<web::http::experimental::listener::http_listener>("http://" + impl_->options.listen);
+        impl_->listener->support([this](http_request req) { impl_->handle(std::move(req)); });
+        impl_->listener->open().wait();
+    } catch (const std::exception &e) {
+        return makeError(Errc::kUnavailable, "cannot listen on " + impl_->options.listen + ": " + e.what());
+    }
+    return {};
+}
+
+void RestServer::close() {
+    if (!impl_->listener) return;
+    try {
+        impl_->listener->close().wait();
+    } catch (const std::exception &) {
+    }
+    impl_->listener.reset();
+}
+
+}  // namespace hover
