@@ -1,0 +1,107 @@
+#include "hoverd_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks gtest
+#include <cpprest/http_client.h>
+
+namespace testsupport {
+
+namespace {
+std::string hoverdBinary() { return HOVERD_BINARY; }
+}  // namespace
+
+HoverdProcess::HoverdProcess() : dir_("iovisor-hoverd") {
+    instance_ = "test" + std::to_string(getpid());
+    pin_root_ = "/sys/fs/bpf/iovisor/" + instance_;
+    state_dir_ = dir_.path() + "/state";
+    pidfile_ = dir_.path() + "/hoverd.pid";
+    port_ = 20000 + getpid() % 20000;
+}
+
+HoverdProcess::~HoverdProcess() {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(pin_root_, ec);
+}
+
+bool HoverdProcess::start() {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const std::string log = dir_.path() + "/hoverd.log";
+        FILE *f = freopen(log.c_str(), "a", stderr);
+        (void)f;
+        const std::string listen = "127.0.0.1:" + std::to_string(port_);
+        execl(hoverdBinary().c_str(), "hoverd", "--listen", listen.c_str(), "--instance", instance_.c_str(),
+              "--state-dir", state_dir_.c_str(), "--pidfile", pidfile_.c_str(), nullptr);
+        _exit(127);
+    }
+    pid_ = pid;
+    for (int i = 0; i < 100; ++i) {
+        if (call("GET", "/health").status == 200) return true;
+        int status;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            error_ = "hoverd exited at start; log: " + shell("cat " + dir_.path() + "/hoverd.log").output;
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    error_ = "hoverd did not answer GET /health within 5 s";
+    return false;
+}
+
+void HoverdProcess::stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
+HttpReply HoverdProcess::callRaw(const std::string &method, const std::string &path, const std::string &body) const {
+    HttpReply out;
+    try {
+        web::http::client::http_client_config config;
+        config.set_timeout(std::chrono::seconds(60));
+        web::http::client::http_client client(url(), config);
+        web::http::http_request req(method);
+        req.set_request_uri(path);
+        if (!body.empty()) req.set_body(body, "application/json");
+        auto resp = client.request(req).get();
+        out.status = resp.status_code();
+        out.text = resp.extract_string(true).get();
+        out.body = nlohmann::json::parse(out.text, nullptr, false);
+        if (out.body.is_discarded()) out.body = nullptr;
+    } catch (const std::exception &e) {
+        out.status = 0;
+        out.text = e.what();
+    }
+    return out;
+}
+
+HttpReply HoverdProcess::call(const std::string &method, const std::string &path, const nlohmann::json &body) const {
+    return callRaw(method, path, body.is_null() ? "" : body.dump());
+}
+
+std::string urlEncode(const std::string &text) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
+        else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace testsupport

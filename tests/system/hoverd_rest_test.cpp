@@ -1,0 +1,254 @@
+// hoverd's REST contract over real HTTP against a real daemon: resources,
+// status codes, error bodies, and that bad input leaves it healthy.
+#include <bpf/bpf.h>
+
+#include <fstream>
+
+#define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks gtest
+#include <cpprest/asyncrt_utils.h>
+
+#include "hoverd_process.h"
+
+namespace {
+
+using nlohmann::json;
+using testsupport::HoverdProcess;
+using testsupport::urlEncode;
+
+class HoverdRest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        ASSERT_TRUE(hoverd_.start()) << hoverd_.error();
+    }
+
+    json createSwitch(const std::string &name) {
+        auto r = hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", name}});
+        EXPECT_EQ(r.status, 201) << r.text;
+        return r.body;
+    }
+
+    // An error reply: the status and a JSON message containing `needle`.
+    void expectError(const testsupport::HttpReply &r, int status, const std::string &needle) {
+        EXPECT_EQ(r.status, status) << r.text;
+        ASSERT_TRUE(r.body.is_object()) << "error bodies are JSON: " << r.text;
+        EXPECT_EQ(r.body.value("status", 0), status);
+        EXPECT_NE(r.body.value("error", "").find(needle), std::string::npos) << r.text;
+    }
+
+    HoverdProcess hoverd_;
+};
+
+TEST_F(HoverdRest, HealthAndOpenApi) {
+    auto health = hoverd_.call("GET", "/health");
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.body["status"], "ok");
+    auto doc = hoverd_.call("GET", "/openapi.json");
+    ASSERT_EQ(doc.status, 200);
+    EXPECT_EQ(doc.body["openapi"], "3.0.3");
+    for (const char *path : {"/modules/", "/modules/{id}/tables/{name}/entries/{key}", "/links/", "/external_interfaces/"})
+        EXPECT_TRUE(doc.body["paths"].contains(path)) << path;
+}
+
+TEST_F(HoverdRest, ModuleLifecycle) {
+    json sw = createSwitch("sw1");
+    const std::string id = std::to_string(sw["id"].get<int>());
+    EXPECT_EQ(sw["module_type"], "l2switch");
+    EXPECT_EQ(sw["attach"], "tc");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/" + id).body["display_name"], "sw1");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw1").body["id"], sw["id"]) << "names work wherever ids do";
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 1u);
+    auto renamed = hoverd_.call("PUT", "/modules/" + id, {{"display_name", "edge"}, {"config", {{"note", "x"}}}});
+    EXPECT_EQ(renamed.status, 200) << renamed.text;
+    EXPECT_EQ(renamed.body["display_name"], "edge");
+    EXPECT_EQ(hoverd_.call("DELETE", "/modules/edge").status, 204);
+    expectError(hoverd_.call("GET", "/modules/" + id), 404, "no module");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 0u);
+}
+
+TEST_F(HoverdRest, BadModuleRequestsGetTheRightStatus) {
+    expectError(hoverd_.callRaw("POST", "/modules/", "{not json"), 400, "not valid JSON");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", 5}}), 400, "module_type");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "teleporter"}}), 400, "unknown module_type");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"colour", "red"}}), 400, "colour");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", "42"}}), 400,
+                "must not be a number");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"config", {{"attach", "dpdk"}}}}),
+                400, "attach");
+    createSwitch("twin");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "router"}, {"display_name", "twin"}}), 409,
+                "exists");
+    expectError(hoverd_.call("DELETE", "/modules/404"), 404, "no module");
+    expectError(hoverd_.call("PATCH", "/modules/twin"), 405, "not allowed");
+    expectError(hoverd_.call("GET", "/nowhere"), 404, "no resource");
+    const std::string huge(17 * 1024 * 1024, ' ');
+    expectError(hoverd_.callRaw("POST", "/modules/", huge), 413, "limit");
+    // Still healthy and consistent.
+    EXPECT_EQ(hoverd_.call("GET", "/health").status, 200);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 1u);
+}
+
+TEST_F(HoverdRest, TablesAndEntries) {
+    createSwitch("sw");
+    auto tables = hoverd_.call("GET", "/modules/sw/tables/");
+    ASSERT_EQ(tables.status, 200);
+    bool has_fdb = false;
+    for (const auto &t : tables.body) has_fdb |= t["name"] == "fdb";
+    EXPECT_TRUE(has_fdb) << tables.text;
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/fdb").body["type"], "hash");
+    expectError(hoverd_.call("GET", "/modules/sw/tables/nope"), 404, "no table nope");
+
+    const json key = {{"mac", "02:00:00:00:00:01"}};
+    const std::string entry = "/modules/sw/tables/fdb/entries/" + urlEncode(key.dump());
+    EXPECT_EQ(hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", {{"key", key}, {"value", {{"port", 1}}}}).status, 201);
+    expectError(hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", {{"key", key}, {"value", {{"port", 1}}}}), 409,
+                "exists");
+    EXPECT_EQ(hoverd_.call("GET", entry).body["value"], json({{"port", 1}, {"flags", 0}}));
+    EXPECT_EQ(hoverd_.call("PUT", entry, {{"port", 2}, {"flags", 1}}).status, 200);
+    EXPECT_EQ(hoverd_.call("GET", entry).body["value"]["port"], 2);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/").body.size(), 1u);
+    // Plain scalar keys: an IPv4 address in the URL.
+    EXPECT_EQ(hoverd_.call("PUT", "/modules/sw/tables/arp_responder/entries/10.0.0.1",
+                           {{"mac", "02:00:00:00:00:01"}, {"port", 1}}).status, 200);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/arp_responder/entries/10.0.0.1").body["value"]["mac"],
+              "02:00:00:00:00:01");
+    EXPECT_EQ(hoverd_.call("DELETE", entry).status, 204);
+    expectError(hoverd_.call("DELETE", entry), 404, "no entry");
+
+    expectError(hoverd_.call("PUT", entry, {{"port", 1}, {"colour", 3}}), 400, "colour");
+    expectError(hoverd_.call("PUT", "/modules/sw/tables/fdb/entries/" + urlEncode(R"({"mac":"zz"})"), {{"port", 1}}),
+                400, "zz");
+    expectError(hoverd_.call("PUT", "/modules/sw/tables/ports/entries/1", {{"flags", -1}}), 400, "does not fit");
+    expectError(hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", {{"key", key}}), 400, "key");
+    expectError(hoverd_.call("DELETE", "/modules/sw/tables/ports/entries/1"), 400, "array");
+    // Per-CPU counters come back one value per CPU.
+    auto drops = hoverd_.call("GET", "/modules/sw/tables/iov_drops/entries/0");
+    EXPECT_TRUE(drops.body["value"].is_array()) << drops.text;
+}
+
+TEST_F(HoverdRest, LinksNamePortsAndRefuseConflicts) {
+    createSwitch("a");
+    hoverd_.call("POST", "/modules/", {{"module_type", "router"}, {"display_name", "r"}});
+    auto link = hoverd_.call("POST", "/links/", {{"from", "m:a"}, {"to", "m:r"}});
+    ASSERT_EQ(link.status, 201) << link.text;
+    EXPECT_EQ(link.body["from"], "m:" + std::to_string(hoverd_.call("GET", "/modules/a").body["id"].get<int>()) + ":0");
+    EXPECT_EQ(link.body["from_port"], 0);
+    EXPECT_EQ(link.body["to_port"], 0);
+    auto second = hoverd_.call("POST", "/links/", {{"from", "m:a"}, {"to", "m:r:5"}});
+    EXPECT_EQ(second.body["from_port"], 1) << "the next free port";
+    EXPECT_EQ(second.body["to_port"], 5);
+    expectError(hoverd_.call("POST", "/links/", {{"from", "m:a:0"}, {"to", "m:r:9"}}), 409, "already linked");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "m:ghost"}, {"to", "m:r"}}), 404, "no module");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "m:a"}, {"to", "i:no-such-if0"}}), 404, "no network interface");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "i:lo"}, {"to", "i:lo"}}), 400, "module side");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "x:a"}, {"to", "m:r"}}), 400, "m:<module>");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "m:a:999"}, {"to", "m:r"}}), 400, "port");
+    expectError(hoverd_.call("POST", "/links/", {{"from", "m:a"}}), 400, "\"to\"");
+    expectError(hoverd_.call("DELETE", "/modules/a"), 409, "link");
+    auto module = hoverd_.call("GET", "/modules/a");
+    EXPECT_EQ(module.body["ports"].size(), 2u);
+    const std::string first = "/links/" + std::to_string(link.body["id"].get<int>());
+    EXPECT_EQ(hoverd_.call("GET", first).status, 200);
+    EXPECT_EQ(hoverd_.call("DELETE", first).status, 204);
+    expectError(hoverd_.call("GET", first), 404, "no link");
+    EXPECT_EQ(hoverd_.call("GET", "/links/").body.size(), 1u);
+    expectError(hoverd_.call("GET", "/links/abc"), 404, "no link");
+}
+
+TEST_F(HoverdRest, CustomModulesFromSourceAndObject) {
+    const std::string good = R"(
+#include "lib/chain.h"
+static __always_inline int pass_through(struct iov_ctx *ctx, struct iov_md *md) {
+    return iov_send(ctx, md, md->in_port ^ 1);  /* port 0 <-> port 1 */
+}
+IOV_MODULE(wire, pass_through);
+)";
+    auto ok = hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"display_name", "wire"}, {"config", {{"source", good}}}});
+    ASSERT_EQ(ok.status, 201) << ok.text;
+    EXPECT_EQ(ok.body["module_type"], "bpf");
+    EXPECT_FALSE(ok.body["config"].contains("source")) << "the source is not echoed back";
+    EXPECT_EQ(hoverd_.call("GET", "/modules/wire/tables/iov_ports").status, 200);
+
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"config", {{"source", "int oops( {"}}}}), 422,
+                "clang rejected");
+    // Compiles, but reads past the packet without a bounds check.
+    const std::string unsafe = R"(
+#include "lib/chain.h"
+static __always_inline int peek(struct iov_ctx *ctx, struct iov_md *md) {
+    unsigned char *data = (unsigned char *)(long)ctx->data;
+    if (data[100] == 1) return CTX_PASS;
+    return CTX_DROP;
+}
+IOV_MODULE(peek, peek);
+)";
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"config", {{"source", unsafe}}}}), 422,
+                "Verifier log");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"config", {{"object", "!!!"}}}}), 400,
+                "base64");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"config", {{"object", "aGVsbG8="}}}}), 400,
+                "ELF");
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}}), 400, "config.source");
+
+    // A prebuilt object (the l2switch from the build tree), base64.
+    std::ifstream elf(L2SWITCH_OBJECT, std::ios::binary);
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(elf)), {});
+    ASSERT_FALSE(bytes.empty());
+    auto from_object = hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"config", {{"object", utility::conversions::to_base64(bytes)}}}});
+    EXPECT_EQ(from_object.status, 201) << from_object.text.substr(0, 500);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 2u) << "rejected modules leave nothing behind";
+}
+
+TEST_F(HoverdRest, StateSurvivesARestart) {
+    createSwitch("sw");
+    hoverd_.call("POST", "/modules/", {{"module_type", "router"}, {"display_name", "r"}});
+    auto link = hoverd_.call("POST", "/links/", {{"from", "m:sw"}, {"to", "m:r"}});
+    ASSERT_EQ(link.status, 201);
+    ASSERT_EQ(hoverd_.call("PUT", "/modules/sw/tables/arp_responder/entries/10.0.0.9", {{"mac", "02:00:00:00:00:09"}, {"port", 0}}).status, 200);
+    const json modules = hoverd_.call("GET", "/modules/").body, links = hoverd_.call("GET", "/links/").body;
+
+    ASSERT_TRUE(hoverd_.restart()) << hoverd_.error();
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body, modules);
+    EXPECT_EQ(hoverd_.call("GET", "/links/").body, links);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/arp_responder/entries/10.0.0.9").body["value"]["mac"],
+              "02:00:00:00:00:09");
+    // New objects get new ids, not reused ones.
+    auto third = hoverd_.call("POST", "/modules/", {{"module_type", "nat"}});
+    EXPECT_GT(third.body["id"].get<int>(), modules.back()["id"].get<int>());
+}
+
+TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
+    auto count_progs = [] {
+        int n = 0;
+        for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) ++n;
+        return n;
+    };
+    auto count_maps = [] {
+        int n = 0;
+        for (__u32 id = 0; bpf_map_get_next_id(id, &id) == 0;) ++n;
+        return n;
+    };
+    // Programs are freed by an RCU grace period after their last reference goes.
+    auto settled = [&](int progs, int maps) {
+        for (int i = 0; i < 100 && (count_progs() != progs || count_maps() != maps); ++i) usleep(20000);
+        return count_progs() == progs && count_maps() == maps;
+    };
+    const int progs = count_progs(), maps = count_maps();
+    createSwitch("tmp");
+    auto veth = testsupport::shell("ip link add iovt" + std::to_string(getpid() % 10000) + "q type veth peer name iovt" +
+                                   std::to_string(getpid() % 10000) + "r");
+    ASSERT_EQ(veth.exit_code, 0) << veth.output;
+    const std::string ifname = "iovt" + std::to_string(getpid() % 10000) + "q";
+    auto link = hoverd_.call("POST", "/links/", {{"from", "m:tmp"}, {"to", "i:" + ifname}});
+    ASSERT_EQ(link.status, 201) << link.text;
+    EXPECT_GT(count_progs(), progs);
+    EXPECT_NE(testsupport::shell("tc qdisc show dev " + ifname).output.find("clsact"), std::string::npos);
+    EXPECT_EQ(hoverd_.call("DELETE", "/links/" + std::to_string(link.body["id"].get<int>())).status, 204);
+    EXPECT_EQ(testsupport::shell("tc qdisc show dev " + ifname).output.find("clsact"), std::string::npos)
+        << "the clsact qdisc hoverd added is gone";
+    EXPECT_EQ(hoverd_.call("DELETE", "/modules/tmp").status, 204);
+    testsupport::run({"ip", "link", "del", ifname});
+    EXPECT_TRUE(settled(progs, maps)) << "programs " << count_progs() << " (was " << progs << "), maps " << count_maps()
+                                      << " (was " << maps << ")";
+}
+
+}  // namespace
