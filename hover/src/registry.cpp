@@ -93,6 +93,11 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     return r;
 }
 
+Registry::~Registry() {
+    for (auto &[id, link] : links_)
+        if (link.attachment) link.attachment->release();
+}
+
 Status Registry::restore(const json &state) {
     try {
         next_module_id_ = state.value("next_module_id", 1u);
@@ -138,6 +143,11 @@ Status Registry::restore(const json &state) {
             }
             if (rec.info.id == 0) continue;
             if (auto s = wire(rec); !s.ok()) return s.error().context("restore link " + std::to_string(rec.info.id));
+            // Re-attaching the same program replaces it atomically (no gap),
+            // and repairs an attachment lost in a reboot.
+            auto att = attachNetdev(rec.info);
+            if (!att.ok()) return att.error().context("restore link " + std::to_string(rec.info.id));
+            rec.attachment = std::move(att.value());
             const uint32_t id = rec.info.id;
             LinkRecord &stored = links_.emplace(id, std::move(rec)).first->second;
             if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
@@ -354,6 +364,14 @@ Status Registry::wire(const LinkRecord &link) {
     return connect(b, a);
 }
 
+Result<std::unique_ptr<Attachment>> Registry::attachNetdev(const LinkInfo &link) {
+    const Endpoint &module_side = link.from.is_module ? link.from : link.to;
+    const Endpoint &netdev_side = link.from.is_module ? link.to : link.from;
+    if (netdev_side.is_module) return std::unique_ptr<Attachment>();
+    const ModuleRecord &m = modules_.at(module_side.module);
+    return Attachment::attach(netdev_side.ifindex, m.module->netdevProgFd(), m.info.mode);
+}
+
 Result<LinkInfo> Registry::createLink(const std::string &from, const std::string &to) {
     std::lock_guard<std::mutex> lock(mu_);
     auto a = parseEndpoint(from, std::nullopt);
@@ -376,18 +394,15 @@ Result<LinkInfo> Registry::createLink(const std::string &from, const std::string
     LinkRecord rec;
     rec.info = LinkInfo{next_link_id_, *a, *b};
     if (auto s = wire(rec); !s.ok()) return s.error();
-    const Endpoint &module_side = a->is_module ? *a : *b;
-    const Endpoint &netdev_side = a->is_module ? *b : *a;
-    if (!netdev_side.is_module) {
+    auto att = attachNetdev(rec.info);
+    if (!att.ok()) {
+        const Endpoint &module_side = a->is_module ? *a : *b;
         ModuleRecord &m = modules_.at(module_side.module);
-        auto att = Attachment::attach(netdev_side.ifindex, m.module->netdevProgFd(), m.info.mode);
-        if (!att.ok()) {
-            (void)m.module->disconnect(module_side.port);
-            portChanged(m, module_side.port);
-            return att.error();
-        }
-        rec.attachment = std::move(att.value());
+        (void)m.module->disconnect(module_side.port);
+        portChanged(m, module_side.port);
+        return att.error();
     }
+    rec.attachment = std::move(att.value());
     const uint32_t id = next_link_id_++;
     links_.emplace(id, std::move(rec));
     if (auto s = save(); !s.ok()) return s.error();

@@ -89,6 +89,9 @@ public:
     // Restores the saved state: adopts pinned modules (or reloads them if
     // the pins are gone), re-binds links to their still-attached netdevs.
     static iovisor::Result<std::unique_ptr<Registry>> open(const RegistryOptions &options);
+    // Leaves every module, link and attachment in the kernel: stopping
+    // hoverd never stops forwarding.
+    ~Registry();
 
     iovisor::Result<ModuleInfo> createModule(const CreateModule &request);
     std::vector<ModuleInfo> listModules();
@@ -132,6 +135,8 @@ private:
     iovisor::Result<Endpoint> parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved);
     iovisor::Result<std::unique_ptr<Module>> loadModule(const CreateModule &request, uint32_t id);
     iovisor::Status wire(const LinkRecord &link);
+    // Attaches the module side's program to the netdev side, if there is one.
+    iovisor::Result<std::unique_ptr<Attachment>> attachNetdev(const LinkInfo &link);
     void portChanged(ModuleRecord &record, uint32_t port);
     iovisor::Result<const MapCodec *> codec(ModuleRecord &record, const std::string &table, int *fd);
     const ChainMap &chainFor(AttachMode mode) const;
