@@ -19,6 +19,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct l2_fdb_key);
     __type(value, struct l2_fdb_entry);
 } fdb SEC(".maps");
@@ -27,6 +28,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct l2_arp_entry);
 } arp_responder SEC(".maps");

@@ -30,6 +30,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct nat_dnat);
 } dnat_rules SEC(".maps");
@@ -38,6 +39,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct nat_fip);
 } fip_in SEC(".maps");
@@ -46,6 +48,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct nat_fip);
 } fip_out SEC(".maps");
@@ -62,6 +65,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 4096);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct nat_arp);
 } arp_external SEC(".maps");

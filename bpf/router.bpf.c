@@ -21,6 +21,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct rt_addr);
 } addrs SEC(".maps");
@@ -38,6 +39,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __be32);
     __type(value, struct rt_neigh);
 } neighbors SEC(".maps");

@@ -4,12 +4,13 @@
 #   sudo scripts/bench.sh             # all
 #   sudo scripts/bench.sh modules     # per-packet cost of the IOModules
 #   sudo scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
+#   sudo scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|throughput|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, all)" >&2; exit 2 ;;
+  modules|throughput|hoverd|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, hoverd, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -22,4 +23,8 @@ fi
 if [ "$which" = throughput ] || [ "$which" = all ]; then
   echo "== TCP throughput between namespaces"
   "$here/build/bench/throughput_bench" "${SECONDS_PER_RUN:-3}"
+fi
+if [ "$which" = hoverd ] || [ "$which" = all ]; then
+  echo "== hoverd at scale (REST)"
+  "$here/build/bench/hoverd_bench" "${MODULES:-1000}" "${ENTRIES:-100000}" "${CLIENTS:-4}"
 fi

@@ -18,6 +18,7 @@
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct l2_ps_mac_key);
     __type(value, struct l2_ps_mac);
 } ps_macs SEC(".maps");

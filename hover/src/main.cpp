@@ -9,6 +9,10 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <algorithm>
+
+#include <pplx/threadpool.h>
 
 #include "registry.h"
 #include "rest_server.h"
@@ -84,6 +88,10 @@ int main(int argc, char **argv) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    // cpprestsdk's default pool has 40 threads; on a hypervisor's few cores
+    // their hand-offs cost more than the requests themselves.
+    crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
 
     auto registry = hover::Registry::open({pin_root, state_dir, bpf_include});
     if (!registry.ok()) {

@@ -200,17 +200,48 @@ struct RestServer::Impl {
     }
 
     void handle(http_request req) {
-        Reply reply;
-        try {
-            reply = process(req);
-        } catch (const std::exception &e) {
-            reply = error(Errc::kInternal, std::string("internal error: ") + e.what());
+        // Never block a pool thread waiting for the body: continue when it
+        // has arrived (blocking here starves cpprestsdk's small pool).
+        if (req.method() == methods::POST || req.method() == methods::PUT) {
+            const auto length = req.headers().content_length();
+            if (length > options.max_body) {
+                send(req, error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
+                                                     std::to_string(options.max_body) + "-byte limit"));
+                return;
+            }
+            req.extract_string(true).then([this, req](pplx::task<std::string> body) mutable {
+                std::string text;
+                try {
+                    text = body.get();
+                } catch (const std::exception &e) {
+                    send(req, error(Errc::kInvalid, std::string("cannot read the body: ") + e.what()));
+                    return;
+                }
+                send(req, guarded(req, &text));
+            });
+            return;
         }
-        if (reply.status == 204) req.reply(204);
-        else req.reply(reply.status, reply.body.dump(), "application/json");
+        send(req, guarded(req, nullptr));
     }
 
-    Reply process(http_request &req) {
+    static void send(http_request &req, const Reply &reply) {
+        try {
+            if (reply.status == 204) req.reply(204);
+            else req.reply(reply.status, reply.body.dump(), "application/json");
+        } catch (const std::exception &) {
+            // The client went away; nothing to tell it.
+        }
+    }
+
+    Reply guarded(http_request &req, const std::string *body) {
+        try {
+            return process(req, body);
+        } catch (const std::exception &e) {
+            return error(Errc::kInternal, std::string("internal error: ") + e.what());
+        }
+    }
+
+    Reply process(http_request &req, const std::string *body) {
         if (!options.token.empty() && !isLoopback(req.remote_address())) {
             const auto &h = req.headers();
             auto auth = h.find("Authorization");
@@ -221,16 +252,11 @@ struct RestServer::Impl {
         r.verb = req.method();
         for (const auto &segment : web::uri::split_path(req.relative_uri().path()))
             r.path.push_back(web::uri::decode(segment));
-        const auto length = req.headers().content_length();
-        if (length > options.max_body)
-            return error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
-                                              std::to_string(options.max_body) + "-byte limit");
-        if (r.verb == methods::POST || r.verb == methods::PUT) {
-            const std::string text = req.extract_string(true).get();
-            if (text.size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
-            r.body = json::parse(text, nullptr, false);
+        if (body) {
+            if (body->size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
+            r.body = json::parse(*body, nullptr, false);
             if (r.body.is_discarded())
-                return error(Errc::kInvalid, "body is not valid JSON" + (text.empty() ? std::string(" (empty)") : ""));
+                return error(Errc::kInvalid, "body is not valid JSON" + (body->empty() ? std::string(" (empty)") : ""));
         }
         return route(r);
     }

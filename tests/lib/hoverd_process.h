@@ -28,6 +28,8 @@ public:
     bool restart() { stop(); return start(); }
     const std::string &error() const { return error_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
     const std::string &pinRoot() const { return pin_root_; }
     const std::string &stateDir() const { return state_dir_; }
 

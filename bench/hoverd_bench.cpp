@@ -1,0 +1,169 @@
+// hoverd at scale: 1,000 module instances and 100,000 table entries written
+// through REST, next to the same entries written straight into the maps
+// (bpf_map_update_elem, the floor any API sits on), measured in one run.
+//   sudo build/bench/hoverd_bench [modules] [entries] [clients]
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "hoverd_process.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+long rssKib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+// A minimal HTTP/1.1 keep-alive client: the writes measure hoverd, not a
+// client library's thread pool.
+class KeepAliveClient {
+public:
+    explicit KeepAliveClient(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int one = 1;
+        setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) fd_ = -1;
+    }
+    ~KeepAliveClient() {
+        if (fd_ >= 0) close(fd_);
+    }
+
+    // Returns the HTTP status, 0 on a transport error.
+    int request(const std::string &method, const std::string &path, const std::string &body) {
+        const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        if (fd_ < 0 || send(fd_, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) return 0;
+        // Read the head, then Content-Length bytes of body.
+        size_t head_end;
+        while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos)
+            if (!fill()) return 0;
+        const int status = std::atoi(buf_.c_str() + 9);
+        size_t length = 0;
+        const auto cl = buf_.find("Content-Length: ");
+        if (cl != std::string::npos && cl < head_end) length = std::stoul(buf_.substr(cl + 16));
+        while (buf_.size() < head_end + 4 + length)
+            if (!fill()) return 0;
+        buf_.erase(0, head_end + 4 + length);
+        return status;
+    }
+
+private:
+    bool fill() {
+        char chunk[4096];
+        const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+        if (n <= 0) return false;
+        buf_.append(chunk, n);
+        return true;
+    }
+    int fd_;
+    std::string buf_;
+};
+
+std::string macFor(int i) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "02:%02x:%02x:%02x:00:01", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+    return buf;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    if (geteuid() != 0) {
+        std::fprintf(stderr, "hoverd_bench needs root\n");
+        return 1;
+    }
+    const int modules = argc > 1 ? std::atoi(argv[1]) : 1000;
+    const int entries = argc > 2 ? std::atoi(argv[2]) : 100000;
+    const int clients = argc > 3 ? std::atoi(argv[3]) : 4;
+    testsupport::HoverdProcess hoverd;
+    if (!hoverd.start()) {
+        std::fprintf(stderr, "%s\n", hoverd.error().c_str());
+        return 1;
+    }
+    const pid_t pid = hoverd.pid();
+    const long rss_empty = rssKib(pid);
+
+    auto t0 = Clock::now();
+    for (int i = 0; i < modules; ++i) {
+        auto r = hoverd.call("POST", "/modules/", {{"module_type", "l2switch"}});
+        if (r.status != 201) {
+            std::fprintf(stderr, "module %d: %s\n", i, r.text.c_str());
+            return 1;
+        }
+    }
+    const double create_s = seconds(t0);
+
+    // REST: `clients` connections writing fdb entries spread over the modules.
+    std::atomic<int> next{0}, failures{0};
+    t0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c)
+        threads.emplace_back([&] {
+            KeepAliveClient client(hoverd.port());
+            for (int i; (i = next++) < entries;) {
+                const int module = 1 + i % modules;
+                const std::string path = "/modules/" + std::to_string(module) + "/tables/fdb/entries/" +
+                                         testsupport::urlEncode(json({{"mac", macFor(i)}}).dump());
+                if (client.request("PUT", path, json({{"port", i % 200}}).dump()) != 200) ++failures;
+            }
+        });
+    for (auto &t : threads) t.join();
+    const double rest_s = seconds(t0);
+    const long rss_full = rssKib(pid);
+
+    // Reference: the same number of writes straight into one module's map.
+    const int fd = bpf_obj_get((hoverd.pinRoot() + "/m1/map_fdb").c_str());
+    t0 = Clock::now();
+    for (int i = 0; i < entries; ++i) {
+        struct {
+            uint8_t mac[6];
+            uint16_t pad;
+        } key{{0x06, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i), 0, 1}, 0};
+        struct {
+            uint32_t port, flags;
+        } value{uint32_t(i % 200), 0};
+        bpf_map_update_elem(fd, &key, &value, BPF_ANY);
+    }
+    const double direct_s = seconds(t0);
+
+    t0 = Clock::now();
+    auto listed = hoverd.call("GET", "/modules/");
+    const double list_s = seconds(t0);
+    t0 = Clock::now();
+    auto health = hoverd.call("GET", "/health");
+    const double health_s = seconds(t0);
+
+    std::printf("hoverd with %d l2switch modules and %d fdb entries (%d REST clients)\n", modules, entries, clients);
+    std::printf("  module loads           %8.1f /s   (%.1f s for %d)\n", modules / create_s, create_s, modules);
+    std::printf("  entry writes via REST  %8.0f /s   target >= 5000/s %s   (%d failed)\n", entries / rest_s,
+                entries / rest_s >= 5000 ? "ok" : "MISSED", failures.load());
+    std::printf("  entry writes direct    %8.0f /s   (bpf_map_update_elem, same entries; REST is %.1fx slower)\n",
+                entries / direct_s, direct_s > 0 ? (rest_s / direct_s) : 0.0);
+    std::printf("  GET /modules/ (%zu)   %8.1f ms;  GET /health %.1f ms\n", listed.body.size(), list_s * 1e3,
+                health_s * 1e3);
+    std::printf("  hoverd RSS             %8.1f MiB empty, %.1f MiB at scale\n", rss_empty / 1024.0, rss_full / 1024.0);
+    close(fd);
+    // Clean up: links none; delete modules so the kernel frees them.
+    for (int i = 1; i <= modules; ++i) hoverd.call("DELETE", "/modules/" + std::to_string(i));
+    return failures.load() ? 1 : 0;
+}
