@@ -16,6 +16,7 @@
 
 #include "registry.h"
 #include "rest_server.h"
+#include "unix_socket.h"
 
 namespace {
 
@@ -27,21 +28,29 @@ const char kUsage[] =
     "  --instance NAME      names the pin and state directories (default: default)\n"
     "  --pin-root DIR       bpffs directory for pins (default /sys/fs/bpf/iovisor/NAME)\n"
     "  --state-dir DIR      registry directory (default /var/lib/iovisor-ovn/hoverd-NAME)\n"
+    "  --unix PATH          also serve the API on this unix socket (relayed to the TCP listener,\n"
+    "                       which then must be on loopback)\n"
     "  --token-file FILE    require 'Authorization: Bearer <token>' from non-loopback clients\n"
     "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
     "  --pidfile FILE       write the daemon's PID here\n"
     "  --help               this text\n";
 
-bool bpffsAt(const std::string &dir) {
+// Whether `dir`, or its nearest existing ancestor, is on a bpffs.
+bool onBpffs(std::string dir) {
     struct statfs fs {};
-    return statfs(dir.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+    while (statfs(dir.c_str(), &fs) != 0) {
+        const auto slash = dir.find_last_of('/');
+        if (slash == std::string::npos || slash == 0) return false;
+        dir = dir.substr(0, slash);
+    }
+    return fs.f_type == BPF_FS_MAGIC;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
     hover::RestOptions rest;
-    std::string instance = "default", pin_root, state_dir, token_file, pidfile;
+    std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -60,6 +69,7 @@ int main(int argc, char **argv) {
         else if (arg == "--pin-root") value(&pin_root);
         else if (arg == "--state-dir") value(&state_dir);
         else if (arg == "--token-file") value(&token_file);
+        else if (arg == "--unix") value(&unix_path);
         else if (arg == "--bpf-include") value(&bpf_include);
         else if (arg == "--pidfile") value(&pidfile);
         else {
@@ -69,9 +79,9 @@ int main(int argc, char **argv) {
     }
     if (pin_root.empty()) pin_root = "/sys/fs/bpf/iovisor/" + instance;
     if (state_dir.empty()) state_dir = "/var/lib/iovisor-ovn/hoverd-" + instance;
-    if (!bpffsAt("/sys/fs/bpf") && !bpffsAt(pin_root)) {
-        std::cerr << "hoverd: no bpffs at /sys/fs/bpf: mount it with 'mount -t bpf bpf /sys/fs/bpf' "
-                     "(scripts/install-deps.sh does)\n";
+    if (!onBpffs(pin_root)) {
+        std::cerr << "hoverd: " << pin_root << " is not on a bpffs: mount one with 'mount -t bpf bpf /sys/fs/bpf' "
+                     "(scripts/install-deps.sh does) or pass --pin-root\n";
         return 1;
     }
     if (geteuid() != 0) std::cerr << "hoverd: warning: not root; loading eBPF programs needs CAP_BPF and CAP_NET_ADMIN\n";
@@ -103,12 +113,25 @@ int main(int argc, char **argv) {
         std::cerr << "hoverd: " << s.error().message << "\n";
         return 1;
     }
+    hover::UnixSocketRelay unix_relay;
+    if (!unix_path.empty()) {
+        const auto colon = rest.listen.rfind(':');
+        if (rest.listen.rfind("127.", 0) != 0 && rest.listen.rfind("localhost", 0) != 0) {
+            std::cerr << "hoverd: --unix needs --listen on loopback (127.x.x.x:PORT)\n";
+            return 1;
+        }
+        if (auto s = unix_relay.open(unix_path, std::stoi(rest.listen.substr(colon + 1))); !s.ok()) {
+            std::cerr << "hoverd: " << s.error().message << "\n";
+            return 1;
+        }
+    }
     if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
     std::cerr << "hoverd: listening on http://" << rest.listen << " (pins " << pin_root << ", state " << state_dir
               << ")\n";
     int sig = 0;
     sigwait(&signals, &sig);
     std::cerr << "hoverd: " << strsignal(sig) << ", stopping (modules and links stay in the kernel)\n";
+    unix_relay.close();
     server.close();
     if (!pidfile.empty()) unlink(pidfile.c_str());
     return 0;

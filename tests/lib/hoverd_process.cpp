@@ -38,14 +38,18 @@ bool HoverdProcess::start() {
         const std::string log = dir_.path() + "/hoverd.log";
         FILE *f = freopen(log.c_str(), "a", stderr);
         (void)f;
-        const std::string listen = "127.0.0.1:" + std::to_string(port_);
-        execl(hoverdBinary().c_str(), "hoverd", "--listen", listen.c_str(), "--instance", instance_.c_str(),
-              "--state-dir", state_dir_.c_str(), "--pidfile", pidfile_.c_str(), nullptr);
+        std::vector<std::string> args = {hoverdBinary(), "--listen", host_ + ":" + std::to_string(port_),
+                                          "--instance", instance_, "--state-dir", state_dir_, "--pidfile", pidfile_};
+        args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+        std::vector<char *> argv;
+        for (auto &a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
         _exit(127);
     }
     pid_ = pid;
     for (int i = 0; i < 100; ++i) {
-        if (call("GET", "/health").status == 200) return true;
+        if (call("GET", "/health").status > 0) return true;  // any HTTP answer: up (401 with a token)
         int status;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;

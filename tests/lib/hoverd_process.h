@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,11 +24,16 @@ public:
     HoverdProcess();
     ~HoverdProcess();  // stops hoverd, removes its pins and state
 
+    // Before start(): listen elsewhere than 127.0.0.1, extra command-line flags.
+    void setListenHost(const std::string &host) { host_ = host; }
+    void addArgs(const std::vector<std::string> &args) { extra_args_.insert(extra_args_.end(), args.begin(), args.end()); }
+    const std::string &dir() const { return dir_.path(); }
+
     bool start();      // false: see error()
     void stop();       // SIGTERM by PID, as an operator would
     bool restart() { stop(); return start(); }
     const std::string &error() const { return error_; }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return "http://" + host_ + ":" + std::to_string(port_); }
     int port() const { return port_; }
     pid_t pid() const { return pid_; }
     const std::string &pinRoot() const { return pin_root_; }
@@ -38,7 +44,8 @@ public:
 
 private:
     TempDir dir_;
-    std::string instance_, pin_root_, state_dir_, pidfile_, error_;
+    std::string instance_, pin_root_, state_dir_, pidfile_, error_, host_ = "127.0.0.1";
+    std::vector<std::string> extra_args_;
     int port_ = 0;
     pid_t pid_ = -1;
 };

@@ -2,12 +2,14 @@
 // status codes, error bodies, and that bad input leaves it healthy.
 #include <bpf/bpf.h>
 
+#include <filesystem>
 #include <fstream>
 
 #define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks gtest
 #include <cpprest/asyncrt_utils.h>
 
 #include "hoverd_process.h"
+#include "netns.h"
 
 namespace {
 
@@ -233,7 +235,8 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
         return count_progs() == progs && count_maps() == maps;
     };
     const int progs = count_progs(), maps = count_maps();
-    createSwitch("tmp");
+    const std::string pins = hoverd_.pinRoot() + "/m" + std::to_string(createSwitch("tmp")["id"].get<int>());
+    EXPECT_TRUE(std::filesystem::exists(pins + "/map_fdb"));
     auto veth = testsupport::shell("ip link add iovt" + std::to_string(getpid() % 10000) + "q type veth peer name iovt" +
                                    std::to_string(getpid() % 10000) + "r");
     ASSERT_EQ(veth.exit_code, 0) << veth.output;
@@ -246,9 +249,93 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
     EXPECT_EQ(testsupport::shell("tc qdisc show dev " + ifname).output.find("clsact"), std::string::npos)
         << "the clsact qdisc hoverd added is gone";
     EXPECT_EQ(hoverd_.call("DELETE", "/modules/tmp").status, 204);
+    EXPECT_FALSE(std::filesystem::exists(pins)) << "the module's pins are gone";
     testsupport::run({"ip", "link", "del", ifname});
     EXPECT_TRUE(settled(progs, maps)) << "programs " << count_progs() << " (was " << progs << "), maps " << count_maps()
                                       << " (was " << maps << ")";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(HoverdAccess, UnixSocketServesTheSameApi) {
+    REQUIRE_ROOT();
+    REQUIRE_TOOL("curl", "curl");
+    HoverdProcess hoverd;
+    const std::string sock = hoverd.dir() + "/hoverd.sock";
+    hoverd.addArgs({"--unix", sock});
+    ASSERT_TRUE(hoverd.start()) << hoverd.error();
+    auto r = testsupport::run({"curl", "-s", "--unix-socket", sock, "-X", "POST", "-d",
+                               R"({"module_type":"l2switch","display_name":"via-unix"})", "http://hoverd/modules/"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("\"via-unix\""), std::string::npos) << r.output;
+    EXPECT_EQ(hoverd.call("GET", "/modules/via-unix").status, 200) << "same registry over TCP";
+}
+
+// A client that is not on loopback needs the bearer token. hoverd runs in a
+// namespace of its own here, with the client in another, linked by a veth.
+TEST(HoverdAccess, BearerTokenForNonLoopbackClients) {
+    REQUIRE_ROOT();
+    REQUIRE_TOOL("curl", "curl");
+    const std::string server = testsupport::uniqueName("s"), client = testsupport::uniqueName("c");
+    struct Namespaces {
+        std::string a, b;
+        ~Namespaces() {
+            testsupport::run({"ip", "netns", "del", a});
+            testsupport::run({"ip", "netns", "del", b});
+        }
+    } namespaces{server, client};
+    auto setup = testsupport::shell(
+        "set -e; ip netns add " + server + "; ip netns add " + client + "; ip link add " + server + "v netns " + server +
+        " type veth peer name " + client + "v netns " + client + "; ip -n " + server + " addr add 10.255.0.1/30 dev " +
+        server + "v; ip -n " + client + " addr add 10.255.0.2/30 dev " + client + "v; ip -n " + server + " link set " +
+        server + "v up; ip -n " + client + " link set " + client + "v up; ip -n " + server + " link set lo up");
+    ASSERT_EQ(setup.exit_code, 0) << setup.output;
+
+    testsupport::TempDir dir("iovisor-token");
+    std::ofstream(dir.path() + "/token") << "s3cret\n";
+    // `ip netns exec` remounts /sys, hiding /sys/fs/bpf: give hoverd a bpffs
+    // of its own for its pins.
+    const std::string bpffs = dir.path() + "/bpffs";
+    std::filesystem::create_directories(bpffs);
+    ASSERT_EQ(testsupport::run({"mount", "-t", "bpf", "bpf", bpffs}).exit_code, 0);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { testsupport::run({"umount", path}); }
+    } unmount{bpffs};
+    const std::string instance = "token" + std::to_string(getpid()), pidfile = dir.path() + "/hoverd.pid";
+    const std::string listen = "10.255.0.1:5002";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        FILE *log = freopen((dir.path() + "/hoverd.log").c_str(), "w", stderr);
+        (void)log;
+        execlp("ip", "ip", "netns", "exec", server.c_str(), HOVERD_BINARY, "--listen", listen.c_str(), "--instance",
+               instance.c_str(), "--state-dir", (dir.path() + "/state").c_str(), "--pidfile", pidfile.c_str(),
+               "--token-file", (dir.path() + "/token").c_str(), "--pin-root", (bpffs + "/iovisor").c_str(), nullptr);
+        _exit(127);
+    }
+    struct Stop {
+        pid_t pid;
+        std::string pins;
+        ~Stop() {
+            testsupport::stopPid(pid);
+            std::error_code ec;
+            std::filesystem::remove_all(pins, ec);
+        }
+    } stop{pid, bpffs + "/iovisor"};
+    auto curl = [&](const std::string &ns, const std::string &args) {
+        return testsupport::run({"ip", "netns", "exec", ns, "/bin/sh", "-c",
+                                 "curl -s -m 5 -o /dev/null -w '%{http_code}' " + args + " http://" + listen + "/health"})
+            .output;
+    };
+    for (int i = 0; i < 100 && curl(client, "") == "000"; ++i) usleep(50000);
+
+    EXPECT_EQ(curl(client, ""), "401") << "no token from a remote client";
+    EXPECT_EQ(curl(client, "-H 'Authorization: Bearer nope'"), "401");
+    EXPECT_EQ(curl(client, "-H 'Authorization: Bearer s3cret'"), "200");
+    auto body = testsupport::run({"ip", "netns", "exec", client, "curl", "-s", "http://" + listen + "/health"});
+    EXPECT_NE(body.output.find("bearer token"), std::string::npos) << body.output;
 }
 
 }  // namespace
