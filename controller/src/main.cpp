@@ -1,27 +1,178 @@
-// iovisor-ovnd: the per-hypervisor OVN chassis daemon (replaces ovn-controller).
+// iovisor-ovnd: the per-hypervisor OVN chassis daemon that replaces
+// ovn-controller. One loop, as ovn-controller's: read the three databases,
+// translate OVN into the desired IOModule graph, send hoverd the difference,
+// then do the chassis duties (bindings, nb_cfg) once the datapath is in place.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
+
+#include <pplx/threadpool.h>
+
+#include "chassis.h"
+#include "hover_client.h"
+#include "ovnmon/monitor.h"
+#include "reconciler.h"
+#include "translate.h"
+
+#include <config.h>
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
 
 namespace {
-const char kUsage[] =
-    "usage: iovisor-ovnd [--help]\n"
-    "\n"
-    "Follows the OVN NB/SB and local Open_vSwitch databases, acts as the OVN\n"
-    "chassis and programs IOModules through hoverd.\n"
-    "(The translation engine arrives with the OVN-integration work; this build\n"
-    "only checks that the OVS IDL links.)\n";
-}
 
-int main(int argc, char **argv) {
+const char kUsage[] =
+    "usage: iovisor-ovnd [options]\n"
+    "\n"
+    "The OVN chassis daemon of IOVisor-OVN: follows the OVN NB/SB and local\n"
+    "Open_vSwitch databases and programs IOModules through hoverd.\n"
+    "  --ovs-db REMOTE     local Open_vSwitch database (default unix:/var/run/openvswitch/db.sock)\n"
+    "  --ovnnb-db REMOTE   OVN Northbound (default unix:/var/run/ovn/ovnnb_db.sock)\n"
+    "  --ovnsb-db REMOTE   OVN Southbound (default: external_ids:ovn-remote of Open_vSwitch)\n"
+    "  --hover URL         hoverd's REST API (default http://127.0.0.1:5002)\n"
+    "  --pidfile FILE      write the daemon's PID here\n"
+    "  --keep-chassis      on exit, keep bindings and the Chassis rows (for restarts)\n"
+    "  -v                  log every change and reconcile\n"
+    "  --help              this text\n";
+
+struct Options {
+    ovnmon::MonitorOptions monitor;
+    std::string hover = "http://127.0.0.1:5002";
+    std::string pidfile;
+    bool keep_chassis = false;
+    bool verbose = false;
+};
+
+Options parse(int argc, char **argv) {
+    Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "iovisor-ovnd: " << arg << " needs a value\n" << kUsage;
+                std::exit(2);
+            }
+            return argv[++i];
+        };
         if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
-            return 0;
+            std::exit(0);
+        } else if (arg == "--ovs-db") o.monitor.ovs_remote = value();
+        else if (arg == "--ovnnb-db") o.monitor.nb_remote = value();
+        else if (arg == "--ovnsb-db") o.monitor.sb_remote = value();
+        else if (arg == "--hover") o.hover = value();
+        else if (arg == "--pidfile") o.pidfile = value();
+        else if (arg == "--keep-chassis") o.keep_chassis = true;
+        else if (arg == "-v") o.verbose = true;
+        else {
+            std::cerr << "iovisor-ovnd: unknown argument '" << arg << "'\n" << kUsage;
+            std::exit(2);
         }
-        std::cerr << "iovisor-ovnd: unknown argument '" << arg << "'\n" << kUsage;
-        return 2;
     }
-    std::cerr << "iovisor-ovnd: not implemented yet\n";
-    return 1;
+    return o;
+}
+
+void log(const std::string &line) { std::cerr << "iovisor-ovnd: " << line << std::endl; }
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const Options options = parse(argc, argv);
+    vlog_set_levels(nullptr, VLF_ANY_DESTINATION, VLL_WARN);
+    crossplat::threadpool::initialize_with_threads(2);
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const int sigfd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    auto monitor = ovnmon::OvnMonitor::open(options.monitor);
+    if (!monitor.ok()) {
+        log(monitor.error().message);
+        return 1;
+    }
+    ovnmon::OvnMonitor &mon = **monitor;
+    ctl::HoverClient hover(options.hover);
+    ctl::Reconciler reconciler(hover);
+    ctl::PortAllocator ports;
+    ctl::ChassisDuties chassis;
+    if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
+    log("started: OVS " + options.monitor.ovs_remote + ", NB " + options.monitor.nb_remote + ", hoverd " + options.hover);
+
+    bool dirty = true, programmed = false;
+    int64_t nb_cfg_seen = 0;  // NB_Global.nb_cfg of the NB state last programmed
+    std::map<std::string, std::string> bindings;  // of the last translation
+    auto last_warning = std::chrono::steady_clock::time_point{};
+    for (;;) {
+        signalfd_siginfo info;
+        if (read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) break;
+
+        dirty |= mon.run();
+        if (options.verbose)
+            for (const auto &c : mon.changes()) log(c.db + " " + c.table + " " + c.what + " " + c.row);
+        const ovnmon::OvsState ovs = mon.ovs();
+        if (!ovs.present || ovs.system_id.empty()) {
+            if (std::chrono::steady_clock::now() - last_warning > std::chrono::seconds(10)) {
+                log("waiting for the Open_vSwitch row and external_ids:system-id (ovs-vsctl set open . external_ids:system-id=...)");
+                last_warning = std::chrono::steady_clock::now();
+            }
+        } else if (mon.sbIdl()) {
+            chassis.registerChassis(mon.sbIdl()->raw(), mon.sbTxn(), ovs);
+            chassis.ovsHousekeeping(mon.ovsIdl().raw(), mon.ovsTxn());
+            if (dirty) {
+                if (!reconciler.loaded()) {
+                    if (auto s = reconciler.load(&ports); !s.ok()) log(s.error().message);
+                }
+                const ovnmon::NbState nb = mon.nb();
+                const ctl::DesiredState desired = ctl::translate({nb, mon.sb(), ovs, ovs.system_id}, ports);
+                ctl::ReconcileStats stats;
+                auto s = reconciler.apply(desired, &stats);
+                programmed = s.ok();
+                if (!programmed) log("reconcile failed, retrying: " + s.error().message);
+                else if (options.verbose || stats.total())
+                    log("reconciled: " + std::to_string(stats.module_ops) + " module, " +
+                        std::to_string(stats.link_ops) + " link, " + std::to_string(stats.entry_ops) +
+                        " entry operations");
+                bindings = desired.bindings;
+                if (programmed) nb_cfg_seen = nb.nb_cfg;
+                dirty = !programmed;
+            }
+            // Idempotent: they write only what differs, every round.
+            chassis.claim(mon.sbIdl()->raw(), mon.sbTxn(), mon.ovsIdl().raw(), mon.ovsTxn(), bindings, programmed);
+            // Report SB's nb_cfg only once the NB contents it stands for are
+            // programmed (we read NB directly, northd may be ahead of us).
+            chassis.reportNbCfg(mon.sbIdl()->raw(), mon.sbTxn(), programmed && nb_cfg_seen >= mon.sb().nb_cfg);
+        }
+        poll_fd_wait(sigfd, POLLIN);
+        mon.wait(dirty ? 500 : 5000);
+    }
+
+    log("stopping");
+    if (!options.keep_chassis && mon.sbIdl()) {
+        // Give the release a few rounds to commit.
+        for (int i = 0; i < 20; ++i) {
+            mon.run();
+            if (mon.sbTxn() && mon.ovsTxn()) {
+                chassis.release(mon.sbIdl()->raw(), mon.sbTxn(), mon.ovsIdl().raw(), mon.ovsTxn());
+                mon.wait(0);
+                for (int j = 0; j < 10; ++j) {
+                    mon.run();
+                    mon.wait(100);
+                }
+                break;
+            }
+            mon.wait(100);
+        }
+    }
+    if (!options.pidfile.empty()) unlink(options.pidfile.c_str());
+    return 0;
 }

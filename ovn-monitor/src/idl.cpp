@@ -19,7 +19,21 @@ iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(const ovsdb_
     return std::unique_ptr<IdlConnection>(new IdlConnection(idl, remote));
 }
 
-IdlConnection::~IdlConnection() { ovsdb_idl_destroy(idl_); }
+IdlConnection::IdlConnection(ovsdb_idl *idl, std::string remote)
+    : idl_(idl), loop_(new ovsdb_idl_loop{}), remote_(std::move(remote)) {
+    loop_->idl = idl;
+}
+
+IdlConnection::~IdlConnection() {
+    // ovsdb_idl_loop_destroy() would destroy the IDL too; do it in order here.
+    if (loop_->committing_txn) ovsdb_idl_txn_destroy(loop_->committing_txn);
+    if (loop_->open_txn) ovsdb_idl_txn_destroy(loop_->open_txn);
+    ovsdb_idl_destroy(idl_);
+}
+
+ovsdb_idl_txn *IdlConnection::beginTxn() { return ovsdb_idl_loop_run(loop_.get()); }
+
+void IdlConnection::commitAndWait() { ovsdb_idl_loop_commit_and_wait(loop_.get()); }
 
 void IdlConnection::run() { ovsdb_idl_run(idl_); }
 
@@ -39,6 +53,23 @@ bool IdlConnection::runUntil(const std::function<bool()> &done, std::chrono::mil
         if (left.count() <= 0) return false;
         wait(left);
     }
+}
+
+void IdlConnection::prepareWait() { ovsdb_idl_wait(idl_); }
+
+void IdlConnection::trackAll() { ovsdb_idl_track_add_all(idl_); }
+
+void IdlConnection::clearTracked() { ovsdb_idl_track_clear(idl_); }
+
+void IdlConnection::setRemote(const std::string &remote) {
+    if (remote == remote_) return;
+    remote_ = remote;
+    ovsdb_idl_set_remote(idl_, remote.c_str(), true);
+}
+
+void pollBlock(int timeout_ms) {
+    poll_timer_wait(timeout_ms);
+    poll_block();
 }
 
 bool IdlConnection::connected() const { return ovsdb_idl_is_connected(idl_); }

@@ -12,6 +12,8 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_class;
+struct ovsdb_idl_txn;
+struct ovsdb_idl_loop;
 
 namespace ovnmon {
 
@@ -29,6 +31,20 @@ public:
     void run();
     // Blocks until there is something to run() or `timeout` passes.
     void wait(std::chrono::milliseconds timeout);
+    // Registers this connection with the next pollBlock() (several at once).
+    void prepareWait();
+    // Keeps per-row change records for every table until clearTracked().
+    void trackAll();
+    void clearTracked();
+    // Switches to another server (e.g. a changed ovn-remote).
+    void setRemote(const std::string &remote);
+
+    // Writing, the ovsdb_idl_loop way: beginTxn() runs the IDL and opens a
+    // transaction, or returns nullptr while the previous one is still being
+    // committed (skip writing this round); commitAndWait() sends it and
+    // registers for the next pollBlock().
+    ovsdb_idl_txn *beginTxn();
+    void commitAndWait();
     // Runs until `done()` is true or `timeout` passes; returns done().
     bool runUntil(const std::function<bool()> &done, std::chrono::milliseconds timeout);
 
@@ -39,9 +55,14 @@ public:
     ovsdb_idl *raw() { return idl_; }
 
 private:
-    IdlConnection(ovsdb_idl *idl, std::string remote) : idl_(idl), remote_(std::move(remote)) {}
+    IdlConnection(ovsdb_idl *idl, std::string remote);
     ovsdb_idl *idl_;
+    std::unique_ptr<ovsdb_idl_loop> loop_;
     std::string remote_;
 };
+
+// Blocks until a connection registered with prepareWait() has input or
+// `timeout_ms` passes.
+void pollBlock(int timeout_ms);
 
 }  // namespace ovnmon

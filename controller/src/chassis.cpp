@@ -1,0 +1,196 @@
+#include "chassis.h"
+
+#include <unistd.h>
+
+#include <set>
+
+#include <config.h>
+#include "ovn-sb-idl.h"
+#include "vswitch-idl.h"
+#include "smap.h"
+#include "timeval.h"
+
+namespace ctl {
+
+namespace {
+
+std::string str(const char *s) { return s ? s : ""; }
+
+const sbrec_chassis *findChassis(ovsdb_idl *sb, const std::string &name) {
+    const sbrec_chassis *ch;
+    SBREC_CHASSIS_FOR_EACH (ch, sb)
+        if (name == ch->name) return ch;
+    return nullptr;
+}
+
+const sbrec_chassis_private *findChassisPrivate(ovsdb_idl *sb, const std::string &name) {
+    const sbrec_chassis_private *cp;
+    SBREC_CHASSIS_PRIVATE_FOR_EACH (cp, sb)
+        if (name == cp->name) return cp;
+    return nullptr;
+}
+
+}  // namespace
+
+void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovnmon::OvsState &ovs) {
+    name_ = ovs.system_id;
+    if (!txn || name_.empty()) return;
+    const sbrec_chassis *ch = findChassis(sb, name_);
+    if (!ch) {
+        ch = sbrec_chassis_insert(txn);
+        sbrec_chassis_set_name(ch, name_.c_str());
+    }
+    const std::string host = ovs.hostname.empty() ? [] {
+        char buf[256] = {};
+        gethostname(buf, sizeof buf - 1);
+        return std::string(buf);
+    }() : ovs.hostname;
+    if (host != str(ch->hostname)) sbrec_chassis_set_hostname(ch, host.c_str());
+
+    smap other = SMAP_INITIALIZER(&other);
+    smap_add(&other, "ovn-bridge-mappings", ovs.bridge_mappings.c_str());
+    smap_add(&other, "datapath-type", "");
+    smap_add(&other, "iface-types", "");
+    smap_add(&other, "is-interconn", "false");
+    smap_add(&other, "ovn-chassis-mac-mappings", "");
+    smap_add(&other, "ovn-cms-options", "");
+    smap_add(&other, "ovn-enable-lflow-cache", "true");
+    smap_add(&other, "ovn-limit-lflow-cache", "");
+    smap_add(&other, "ovn-memlimit-lflow-cache-kb", "");
+    smap_add(&other, "ovn-monitor-all", "true");
+    smap_add(&other, "ovn-trim-limit-lflow-cache", "");
+    smap_add(&other, "ovn-trim-wmark-perc-lflow-cache", "");
+    smap_add(&other, "ovn-trim-timeout-ms", "");
+    smap_add(&other, "port-up-notif", "true");
+    smap_add(&other, "iovisor-ovn", "true");
+    if (!smap_equal(&ch->other_config, &other)) sbrec_chassis_set_other_config(ch, &other);
+    smap_destroy(&other);
+
+    // One Encap per configured type, all at ovn-encap-ip.
+    const std::string ip = ovs.encap_ip.empty() ? "127.0.0.1" : ovs.encap_ip;
+    const std::string types = ovs.encap_type.empty() ? "geneve" : ovs.encap_type;
+    bool encaps_ok = ch->n_encaps > 0;
+    std::set<std::string> want_types;
+    for (size_t start = 0; start <= types.size();) {
+        const size_t comma = types.find(',', start);
+        want_types.insert(types.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    if (ch->n_encaps != want_types.size()) encaps_ok = false;
+    for (size_t i = 0; encaps_ok && i < ch->n_encaps; ++i)
+        if (!want_types.count(ch->encaps[i]->type) || ip != ch->encaps[i]->ip) encaps_ok = false;
+    if (!encaps_ok) {
+        std::vector<sbrec_encap *> encaps;
+        for (const auto &type : want_types) {
+            sbrec_encap *e = const_cast<sbrec_encap *>(sbrec_encap_insert(txn));
+            sbrec_encap_set_type(e, type.c_str());
+            sbrec_encap_set_ip(e, ip.c_str());
+            sbrec_encap_set_chassis_name(e, name_.c_str());
+            smap opts = SMAP_INITIALIZER(&opts);
+            smap_add(&opts, "csum", "true");
+            sbrec_encap_set_options(e, &opts);
+            smap_destroy(&opts);
+            encaps.push_back(e);
+        }
+        for (size_t i = 0; i < ch->n_encaps; ++i) sbrec_encap_delete(ch->encaps[i]);
+        sbrec_chassis_set_encaps(ch, encaps.data(), encaps.size());
+    }
+
+    const sbrec_chassis_private *cp = findChassisPrivate(sb, name_);
+    if (!cp) {
+        cp = sbrec_chassis_private_insert(txn);
+        sbrec_chassis_private_set_name(cp, name_.c_str());
+    }
+    if (cp->chassis != ch) sbrec_chassis_private_set_chassis(cp, ch);
+}
+
+void ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn) {
+    if (!txn) return;
+    const ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(ovs);
+    if (cfg && cfg->cur_cfg != cfg->next_cfg) ovsrec_open_vswitch_set_cur_cfg(cfg, cfg->next_cfg);
+
+    // ofport numbers as ovs-vswitchd would hand them out: bridge-local ports
+    // get OFPP_LOCAL, the others the lowest free number on their bridge.
+    const ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, ovs) {
+        std::set<int64_t> used;
+        std::vector<const ovsrec_interface *> missing;
+        for (size_t p = 0; p < br->n_ports; ++p)
+            for (size_t i = 0; i < br->ports[p]->n_interfaces; ++i) {
+                const ovsrec_interface *itf = br->ports[p]->interfaces[i];
+                if (itf->n_ofport && itf->ofport[0] > 0) used.insert(itf->ofport[0]);
+                else missing.push_back(itf);
+            }
+        int64_t next = 1;
+        for (const ovsrec_interface *itf : missing) {
+            int64_t ofport;
+            if (std::string(itf->name) == br->name) {
+                ofport = 65534;
+            } else {
+                while (used.count(next)) ++next;
+                ofport = next;
+                used.insert(next);
+            }
+            ovsrec_interface_set_ofport(itf, &ofport, 1);
+        }
+    }
+}
+
+void ChassisDuties::claim(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
+                          const std::map<std::string, std::string> &bindings, bool programmed) {
+    const sbrec_chassis *us = findChassis(sb, name_);
+    if (sb_txn && us) {
+        const sbrec_port_binding *pb;
+        SBREC_PORT_BINDING_FOR_EACH (pb, sb) {
+            const bool ours = bindings.count(pb->logical_port) > 0;
+            if (ours) {
+                if (pb->chassis != us) sbrec_port_binding_set_chassis(pb, us);
+                const bool up = pb->n_up && pb->up[0];
+                if (programmed && !up) {
+                    const bool t = true;
+                    sbrec_port_binding_set_up(pb, &t, 1);
+                }
+            } else if (pb->chassis == us && std::string(pb->type).empty()) {
+                sbrec_port_binding_set_chassis(pb, nullptr);
+                const bool f = false;
+                sbrec_port_binding_set_up(pb, &f, 1);
+            }
+        }
+    }
+    if (!ovs_txn) return;
+    const ovsrec_interface *itf;
+    OVSREC_INTERFACE_FOR_EACH (itf, ovs) {
+        const char *iface_id = smap_get(&itf->external_ids, "iface-id");
+        const bool bound = iface_id && bindings.count(iface_id) && bindings.at(iface_id) == itf->name;
+        const bool installed = smap_get_bool(&itf->external_ids, "ovn-installed", false);
+        if (bound && programmed && !installed) {
+            ovsrec_interface_update_external_ids_setkey(itf, "ovn-installed", "true");
+            ovsrec_interface_update_external_ids_setkey(itf, "ovn-installed-ts", std::to_string(time_wall_msec()).c_str());
+        } else if (!bound && installed) {
+            ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed");
+            ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed-ts");
+        }
+    }
+}
+
+void ChassisDuties::reportNbCfg(ovsdb_idl *sb, ovsdb_idl_txn *txn, bool programmed) {
+    if (!txn || !programmed) return;
+    const sbrec_sb_global *global = sbrec_sb_global_first(sb);
+    const sbrec_chassis_private *cp = findChassisPrivate(sb, name_);
+    if (!global || !cp || cp->nb_cfg == global->nb_cfg) return;
+    sbrec_chassis_private_set_nb_cfg(cp, global->nb_cfg);
+    sbrec_chassis_private_set_nb_cfg_timestamp(cp, time_wall_msec());
+}
+
+void ChassisDuties::release(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn) {
+    claim(sb, sb_txn, ovs, ovs_txn, {}, false);
+    if (!sb_txn) return;
+    if (const sbrec_chassis_private *cp = findChassisPrivate(sb, name_)) sbrec_chassis_private_delete(cp);
+    if (const sbrec_chassis *ch = findChassis(sb, name_)) {
+        for (size_t i = 0; i < ch->n_encaps; ++i) sbrec_encap_delete(ch->encaps[i]);
+        sbrec_chassis_delete(ch);
+    }
+}
+
+}  // namespace ctl

@@ -1,0 +1,45 @@
+// What the controller wants hoverd to hold, computed from OVN by translate()
+// and compared with what hoverd holds by the reconciler. Entries are JSON in
+// exactly the shape hoverd's BTF codec produces, so equal means equal.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace ctl {
+
+// table -> canonical key (JSON text) -> value
+using Tables = std::map<std::string, std::map<std::string, nlohmann::json>>;
+
+struct ModuleSpec {
+    std::string type;                // l2switch, router, nat
+    nlohmann::json config;           // ovn object, port names: for the CLI and restarts
+    Tables tables;
+    bool operator==(const ModuleSpec &o) const { return type == o.type && config == o.config && tables == o.tables; }
+};
+
+// "m:<module name>:<port>" or "i:<netdev>", the pair ordered.
+using LinkSpec = std::pair<std::string, std::string>;
+LinkSpec makeLink(const std::string &a, const std::string &b);
+std::string modulePort(const std::string &module, uint32_t port);
+
+struct DesiredState {
+    std::map<std::string, ModuleSpec> modules;  // by display name
+    std::set<LinkSpec> links;
+    // Local VIFs to claim: logical port -> interface name.
+    std::map<std::string, std::string> bindings;
+
+    bool operator==(const DesiredState &o) const {
+        return modules == o.modules && links == o.links && bindings == o.bindings;
+    }
+};
+
+// Tables the controller owns in each module type (others belong to hoverd).
+const std::set<std::string> &managedTables(const std::string &module_type);
+
+}  // namespace ctl

@@ -1,0 +1,80 @@
+#include "hover_client.h"
+
+#include <cpprest/http_client.h>
+
+namespace ctl {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using nlohmann::json;
+
+namespace {
+Errc fromHttp(int status) {
+    switch (status) {
+    case 400: return Errc::kInvalid;
+    case 404: return Errc::kNotFound;
+    case 409: return Errc::kConflict;
+    case 413: return Errc::kTooLarge;
+    case 422: return Errc::kRejected;
+    case 503: return Errc::kUnavailable;
+    default: return Errc::kInternal;
+    }
+}
+
+std::string encode(const std::string &segment) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : segment) {
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
+        else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+}  // namespace
+
+HoverClient::HoverClient(const std::string &url) : url_(url) {
+    web::http::client::http_client_config config;
+    config.set_timeout(std::chrono::seconds(30));
+    client_ = std::make_unique<web::http::client::http_client>(url, config);
+}
+
+HoverClient::~HoverClient() = default;
+
+std::string HoverClient::entryPath(const std::string &module, const std::string &table, const std::string &key_json) {
+    return "/modules/" + module + "/tables/" + table + "/entries/" + encode(key_json);
+}
+
+iovisor::Result<json> HoverClient::call(const std::string &method, const std::string &path, const json *body) {
+    try {
+        web::http::http_request req(method);
+        req.set_request_uri(path);
+        if (body) req.set_body(body->dump(), "application/json");
+        auto resp = client_->request(req).get();
+        const std::string text = resp.extract_string(true).get();
+        json parsed = json::parse(text, nullptr, false);
+        if (parsed.is_discarded()) parsed = nullptr;
+        if (resp.status_code() >= 300) {
+            const std::string message = parsed.is_object() ? parsed.value("error", text) : text;
+            return makeError(fromHttp(resp.status_code()), method + " " + path + ": " + message);
+        }
+        return parsed;
+    } catch (const std::exception &e) {
+        return makeError(Errc::kUnavailable, "hoverd at " + url_ + " unreachable (" + e.what() +
+                                                 "): start it with 'hoverd --listen ...'");
+    }
+}
+
+iovisor::Result<json> HoverClient::get(const std::string &path) { return call("GET", path, nullptr); }
+iovisor::Result<json> HoverClient::post(const std::string &path, const json &body) { return call("POST", path, &body); }
+iovisor::Result<json> HoverClient::put(const std::string &path, const json &body) { return call("PUT", path, &body); }
+iovisor::Status HoverClient::del(const std::string &path) {
+    auto r = call("DELETE", path, nullptr);
+    if (!r.ok()) return r.error();
+    return {};
+}
+
+}  // namespace ctl

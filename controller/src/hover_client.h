@@ -1,0 +1,36 @@
+// Typed client of hoverd's REST API (see hover/openapi.json). Errors carry
+// the HTTP status mapped back to an Errc and hoverd's message.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "iovisor/result.h"
+
+namespace web::http::client {
+class http_client;
+}
+
+namespace ctl {
+
+class HoverClient {
+public:
+    explicit HoverClient(const std::string &url);
+    ~HoverClient();
+    const std::string &url() const { return url_; }
+
+    iovisor::Result<nlohmann::json> get(const std::string &path);
+    iovisor::Result<nlohmann::json> post(const std::string &path, const nlohmann::json &body);
+    iovisor::Result<nlohmann::json> put(const std::string &path, const nlohmann::json &body);
+    iovisor::Status del(const std::string &path);
+
+    static std::string entryPath(const std::string &module, const std::string &table, const std::string &key_json);
+
+private:
+    iovisor::Result<nlohmann::json> call(const std::string &method, const std::string &path, const nlohmann::json *body);
+    std::string url_;
+    std::unique_ptr<web::http::client::http_client> client_;
+};
+
+}  // namespace ctl

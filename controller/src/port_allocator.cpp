@@ -1,0 +1,37 @@
+#include "port_allocator.h"
+
+namespace ctl {
+
+uint32_t PortAllocator::port(const std::string &module, const std::string &object) {
+    used_this_round_.insert({module, object});
+    auto &ports = ports_[module];
+    auto it = ports.find(object);
+    if (it != ports.end()) return it->second;
+    std::set<uint32_t> taken;
+    for (const auto &[name, p] : ports) taken.insert(p);
+    uint32_t p = 0;
+    while (taken.count(p)) ++p;
+    ports[object] = p;
+    return p;
+}
+
+void PortAllocator::seed(const std::string &module, const std::map<std::string, uint32_t> &ports) {
+    for (const auto &[object, port] : ports) ports_[module].emplace(object, port);
+}
+
+void PortAllocator::beginRound() { used_this_round_.clear(); }
+
+void PortAllocator::endRound() {
+    for (auto m = ports_.begin(); m != ports_.end();) {
+        for (auto p = m->second.begin(); p != m->second.end();)
+            p = used_this_round_.count({m->first, p->first}) ? std::next(p) : m->second.erase(p);
+        m = m->second.empty() ? ports_.erase(m) : std::next(m);
+    }
+}
+
+std::map<std::string, uint32_t> PortAllocator::assigned(const std::string &module) const {
+    auto it = ports_.find(module);
+    return it == ports_.end() ? std::map<std::string, uint32_t>{} : it->second;
+}
+
+}  // namespace ctl

@@ -1,0 +1,211 @@
+#include "reconciler.h"
+
+#include <vector>
+
+namespace ctl {
+
+using iovisor::Status;
+using nlohmann::json;
+
+namespace {
+
+bool ownedName(const std::string &name) {
+    return name.rfind("ls-", 0) == 0 || name.rfind("lr-", 0) == 0 || name.rfind("nat-", 0) == 0;
+}
+
+// Order in which tables are written (reverse for removals): what a port may
+// send is restricted before the port is enabled, and unrestricted after.
+const std::vector<std::string> kTableOrder = {"ps_macs", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder", "addrs",
+                                              "routes", "neighbors", "snat_rules", "dnat_rules", "fip_in", "fip_out",
+                                              "arp_external", "ports"};
+
+bool isZero(const json &v) {
+    if (v.is_number()) return v.get<double>() == 0;
+    if (v.is_string()) return v == "0.0.0.0" || v == "00:00:00:00:00:00";
+    if (v.is_object() || v.is_array()) {
+        for (const auto &item : v) if (!isZero(item)) return false;
+        return true;
+    }
+    return v.is_null();
+}
+
+// Entries the datapath learned itself are not the controller's to remove.
+bool learned(const std::string &table, const json &value) {
+    return (table == "fdb" || table == "neighbors") && value.is_object() && value.value("flags", 0) == 1;
+}
+
+// "m:<id>:<port>" from hoverd -> "m:<name>:<port>".
+std::string byName(const std::string &endpoint, const std::map<int, std::string> &names) {
+    if (endpoint.rfind("m:", 0) != 0) return endpoint;
+    const auto colon = endpoint.find(':', 2);
+    const int id = std::stoi(endpoint.substr(2, colon - 2));
+    auto it = names.find(id);
+    return it == names.end() ? "" : "m:" + it->second + endpoint.substr(colon);
+}
+
+}  // namespace
+
+Status Reconciler::load(PortAllocator *ports) {
+    loaded_ = false;
+    modules_.clear();
+    links_.clear();
+    auto modules = hover_.get("/modules/");
+    if (!modules.ok()) return modules.error();
+    std::map<int, std::string> names;
+    for (const auto &m : *modules) {
+        const std::string name = m.value("display_name", "");
+        names[m["id"].get<int>()] = name;
+        if (!ownedName(name) || !m["config"].contains("ovn")) continue;
+        Module mod{m["module_type"], m["config"], {}};
+        if (auto s = loadTables(name, &mod); !s.ok()) return s;
+        if (ports && mod.config.contains("ports")) {
+            std::map<std::string, uint32_t> assigned;
+            for (auto it = mod.config["ports"].begin(); it != mod.config["ports"].end(); ++it)
+                assigned[it.key()] = it.value().get<uint32_t>();
+            ports->seed(name, assigned);
+        }
+        modules_[name] = std::move(mod);
+    }
+    auto links = hover_.get("/links/");
+    if (!links.ok()) return links.error();
+    for (const auto &l : *links) {
+        const std::string a = byName(l["from"], names), b = byName(l["to"], names);
+        auto owned = [&](const std::string &e) {
+            if (e.rfind("m:", 0) != 0) return false;
+            return modules_.count(e.substr(2, e.find(':', 2) - 2)) > 0;
+        };
+        if (a.empty() || b.empty() || !(owned(a) || owned(b))) continue;
+        links_[makeLink(a, b)] = l["id"].get<int>();
+    }
+    loaded_ = true;
+    return {};
+}
+
+Status Reconciler::loadTables(const std::string &name, Module *m) {
+    for (const auto &table : managedTables(m->type)) {
+        auto entries = hover_.get("/modules/" + name + "/tables/" + table + "/entries/");
+        if (!entries.ok()) return entries.error();
+        auto &t = m->tables[table];
+        for (const auto &e : *entries) {
+            if (isZero(e["value"]) || learned(table, e["value"])) continue;
+            t[e["key"].dump()] = e["value"];
+        }
+        if (t.empty()) m->tables.erase(table);
+    }
+    return {};
+}
+
+DesiredState Reconciler::installed() const {
+    DesiredState out;
+    for (const auto &[name, m] : modules_) out.modules[name] = ModuleSpec{m.type, m.config, m.tables};
+    for (const auto &[link, id] : links_) out.links.insert(link);
+    return out;
+}
+
+Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats) {
+    if (!loaded_)
+        if (auto s = load(nullptr); !s.ok()) return s;
+    Status s = apply(desired, stats, true);
+    if (!s.ok()) loaded_ = false;  // unsure what landed: read it all back next time
+    return s;
+}
+
+Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats, bool) {
+    // 1. Links that should not be there.
+    for (auto it = links_.begin(); it != links_.end();) {
+        if (desired.links.count(it->first)) {
+            ++it;
+            continue;
+        }
+        if (auto s = hover_.del("/links/" + std::to_string(it->second)); !s.ok()) return s;
+        ++stats->link_ops;
+        it = links_.erase(it);
+    }
+    // 2. Modules that should not be there.
+    for (auto it = modules_.begin(); it != modules_.end();) {
+        auto want = desired.modules.find(it->first);
+        if (want != desired.modules.end() && want->second.type == it->second.type) {
+            ++it;
+            continue;
+        }
+        if (auto s = hover_.del("/modules/" + it->first); !s.ok()) return s;
+        ++stats->module_ops;
+        it = modules_.erase(it);
+    }
+    // 3. New modules, changed configs, table entries.
+    for (const auto &[name, want] : desired.modules) {
+        auto have = modules_.find(name);
+        if (have == modules_.end()) {
+            auto created = hover_.post("/modules/", {{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
+            if (!created.ok()) return created.error();
+            ++stats->module_ops;
+            have = modules_.emplace(name, Module{want.type, want.config, {}}).first;
+        } else if (have->second.config != want.config) {
+            auto updated = hover_.put("/modules/" + name, {{"config", want.config}});
+            if (!updated.ok()) return updated.error();
+            ++stats->module_ops;
+            have->second.config = want.config;
+        }
+        if (auto s = applyTables(name, want, &have->second, stats); !s.ok()) return s;
+    }
+    // 4. New links, once both ends are configured.
+    for (const auto &link : desired.links) {
+        if (links_.count(link)) continue;
+        auto created = hover_.post("/links/", {{"from", link.first}, {"to", link.second}});
+        if (!created.ok()) return created.error();
+        ++stats->link_ops;
+        links_[link] = created->at("id").get<int>();
+    }
+    return {};
+}
+
+Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats) {
+    static const std::map<std::string, json> kEmpty;
+    auto wanted = [&](const std::string &table) -> const std::map<std::string, json> & {
+        auto it = want.tables.find(table);
+        return it == want.tables.end() ? kEmpty : it->second;
+    };
+    // Removals, in reverse order (the enforcing port flag goes first).
+    for (auto t = kTableOrder.rbegin(); t != kTableOrder.rend(); ++t) {
+        auto table = have->tables.find(*t);
+        if (table == have->tables.end()) continue;
+        for (auto e = table->second.begin(); e != table->second.end();) {
+            if (wanted(*t).count(e->first)) {
+                ++e;
+                continue;
+            }
+            const std::string path = HoverClient::entryPath(name, *t, e->first);
+            Status s;
+            if (*t == "ports") {
+                // Array slots cannot be deleted: zero them.
+                json zero = e->second;
+                for (auto &field : zero.items())
+                    field.value() = field.value().is_string() ? (field.key() == "mac" ? json("00:00:00:00:00:00") : json("0.0.0.0")) : json(0);
+                auto r = hover_.put(path, zero);
+                if (!r.ok()) s = r.error();
+            } else {
+                s = hover_.del(path);
+                if (!s.ok() && s.error().code == iovisor::Errc::kNotFound) s = {};  // already gone (e.g. LRU)
+            }
+            if (!s.ok()) return s;
+            ++stats->entry_ops;
+            e = table->second.erase(e);
+        }
+    }
+    // Additions and changes, in order.
+    for (const auto &t : kTableOrder) {
+        for (const auto &[key, value] : wanted(t)) {
+            auto &current = have->tables[t];
+            auto e = current.find(key);
+            if (e != current.end() && e->second == value) continue;
+            auto r = hover_.put(HoverClient::entryPath(name, t, key), value);
+            if (!r.ok()) return r.error();
+            ++stats->entry_ops;
+            current[key] = value;
+        }
+        if (have->tables.count(t) && have->tables[t].empty()) have->tables.erase(t);
+    }
+    return {};
+}
+
+}  // namespace ctl

@@ -1,0 +1,52 @@
+// Desired vs installed: keeps a copy of what hoverd holds for the modules
+// the controller owns (display names ls-/lr-/nat- with an "ovn" config) and
+// sends hoverd only the difference, in an order that never exposes a
+// half-configured port: stale links go first, then modules, table entries
+// (port security before the flag that enforces it), and new links last.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "desired_state.h"
+#include "hover_client.h"
+#include "iovisor/result.h"
+#include "port_allocator.h"
+
+namespace ctl {
+
+struct ReconcileStats {
+    int module_ops = 0, link_ops = 0, entry_ops = 0;
+    int total() const { return module_ops + link_ops + entry_ops; }
+};
+
+class Reconciler {
+public:
+    explicit Reconciler(HoverClient &hover) : hover_(hover) {}
+
+    // (Re)reads hoverd's state; seeds `ports` from the stored configs.
+    iovisor::Status load(PortAllocator *ports);
+    // Makes hoverd match `desired`. On an error the cache is dropped and the
+    // next call reloads it.
+    iovisor::Status apply(const DesiredState &desired, ReconcileStats *stats);
+    // What hoverd holds, as the controller sees it (for tests and the CLI).
+    DesiredState installed() const;
+    bool loaded() const { return loaded_; }
+
+private:
+    struct Module {
+        std::string type;
+        nlohmann::json config;
+        Tables tables;
+    };
+    iovisor::Status loadTables(const std::string &name, Module *m);
+    iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
+    iovisor::Status apply(const DesiredState &desired, ReconcileStats *stats, bool);
+
+    HoverClient &hover_;
+    bool loaded_ = false;
+    std::map<std::string, Module> modules_;
+    std::map<LinkSpec, int> links_;  // -> hoverd link id
+};
+
+}  // namespace ctl

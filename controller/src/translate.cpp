@@ -1,0 +1,402 @@
+#include "translate.h"
+
+#include <arpa/inet.h>
+
+#include <sstream>
+
+#include "iovisor/net.h"
+
+namespace ctl {
+
+using nlohmann::json;
+using ovnmon::LogicalRouter;
+using ovnmon::LogicalRouterPort;
+using ovnmon::LogicalSwitch;
+using ovnmon::LogicalSwitchPort;
+
+// Values of bpf/lib/tables.h the JSON below spells out.
+constexpr int kL2Enabled = 1, kL2Security = 2, kL2Learn = 4;
+constexpr int kL2PsIpv4 = 1, kL2PsIpv6 = 2, kL2PsKeyBits = 96;
+constexpr int kRtEnabled = 1, kRouteConnected = 0, kRouteVia = 1, kRouteDiscard = 2, kNeighStatic = 0;
+
+LinkSpec makeLink(const std::string &a, const std::string &b) { return a < b ? LinkSpec{a, b} : LinkSpec{b, a}; }
+std::string modulePort(const std::string &module, uint32_t port) { return "m:" + module + ":" + std::to_string(port); }
+
+const std::set<std::string> &managedTables(const std::string &type) {
+    static const std::map<std::string, std::set<std::string>> tables = {
+        {"l2switch", {"ports", "fdb", "arp_responder", "ps_macs", "ps_ipv4", "ps_ipv6"}},
+        {"router", {"ports", "addrs", "routes", "neighbors"}},
+        {"nat", {"snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external"}},
+    };
+    static const std::set<std::string> none;
+    auto it = tables.find(type);
+    return it == tables.end() ? none : it->second;
+}
+
+namespace {
+
+std::vector<std::string> words(const std::string &s) {
+    std::istringstream in(s);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+}
+
+std::string normMac(const std::string &text) {
+    auto mac = iovisor::parseMac(text);
+    return mac.ok() ? iovisor::formatMac(*mac) : "";
+}
+
+// One "MAC [IP...]" entry of addresses or port_security.
+struct AddressSet {
+    std::string mac;
+    std::vector<iovisor::Ipv4Prefix> ipv4;
+    std::vector<iovisor::Ipv6Prefix> ipv6;
+};
+
+std::optional<AddressSet> parseAddressSet(const std::string &text) {
+    auto w = words(text);
+    if (w.empty()) return std::nullopt;
+    AddressSet set;
+    set.mac = normMac(w[0]);
+    if (set.mac.empty()) return std::nullopt;
+    for (size_t i = 1; i < w.size(); ++i) {
+        if (auto v4 = iovisor::parseIpv4Prefix(w[i]); v4.ok()) set.ipv4.push_back(*v4);
+        else if (auto v6 = iovisor::parseIpv6Prefix(w[i]); v6.ok()) set.ipv6.push_back(*v6);
+    }
+    return set;
+}
+
+uint32_t mask(uint32_t addr, int len) { return len == 0 ? 0 : addr & htonl(~0u << (32 - len)); }
+
+std::string key(const json &k) { return k.dump(); }
+
+class Translator {
+public:
+    Translator(const TranslateInput &in, PortAllocator &ports) : in_(in), ports_(ports) { index(); }
+
+    DesiredState run() {
+        for (const auto &[uuid, ls] : in_.nb.switches) logicalSwitch(ls);
+        for (const auto &[uuid, lr] : in_.nb.routers) logicalRouter(lr);
+        return out_;
+    }
+
+private:
+    void index() {
+        for (const auto &[uuid, lrp] : in_.nb.router_ports) lrp_by_name_[lrp.name] = &lrp;
+        for (const auto &[uuid, lr] : in_.nb.routers)
+            for (const auto &p : lr.ports) router_of_port_[p] = &lr;
+        for (const auto &[name, itf] : in_.ovs.interfaces)
+            if (!itf.iface_id.empty()) local_vifs_[itf.iface_id] = name;
+        for (const auto &mapping : split(in_.ovs.bridge_mappings, ','))
+            if (auto colon = mapping.find(':'); colon != std::string::npos)
+                bridge_of_network_[mapping.substr(0, colon)] = mapping.substr(colon + 1);
+    }
+
+    static std::vector<std::string> split(const std::string &s, char sep) {
+        std::vector<std::string> out;
+        std::string item;
+        std::istringstream in(s);
+        while (std::getline(in, item, sep))
+            if (!item.empty()) out.push_back(item);
+        return out;
+    }
+
+    ModuleSpec &module(const std::string &name, const std::string &type, const json &ovn) {
+        ModuleSpec &m = out_.modules[name];
+        m.type = type;
+        m.config = {{"ovn", ovn}};
+        return m;
+    }
+
+    static std::string switchModule(const LogicalSwitch &ls) { return "ls-" + ls.uuid; }
+    static std::string routerModule(const LogicalRouter &lr) { return "lr-" + lr.uuid; }
+    static std::string natModule(const LogicalRouter &lr) { return "nat-" + lr.uuid; }
+
+    // Is the VIF meant for this chassis (requested-chassis unset or us)?
+    bool forUs(const LogicalSwitchPort &lsp) const {
+        auto pb = in_.sb.port_bindings.find(lsp.name);
+        if (pb == in_.sb.port_bindings.end()) return true;
+        return pb->second.requested_chassis.empty() || pb->second.requested_chassis == in_.chassis;
+    }
+
+    // The addresses a switch port answers for (MACs into the fdb, IPs into
+    // the ARP responder).
+    std::vector<AddressSet> portAddresses(const LogicalSwitchPort &lsp, bool *unknown) const {
+        std::vector<AddressSet> out;
+        *unknown = false;
+        for (const auto &a : lsp.addresses) {
+            if (a == "unknown") *unknown = true;
+            else if (a == "router") {
+                auto rp = lsp.options.find("router-port");
+                if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) continue;
+                const LogicalRouterPort *lrp = lrp_by_name_.at(rp->second);
+                std::string text = lrp->mac;
+                for (const auto &n : lrp->networks) text += " " + n.substr(0, n.find('/'));
+                if (auto set = parseAddressSet(text)) out.push_back(*set);
+            } else if (a == "dynamic") {
+                if (auto set = parseAddressSet(lsp.dynamic_addresses)) out.push_back(*set);
+            } else if (auto set = parseAddressSet(a)) {
+                out.push_back(*set);
+            }
+        }
+        return out;
+    }
+
+    void switchPortEntries(ModuleSpec &sw, uint32_t port, const std::vector<AddressSet> &addresses, bool enabled,
+                           bool learn, const std::vector<std::string> &port_security) {
+        int flags = (enabled ? kL2Enabled : 0) | (learn ? kL2Learn : 0);
+        for (const auto &a : addresses) {
+            sw.tables["fdb"][key({{"mac", a.mac}})] = {{"port", port}, {"flags", 0}};
+            for (const auto &ip : a.ipv4)
+                sw.tables["arp_responder"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"port", port}};
+        }
+        for (const auto &entry : port_security) {
+            auto ps = parseAddressSet(entry);
+            if (!ps) continue;
+            flags |= kL2Security;
+            const int families = (ps->ipv4.empty() ? 0 : kL2PsIpv4) | (ps->ipv6.empty() ? 0 : kL2PsIpv6);
+            sw.tables["ps_macs"][key({{"port", port}, {"mac", ps->mac}})] = {{"flags", families}};
+            for (const auto &p : ps->ipv4)
+                sw.tables["ps_ipv4"][key({{"prefixlen", kL2PsKeyBits + p.len},
+                                          {"port", port},
+                                          {"mac", ps->mac},
+                                          {"addr", iovisor::formatIpv4(mask(p.addr, p.len))}})] = 1;
+            for (const auto &p : ps->ipv6)
+                sw.tables["ps_ipv6"][key({{"prefixlen", kL2PsKeyBits + p.len},
+                                          {"port", port},
+                                          {"mac", ps->mac},
+                                          {"addr", iovisor::formatIpv6(p.addr)}})] = 1;
+        }
+        sw.tables["ports"][key(port)] = {{"flags", flags}};
+    }
+
+    void logicalSwitch(const LogicalSwitch &ls) {
+        const std::string name = switchModule(ls);
+        ModuleSpec &sw = module(name, "l2switch", {{"kind", "logical_switch"}, {"name", ls.name}, {"uuid", ls.uuid}});
+        for (const auto &port_uuid : ls.ports) {
+            auto it = in_.nb.switch_ports.find(port_uuid);
+            if (it == in_.nb.switch_ports.end()) continue;
+            const LogicalSwitchPort &lsp = it->second;
+            bool unknown = false;
+            const auto addresses = portAddresses(lsp, &unknown);
+            if (lsp.type.empty() || lsp.type == "localport") {
+                auto vif = local_vifs_.find(lsp.name);
+                if (vif == local_vifs_.end() || !forUs(lsp)) continue;  // not on this chassis
+                const uint32_t port = ports_.port(name, lsp.name);
+                out_.links.insert(makeLink(modulePort(name, port), "i:" + vif->second));
+                if (lsp.type.empty()) out_.bindings[lsp.name] = vif->second;
+                switchPortEntries(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
+            } else if (lsp.type == "router") {
+                routerPort(ls, lsp, name, sw, addresses);
+            } else if (lsp.type == "localnet") {
+                auto network = lsp.options.find("network_name");
+                if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) continue;
+                const std::string &bridge = bridge_of_network_.at(network->second);
+                for (const auto &[ifname, itf] : in_.ovs.interfaces) {
+                    if (itf.bridge != bridge || ifname == bridge || itf.type == "internal" || itf.type == "patch")
+                        continue;
+                    const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
+                    out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
+                    switchPortEntries(sw, port, addresses, lsp.enabled, true, {});
+                }
+            }
+        }
+    }
+
+    // A switch port of type router: linked to the router's port, through the
+    // router's nat module when that port is its NAT gateway.
+    void routerPort(const LogicalSwitch &ls, const LogicalSwitchPort &lsp, const std::string &sw_name, ModuleSpec &sw,
+                    const std::vector<AddressSet> &addresses) {
+        auto rp = lsp.options.find("router-port");
+        if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) return;
+        const LogicalRouterPort *lrp = lrp_by_name_.at(rp->second);
+        const LogicalRouter *lr = router_of_port_.count(lrp->uuid) ? router_of_port_.at(lrp->uuid) : nullptr;
+        if (!lr) return;
+        const uint32_t sw_port = ports_.port(sw_name, lsp.name);
+        const uint32_t rt_port = ports_.port(routerModule(*lr), lrp->name);
+        std::vector<AddressSet> answered = addresses;
+        if (isNatGateway(*lr, *lrp)) {
+            const std::string nat = natModule(*lr);
+            out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(nat, 0)));
+            out_.links.insert(makeLink(modulePort(nat, 1), modulePort(sw_name, sw_port)));
+            // The switch answers ARP for floating and DNAT IPs towards the router.
+            for (const auto &n : lr->nat) {
+                if (n.type == "snat") continue;
+                AddressSet extra;
+                extra.mac = normMac(n.external_mac.empty() ? lrp->mac : n.external_mac);
+                if (auto ip = iovisor::parseIpv4Prefix(n.external_ip); ip.ok() && !extra.mac.empty()) {
+                    extra.ipv4.push_back(*ip);
+                    answered.push_back(extra);
+                }
+            }
+        } else {
+            out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(sw_name, sw_port)));
+        }
+        (void)ls;
+        switchPortEntries(sw, sw_port, answered, lsp.enabled, false, {});
+    }
+
+    static std::vector<iovisor::Ipv4Prefix> ipv4Networks(const LogicalRouterPort &lrp) {
+        std::vector<iovisor::Ipv4Prefix> out;
+        for (const auto &n : lrp.networks)
+            if (auto p = iovisor::parseIpv4Prefix(n); p.ok()) out.push_back(*p);
+        return out;
+    }
+
+    static bool contains(const iovisor::Ipv4Prefix &net, uint32_t ip) { return mask(ip, net.len) == mask(net.addr, net.len); }
+
+    // The router port whose network holds the NAT external addresses.
+    bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) const {
+        for (const auto &n : lr.nat) {
+            auto ip = iovisor::parseIpv4(n.external_ip);
+            if (!ip.ok()) continue;
+            for (const auto &net : ipv4Networks(lrp))
+                if (contains(net, *ip)) return true;
+        }
+        return false;
+    }
+
+    void logicalRouter(const LogicalRouter &lr) {
+        const std::string name = routerModule(lr);
+        ModuleSpec &rt = module(name, "router", {{"kind", "logical_router"}, {"name", lr.name}, {"uuid", lr.uuid}});
+        std::vector<std::pair<const LogicalRouterPort *, uint32_t>> ports;
+        for (const auto &port_uuid : lr.ports) {
+            auto it = in_.nb.router_ports.find(port_uuid);
+            if (it == in_.nb.router_ports.end()) continue;
+            const LogicalRouterPort &lrp = it->second;
+            const uint32_t port = ports_.port(name, lrp.name);
+            ports.emplace_back(&lrp, port);
+            const auto nets = ipv4Networks(lrp);
+            rt.tables["ports"][key(port)] = {{"mac", normMac(lrp.mac)},
+                                             {"flags", (lr.enabled && lrp.enabled) ? kRtEnabled : 0},
+                                             {"ip", iovisor::formatIpv4(nets.empty() ? 0 : nets.front().addr)}};
+            for (const auto &net : nets) {
+                rt.tables["addrs"][key(iovisor::formatIpv4(net.addr))] = {{"port", port}};
+                rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(mask(net.addr, net.len))}})] =
+                    {{"type", kRouteConnected}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", iovisor::formatIpv4(net.addr)}};
+            }
+            // Router-to-router: link the peers once, from the lower name.
+            if (!lrp.peer.empty() && lrp_by_name_.count(lrp.peer) && lrp.name < lrp.peer) {
+                const LogicalRouterPort *peer = lrp_by_name_.at(lrp.peer);
+                if (router_of_port_.count(peer->uuid)) {
+                    const LogicalRouter *other = router_of_port_.at(peer->uuid);
+                    out_.links.insert(makeLink(modulePort(name, port),
+                                               modulePort(routerModule(*other), ports_.port(routerModule(*other), peer->name))));
+                }
+            }
+        }
+        neighbors(rt, ports);
+        staticRoutes(lr, rt, ports);
+        nat(lr);
+    }
+
+    // Every address OVN knows behind the router's ports is a static neighbour.
+    void neighbors(ModuleSpec &rt, const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
+        std::set<std::string> router_ports;
+        for (const auto &[lrp, port] : ports) router_ports.insert(lrp->name);
+        for (const auto &[uuid, ls] : in_.nb.switches) {
+            bool attached = false;
+            for (const auto &p : ls.ports) {
+                auto it = in_.nb.switch_ports.find(p);
+                if (it != in_.nb.switch_ports.end() && it->second.type == "router" &&
+                    router_ports.count(it->second.options.count("router-port") ? it->second.options.at("router-port") : ""))
+                    attached = true;
+            }
+            if (!attached) continue;
+            for (const auto &p : ls.ports) {
+                auto it = in_.nb.switch_ports.find(p);
+                if (it == in_.nb.switch_ports.end() || it->second.type == "router") continue;
+                bool unknown;
+                for (const auto &a : portAddresses(it->second, &unknown))
+                    for (const auto &ip : a.ipv4)
+                        rt.tables["neighbors"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"flags", kNeighStatic}};
+            }
+        }
+        for (const auto &[lrp, port] : ports) {
+            if (lrp->peer.empty() || !lrp_by_name_.count(lrp->peer)) continue;
+            const LogicalRouterPort *peer = lrp_by_name_.at(lrp->peer);
+            for (const auto &net : ipv4Networks(*peer))
+                rt.tables["neighbors"][key(iovisor::formatIpv4(net.addr))] = {{"mac", normMac(peer->mac)}, {"flags", kNeighStatic}};
+        }
+    }
+
+    void staticRoutes(const LogicalRouter &lr, ModuleSpec &rt,
+                      const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
+        for (const auto &r : lr.static_routes) {
+            auto prefix = iovisor::parseIpv4Prefix(r.ip_prefix);
+            if (!prefix.ok() || r.policy == "src-ip") continue;
+            const std::string k = key({{"prefixlen", prefix->len}, {"addr", iovisor::formatIpv4(mask(prefix->addr, prefix->len))}});
+            if (r.nexthop == "discard") {
+                rt.tables["routes"][k] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "0.0.0.0"}, {"src", "0.0.0.0"}};
+                continue;
+            }
+            auto nexthop = iovisor::parseIpv4(r.nexthop);
+            if (!nexthop.ok()) continue;
+            // Egress: output_port if given, else the port whose network holds the next hop.
+            for (const auto &[lrp, port] : ports) {
+                if (!r.output_port.empty() && lrp->name != r.output_port) continue;
+                for (const auto &net : ipv4Networks(*lrp)) {
+                    if (!contains(net, *nexthop)) continue;
+                    rt.tables["routes"][k] = {{"type", kRouteVia}, {"port", port}, {"nexthop", r.nexthop},
+                                              {"src", iovisor::formatIpv4(net.addr)}};
+                }
+            }
+        }
+    }
+
+    void nat(const LogicalRouter &lr) {
+        if (lr.nat.empty()) return;
+        bool has_gateway = false;
+        for (const auto &p : lr.ports)
+            if (in_.nb.router_ports.count(p) && isNatGateway(lr, in_.nb.router_ports.at(p))) has_gateway = true;
+        if (!has_gateway) return;
+        ModuleSpec &nat = module(natModule(lr), "nat", {{"kind", "nat"}, {"name", lr.name}, {"uuid", lr.uuid}});
+        for (const auto &n : lr.nat) {
+            auto external = iovisor::parseIpv4(n.external_ip);
+            if (!external.ok()) continue;
+            const std::string ext = iovisor::formatIpv4(*external);
+            if (n.type == "snat") {
+                auto inside = iovisor::parseIpv4Prefix(n.logical_ip);
+                if (!inside.ok()) continue;
+                nat.tables["snat_rules"][key({{"prefixlen", inside->len}, {"addr", iovisor::formatIpv4(mask(inside->addr, inside->len))}})] =
+                    {{"external_ip", ext}, {"port_min", 1024}, {"port_max", 65535}};
+                continue;
+            }
+            auto logical = iovisor::parseIpv4(n.logical_ip);
+            if (!logical.ok()) continue;
+            const std::string lip = iovisor::formatIpv4(*logical);
+            if (n.type == "dnat_and_snat") {
+                nat.tables["fip_in"][key(ext)] = {{"addr", lip}};
+                nat.tables["fip_out"][key(lip)] = {{"addr", ext}};
+            } else if (n.type == "dnat") {
+                nat.tables["dnat_rules"][key(ext)] = {{"logical_ip", lip}};
+            }
+        }
+    }
+
+    const TranslateInput &in_;
+    PortAllocator &ports_;
+    DesiredState out_;
+    std::map<std::string, const LogicalRouterPort *> lrp_by_name_;
+    std::map<std::string, const LogicalRouter *> router_of_port_;  // by LRP uuid
+    std::map<std::string, std::string> local_vifs_;                // iface-id -> ifname
+    std::map<std::string, std::string> bridge_of_network_;
+};
+
+}  // namespace
+
+DesiredState translate(const TranslateInput &in, PortAllocator &ports) {
+    ports.beginRound();
+    DesiredState out = Translator(in, ports).run();
+    ports.endRound();
+    // After endRound: the port map in each config is exactly this round's.
+    for (auto &[name, module] : out.modules) {
+        json assigned = json::object();
+        for (const auto &[object, port] : ports.assigned(name)) assigned[object] = port;
+        module.config["ports"] = assigned;
+    }
+    return out;
+}
+
+}  // namespace ctl

@@ -1,0 +1,72 @@
+// ovn-monitor: follows the OVN NB and SB databases and the local
+// Open_vSwitch database through the OVSDB IDL, with change tracking, and
+// hands out plain copies of their contents. Connections retry forever; a
+// restarted server is resynced by the IDL. The SB remote defaults to the
+// Open_vSwitch row's external_ids:ovn-remote, as ovn-controller does.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "iovisor/result.h"
+#include "ovnmon/idl.h"
+#include "ovnmon/state.h"
+
+namespace ovnmon {
+
+struct MonitorOptions {
+    std::string ovs_remote = "unix:/var/run/openvswitch/db.sock";
+    std::string nb_remote = "unix:/var/run/ovn/ovnnb_db.sock";
+    std::string sb_remote;  // "" = external_ids:ovn-remote of the local Open_vSwitch row
+};
+
+// One tracked change, for logs and debugging.
+struct Change {
+    std::string db, table, what;  // what: "deleted", "inserted", "modified"
+    std::string row;              // name or uuid
+};
+
+class OvnMonitor {
+public:
+    static iovisor::Result<std::unique_ptr<OvnMonitor>> open(const MonitorOptions &options);
+
+    // Processes what the servers sent; true if any replica changed. Opens
+    // write transactions on SB and Open_vSwitch (sbTxn()/ovsTxn(), nullptr
+    // while an earlier one is still in flight).
+    bool run();
+    // Commits the open transactions, then blocks until a server has
+    // something for us or `timeout_ms` passes.
+    void wait(int timeout_ms);
+    ovsdb_idl_txn *sbTxn() const { return sb_txn_; }
+    ovsdb_idl_txn *ovsTxn() const { return ovs_txn_; }
+
+    NbState nb() const;
+    SbState sb() const;
+    OvsState ovs() const;
+    // Changes seen by the last run(), deletes first.
+    const std::vector<Change> &changes() const { return changes_; }
+
+    bool nbConnected() const { return nb_->connected(); }
+    bool sbConnected() const { return sb_ && sb_->connected(); }
+    bool ovsConnected() const { return ovs_->connected(); }
+    const std::string &sbRemote() const { return sb_remote_; }
+
+    IdlConnection &nbIdl() { return *nb_; }
+    IdlConnection *sbIdl() { return sb_.get(); }
+    IdlConnection &ovsIdl() { return *ovs_; }
+
+private:
+    OvnMonitor() = default;
+    void collectChanges();
+    void followSbRemote();
+
+    MonitorOptions options_;
+    std::unique_ptr<IdlConnection> nb_, sb_, ovs_;
+    std::string sb_remote_;
+    unsigned nb_seqno_ = 0, sb_seqno_ = 0, ovs_seqno_ = 0;
+    std::vector<Change> changes_;
+    ovsdb_idl_txn *sb_txn_ = nullptr, *ovs_txn_ = nullptr;
+};
+
+}  // namespace ovnmon

@@ -1,0 +1,98 @@
+// Plain C++ copies of what the controller needs from the three databases.
+// The translation works on these, not on IDL rows, so it can be tested
+// without a database and stays independent of OVS's C types.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ovnmon {
+
+using StringMap = std::map<std::string, std::string>;
+
+// ---- OVN Northbound --------------------------------------------------------
+
+struct LogicalSwitchPort {
+    std::string uuid, name, type;           // type: "", router, localnet, localport, ...
+    std::vector<std::string> addresses;     // "MAC IP...", "router", "unknown", "dynamic"
+    std::string dynamic_addresses;
+    std::vector<std::string> port_security; // "MAC [IP/prefix...]"
+    bool enabled = true;
+    StringMap options;                      // router-port, network_name, ...
+};
+
+struct LogicalSwitch {
+    std::string uuid, name;
+    std::vector<std::string> ports;         // LogicalSwitchPort uuids
+};
+
+struct LogicalRouterPort {
+    std::string uuid, name, mac;
+    std::vector<std::string> networks;      // "10.0.0.1/24"
+    bool enabled = true;
+    std::string peer;
+};
+
+struct StaticRoute {
+    std::string ip_prefix, nexthop, output_port, policy;
+};
+
+struct Nat {
+    std::string type;                       // snat, dnat, dnat_and_snat
+    std::string external_ip, external_mac, logical_ip, logical_port;
+};
+
+struct LogicalRouter {
+    std::string uuid, name;
+    bool enabled = true;
+    std::vector<std::string> ports;         // LogicalRouterPort uuids
+    std::vector<StaticRoute> static_routes;
+    std::vector<Nat> nat;
+    StringMap options;
+};
+
+struct NbState {
+    int64_t nb_cfg = 0;                                 // NB_Global
+    std::map<std::string, LogicalSwitch> switches;      // by uuid
+    std::map<std::string, LogicalSwitchPort> switch_ports;
+    std::map<std::string, LogicalRouter> routers;
+    std::map<std::string, LogicalRouterPort> router_ports;
+};
+
+// ---- OVN Southbound --------------------------------------------------------
+
+struct PortBinding {
+    std::string uuid, logical_port, type;
+    std::string chassis;            // name of the bound chassis, "" if none
+    std::string requested_chassis;  // name, "" if unset
+    std::optional<bool> up;
+};
+
+struct SbState {
+    int64_t nb_cfg = 0;                         // SB_Global
+    std::map<std::string, std::string> chassis; // name -> uuid
+    std::map<std::string, int64_t> chassis_private_nb_cfg;  // name -> nb_cfg
+    std::map<std::string, PortBinding> port_bindings;       // by logical_port
+};
+
+// ---- local Open_vSwitch ----------------------------------------------------
+
+struct Interface {
+    std::string uuid, name, type, bridge;
+    std::string iface_id;           // external_ids:iface-id
+    std::optional<int64_t> ofport;
+    bool ovn_installed = false;     // external_ids:ovn-installed
+};
+
+struct OvsState {
+    bool present = false;           // the Open_vSwitch row exists
+    std::string system_id, hostname, ovn_remote, encap_type, encap_ip;
+    std::string bridge_mappings;    // "physnet1:br-ex,physnet2:br-x"
+    int64_t next_cfg = 0, cur_cfg = 0;
+    std::map<std::string, Interface> interfaces;  // by name
+};
+
+}  // namespace ovnmon
