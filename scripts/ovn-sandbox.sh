@@ -6,6 +6,7 @@
 #
 #   ovn-sandbox.sh start DIR [HOVER_PORT]   then: . DIR/env  (ovn-nbctl, ovs-vsctl just work)
 #   ovn-sandbox.sh stop DIR
+#   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -28,7 +29,7 @@ stop_pid() {  # name
 }
 
 start_db() {  # name schema socket
-  ovsdb-tool create "$dir/$1.db" "$2"
+  [ -f "$dir/$1.db" ] || ovsdb-tool create "$dir/$1.db" "$2"
   ovsdb-server "$dir/$1.db" --remote="punix:$dir/$3" --pidfile="$dir/$1.pid" --log-file="$dir/$1.log" \
     --unixctl="$dir/$1.ctl" --detach --no-chdir
 }
@@ -38,6 +39,20 @@ wait_for() {  # description command...
   for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "ovn-sandbox: $what did not come up" >&2
   return 1
+}
+
+start_hoverd() {
+  local port instance
+  port=$(cat "$dir/hover_port"); instance=$(cat "$dir/instance")
+  "$build/bin/hoverd" --listen "127.0.0.1:$port" --instance "$instance" --state-dir "$dir/hoverd" \
+    --pidfile "$dir/hoverd.pid" >>"$dir/hoverd.log" 2>&1 </dev/null &
+  wait_for hoverd curl -sf "http://127.0.0.1:$port/health"
+}
+
+start_ovnd() {
+  "$build/bin/iovisor-ovnd" --ovs-db "unix:$dir/db.sock" --ovnnb-db "unix:$dir/ovnnb_db.sock" \
+    --hover "http://127.0.0.1:$(cat "$dir/hover_port")" --pidfile "$dir/ovnd.pid" ${OVND_FLAGS:-} >>"$dir/ovnd.log" 2>&1 </dev/null &
+  wait_for iovisor-ovnd test -s "$dir/ovnd.pid"
 }
 
 case "$cmd" in
@@ -65,12 +80,22 @@ ENV
     external_ids:ovn-remote="unix:$dir/ovnsb_db.sock" external_ids:ovn-encap-type=geneve \
     external_ids:ovn-encap-ip=127.0.0.1 external_ids:hostname="$(hostname)"
   ovs-vsctl --no-wait add-br br-int
-  "$build/bin/hoverd" --listen "127.0.0.1:$port" --instance "$instance" --state-dir "$dir/hoverd" \
-    --pidfile "$dir/hoverd.pid" 2>"$dir/hoverd.log" &
-  wait_for hoverd curl -sf "http://127.0.0.1:$port/health"
-  "$build/bin/iovisor-ovnd" --ovs-db "unix:$dir/db.sock" --ovnnb-db "unix:$dir/ovnnb_db.sock" \
-    --hover "http://127.0.0.1:$port" --pidfile "$dir/ovnd.pid" ${OVND_FLAGS:-} 2>"$dir/ovnd.log" &
+  echo "$port" > "$dir/hover_port"
+  start_hoverd
+  start_ovnd
   wait_for "iovisor-ovnd's Chassis" sh -c "ovn-sbctl --db=unix:$dir/ovnsb_db.sock --bare --columns=name list Chassis | grep -q ."
+  ;;
+restart)
+  dir=$(cd "$dir" && pwd)
+  what=${3:?restart what: ovnsb, ovnnb, ovnd or hoverd}
+  stop_pid "$what"
+  case "$what" in
+    ovnnb) start_db ovnnb /usr/share/ovn/ovn-nb.ovsschema ovnnb_db.sock ;;
+    ovnsb) start_db ovnsb /usr/share/ovn/ovn-sb.ovsschema ovnsb_db.sock ;;
+    ovnd) start_ovnd ;;
+    hoverd) start_hoverd ;;
+    *) echo "ovn-sandbox: cannot restart '$what'" >&2; exit 2 ;;
+  esac
   ;;
 stop)
   [ -d "$dir" ] || exit 0

@@ -39,6 +39,8 @@ const char kUsage[] =
     "  --hover URL         hoverd's REST API (default http://127.0.0.1:5002)\n"
     "  --pidfile FILE      write the daemon's PID here\n"
     "  --keep-chassis      on exit, keep bindings and the Chassis rows (for restarts)\n"
+    "  --check             compare what OVN wants with what hoverd holds, print the\n"
+    "                      difference and exit (0: in sync, 1: differences); changes nothing\n"
     "  -v                  log every change and reconcile\n"
     "  --help              this text\n";
 
@@ -47,6 +49,7 @@ struct Options {
     std::string hover = "http://127.0.0.1:5002";
     std::string pidfile;
     bool keep_chassis = false;
+    bool check = false;
     bool verbose = false;
 };
 
@@ -70,6 +73,7 @@ Options parse(int argc, char **argv) {
         else if (arg == "--hover") o.hover = value();
         else if (arg == "--pidfile") o.pidfile = value();
         else if (arg == "--keep-chassis") o.keep_chassis = true;
+        else if (arg == "--check") o.check = true;
         else if (arg == "-v") o.verbose = true;
         else {
             std::cerr << "iovisor-ovnd: unknown argument '" << arg << "'\n" << kUsage;
@@ -80,6 +84,37 @@ Options parse(int argc, char **argv) {
 }
 
 void log(const std::string &line) { std::cerr << "iovisor-ovnd: " << line << std::endl; }
+
+// --check: a fresh full recompute compared with hoverd, read-only. After any
+// sequence of incremental updates by the running daemon it must find nothing.
+int check(ovnmon::OvnMonitor &mon, ctl::HoverClient &hover) {
+    // Let the replicas fill: run until nothing changes for half a second.
+    auto quiet_since = std::chrono::steady_clock::now();
+    const auto deadline = quiet_since + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (mon.run() || !mon.nbConnected() || !mon.sbConnected() || !mon.ovsConnected())
+            quiet_since = std::chrono::steady_clock::now();
+        else if (std::chrono::steady_clock::now() - quiet_since > std::chrono::milliseconds(500)) break;
+        mon.wait(100);
+    }
+    const ovnmon::OvsState ovs = mon.ovs();
+    ctl::Reconciler reconciler(hover);
+    ctl::PortAllocator ports;
+    if (auto s = reconciler.load(&ports); !s.ok()) {
+        log(s.error().message);
+        return 2;
+    }
+    const auto desired = ctl::translate({mon.nb(), mon.sb(), ovs, ovs.system_id}, ports);
+    auto diff = reconciler.diff(desired);
+    if (!diff.ok()) {
+        log(diff.error().message);
+        return 2;
+    }
+    std::cout << "modules " << desired.modules.size() << ", links " << desired.links.size() << ": "
+              << diff->module_ops << " module, " << diff->link_ops << " link, " << diff->entry_ops
+              << " entry operations pending\n";
+    return diff->total() == 0 ? 0 : 1;
+}
 
 }  // namespace
 
@@ -105,6 +140,7 @@ int main(int argc, char **argv) {
     ctl::Reconciler reconciler(hover);
     ctl::PortAllocator ports;
     ctl::ChassisDuties chassis;
+    if (options.check) return check(mon, hover);
     if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
     log("started: OVS " + options.monitor.ovs_remote + ", NB " + options.monitor.nb_remote + ", hoverd " + options.hover);
 

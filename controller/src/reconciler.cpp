@@ -87,7 +87,8 @@ Status Reconciler::loadTables(const std::string &name, Module *m) {
         if (!entries.ok()) return entries.error();
         auto &t = m->tables[table];
         for (const auto &e : *entries) {
-            if (isZero(e["value"]) || learned(table, e["value"])) continue;
+            // Array slots always exist: an all-zero one is an empty one.
+            if ((table == "ports" && isZero(e["value"])) || learned(table, e["value"])) continue;
             t[e["key"].dump()] = e["value"];
         }
         if (t.empty()) m->tables.erase(table);
@@ -105,19 +106,35 @@ DesiredState Reconciler::installed() const {
 Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats) {
     if (!loaded_)
         if (auto s = load(nullptr); !s.ok()) return s;
-    Status s = apply(desired, stats, true);
+    Status s = applyAll(desired, stats);
     if (!s.ok()) loaded_ = false;  // unsure what landed: read it all back next time
     return s;
 }
 
-Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats, bool) {
+iovisor::Result<ReconcileStats> Reconciler::diff(const DesiredState &desired) {
+    if (!loaded_)
+        if (auto s = load(nullptr); !s.ok()) return s.error();
+    const auto modules = modules_;
+    const auto links = links_;
+    ReconcileStats stats;
+    dry_run_ = true;
+    Status s = applyAll(desired, &stats);
+    dry_run_ = false;
+    modules_ = modules;
+    links_ = links;
+    if (!s.ok()) return s.error();
+    return stats;
+}
+
+Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) {
     // 1. Links that should not be there.
     for (auto it = links_.begin(); it != links_.end();) {
         if (desired.links.count(it->first)) {
             ++it;
             continue;
         }
-        if (auto s = hover_.del("/links/" + std::to_string(it->second)); !s.ok()) return s;
+        if (!dry_run_)
+            if (auto s = hover_.del("/links/" + std::to_string(it->second)); !s.ok()) return s;
         ++stats->link_ops;
         it = links_.erase(it);
     }
@@ -128,7 +145,8 @@ Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats, boo
             ++it;
             continue;
         }
-        if (auto s = hover_.del("/modules/" + it->first); !s.ok()) return s;
+        if (!dry_run_)
+            if (auto s = hover_.del("/modules/" + it->first); !s.ok()) return s;
         ++stats->module_ops;
         it = modules_.erase(it);
     }
@@ -136,13 +154,17 @@ Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats, boo
     for (const auto &[name, want] : desired.modules) {
         auto have = modules_.find(name);
         if (have == modules_.end()) {
-            auto created = hover_.post("/modules/", {{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
-            if (!created.ok()) return created.error();
+            if (!dry_run_) {
+                auto created = hover_.post("/modules/", {{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
+                if (!created.ok()) return created.error();
+            }
             ++stats->module_ops;
             have = modules_.emplace(name, Module{want.type, want.config, {}}).first;
         } else if (have->second.config != want.config) {
-            auto updated = hover_.put("/modules/" + name, {{"config", want.config}});
-            if (!updated.ok()) return updated.error();
+            if (!dry_run_) {
+                auto updated = hover_.put("/modules/" + name, {{"config", want.config}});
+                if (!updated.ok()) return updated.error();
+            }
             ++stats->module_ops;
             have->second.config = want.config;
         }
@@ -151,9 +173,10 @@ Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats, boo
     // 4. New links, once both ends are configured.
     for (const auto &link : desired.links) {
         if (links_.count(link)) continue;
+        ++stats->link_ops;
+        if (dry_run_) continue;
         auto created = hover_.post("/links/", {{"from", link.first}, {"to", link.second}});
         if (!created.ok()) return created.error();
-        ++stats->link_ops;
         links_[link] = created->at("id").get<int>();
     }
     return {};
@@ -176,7 +199,8 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
             }
             const std::string path = HoverClient::entryPath(name, *t, e->first);
             Status s;
-            if (*t == "ports") {
+            if (dry_run_) {
+            } else if (*t == "ports") {
                 // Array slots cannot be deleted: zero them.
                 json zero = e->second;
                 for (auto &field : zero.items())
@@ -198,8 +222,10 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
             auto &current = have->tables[t];
             auto e = current.find(key);
             if (e != current.end() && e->second == value) continue;
-            auto r = hover_.put(HoverClient::entryPath(name, t, key), value);
-            if (!r.ok()) return r.error();
+            if (!dry_run_) {
+                auto r = hover_.put(HoverClient::entryPath(name, t, key), value);
+                if (!r.ok()) return r.error();
+            }
             ++stats->entry_ops;
             current[key] = value;
         }

@@ -29,6 +29,8 @@ public:
     // Makes hoverd match `desired`. On an error the cache is dropped and the
     // next call reloads it.
     iovisor::Status apply(const DesiredState &desired, ReconcileStats *stats);
+    // What apply() would send, without sending it.
+    iovisor::Result<ReconcileStats> diff(const DesiredState &desired);
     // What hoverd holds, as the controller sees it (for tests and the CLI).
     DesiredState installed() const;
     bool loaded() const { return loaded_; }
@@ -41,10 +43,11 @@ private:
     };
     iovisor::Status loadTables(const std::string &name, Module *m);
     iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
-    iovisor::Status apply(const DesiredState &desired, ReconcileStats *stats, bool);
+    iovisor::Status applyAll(const DesiredState &desired, ReconcileStats *stats);
 
     HoverClient &hover_;
     bool loaded_ = false;
+    bool dry_run_ = false;  // count operations, send nothing
     std::map<std::string, Module> modules_;
     std::map<LinkSpec, int> links_;  // -> hoverd link id
 };

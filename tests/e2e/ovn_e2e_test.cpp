@@ -1,0 +1,242 @@
+// End to end: a real OVN (NB, SB, northd), a local Open_vSwitch database,
+// hoverd and iovisor-ovnd (scripts/ovn-sandbox.sh), and namespaces as VMs.
+// The tests act only as a user would: ovn-nbctl, ovs-vsctl, traffic; plus
+// hoverd's stats API and `iovisor-ovnd --check` to look inside.
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "netns.h"
+#include "test_support.h"
+
+namespace {
+
+using testsupport::CommandResult;
+using testsupport::TestHost;
+
+class OvnE2E : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        REQUIRE_TOOL("ovsdb-server", "openvswitch-switch");
+        REQUIRE_TOOL("ovn-northd", "ovn-central");
+        REQUIRE_TOOL("ovn-nbctl", "ovn-central");
+        REQUIRE_TOOL("ping", "iputils-ping");
+        REQUIRE_TOOL("curl", "curl");
+        dir_ = std::make_unique<testsupport::TempDir>("iovisor-e2e");
+        sandbox_ = dir_->path() + "/ovn";
+        port_ = std::to_string(25000 + getpid() % 10000);
+        auto r = sandbox("start " + sandbox_ + " " + port_);
+        ASSERT_EQ(r.exit_code, 0) << "sandbox did not start:\n" << r.output << logs();
+        started_ = true;
+        setenv("OVN_RUNDIR", sandbox_.c_str(), 1);
+        setenv("OVS_RUNDIR", sandbox_.c_str(), 1);
+        unsetenv("OVN_NB_DB");
+        unsetenv("OVN_SB_DB");
+    }
+
+    void TearDown() override {
+        vms_.clear();
+        if (started_) sandbox("stop " + sandbox_);
+    }
+
+    CommandResult sandbox(const std::string &args) {
+        return testsupport::shell("BUILD_DIR=" BUILD_DIR " " SANDBOX_SCRIPT " " + args + " 2>&1");
+    }
+    std::string logs() {
+        return "\n--- iovisor-ovnd log:\n" + testsupport::shell("tail -30 " + sandbox_ + "/ovnd.log").output +
+               "\n--- hoverd log:\n" + testsupport::shell("tail -10 " + sandbox_ + "/hoverd.log").output;
+    }
+
+    // ovn-nbctl / ovs-vsctl as a user types them; the test fails on an error.
+    std::string nbctl(const std::string &args) {
+        auto r = testsupport::shell("ovn-nbctl " + args);
+        EXPECT_EQ(r.exit_code, 0) << "ovn-nbctl " << args << ":\n" << r.output;
+        return r.output;
+    }
+    std::string vsctl(const std::string &args) {
+        auto r = testsupport::shell("timeout 20 ovs-vsctl " + args);
+        EXPECT_EQ(r.exit_code, 0) << "ovs-vsctl " << args << " (blocks if cur_cfg is not advanced):\n" << r.output;
+        return r.output;
+    }
+    // `ovn-nbctl --wait=hv sync`: returns once every chassis reports nb_cfg.
+    void syncHv() {
+        auto r = testsupport::shell("ovn-nbctl --timeout=20 --wait=hv sync");
+        ASSERT_EQ(r.exit_code, 0) << "--wait=hv sync did not return:\n" << r.output << logs();
+    }
+
+    // A VM: a namespace plugged into br-int with iface-id = `lsp`.
+    TestHost &vm(const std::string &lsp, const std::string &mac, const std::string &cidr, bool plug = true) {
+        vms_.push_back(std::make_unique<TestHost>(testsupport::uniqueName("v"), mac, cidr));
+        TestHost &h = *vms_.back();
+        EXPECT_TRUE(h.ok()) << h.error();
+        if (plug) vsctl("add-port br-int " + h.hostIfname() + " -- set Interface " + h.hostIfname() + " external_ids:iface-id=" + lsp);
+        return h;
+    }
+    void lsp(const std::string &ls, const std::string &name, const std::string &mac, const std::string &ip,
+             bool port_security = true) {
+        nbctl("lsp-add " + ls + " " + name + " -- lsp-set-addresses " + name + " '" + mac + " " + ip + "'" +
+              (port_security ? " -- lsp-set-port-security " + name + " '" + mac + " " + ip + "'" : ""));
+    }
+    int drops(const std::string &ls, const std::string &reason) {
+        const std::string uuid = testsupport::shell("ovn-nbctl get Logical_Switch " + ls + " _uuid").output;
+        auto r = testsupport::shell("curl -s http://127.0.0.1:" + port_ + "/modules/ls-" + uuid.substr(0, 36) + "/stats");
+        const auto at = r.output.find("\"" + reason + "\":");
+        return at == std::string::npos ? 0 : std::atoi(r.output.c_str() + at + reason.size() + 3);
+    }
+    // A fresh full recompute finds nothing to change in hoverd.
+    void expectInSync() {
+        auto r = testsupport::shell(BUILD_DIR "/bin/iovisor-ovnd --check --ovs-db unix:" + sandbox_ +
+                                    "/db.sock --ovnnb-db unix:" + sandbox_ + "/ovnnb_db.sock --hover http://127.0.0.1:" +
+                                    port_ + " 2>&1");
+        EXPECT_EQ(r.exit_code, 0) << "incremental state differs from a full recompute:\n" << r.output << logs();
+    }
+
+    // Two VMs on sw0 with port security.
+    void twoVms() {
+        nbctl("ls-add sw0");
+        lsp("sw0", "vm1", "02:00:00:00:00:01", "10.0.0.1");
+        lsp("sw0", "vm2", "02:00:00:00:00:02", "10.0.0.2");
+        vm1_ = &vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
+        vm2_ = &vm("vm2", "02:00:00:00:00:02", "10.0.0.2/24");
+        syncHv();
+    }
+
+    std::unique_ptr<testsupport::TempDir> dir_;
+    std::string sandbox_, port_;
+    bool started_ = false;
+    std::vector<std::unique_ptr<TestHost>> vms_;
+    TestHost *vm1_ = nullptr, *vm2_ = nullptr;
+};
+
+TEST_F(OvnE2E, SameSwitchPingTcpAndBindings) {
+    twoVms();
+    EXPECT_TRUE(vm1_->ping("10.0.0.2")) << logs();
+    std::string log;
+    EXPECT_TRUE(vm1_->tcpTo(*vm2_, "10.0.0.2", &log)) << log;
+    // The chassis contract: bound, up, ovn-installed, ofport.
+    EXPECT_EQ(nbctl("get Logical_Switch_Port vm1 up"), "true\n");
+    EXPECT_EQ(testsupport::shell("ovn-sbctl --bare --columns=chassis find Port_Binding logical_port=vm2").output.empty(), false);
+    EXPECT_NE(vsctl("get Interface " + vm1_->hostIfname() + " external_ids:ovn-installed"), "");
+    EXPECT_NE(vsctl("get Interface " + vm1_->hostIfname() + " ofport"), "[]\n");
+    expectInSync();
+}
+
+TEST_F(OvnE2E, PortSecurityStopsChangedMacIpAndArpSpoofing) {
+    twoVms();
+    nbctl("ls-add dummy");  // unrelated churn
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    // vm2 takes another IP: its ARP and IP are dropped (the original demo).
+    ASSERT_EQ(vm2_->exec("ip addr flush dev eth0 && ip addr add 10.0.0.66/24 dev eth0").exit_code, 0);
+    EXPECT_FALSE(vm1_->ping("10.0.0.66", 2));
+    EXPECT_GT(drops("sw0", "PS_ARP") + drops("sw0", "PS_SRC_IP"), 0);
+    ASSERT_EQ(vm2_->exec("ip addr flush dev eth0 && ip addr add 10.0.0.2/24 dev eth0").exit_code, 0);
+    EXPECT_TRUE(vm1_->ping("10.0.0.2"));
+    // vm1 claims vm2's address in its ARP: spoofing dropped.
+    ASSERT_EQ(vm1_->exec("ip addr add 10.0.0.2/32 dev eth0 && ip neigh flush dev eth0").exit_code, 0);
+    const int before = drops("sw0", "PS_ARP");
+    vm1_->exec("ping -c 2 -W 1 -I 10.0.0.2 10.0.0.9");
+    EXPECT_GT(drops("sw0", "PS_ARP"), before);
+    // vm2 changes its MAC.
+    ASSERT_EQ(vm2_->exec("ip link set eth0 address 02:00:00:00:00:66").exit_code, 0);
+    EXPECT_FALSE(vm2_->ping("10.0.0.1", 2));
+    EXPECT_GT(drops("sw0", "PS_SRC_MAC"), 0);
+}
+
+TEST_F(OvnE2E, DisableAndEnableAPort) {
+    twoVms();
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    nbctl("lsp-set-enabled vm2 disabled");
+    syncHv();
+    EXPECT_FALSE(vm1_->ping("10.0.0.2", 2));
+    nbctl("lsp-set-enabled vm2 enabled");
+    syncHv();
+    EXPECT_TRUE(vm1_->ping("10.0.0.2"));
+}
+
+TEST_F(OvnE2E, PortsComeAndGoWhileTrafficFlows) {
+    twoVms();
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    CommandResult ping;
+    std::thread pinger([&] { ping = vm1_->exec("ping -q -i 0.02 -c 150 -W 1 10.0.0.2"); });
+    for (int i = 3; i <= 6; ++i) {
+        const std::string name = "vm" + std::to_string(i), mac = "02:00:00:00:00:0" + std::to_string(i);
+        lsp("sw0", name, mac, "10.0.0." + std::to_string(i));
+        vm(name, mac, "10.0.0." + std::to_string(i) + "/24");
+    }
+    nbctl("lsp-del vm3");
+    vsctl("del-port br-int " + vms_[2]->hostIfname());
+    syncHv();
+    pinger.join();
+    EXPECT_NE(ping.output.find(" 0% packet loss"), std::string::npos) << ping.output;
+    EXPECT_TRUE(vms_[3]->ping("10.0.0.1")) << "a port added meanwhile works";
+    EXPECT_FALSE(vms_[2]->ping("10.0.0.1", 1)) << "a deleted port is cut off";
+    expectInSync();
+}
+
+TEST_F(OvnE2E, RouterStaticRouteSnatAndFloatingIp) {
+    twoVms();
+    nbctl("ls-add sw1");
+    lsp("sw1", "vm3", "02:00:00:00:01:03", "10.0.1.3");
+    lsp("sw1", "gw", "02:00:00:00:01:64", "10.0.1.100", false);
+    nbctl("lr-add r0 -- lrp-add r0 r0-sw0 02:00:00:00:aa:00 10.0.0.254/24 -- lrp-add r0 r0-sw1 02:00:00:00:aa:01 10.0.1.254/24"
+          " -- lrp-add r0 r0-ext 02:00:00:00:aa:02 172.24.4.1/24");
+    for (const char *ls : {"sw0", "sw1", "ext"}) {
+        if (std::string(ls) == "ext") nbctl("ls-add ext");
+        const std::string p = std::string(ls) + "-r0";
+        nbctl("lsp-add " + std::string(ls) + " " + p + " -- lsp-set-type " + p + " router -- lsp-set-addresses " + p +
+              " router -- lsp-set-options " + p + " router-port=r0-" + ls);
+    }
+    nbctl("lsp-add ext ext-localnet -- lsp-set-type ext-localnet localnet -- lsp-set-addresses ext-localnet unknown"
+          " -- lsp-set-options ext-localnet network_name=physnet1");
+    nbctl("lr-nat-add r0 snat 172.24.4.1 10.0.0.0/24 -- lr-nat-add r0 dnat_and_snat 172.24.4.50 10.0.0.2");
+    nbctl("lr-route-add r0 0.0.0.0/0 172.24.4.254 -- lr-route-add r0 192.168.50.0/24 10.0.1.100");
+    TestHost &vm3 = vm("vm3", "02:00:00:00:01:03", "10.0.1.3/24");
+    TestHost &gw = vm("gw", "02:00:00:00:01:64", "10.0.1.100/24");
+    TestHost &ext = vm("", "02:00:00:00:04:fe", "172.24.4.254/24", false);
+    vsctl("add-br br-ex -- add-port br-ex " + ext.hostIfname() + " -- set open . external_ids:ovn-bridge-mappings=physnet1:br-ex");
+    for (TestHost *h : {vm1_, vm2_}) ASSERT_EQ(h->exec("ip route add default via 10.0.0.254").exit_code, 0);
+    ASSERT_EQ(vm3.exec("ip route add default via 10.0.1.254").exit_code, 0);
+    ASSERT_EQ(gw.exec("ip addr add 192.168.50.1/32 dev lo && ip route add 10.0.0.0/16 via 10.0.1.254").exit_code, 0);
+    syncHv();
+
+    EXPECT_TRUE(vm1_->ping("10.0.1.3")) << "two switches through the router" << logs();
+    EXPECT_TRUE(vm1_->ping("192.168.50.1")) << "static route to a next-hop namespace";
+    EXPECT_TRUE(vm1_->ping("172.24.4.254", 4)) << "SNAT to the external network";
+    auto seen = ext.exec("ip neigh show");
+    EXPECT_EQ(seen.output.find("10.0.0.1"), std::string::npos) << "the outside sees only the SNAT address";
+    EXPECT_TRUE(ext.ping("172.24.4.50")) << "floating IP reachable from outside";
+    EXPECT_TRUE(vm2_->ping("172.24.4.254")) << "the floating-IP VM reaches outside";
+    std::string log;
+    EXPECT_TRUE(vm1_->tcpTo(ext, "172.24.4.254", &log)) << "TCP through SNAT:\n" << log;
+    expectInSync();
+}
+
+TEST_F(OvnE2E, ControllerRestartLosesNoPings) {
+    twoVms();
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    CommandResult ping;
+    std::thread pinger([&] { ping = vm1_->exec("ping -q -i 0.01 -c 300 -W 1 10.0.0.2"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto r = sandbox("restart " + sandbox_ + " ovnd");
+    pinger.join();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(ping.output.find(" 0% packet loss"), std::string::npos) << ping.output;
+    syncHv();
+    EXPECT_EQ(nbctl("get Logical_Switch_Port vm1 up"), "true\n") << "re-claimed after the restart";
+    expectInSync();
+}
+
+TEST_F(OvnE2E, SouthboundRestartReconverges) {
+    twoVms();
+    auto r = sandbox("restart " + sandbox_ + " ovnsb");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    lsp("sw0", "vm3", "02:00:00:00:00:03", "10.0.0.3");
+    TestHost &vm3 = vm("vm3", "02:00:00:00:00:03", "10.0.0.3/24");
+    syncHv();
+    EXPECT_TRUE(vm3.ping("10.0.0.1")) << logs();
+    EXPECT_EQ(nbctl("get Logical_Switch_Port vm3 up"), "true\n");
+    EXPECT_TRUE(vm1_->ping("10.0.0.2"));
+}
+
+}  // namespace
