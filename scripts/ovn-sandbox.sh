@@ -50,6 +50,7 @@ start_hoverd() {
 }
 
 start_ovnd() {
+  # shellcheck disable=SC2086  # OVND_FLAGS: extra flags, split on purpose
   "$build/bin/iovisor-ovnd" --ovs-db "unix:$dir/db.sock" --ovnnb-db "unix:$dir/ovnnb_db.sock" \
     --hover "http://127.0.0.1:$(cat "$dir/hover_port")" --pidfile "$dir/ovnd.pid" ${OVND_FLAGS:-} >>"$dir/ovnd.log" 2>&1 </dev/null &
   wait_for iovisor-ovnd test -s "$dir/ovnd.pid"
