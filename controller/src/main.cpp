@@ -92,7 +92,7 @@ int check(ovnmon::OvnMonitor &mon, ctl::HoverClient &hover) {
     auto quiet_since = std::chrono::steady_clock::now();
     const auto deadline = quiet_since + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
-        if (mon.run() || !mon.nbConnected() || !mon.sbConnected() || !mon.ovsConnected())
+        if (mon.run() || !mon.ready())
             quiet_since = std::chrono::steady_clock::now();
         else if (std::chrono::steady_clock::now() - quiet_since > std::chrono::milliseconds(500)) break;
         mon.wait(100);
@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
                 log("waiting for the Open_vSwitch row and external_ids:system-id (ovs-vsctl set open . external_ids:system-id=...)");
                 last_warning = std::chrono::steady_clock::now();
             }
-        } else if (mon.sbIdl()) {
+        } else if (mon.sbIdl() && mon.ready()) {
             chassis.registerChassis(mon.sbIdl()->raw(), mon.sbTxn(), ovs);
             chassis.ovsHousekeeping(mon.ovsIdl().raw(), mon.ovsTxn());
             if (dirty) {

@@ -20,7 +20,7 @@ iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(const ovsdb_
 }
 
 IdlConnection::IdlConnection(ovsdb_idl *idl, std::string remote)
-    : idl_(idl), loop_(new ovsdb_idl_loop{}), remote_(std::move(remote)) {
+    : idl_(idl), loop_(new ovsdb_idl_loop{}), remote_(std::move(remote)), initial_seqno_(ovsdb_idl_get_seqno(idl)) {
     loop_->idl = idl;
 }
 
@@ -73,6 +73,8 @@ void pollBlock(int timeout_ms) {
 }
 
 bool IdlConnection::connected() const { return ovsdb_idl_is_connected(idl_); }
+
+bool IdlConnection::synced() const { return connected() && ovsdb_idl_get_seqno(idl_) != initial_seqno_; }
 
 unsigned IdlConnection::seqno() const { return ovsdb_idl_get_seqno(idl_); }
 

@@ -49,6 +49,9 @@ public:
     bool runUntil(const std::function<bool()> &done, std::chrono::milliseconds timeout);
 
     bool connected() const;
+    // Connected and the initial contents have arrived: the replica is the
+    // database, not an empty placeholder.
+    bool synced() const;
     // Increases each time the replica changes.
     unsigned seqno() const;
     const std::string &remote() const { return remote_; }
@@ -59,6 +62,7 @@ private:
     ovsdb_idl *idl_;
     std::unique_ptr<ovsdb_idl_loop> loop_;
     std::string remote_;
+    unsigned initial_seqno_ = 0;
 };
 
 // Blocks until a connection registered with prepareWait() has input or

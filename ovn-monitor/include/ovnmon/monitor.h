@@ -47,6 +47,9 @@ public:
     // Changes seen by the last run(), deletes first.
     const std::vector<Change> &changes() const { return changes_; }
 
+    // All three replicas hold their database: only then may the controller
+    // act on them (an empty replica would mean "delete everything").
+    bool ready() const { return nb_->synced() && ovs_->synced() && sb_ && sb_->synced(); }
     bool nbConnected() const { return nb_->connected(); }
     bool sbConnected() const { return sb_ && sb_->connected(); }
     bool ovsConnected() const { return ovs_->connected(); }
