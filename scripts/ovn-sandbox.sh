@@ -7,6 +7,9 @@
 #   ovn-sandbox.sh start DIR [HOVER_PORT]   then: . DIR/env  (ovn-nbctl, ovs-vsctl just work)
 #   ovn-sandbox.sh stop DIR
 #   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state)
+#
+# IMPL=reference runs the real ovn-controller + ovs-vswitchd (userspace
+# datapath) instead of hoverd + iovisor-ovnd: the reference for benchmarks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -82,8 +85,18 @@ ENV
     external_ids:ovn-encap-ip=127.0.0.1 external_ids:hostname="$(hostname)"
   ovs-vsctl --no-wait add-br br-int
   echo "$port" > "$dir/hover_port"
-  start_hoverd
-  start_ovnd
+  if [ "${IMPL:-iovisor}" = reference ]; then
+    need ovs-vswitchd openvswitch-switch; need ovn-controller ovn-host
+    ovs-vsctl --no-wait set open . external_ids:ovn-bridge-datapath-type=netdev
+    ovs-vsctl --no-wait set bridge br-int datapath_type=netdev fail_mode=secure
+    ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
+      --unixctl="$dir/vswitchd.ctl" --detach --no-chdir
+    ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" \
+      --detach --no-chdir
+  else
+    start_hoverd
+    start_ovnd
+  fi
   wait_for "iovisor-ovnd's Chassis" sh -c "ovn-sbctl --db=unix:$dir/ovnsb_db.sock --bare --columns=name list Chassis | grep -q ."
   ;;
 restart)
@@ -100,7 +113,7 @@ restart)
   ;;
 stop)
   [ -d "$dir" ] || exit 0
-  for name in ovnd hoverd northd ovs ovnsb ovnnb; do stop_pid "$name"; done
+  for name in ovnd hoverd controller vswitchd northd ovs ovnsb ovnnb; do stop_pid "$name"; done
   if [ -f "$dir/instance" ]; then rm -rf "/sys/fs/bpf/iovisor/$(cat "$dir/instance")"; fi
   rm -rf "$dir"
   ;;

@@ -216,20 +216,24 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
             e = table->second.erase(e);
         }
     }
-    // Additions and changes, in order.
+    // Additions and changes, in order, one batch per table.
     for (const auto &t : kTableOrder) {
+        auto &current = have->tables[t];
+        json batch = json::array();
         for (const auto &[key, value] : wanted(t)) {
-            auto &current = have->tables[t];
             auto e = current.find(key);
             if (e != current.end() && e->second == value) continue;
+            batch.push_back({{"key", json::parse(key)}, {"value", value}});
+        }
+        if (!batch.empty()) {
             if (!dry_run_) {
-                auto r = hover_.put(HoverClient::entryPath(name, t, key), value);
+                auto r = hover_.post("/modules/" + name + "/tables/" + t + "/entries/", batch);
                 if (!r.ok()) return r.error();
             }
-            ++stats->entry_ops;
-            current[key] = value;
+            stats->entry_ops += batch.size();
+            for (const auto &e : batch) current[e["key"].dump()] = e["value"];
         }
-        if (have->tables.count(t) && have->tables[t].empty()) have->tables.erase(t);
+        if (current.empty()) have->tables.erase(t);
     }
     return {};
 }

@@ -558,6 +558,41 @@ Status Registry::putEntry(const std::string &module, const std::string &table, c
     return {};
 }
 
+Status Registry::putEntries(const std::string &module, const std::string &table,
+                            const std::vector<TableEntry> &entries) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    int fd;
+    auto c = codec(**rec, table, &fd);
+    if (!c.ok()) return c.error();
+    auto info = mapInfo(fd);
+    if (!info.ok()) return info.error();
+    std::vector<std::pair<Bytes, Bytes>> encoded;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        auto key = (*c)->key.encode(entries[i].key);
+        if (!key.ok()) return key.error().context("entry " + std::to_string(i) + " key");
+        auto value = (*c)->value.encode(entries[i].value);
+        if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
+        Bytes raw = *value;
+        if (isPerCpu(info->type)) {
+            const size_t stride = (info->value_size + 7) / 8 * 8;
+            raw.assign(stride * possibleCpus(), 0);
+            for (int cpu = 0; cpu < possibleCpus(); ++cpu)
+                std::copy(value->begin(), value->end(), raw.begin() + cpu * stride);
+        }
+        encoded.emplace_back(std::move(key.value()), std::move(raw));
+    }
+    for (size_t i = 0; i < encoded.size(); ++i) {
+        if (bpf_map_update_elem(fd, encoded[i].first.data(), encoded[i].second.data(), BPF_ANY) != 0) {
+            const int err = errno;
+            if (err == E2BIG) return makeError(Errc::kConflict, "table " + table + " is full at entry " + std::to_string(i));
+            return iovisor::errnoError(err, "write entry " + std::to_string(i) + " in " + table);
+        }
+    }
+    return {};
+}
+
 Status Registry::deleteEntry(const std::string &module, const std::string &table, const json &key_json) {
     std::lock_guard<std::mutex> lock(mu_);
     auto rec = find(module);

@@ -114,6 +114,9 @@ public:
     // Creates or replaces; `must_not_exist` makes an existing key a conflict.
     iovisor::Status putEntry(const std::string &module, const std::string &table, const nlohmann::json &key,
                              const nlohmann::json &value, bool must_not_exist);
+    // Creates or replaces many entries: all are checked before any is written.
+    iovisor::Status putEntries(const std::string &module, const std::string &table,
+                               const std::vector<TableEntry> &entries);
     iovisor::Status deleteEntry(const std::string &module, const std::string &table, const nlohmann::json &key);
 
     iovisor::Result<ModuleStats> stats(const std::string &module);

@@ -154,9 +154,22 @@ struct RestServer::Impl {
                 for (const auto &e : *entries) out.push_back({{"key", e.key}, {"value", e.value}});
                 return {200, out};
             }
+            if (r.verb == methods::POST && r.body.is_array()) {
+                // Batch: [{"key": ..., "value": ...}, ...], created or replaced.
+                std::vector<TableEntry> entries;
+                for (const auto &e : r.body) {
+                    if (!e.is_object() || !e.contains("key") || !e.contains("value") || e.size() != 2)
+                        return error(Errc::kInvalid, "entry " + std::to_string(entries.size()) +
+                                                         " must be {\"key\": ..., \"value\": ...}");
+                    entries.push_back({e["key"], e["value"]});
+                }
+                auto s = registry.putEntries(id, table, entries);
+                if (!s.ok()) return error(s.error());
+                return {200, {{"written", entries.size()}}};
+            }
             if (r.verb == methods::POST) {
                 if (!r.body.is_object() || !r.body.contains("key") || !r.body.contains("value") || r.body.size() != 2)
-                    return error(Errc::kInvalid, "body must be {\"key\": ..., \"value\": ...}");
+                    return error(Errc::kInvalid, "body must be {\"key\": ..., \"value\": ...} or a list of them");
                 auto s = registry.putEntry(id, table, r.body["key"], r.body["value"], true);
                 if (!s.ok()) return error(s.error());
                 return {201, r.body};

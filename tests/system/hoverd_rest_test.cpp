@@ -123,6 +123,17 @@ TEST_F(HoverdRest, TablesAndEntries) {
     expectError(hoverd_.call("PUT", "/modules/sw/tables/ports/entries/1", {{"flags", -1}}), 400, "does not fit");
     expectError(hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", {{"key", key}}), 400, "key");
     expectError(hoverd_.call("DELETE", "/modules/sw/tables/ports/entries/1"), 400, "array");
+    // Batches: all checked before any is written.
+    const json two = json::array({{{"key", {{"mac", "02:00:00:00:00:0a"}}}, {"value", {{"port", 3}}}},
+                                  {{"key", {{"mac", "02:00:00:00:00:0b"}}}, {"value", {{"port", 4}}}}});
+    auto batch = hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", two);
+    EXPECT_EQ(batch.status, 200) << batch.text;
+    EXPECT_EQ(batch.body["written"], 2);
+    const json bad = json::array({{{"key", {{"mac", "02:00:00:00:00:0c"}}}, {"value", {{"port", 5}}}},
+                                  {{"key", {{"mac", "nope"}}}, {"value", {{"port", 6}}}}});
+    expectError(hoverd_.call("POST", "/modules/sw/tables/fdb/entries/", bad), 400, "entry 1");
+    expectError(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/" + urlEncode(R"({"mac":"02:00:00:00:00:0c"})")),
+                404, "no entry");
     // Per-CPU counters come back one value per CPU.
     auto drops = hoverd_.call("GET", "/modules/sw/tables/iov_drops/entries/0");
     EXPECT_TRUE(drops.body["value"].is_array()) << drops.text;

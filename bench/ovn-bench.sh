@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# OVN control-plane benchmark, ours next to the reference in the same run:
+#   iovisor   = hoverd + iovisor-ovnd (eBPF datapath)
+#   reference = ovn-controller + ovs-vswitchd (userspace datapath)
+# both on their own freshly started OVN from Debian's packages.
+#  1. time from `ovn-nbctl lsp-add` + `ovs-vsctl add-port` to the new VM's
+#     first successful ping (10 ms probes), p50/p99 over PORTS ports;
+#  2. time to full sync of SYNC_PORTS ports on SWITCHES switches with
+#     ROUTERS routers: the chassis daemon starts on that NB content, the clock
+#     stops when every port is up in the Northbound DB.
+# Usage: sudo bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+ports=${1:-100} sync_ports=${2:-1000} switches=${3:-100} routers=${4:-20}
+work=$(mktemp -d /tmp/iovisor-ovnbench-XXXXXX)
+tag=ob$$
+cleanup() {
+  set +e
+  for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do ip netns del "$n"; done
+  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null
+  for impl in iovisor reference; do "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null 2>&1; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# p50 and p99 of the numbers in a file.
+percentiles() { sort -n "$1" | awk '{a[NR]=$1} END {p50=a[int((NR-1)*0.5)+1]; p99=a[int((NR-1)*0.99)+1]; printf "%d %d\n", p50, p99}'; }
+
+# A VM namespace on 10.77.0.0/16 with its host end not yet plugged.
+make_vm() {  # index
+  local ns=${tag}v$1 mac ip
+  mac=$(printf '02:77:00:00:%02x:%02x' $(( $1 / 256 )) $(( $1 % 256 )))
+  ip=10.77.$(( $1 / 256 )).$(( $1 % 256 + 1 ))
+  ip netns add "$ns"
+  ip link add "${ns}h" type veth peer name "${ns}v"
+  ip link set "${ns}v" netns "$ns"
+  ip -n "$ns" link set "${ns}v" name eth0
+  ip -n "$ns" link set eth0 address "$mac"
+  ip -n "$ns" addr add "$ip/16" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip link set "${ns}h" up
+  echo "$mac $ip"
+}
+
+first_ping() {  # impl
+  local impl=$1 dir=$work/$1 out=$work/$1.first-ping
+  : > "$out"
+  ovn-nbctl ls-add bench
+  read -r mac0 ip0 < <(make_vm 0)
+  ovn-nbctl lsp-add bench p0 -- lsp-set-addresses p0 "$mac0 $ip0"
+  ovs-vsctl add-port br-int "${tag}v0h" -- set Interface "${tag}v0h" external_ids:iface-id=p0
+  ovn-nbctl --wait=hv sync
+  for i in $(seq 1 "$ports"); do
+    read -r mac ip < <(make_vm "$i")
+    local t0 t1
+    t0=$(now_ms)
+    ovn-nbctl lsp-add bench "p$i" -- lsp-set-addresses "p$i" "$mac $ip"
+    ovs-vsctl add-port br-int "${tag}v${i}h" -- set Interface "${tag}v${i}h" external_ids:iface-id="p$i"
+    if ! ip netns exec "${tag}v$i" ping -q -c 1 -i 0.01 -w 20 "$ip0" >/dev/null; then
+      echo "$impl: port $i never pinged" >&2; return 1
+    fi
+    t1=$(now_ms)
+    echo $(( t1 - t0 )) >> "$out"
+    ip netns del "${tag}v$i"  # keep the namespace count low; the port stays
+  done
+  ip netns del "${tag}v0"
+  : "$dir"
+}
+
+full_sync() {  # impl
+  local impl=$1 dir=$work/$1 batch=$work/$1.nb
+  # The chassis daemon stops; the NB content and the interfaces appear; it starts.
+  if [ "$impl" = iovisor ]; then kill "$(cat "$dir/ovnd.pid")"; else kill "$(cat "$dir/controller.pid")"; fi
+  sleep 1
+  : > "$batch"
+  local per_switch=$(( sync_ports / switches )) per_router=$(( switches / routers ))
+  for s in $(seq 0 $(( switches - 1 ))); do
+    echo "-- ls-add s$s" >> "$batch"
+    for p in $(seq 0 $(( per_switch - 1 ))); do
+      local n=$(( s * per_switch + p ))
+      printf -- '-- lsp-add s%d q%d -- lsp-set-addresses q%d "02:78:%02x:%02x:%02x:01 10.%d.%d.%d"\n' \
+        "$s" "$n" "$n" $(( s / 256 )) $(( s % 256 )) "$p" $(( 100 + s / 256 )) $(( s % 256 )) $(( p + 1 )) >> "$batch"
+    done
+  done
+  for r in $(seq 0 $(( routers - 1 ))); do
+    echo "-- lr-add r$r" >> "$batch"
+    for k in $(seq 0 $(( per_router - 1 ))); do
+      local s=$(( r * per_router + k ))
+      printf -- '-- lrp-add r%d r%d-s%d 02:79:%02x:%02x:00:01 10.%d.%d.254/24\n' "$r" "$r" "$s" $(( s / 256 )) $(( s % 256 )) $(( 100 + s / 256 )) $(( s % 256 )) >> "$batch"
+      printf -- '-- lsp-add s%d s%d-r%d -- lsp-set-type s%d-r%d router -- lsp-set-addresses s%d-r%d router -- lsp-set-options s%d-r%d router-port=r%d-s%d\n' \
+        "$s" "$s" "$r" "$s" "$r" "$s" "$r" "$s" "$r" "$r" "$s" >> "$batch"
+    done
+  done
+  split -l 200 "$batch" "$batch.part."
+  for part in "$batch".part.*; do xargs -a "$part" -d '\n' sh -c 'eval ovn-nbctl "$@"' _ >/dev/null; done
+  local links=$work/$impl.links plugs=$work/$impl.plugs
+  : > "$links"; : > "$plugs"
+  for n in $(seq 0 $(( sync_ports - 1 ))); do
+    echo "link add ${tag}q${n} type veth peer name ${tag}r${n}" >> "$links"
+    echo "link set ${tag}q${n} up" >> "$links"
+    echo "-- add-port br-int ${tag}q${n} -- set Interface ${tag}q${n} external_ids:iface-id=q${n}" >> "$plugs"
+  done
+  ip -batch "$links"
+  split -l 200 "$plugs" "$plugs.part."
+  for part in "$plugs".part.*; do xargs -a "$part" -d '\n' sh -c 'eval ovs-vsctl --no-wait "$@"' _ >/dev/null; done
+  local t0 t1 up=0
+  t0=$(now_ms)
+  if [ "$impl" = iovisor ]; then
+    BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" restart "$dir" ovnd
+  else
+    ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" --detach --no-chdir
+  fi
+  for _ in $(seq 6000); do
+    up=$(ovn-nbctl --bare --columns=name find Logical_Switch_Port up=true | grep -c '^q' || true)
+    [ "$up" -ge "$sync_ports" ] && break
+    sleep 0.05
+  done
+  t1=$(now_ms)
+  [ "$up" -ge "$sync_ports" ] || { echo "$impl: only $up of $sync_ports ports up" >&2; return 1; }
+  echo $(( t1 - t0 )) > "$work/$impl.full-sync"
+  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}q" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null || true
+}
+
+for impl in iovisor reference; do
+  echo "== $impl: starting a fresh OVN and chassis" >&2
+  IMPL=$impl BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" start "$work/$impl" $(( 26000 + $$ % 1000 )) >/dev/null
+  # shellcheck disable=SC1090
+  . "$work/$impl/env"
+  echo "== $impl: $ports ports, lsp-add + add-port -> first ping" >&2
+  first_ping "$impl"
+  echo "== $impl: full sync of $sync_ports ports, $switches switches, $routers routers" >&2
+  full_sync "$impl"
+  "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null
+done
+
+read -r ours50 ours99 < <(percentiles "$work/iovisor.first-ping")
+read -r ref50 ref99 < <(percentiles "$work/reference.first-ping")
+ours_sync=$(cat "$work/iovisor.full-sync") ref_sync=$(cat "$work/reference.full-sync")
+printf '\n%-44s %12s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
+printf '%-44s %9d ms %21d ms\n' "port to first ping, p50 ($ports ports)" "$ours50" "$ref50"
+printf '%-44s %9d ms %21d ms\n' "port to first ping, p99" "$ours99" "$ref99"
+printf '%-44s %9d ms %21d ms\n' "full sync, $sync_ports ports/$switches switches/$routers routers" "$ours_sync" "$ref_sync"
+verdict() { if [ "$1" -le "$2" ]; then echo "ok"; else echo "SLOWER"; fi; }
+printf 'target: no slower than ovn-controller -> p50 %s, p99 %s, full sync %s\n' \
+  "$(verdict "$ours50" "$ref50")" "$(verdict "$ours99" "$ref99")" "$(verdict "$ours_sync" "$ref_sync")"
