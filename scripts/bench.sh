@@ -5,12 +5,13 @@
 #   sudo scripts/bench.sh modules     # per-packet cost of the IOModules
 #   sudo scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
 #   sudo scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
+#   sudo scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|throughput|hoverd|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, hoverd, all)" >&2; exit 2 ;;
+  modules|throughput|hoverd|ovn|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, hoverd, ovn, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -27,4 +28,8 @@ fi
 if [ "$which" = hoverd ] || [ "$which" = all ]; then
   echo "== hoverd at scale (REST)"
   "$here/build/bench/hoverd_bench" "${MODULES:-1000}" "${ENTRIES:-100000}" "${CLIENTS:-4}"
+fi
+if [ "$which" = ovn ] || [ "$which" = all ]; then
+  echo "== OVN control plane: iovisor-ovnd vs ovn-controller + OVS userspace datapath"
+  "$here/bench/ovn-bench.sh" "${PORTS:-100}" "${SYNC_PORTS:-1000}" "${SWITCHES:-100}" "${ROUTERS:-20}"
 fi
