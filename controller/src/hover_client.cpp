@@ -2,6 +2,8 @@
 
 #include <cpprest/http_client.h>
 
+#include "iovisor/net.h"
+
 namespace ctl {
 
 using iovisor::Errc;
@@ -21,19 +23,6 @@ Errc fromHttp(int status) {
     }
 }
 
-std::string encode(const std::string &segment) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : segment) {
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
-        else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
 }  // namespace
 
 HoverClient::HoverClient(const std::string &url) : url_(url) {
@@ -45,7 +34,7 @@ HoverClient::HoverClient(const std::string &url) : url_(url) {
 HoverClient::~HoverClient() = default;
 
 std::string HoverClient::entryPath(const std::string &module, const std::string &table, const std::string &key_json) {
-    return "/modules/" + module + "/tables/" + table + "/entries/" + encode(key_json);
+    return "/modules/" + module + "/tables/" + table + "/entries/" + iovisor::percentEncode(key_json);
 }
 
 iovisor::Result<json> HoverClient::call(const std::string &method, const std::string &path, const json *body) {

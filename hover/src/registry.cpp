@@ -491,118 +491,105 @@ json decodeValue(const MapCodec &c, const MapInfo &info, const Bytes &raw) {
 }
 }  // namespace
 
-Result<std::vector<TableEntry>> Registry::listEntries(const std::string &module, const std::string &table) {
-    std::lock_guard<std::mutex> lock(mu_);
+Result<Registry::TableRef> Registry::openTable(const std::string &module, const std::string &table) {
     auto rec = find(module);
     if (!rec.ok()) return rec.error();
-    int fd;
-    auto c = codec(**rec, table, &fd);
+    TableRef t;
+    auto c = codec(**rec, table, &t.fd);
     if (!c.ok()) return c.error();
-    auto info = mapInfo(fd);
+    t.codec = *c;
+    auto info = mapInfo(t.fd);
     if (!info.ok()) return info.error();
+    t.info = *info;
+    t.name = table;
+    return t;
+}
+
+Result<Bytes> Registry::encodeValue(const TableRef &t, const json &value_json) {
+    auto value = t.codec->value.encode(value_json);
+    if (!value.ok()) return value.error();
+    if (!isPerCpu(t.info.type)) return value;
+    // Per-CPU maps take one copy per possible CPU, 8-byte aligned.
+    const size_t stride = (t.info.value_size + 7) / 8 * 8;
+    Bytes raw(stride * possibleCpus(), 0);
+    for (int cpu = 0; cpu < possibleCpus(); ++cpu) std::copy(value->begin(), value->end(), raw.begin() + cpu * stride);
+    return raw;
+}
+
+Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, uint64_t flags, const std::string &what) {
+    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) return {};
+    const int err = errno;
+    if (err == EEXIST) return makeError(Errc::kConflict, what + " exists in " + t.name);
+    if (err == E2BIG) return makeError(Errc::kConflict, "table " + t.name + " is full at " + what);
+    return iovisor::errnoError(err, "write " + what + " in " + t.name);
+}
+
+Result<std::vector<TableEntry>> Registry::listEntries(const std::string &module, const std::string &table) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
     std::vector<TableEntry> out;
-    Bytes key(info->key_size), next(info->key_size), value(valueBytes(*info));
-    const bool is_devmap = info->type == BPF_MAP_TYPE_DEVMAP || info->type == BPF_MAP_TYPE_DEVMAP_HASH;
-    for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, next.data()) == 0; prev = key.data()) {
+    Bytes key(t->info.key_size), next(t->info.key_size), value(valueBytes(t->info));
+    const bool is_devmap = t->info.type == BPF_MAP_TYPE_DEVMAP || t->info.type == BPF_MAP_TYPE_DEVMAP_HASH;
+    for (const void *prev = nullptr; bpf_map_get_next_key(t->fd, prev, next.data()) == 0; prev = key.data()) {
         key = next;
-        if (bpf_map_lookup_elem(fd, key.data(), value.data()) != 0) continue;  // array slot or raced delete
+        if (bpf_map_lookup_elem(t->fd, key.data(), value.data()) != 0) continue;  // raced delete
         if (is_devmap && value.size() >= 4 && !value[0] && !value[1] && !value[2] && !value[3]) continue;
-        out.push_back({(*c)->key.decode(key.data()), decodeValue(**c, *info, value)});
+        out.push_back({t->codec->key.decode(key.data()), decodeValue(*t->codec, t->info, value)});
     }
     return out;
 }
 
 Result<json> Registry::getEntry(const std::string &module, const std::string &table, const json &key_json) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rec = find(module);
-    if (!rec.ok()) return rec.error();
-    int fd;
-    auto c = codec(**rec, table, &fd);
-    if (!c.ok()) return c.error();
-    auto key = (*c)->key.encode(key_json);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
     if (!key.ok()) return key.error().context("key");
-    auto info = mapInfo(fd);
-    if (!info.ok()) return info.error();
-    Bytes value(valueBytes(*info));
-    if (bpf_map_lookup_elem(fd, key->data(), value.data()) != 0)
+    Bytes value(valueBytes(t->info));
+    if (bpf_map_lookup_elem(t->fd, key->data(), value.data()) != 0)
         return makeError(Errc::kNotFound, "no entry " + key_json.dump() + " in table " + table);
-    return decodeValue(**c, *info, value);
+    return decodeValue(*t->codec, t->info, value);
 }
 
 Status Registry::putEntry(const std::string &module, const std::string &table, const json &key_json,
                           const json &value_json, bool must_not_exist) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rec = find(module);
-    if (!rec.ok()) return rec.error();
-    int fd;
-    auto c = codec(**rec, table, &fd);
-    if (!c.ok()) return c.error();
-    auto key = (*c)->key.encode(key_json);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
     if (!key.ok()) return key.error().context("key");
-    auto value = (*c)->value.encode(value_json);
+    auto value = encodeValue(*t, value_json);
     if (!value.ok()) return value.error().context("value");
-    auto info = mapInfo(fd);
-    if (!info.ok()) return info.error();
-    Bytes raw = *value;
-    if (isPerCpu(info->type)) {
-        const size_t stride = (info->value_size + 7) / 8 * 8;
-        raw.assign(stride * possibleCpus(), 0);
-        for (int cpu = 0; cpu < possibleCpus(); ++cpu) std::copy(value->begin(), value->end(), raw.begin() + cpu * stride);
-    }
-    if (bpf_map_update_elem(fd, key->data(), raw.data(), must_not_exist ? BPF_NOEXIST : BPF_ANY) != 0) {
-        const int err = errno;
-        if (err == EEXIST) return makeError(Errc::kConflict, "entry " + key_json.dump() + " exists in " + table);
-        if (err == E2BIG) return makeError(Errc::kConflict, "table " + table + " is full");
-        return iovisor::errnoError(err, "write entry " + key_json.dump() + " in " + table);
-    }
-    return {};
+    return write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
 }
 
 Status Registry::putEntries(const std::string &module, const std::string &table,
                             const std::vector<TableEntry> &entries) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rec = find(module);
-    if (!rec.ok()) return rec.error();
-    int fd;
-    auto c = codec(**rec, table, &fd);
-    if (!c.ok()) return c.error();
-    auto info = mapInfo(fd);
-    if (!info.ok()) return info.error();
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
     std::vector<std::pair<Bytes, Bytes>> encoded;
     for (size_t i = 0; i < entries.size(); ++i) {
-        auto key = (*c)->key.encode(entries[i].key);
+        auto key = t->codec->key.encode(entries[i].key);
         if (!key.ok()) return key.error().context("entry " + std::to_string(i) + " key");
-        auto value = (*c)->value.encode(entries[i].value);
+        auto value = encodeValue(*t, entries[i].value);
         if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
-        Bytes raw = *value;
-        if (isPerCpu(info->type)) {
-            const size_t stride = (info->value_size + 7) / 8 * 8;
-            raw.assign(stride * possibleCpus(), 0);
-            for (int cpu = 0; cpu < possibleCpus(); ++cpu)
-                std::copy(value->begin(), value->end(), raw.begin() + cpu * stride);
-        }
-        encoded.emplace_back(std::move(key.value()), std::move(raw));
+        encoded.emplace_back(std::move(key.value()), std::move(value.value()));
     }
-    for (size_t i = 0; i < encoded.size(); ++i) {
-        if (bpf_map_update_elem(fd, encoded[i].first.data(), encoded[i].second.data(), BPF_ANY) != 0) {
-            const int err = errno;
-            if (err == E2BIG) return makeError(Errc::kConflict, "table " + table + " is full at entry " + std::to_string(i));
-            return iovisor::errnoError(err, "write entry " + std::to_string(i) + " in " + table);
-        }
-    }
+    for (size_t i = 0; i < encoded.size(); ++i)
+        if (auto s = write(*t, encoded[i].first, encoded[i].second, BPF_ANY, "entry " + std::to_string(i)); !s.ok())
+            return s;
     return {};
 }
 
 Status Registry::deleteEntry(const std::string &module, const std::string &table, const json &key_json) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rec = find(module);
-    if (!rec.ok()) return rec.error();
-    int fd;
-    auto c = codec(**rec, table, &fd);
-    if (!c.ok()) return c.error();
-    auto key = (*c)->key.encode(key_json);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
     if (!key.ok()) return key.error().context("key");
-    if (bpf_map_delete_elem(fd, key->data()) != 0) {
+    if (bpf_map_delete_elem(t->fd, key->data()) != 0) {
         const int err = errno;
         if (err == ENOENT) return makeError(Errc::kNotFound, "no entry " + key_json.dump() + " in table " + table);
         if (err == EINVAL) return makeError(Errc::kInvalid, "entries of array table " + table + " cannot be deleted; write zeros");

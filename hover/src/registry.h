@@ -142,6 +142,17 @@ private:
     iovisor::Result<std::unique_ptr<Attachment>> attachNetdev(const LinkInfo &link);
     void portChanged(ModuleRecord &record, uint32_t port);
     iovisor::Result<const MapCodec *> codec(ModuleRecord &record, const std::string &table, int *fd);
+    // One table of one module, ready for entry operations (mu_ held).
+    struct TableRef {
+        int fd = -1;
+        const MapCodec *codec = nullptr;
+        MapInfo info;
+        std::string name;
+    };
+    iovisor::Result<TableRef> openTable(const std::string &module, const std::string &table);
+    static iovisor::Result<Bytes> encodeValue(const TableRef &table, const nlohmann::json &value);
+    static iovisor::Status write(const TableRef &table, const Bytes &key, const Bytes &value, uint64_t flags,
+                                 const std::string &what);
     const ChainMap &chainFor(AttachMode mode) const;
     std::string pinDir(uint32_t id) const;
     iovisor::Status save() const;

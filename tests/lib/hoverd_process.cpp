@@ -1,5 +1,7 @@
 #include "hoverd_process.h"
 
+#include "iovisor/net.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,18 +96,6 @@ HttpReply HoverdProcess::call(const std::string &method, const std::string &path
     return callRaw(method, path, body.is_null() ? "" : body.dump());
 }
 
-std::string urlEncode(const std::string &text) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
-        else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+std::string urlEncode(const std::string &text) { return iovisor::percentEncode(text); }
 
 }  // namespace testsupport

@@ -34,4 +34,8 @@ std::string formatMac(const Mac &mac);
 std::string formatIpv4(uint32_t addr);
 std::string formatIpv6(const Ip6 &addr);
 
+// Percent-encodes text for one URL path segment (RFC 3986 unreserved kept),
+// e.g. a table key in hoverd's REST paths.
+std::string percentEncode(const std::string &text);
+
 }  // namespace iovisor
