@@ -1,25 +1,290 @@
-// iovisorctl: debugging CLI for IOModules and the OVN-to-IOModule mapping.
+// iovisorctl: the debugging CLI for IOModules (and, later, the OVN mapping).
+// Human-readable tables by default, --json for scripts. Exit codes:
+//   0 ok, 1 hoverd refused the request (its message is printed), 2 usage,
+//   3 hoverd not reachable.
+#include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hover/client.h"
+#include "iovisor/net.h"
 
 namespace {
+
+using nlohmann::json;
+
 const char kUsage[] =
-    "usage: iovisorctl [--help] COMMAND ...\n"
+    "usage: iovisorctl [--hover URL] [--json] COMMAND ...\n"
     "\n"
-    "Inspects hoverd (modules, links, tables, stats) and iovisor-ovnd.\n"
-    "(Commands arrive with the CLI work.)\n";
+    "  modules [list]                     module instances\n"
+    "  modules show ID                    one module, its ports and links\n"
+    "  modules create TYPE NAME [tc|xdp]  load a module (l2switch, router, nat)\n"
+    "  modules delete ID                  unload it (delete its links first)\n"
+    "  links [list]                       links between module ports and netdevs\n"
+    "  links add FROM TO                  FROM/TO: m:<module>[:<port>] or i:<netdev>\n"
+    "  links delete ID\n"
+    "  interfaces                         netdevs and the links attaching them\n"
+    "  tables ID [list]                   a module's tables\n"
+    "  tables ID dump TABLE               every entry\n"
+    "  tables ID get TABLE KEY            KEY/VALUE as JSON or plain (10.0.0.1, 5)\n"
+    "  tables ID set TABLE KEY VALUE\n"
+    "  tables ID delete TABLE KEY\n"
+    "  stats [ID]                         packets/bytes per port and drops by reason\n"
+    "  status                             is hoverd there, and what it runs\n"
+    "\n"
+    "  --hover URL   hoverd's API (default $HOVER_URL or http://127.0.0.1:5002)\n"
+    "  --json        print JSON instead of tables\n"
+    "Module IDs may be numbers or display names.\n";
+
+enum Exit { kOk = 0, kRefused = 1, kBadUsage = 2, kUnreachable = 3 };
+
+struct Cli {
+    hover::HoverClient client;
+    bool as_json = false;
+};
+
+int usage(const std::string &problem) {
+    std::cerr << "iovisorctl: " << problem << "\n\n" << kUsage;
+    return kBadUsage;
 }
 
+int fail(const iovisor::Error &e) {
+    std::cerr << "iovisorctl: " << e.message << "\n";
+    return e.code == iovisor::Errc::kUnavailable ? kUnreachable : kRefused;
+}
+
+// Plain text for a JSON scalar (strings without quotes).
+std::string text(const json &v) {
+    if (v.is_null()) return "-";
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+}
+
+// Prints rows as aligned columns under a header.
+void table(const std::vector<std::string> &header, const std::vector<std::vector<std::string>> &rows) {
+    std::vector<size_t> width(header.size());
+    for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+    for (const auto &row : rows)
+        for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    auto print = [&](const std::vector<std::string> &row) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+        }
+        std::cout << line << "\n";
+    };
+    print(header);
+    for (const auto &row : rows) print(row);
+}
+
+// A key or value from the command line: JSON if it parses, else a string.
+json arg(const std::string &s) {
+    json v = json::parse(s, nullptr, false);
+    return v.is_discarded() ? json(s) : v;
+}
+
+int show(const Cli &cli, const json &body, const std::function<void()> &human) {
+    if (cli.as_json) std::cout << body.dump(2) << "\n";
+    else human();
+    return kOk;
+}
+
+int modules(Cli &cli, const std::vector<std::string> &a) {
+    const std::string verb = a.empty() ? "list" : a[0];
+    if (verb == "list") {
+        auto r = cli.client.get("/modules/");
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &m : *r)
+                rows.push_back({text(m["id"]), text(m["module_type"]), text(m["attach"]), text(m["display_name"]),
+                                std::to_string(m["ports"].size()),
+                                m["config"].contains("ovn") ? text(m["config"]["ovn"].value("kind", "")) + " " +
+                                                                  text(m["config"]["ovn"].value("name", ""))
+                                                            : "-"});
+            table({"ID", "TYPE", "HOOK", "NAME", "PORTS", "OVN"}, rows);
+        });
+    }
+    if (verb == "show" && a.size() == 2) {
+        auto r = cli.client.get("/modules/" + a[1]);
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::cout << "module " << text((*r)["id"]) << " (" << text((*r)["module_type"]) << ", "
+                      << text((*r)["attach"]) << ") " << text((*r)["display_name"]) << "\n";
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &p : (*r)["ports"]) rows.push_back({text(p["port"]), text(p["link"])});
+            table({"PORT", "LINK"}, rows);
+        });
+    }
+    if (verb == "create" && (a.size() == 3 || a.size() == 4)) {
+        json body = {{"module_type", a[1]}, {"display_name", a[2]}};
+        if (a.size() == 4) body["config"] = {{"attach", a[3]}};
+        auto r = cli.client.post("/modules/", body);
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] { std::cout << "created module " << text((*r)["id"]) << " " << a[2] << "\n"; });
+    }
+    if (verb == "delete" && a.size() == 2) {
+        auto s = cli.client.del("/modules/" + a[1]);
+        if (!s.ok()) return fail(s.error());
+        if (!cli.as_json) std::cout << "deleted module " << a[1] << "\n";
+        return kOk;
+    }
+    return usage("modules: expected list | show ID | create TYPE NAME [tc|xdp] | delete ID");
+}
+
+int links(Cli &cli, const std::vector<std::string> &a) {
+    const std::string verb = a.empty() ? "list" : a[0];
+    if (verb == "list") {
+        auto r = cli.client.get("/links/");
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &l : *r) rows.push_back({text(l["id"]), text(l["from"]), text(l["to"])});
+            table({"ID", "FROM", "TO"}, rows);
+        });
+    }
+    if (verb == "add" && a.size() == 3) {
+        auto r = cli.client.post("/links/", {{"from", a[1]}, {"to", a[2]}});
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::cout << "link " << text((*r)["id"]) << ": " << text((*r)["from"]) << " <-> " << text((*r)["to"]) << "\n";
+        });
+    }
+    if (verb == "delete" && a.size() == 2) {
+        auto s = cli.client.del("/links/" + a[1]);
+        if (!s.ok()) return fail(s.error());
+        if (!cli.as_json) std::cout << "deleted link " << a[1] << "\n";
+        return kOk;
+    }
+    return usage("links: expected list | add FROM TO | delete ID");
+}
+
+int interfaces(Cli &cli) {
+    auto r = cli.client.get("/external_interfaces/");
+    if (!r.ok()) return fail(r.error());
+    return show(cli, *r, [&] {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto &i : *r) rows.push_back({text(i["name"]), text(i["ifindex"]), text(i["link"])});
+        table({"INTERFACE", "IFINDEX", "LINK"}, rows);
+    });
+}
+
+int tables(Cli &cli, const std::vector<std::string> &a) {
+    if (a.empty()) return usage("tables: which module?");
+    const std::string base = "/modules/" + a[0] + "/tables/";
+    const std::string verb = a.size() < 2 ? "list" : a[1];
+    auto entry = [&](const std::string &t, const std::string &key) {
+        return base + t + "/entries/" + iovisor::percentEncode(arg(key).is_string() ? key : arg(key).dump());
+    };
+    if (verb == "list" && a.size() <= 2) {
+        auto r = cli.client.get(base);
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &t : *r)
+                rows.push_back({text(t["name"]), text(t["type"]), text(t["key_size"]), text(t["value_size"]),
+                                text(t["max_entries"])});
+            table({"TABLE", "TYPE", "KEY", "VALUE", "MAX"}, rows);
+        });
+    }
+    if (verb == "dump" && a.size() == 3) {
+        auto r = cli.client.get(base + a[2] + "/entries/");
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &e : *r) rows.push_back({text(e["key"]), text(e["value"])});
+            table({"KEY", "VALUE"}, rows);
+        });
+    }
+    if (verb == "get" && a.size() == 4) {
+        auto r = cli.client.get(entry(a[2], a[3]));
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] { std::cout << text((*r)["value"]) << "\n"; });
+    }
+    if (verb == "set" && a.size() == 5) {
+        auto r = cli.client.put(entry(a[2], a[3]), arg(a[4]));
+        if (!r.ok()) return fail(r.error());
+        return show(cli, *r, [&] { std::cout << "set " << a[3] << " = " << text((*r)["value"]) << "\n"; });
+    }
+    if (verb == "delete" && a.size() == 4) {
+        auto s = cli.client.del(entry(a[2], a[3]));
+        if (!s.ok()) return fail(s.error());
+        if (!cli.as_json) std::cout << "deleted " << a[3] << "\n";
+        return kOk;
+    }
+    return usage("tables: expected ID [list] | ID dump TABLE | ID get TABLE KEY | ID set TABLE KEY VALUE | ID delete TABLE KEY");
+}
+
+int stats(Cli &cli, const std::vector<std::string> &a) {
+    std::vector<std::string> ids;
+    if (a.size() == 1) ids.push_back(a[0]);
+    else if (a.empty()) {
+        auto all = cli.client.get("/modules/");
+        if (!all.ok()) return fail(all.error());
+        for (const auto &m : *all) ids.push_back(text(m["id"]));
+    } else {
+        return usage("stats: expected [ID]");
+    }
+    json out = json::object();
+    for (const auto &id : ids) {
+        auto r = cli.client.get("/modules/" + id + "/stats");
+        if (!r.ok()) return fail(r.error());
+        out[id] = *r;
+    }
+    return show(cli, a.size() == 1 ? out[ids[0]] : out, [&] {
+        for (const auto &id : ids) {
+            const json &s = out[id];
+            std::cout << "module " << id << "\n";
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &p : s["ports"])
+                rows.push_back({"  " + text(p["port"]), text(p["rx_packets"]), text(p["rx_bytes"]), text(p["tx_packets"]),
+                                text(p["tx_bytes"])});
+            table({"  PORT", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES"}, rows);
+            for (auto it = s["drops"].begin(); it != s["drops"].end(); ++it)
+                std::cout << "  dropped " << it.value() << " " << it.key() << "\n";
+        }
+    });
+}
+
+int status(Cli &cli) {
+    auto health = cli.client.get("/health");
+    if (!health.ok()) return fail(health.error());
+    return show(cli, *health, [&] {
+        std::cout << "hoverd at " << cli.client.url() << ": " << text((*health)["status"]) << ", "
+                  << text((*health)["modules"]) << " modules, " << text((*health)["links"]) << " links\n";
+    });
+}
+
+}  // namespace
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        std::cerr << kUsage;
-        return 2;
+    std::string url = std::getenv("HOVER_URL") ? std::getenv("HOVER_URL") : "http://127.0.0.1:5002";
+    bool as_json = false;
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::cout << kUsage;
+            return kOk;
+        } else if (a == "--json") as_json = true;
+        else if (a == "--hover" && i + 1 < argc) url = argv[++i];
+        else args.push_back(a);
     }
-    const std::string arg = argv[1];
-    if (arg == "--help" || arg == "-h") {
-        std::cout << kUsage;
-        return 0;
-    }
-    std::cerr << "iovisorctl: unknown command '" << arg << "'\n" << kUsage;
-    return 2;
+    if (args.empty()) return usage("no command");
+    Cli cli{hover::HoverClient(url), as_json};
+    const std::string cmd = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (cmd == "modules") return modules(cli, rest);
+    if (cmd == "links") return links(cli, rest);
+    if (cmd == "interfaces") return interfaces(cli);
+    if (cmd == "tables") return tables(cli, rest);
+    if (cmd == "stats") return stats(cli, rest);
+    if (cmd == "status") return status(cli);
+    return usage("unknown command '" + cmd + "'");
 }

@@ -17,7 +17,7 @@
 #include <pplx/threadpool.h>
 
 #include "chassis.h"
-#include "hover_client.h"
+#include "hover/client.h"
 #include "ovnmon/monitor.h"
 #include "reconciler.h"
 #include "translate.h"
@@ -87,7 +87,7 @@ void log(const std::string &line) { std::cerr << "iovisor-ovnd: " << line << std
 
 // --check: a fresh full recompute compared with hoverd, read-only. After any
 // sequence of incremental updates by the running daemon it must find nothing.
-int check(ovnmon::OvnMonitor &mon, ctl::HoverClient &hover) {
+int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
     // Let the replicas fill: run until nothing changes for half a second.
     auto quiet_since = std::chrono::steady_clock::now();
     const auto deadline = quiet_since + std::chrono::seconds(15);
@@ -136,7 +136,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     ovnmon::OvnMonitor &mon = **monitor;
-    ctl::HoverClient hover(options.hover);
+    hover::HoverClient hover(options.hover);
     ctl::Reconciler reconciler(hover);
     ctl::PortAllocator ports;
     ctl::ChassisDuties chassis;

@@ -197,7 +197,7 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
                 ++e;
                 continue;
             }
-            const std::string path = HoverClient::entryPath(name, *t, e->first);
+            const std::string path = hover::HoverClient::entryPath(name, *t, e->first);
             Status s;
             if (dry_run_) {
             } else if (*t == "ports") {

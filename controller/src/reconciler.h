@@ -9,7 +9,7 @@
 #include <string>
 
 #include "desired_state.h"
-#include "hover_client.h"
+#include "hover/client.h"
 #include "iovisor/result.h"
 #include "port_allocator.h"
 
@@ -22,7 +22,7 @@ struct ReconcileStats {
 
 class Reconciler {
 public:
-    explicit Reconciler(HoverClient &hover) : hover_(hover) {}
+    explicit Reconciler(hover::HoverClient &hover) : hover_(hover) {}
 
     // (Re)reads hoverd's state; seeds `ports` from the stored configs.
     iovisor::Status load(PortAllocator *ports);
@@ -45,7 +45,7 @@ private:
     iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
     iovisor::Status applyAll(const DesiredState &desired, ReconcileStats *stats);
 
-    HoverClient &hover_;
+    hover::HoverClient &hover_;
     bool loaded_ = false;
     bool dry_run_ = false;  // count operations, send nothing
     std::map<std::string, Module> modules_;

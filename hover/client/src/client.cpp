@@ -1,10 +1,10 @@
-#include "hover_client.h"
+#include "hover/client.h"
 
 #include <cpprest/http_client.h>
 
 #include "iovisor/net.h"
 
-namespace ctl {
+namespace hover {
 
 using iovisor::Errc;
 using iovisor::makeError;
@@ -66,4 +66,4 @@ iovisor::Status HoverClient::del(const std::string &path) {
     return {};
 }
 
-}  // namespace ctl
+}  // namespace hover

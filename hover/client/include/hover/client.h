@@ -2,6 +2,7 @@
 // the HTTP status mapped back to an Errc and hoverd's message.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,7 +13,7 @@ namespace web::http::client {
 class http_client;
 }
 
-namespace ctl {
+namespace hover {
 
 class HoverClient {
 public:
@@ -33,4 +34,4 @@ private:
     std::unique_ptr<web::http::client::http_client> client_;
 };
 
-}  // namespace ctl
+}  // namespace hover
