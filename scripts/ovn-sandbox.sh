@@ -55,7 +55,7 @@ start_hoverd() {
 start_ovnd() {
   # shellcheck disable=SC2086  # OVND_FLAGS: extra flags, split on purpose
   "$build/bin/iovisor-ovnd" --ovs-db "unix:$dir/db.sock" --ovnnb-db "unix:$dir/ovnnb_db.sock" \
-    --hover "http://127.0.0.1:$(cat "$dir/hover_port")" --pidfile "$dir/ovnd.pid" ${OVND_FLAGS:-} >>"$dir/ovnd.log" 2>&1 </dev/null &
+    --hover "http://127.0.0.1:$(cat "$dir/hover_port")" --pidfile "$dir/ovnd.pid" --debug-socket "$dir/ovnd.sock" ${OVND_FLAGS:-} >>"$dir/ovnd.log" 2>&1 </dev/null &
   wait_for iovisor-ovnd test -s "$dir/ovnd.pid"
 }
 
@@ -76,7 +76,7 @@ start)
   cat > "$dir/env" <<ENV
 export OVN_RUNDIR=$dir OVS_RUNDIR=$dir
 export OVN_NB_DB=unix:$dir/ovnnb_db.sock OVN_SB_DB=unix:$dir/ovnsb_db.sock
-export HOVER_URL=http://127.0.0.1:$port
+export HOVER_URL=http://127.0.0.1:$port IOVISOR_OVND_SOCKET=$dir/ovnd.sock
 ENV
   export OVN_RUNDIR=$dir OVS_RUNDIR=$dir
   ovs-vsctl --no-wait init

@@ -2,7 +2,12 @@
 // Human-readable tables by default, --json for scripts. Exit codes:
 //   0 ok, 1 hoverd refused the request (its message is printed), 2 usage,
 //   3 hoverd not reachable.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -35,9 +40,12 @@ const char kUsage[] =
     "  tables ID set TABLE KEY VALUE\n"
     "  tables ID delete TABLE KEY\n"
     "  stats [ID]                         packets/bytes per port and drops by reason\n"
-    "  status                             is hoverd there, and what it runs\n"
+    "  ovn                                OVN objects -> modules, ports, interfaces, bindings\n"
+    "  status                             daemons reachable, chassis, nb_cfg seen vs applied\n"
     "\n"
     "  --hover URL   hoverd's API (default $HOVER_URL or http://127.0.0.1:5002)\n"
+    "  --ovnd PATH   iovisor-ovnd's debug socket (default $IOVISOR_OVND_SOCKET or\n"
+    "                /var/run/iovisor-ovn/ovnd.sock)\n"
     "  --json        print JSON instead of tables\n"
     "Module IDs may be numbers or display names.\n";
 
@@ -46,7 +54,31 @@ enum Exit { kOk = 0, kRefused = 1, kBadUsage = 2, kUnreachable = 3 };
 struct Cli {
     hover::HoverClient client;
     bool as_json = false;
+    std::string ovnd_socket;
 };
+
+// iovisor-ovnd's state snapshot from its debug socket.
+iovisor::Result<json> ovndState(const std::string &path) {
+    const auto unreachable = iovisor::makeError(
+        iovisor::Errc::kUnavailable, "iovisor-ovnd not reachable at " + path +
+                                         ": start it (iovisor-ovnd --debug-socket " + path + " ...) or pass --ovnd");
+    sockaddr_un addr{};
+    if (path.size() >= sizeof(addr.sun_path)) return unreachable;
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, path.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return unreachable;
+    }
+    std::string text;
+    char buf[65536];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, n);
+    close(fd);
+    json state = json::parse(text, nullptr, false);
+    if (state.is_discarded()) return iovisor::makeError(iovisor::Errc::kInternal, "iovisor-ovnd sent no JSON");
+    return state;
+}
 
 int usage(const std::string &problem) {
     std::cerr << "iovisorctl: " << problem << "\n\n" << kUsage;
@@ -252,13 +284,65 @@ int stats(Cli &cli, const std::vector<std::string> &a) {
     });
 }
 
+int ovn(Cli &cli) {
+    auto state = ovndState(cli.ovnd_socket);
+    if (!state.ok()) return fail(state.error());
+    const json &s = *state;
+    return show(cli, s, [&] {
+        std::cout << "chassis " << text(s["chassis"]) << " (" << (s["programmed"].get<bool>() ? "programmed" : "PENDING")
+                  << (text(s["last_error"]).empty() || s["last_error"] == "" ? "" : ": " + text(s["last_error"])) << ")\n";
+        for (const auto &ls : s["switches"]) {
+            std::cout << "switch " << text(ls["name"]) << " -> module " << text(ls["module"]) << "\n";
+            for (const auto &p : ls["ports"]) {
+                std::cout << "  port " << text(p["name"]) << " (" << text(p["type"]) << ") -> port "
+                          << text(p["module_port"]);
+                if (p.contains("interface")) std::cout << " via " << text(p["interface"]);
+                if (p.contains("bound_to")) std::cout << ", bound to " << text(p["bound_to"]);
+                if (p.contains("up")) std::cout << (p["up"] == true ? ", up" : ", down");
+                std::cout << ": " << text(p["state"]) << "\n";
+            }
+        }
+        for (const auto &lr : s["routers"]) {
+            std::cout << "router " << text(lr["name"]) << " -> module " << text(lr["module"]) << "\n";
+            for (const auto &p : lr["ports"]) {
+                std::string nets;
+                for (const auto &n : p["networks"]) nets += " " + text(n);
+                std::cout << "  port " << text(p["name"]) << " " << text(p["mac"]) << nets << " -> port "
+                          << text(p["module_port"]) << "\n";
+            }
+            for (const auto &n : lr["nat"])
+                std::cout << "  nat " << text(n["type"]) << " " << text(n["external_ip"]) << " <-> "
+                          << text(n["logical_ip"]) << " -> module " << text(n["module"]) << "\n";
+        }
+    });
+}
+
 int status(Cli &cli) {
     auto health = cli.client.get("/health");
-    if (!health.ok()) return fail(health.error());
-    return show(cli, *health, [&] {
-        std::cout << "hoverd at " << cli.client.url() << ": " << text((*health)["status"]) << ", "
-                  << text((*health)["modules"]) << " modules, " << text((*health)["links"]) << " links\n";
+    auto state = ovndState(cli.ovnd_socket);
+    json out = {{"hoverd", health.ok() ? *health : json({{"error", health.error().message}})},
+                {"iovisor-ovnd", state.ok() ? json({{"chassis", (*state)["chassis"]},
+                                                    {"programmed", (*state)["programmed"]},
+                                                    {"nb_cfg", (*state)["nb_cfg"]}})
+                                            : json({{"error", state.error().message}})}};
+    show(cli, out, [&] {
+        if (health.ok())
+            std::cout << "hoverd at " << cli.client.url() << ": " << text((*health)["status"]) << ", "
+                      << text((*health)["modules"]) << " modules, " << text((*health)["links"]) << " links\n";
+        else
+            std::cout << "hoverd: " << health.error().message << "\n";
+        if (state.ok()) {
+            const json &cfg = (*state)["nb_cfg"];
+            std::cout << "iovisor-ovnd: chassis " << text((*state)["chassis"]) << ", "
+                      << ((*state)["programmed"] == true ? "programmed" : "PENDING") << ", nb_cfg seen "
+                      << text(cfg["southbound"]) << " applied " << text(cfg["applied"]) << "\n";
+        } else {
+            std::cout << "iovisor-ovnd: " << state.error().message << "\n";
+        }
     });
+    if (!health.ok()) return fail(health.error());
+    if (!state.ok()) return fail(state.error());
+    return kOk;
 }
 
 }  // namespace
@@ -266,6 +350,8 @@ int status(Cli &cli) {
 int main(int argc, char **argv) {
     std::string url = std::getenv("HOVER_URL") ? std::getenv("HOVER_URL") : "http://127.0.0.1:5002";
     bool as_json = false;
+    std::string ovnd = std::getenv("IOVISOR_OVND_SOCKET") ? std::getenv("IOVISOR_OVND_SOCKET")
+                                                            : "/var/run/iovisor-ovn/ovnd.sock";
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -274,10 +360,11 @@ int main(int argc, char **argv) {
             return kOk;
         } else if (a == "--json") as_json = true;
         else if (a == "--hover" && i + 1 < argc) url = argv[++i];
+        else if (a == "--ovnd" && i + 1 < argc) ovnd = argv[++i];
         else args.push_back(a);
     }
     if (args.empty()) return usage("no command");
-    Cli cli{hover::HoverClient(url), as_json};
+    Cli cli{hover::HoverClient(url), as_json, ovnd};
     const std::string cmd = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (cmd == "modules") return modules(cli, rest);
@@ -286,5 +373,6 @@ int main(int argc, char **argv) {
     if (cmd == "tables") return tables(cli, rest);
     if (cmd == "stats") return stats(cli, rest);
     if (cmd == "status") return status(cli);
+    if (cmd == "ovn") return ovn(cli);
     return usage("unknown command '" + cmd + "'");
 }

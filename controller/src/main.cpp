@@ -17,6 +17,8 @@
 #include <pplx/threadpool.h>
 
 #include "chassis.h"
+#include "debug_endpoint.h"
+#include "snapshot.h"
 #include "hover/client.h"
 #include "ovnmon/monitor.h"
 #include "reconciler.h"
@@ -38,6 +40,8 @@ const char kUsage[] =
     "  --ovnsb-db REMOTE   OVN Southbound (default: external_ids:ovn-remote of Open_vSwitch)\n"
     "  --hover URL         hoverd's REST API (default http://127.0.0.1:5002)\n"
     "  --pidfile FILE      write the daemon's PID here\n"
+    "  --debug-socket PATH serve the controller's state here for iovisorctl\n"
+    "                      (default /var/run/iovisor-ovn/ovnd.sock)\n"
     "  --keep-chassis      on exit, keep bindings and the Chassis rows (for restarts)\n"
     "  --check             compare what OVN wants with what hoverd holds, print the\n"
     "                      difference and exit (0: in sync, 1: differences); changes nothing\n"
@@ -48,6 +52,7 @@ struct Options {
     ovnmon::MonitorOptions monitor;
     std::string hover = "http://127.0.0.1:5002";
     std::string pidfile;
+    std::string debug_socket = "/var/run/iovisor-ovn/ovnd.sock";
     bool keep_chassis = false;
     bool check = false;
     bool verbose = false;
@@ -72,6 +77,7 @@ Options parse(int argc, char **argv) {
         else if (arg == "--ovnsb-db") o.monitor.sb_remote = value();
         else if (arg == "--hover") o.hover = value();
         else if (arg == "--pidfile") o.pidfile = value();
+        else if (arg == "--debug-socket") o.debug_socket = value();
         else if (arg == "--keep-chassis") o.keep_chassis = true;
         else if (arg == "--check") o.check = true;
         else if (arg == "-v") o.verbose = true;
@@ -141,6 +147,8 @@ int main(int argc, char **argv) {
     ctl::PortAllocator ports;
     ctl::ChassisDuties chassis;
     if (options.check) return check(mon, hover);
+    ctl::DebugEndpoint debug;
+    if (auto s = debug.open(options.debug_socket); !s.ok()) log("no debug socket: " + s.error().message);
     if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
     log("started: OVS " + options.monitor.ovs_remote + ", NB " + options.monitor.nb_remote + ", hoverd " + options.hover);
 
@@ -169,15 +177,18 @@ int main(int argc, char **argv) {
                     if (auto s = reconciler.load(&ports); !s.ok()) log(s.error().message);
                 }
                 const ovnmon::NbState nb = mon.nb();
-                const ctl::DesiredState desired = ctl::translate({nb, mon.sb(), ovs, ovs.system_id}, ports);
+                const ovnmon::SbState sb = mon.sb();
+                const ctl::DesiredState desired = ctl::translate({nb, sb, ovs, ovs.system_id}, ports);
                 ctl::ReconcileStats stats;
                 auto s = reconciler.apply(desired, &stats);
                 programmed = s.ok();
-                if (!programmed) log("reconcile failed, retrying: " + s.error().message);
+                const std::string error = programmed ? "" : s.error().message;
+                if (!programmed) log("reconcile failed, retrying: " + error);
                 else if (options.verbose || stats.total())
                     log("reconciled: " + std::to_string(stats.module_ops) + " module, " +
                         std::to_string(stats.link_ops) + " link, " + std::to_string(stats.entry_ops) +
                         " entry operations");
+                debug.publish(ctl::snapshot({nb, sb, ovs, desired, ovs.system_id, options.hover, error, programmed}).dump());
                 bindings = desired.bindings;
                 if (programmed) nb_cfg_seen = nb.nb_cfg;
                 dirty = !programmed;

@@ -239,4 +239,27 @@ TEST_F(OvnE2E, SouthboundRestartReconverges) {
     EXPECT_TRUE(vm1_->ping("10.0.0.2"));
 }
 
+TEST_F(OvnE2E, IovisorctlShowsTheOvnMapping) {
+    twoVms();
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    const std::string ctl = BUILD_DIR "/bin/iovisorctl --hover http://127.0.0.1:" + port_ + " --ovnd " + sandbox_ + "/ovnd.sock ";
+    auto mapping = testsupport::shell(ctl + "ovn");
+    EXPECT_EQ(mapping.exit_code, 0) << mapping.output;
+    const std::string uuid = nbctl("get Logical_Switch sw0 _uuid").substr(0, 36);
+    EXPECT_NE(mapping.output.find("switch sw0 -> module ls-" + uuid), std::string::npos) << mapping.output;
+    EXPECT_NE(mapping.output.find("port vm1 (vif) -> port 0 via " + vm1_->hostIfname()), std::string::npos) << mapping.output;
+    EXPECT_NE(mapping.output.find(", up: programmed"), std::string::npos) << mapping.output;
+    auto status = testsupport::shell(ctl + "status");
+    EXPECT_EQ(status.exit_code, 0) << status.output;
+    const std::string sb_cfg = testsupport::shell("ovn-sbctl get SB_Global . nb_cfg").output;
+    EXPECT_NE(status.output.find("nb_cfg seen " + sb_cfg.substr(0, sb_cfg.size() - 1) + " applied " +
+                                 sb_cfg.substr(0, sb_cfg.size() - 1)),
+              std::string::npos)
+        << status.output;
+    // The controller's socket gone: said so, exit code 3.
+    auto missing = testsupport::shell(BUILD_DIR "/bin/iovisorctl --ovnd /nonexistent.sock ovn 2>&1");
+    EXPECT_EQ(missing.exit_code, 3);
+    EXPECT_NE(missing.output.find("iovisor-ovnd not reachable"), std::string::npos) << missing.output;
+}
+
 }  // namespace

@@ -1,0 +1,78 @@
+#include "snapshot.h"
+
+namespace ctl {
+
+using nlohmann::json;
+
+namespace {
+
+json portOf(const DesiredState &d, const std::string &module, const std::string &object) {
+    auto m = d.modules.find(module);
+    if (m == d.modules.end() || !m->second.config.contains("ports")) return nullptr;
+    const json &ports = m->second.config["ports"];
+    return ports.contains(object) ? ports[object] : json(nullptr);
+}
+
+}  // namespace
+
+json snapshot(const SnapshotInput &in) {
+    json switches = json::array(), routers = json::array();
+    std::map<std::string, std::string> interface_of;  // iface-id -> interface
+    for (const auto &[name, itf] : in.ovs.interfaces)
+        if (!itf.iface_id.empty()) interface_of[itf.iface_id] = name;
+
+    for (const auto &[uuid, ls] : in.nb.switches) {
+        const std::string module = "ls-" + uuid;
+        json ports = json::array();
+        for (const auto &p : ls.ports) {
+            auto it = in.nb.switch_ports.find(p);
+            if (it == in.nb.switch_ports.end()) continue;
+            const auto &lsp = it->second;
+            json port = {{"name", lsp.name}, {"type", lsp.type.empty() ? "vif" : lsp.type},
+                         {"addresses", lsp.addresses}, {"module_port", portOf(in.desired, module, lsp.name)}};
+            auto pb = in.sb.port_bindings.find(lsp.name);
+            if (pb != in.sb.port_bindings.end()) {
+                port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);
+                port["up"] = pb->second.up ? json(*pb->second.up) : json(nullptr);
+            }
+            if (lsp.type.empty()) {
+                auto itf = interface_of.find(lsp.name);
+                port["interface"] = itf == interface_of.end() ? json(nullptr) : json(itf->second);
+                if (itf == interface_of.end()) port["state"] = "no local interface";
+                else if (!in.desired.bindings.count(lsp.name)) port["state"] = "requested on another chassis";
+                else port["state"] = in.programmed ? "programmed" : "pending";
+            } else {
+                port["state"] = port["module_port"].is_null() ? "not mapped" : (in.programmed ? "programmed" : "pending");
+            }
+            ports.push_back(port);
+        }
+        switches.push_back({{"name", ls.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}});
+    }
+    for (const auto &[uuid, lr] : in.nb.routers) {
+        const std::string module = "lr-" + uuid;
+        json ports = json::array(), nat = json::array();
+        for (const auto &p : lr.ports) {
+            auto it = in.nb.router_ports.find(p);
+            if (it == in.nb.router_ports.end()) continue;
+            ports.push_back({{"name", it->second.name}, {"mac", it->second.mac}, {"networks", it->second.networks},
+                             {"module_port", portOf(in.desired, module, it->second.name)}});
+        }
+        const bool has_nat = in.desired.modules.count("nat-" + uuid) > 0;
+        for (const auto &n : lr.nat)
+            nat.push_back({{"type", n.type}, {"external_ip", n.external_ip}, {"logical_ip", n.logical_ip},
+                           {"module", has_nat ? json("nat-" + uuid) : json(nullptr)}});
+        routers.push_back({{"name", lr.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}, {"nat", nat}});
+    }
+    auto applied = in.sb.chassis_private_nb_cfg.find(in.chassis);
+    return {{"chassis", in.chassis},
+            {"hoverd", in.hover_url},
+            {"programmed", in.programmed},
+            {"last_error", in.last_error},
+            {"nb_cfg", {{"northbound", in.nb.nb_cfg},
+                        {"southbound", in.sb.nb_cfg},
+                        {"applied", applied == in.sb.chassis_private_nb_cfg.end() ? json(nullptr) : json(applied->second)}}},
+            {"switches", switches},
+            {"routers", routers}};
+}
+
+}  // namespace ctl
