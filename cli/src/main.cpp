@@ -18,6 +18,7 @@
 
 #include "hover/client.h"
 #include "iovisor/net.h"
+#include "iovisor/packet.h"
 
 namespace {
 
@@ -41,6 +42,11 @@ const char kUsage[] =
     "  tables ID delete TABLE KEY\n"
     "  stats [ID]                         packets/bytes per port and drops by reason\n"
     "  ovn                                OVN objects -> modules, ports, interfaces, bindings\n"
+    "  trace PORT FIELD=VALUE...          run a packet through the loaded programs from a\n"
+    "                                     logical port (or m:<module>:<port>), e.g.\n"
+    "                                     trace vm1 eth.dst=02:00:00:00:00:02 ip4.src=10.0.0.1\n"
+    "                                     ip4.dst=10.0.0.2 udp.dst=53   (also: eth.src ip.ttl\n"
+    "                                     udp.src tcp.src tcp.dst icmp4 arp.spa arp.tpa)\n"
     "  status                             daemons reachable, chassis, nb_cfg seen vs applied\n"
     "\n"
     "  --hover URL   hoverd's API (default $HOVER_URL or http://127.0.0.1:5002)\n"
@@ -317,6 +323,49 @@ int ovn(Cli &cli) {
     });
 }
 
+int trace(Cli &cli, const std::vector<std::string> &a) {
+    if (a.size() < 2) return usage("trace: expected PORT FIELD=VALUE...");
+    std::string from = a[0], logical;
+    if (from.rfind("m:", 0) != 0) {
+        // A logical port: where the controller plugged it.
+        auto state = ovndState(cli.ovnd_socket);
+        if (!state.ok()) return fail(state.error());
+        logical = from;
+        from.clear();
+        for (const auto &ls : (*state)["switches"])
+            for (const auto &p : ls["ports"])
+                if (p["name"] == logical && !p["module_port"].is_null())
+                    from = "m:" + text(ls["module"]) + ":" + text(p["module_port"]);
+        if (from.empty()) {
+            std::cerr << "iovisorctl: logical port " << logical << " is not plugged into any module on this chassis\n";
+            return kRefused;
+        }
+    }
+    std::string description;
+    for (size_t i = 1; i < a.size(); ++i) description += a[i] + " ";
+    auto packet = iovisor::packet::fromDescription(description);
+    if (!packet.ok()) return usage("trace: " + packet.error().message);
+    auto r = cli.client.post("/trace", {{"from", from}, {"packet", iovisor::packet::hexDigits(*packet)}});
+    if (!r.ok()) return fail(r.error());
+    return show(cli, *r, [&] {
+        std::cout << "trace from " << from << (logical.empty() ? "" : " (logical port " + logical + ")") << "\n";
+        int n = 1;
+        for (const auto &step : (*r)["steps"]) {
+            std::cout << "  " << n++ << ". " << text(step["module_type"]) << " " << text(step["display_name"])
+                      << " (module " << text(step["module"]) << "): in port " << text(step["in_ports"][0]);
+            if (!step["out_ports"].empty()) {
+                std::cout << " -> out port";
+                for (const auto &p : step["out_ports"]) std::cout << " " << text(p);
+            }
+            for (auto it = step["drops"].begin(); it != step["drops"].end(); ++it)
+                std::cout << ", dropped: " << it.key();
+            std::cout << "\n";
+        }
+        for (const auto &itf : (*r)["leaves"]) std::cout << "  leaves via interface " << text(itf) << "\n";
+        std::cout << "verdict: " << text((*r)["verdict"]) << "\n";
+    });
+}
+
 int status(Cli &cli) {
     auto health = cli.client.get("/health");
     auto state = ovndState(cli.ovnd_socket);
@@ -374,5 +423,6 @@ int main(int argc, char **argv) {
     if (cmd == "stats") return stats(cli, rest);
     if (cmd == "status") return status(cli);
     if (cmd == "ovn") return ovn(cli);
+    if (cmd == "trace") return trace(cli, rest);
     return usage("unknown command '" + cmd + "'");
 }

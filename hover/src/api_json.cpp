@@ -51,6 +51,17 @@ json toJson(const Interface &i) {
     return {{"name", i.name}, {"ifindex", i.ifindex}, {"link", i.link ? json(*i.link) : json(nullptr)}};
 }
 
+json toJson(const TraceResult &t) {
+    json steps = json::array();
+    for (const auto &s : t.steps) {
+        json drops = json::object();
+        for (const auto &[reason, n] : s.drops) drops[reason] = n;
+        steps.push_back({{"module", s.module}, {"display_name", s.name}, {"module_type", s.type},
+                         {"in_ports", s.in_ports}, {"out_ports", s.out_ports}, {"drops", drops}});
+    }
+    return {{"verdict", t.verdict}, {"steps", steps}, {"leaves", t.leaves}, {"output", toHex(t.output.data(), t.output.size())}};
+}
+
 iovisor::Result<CreateModule> createModuleFrom(const json &body) {
     if (!body.is_object()) return makeError(Errc::kInvalid, "body must be a JSON object");
     CreateModule req;

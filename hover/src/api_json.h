@@ -13,6 +13,7 @@ nlohmann::json toJson(const LinkInfo &link);
 nlohmann::json toJson(const TableInfo &table);
 nlohmann::json toJson(const ModuleStats &stats);
 nlohmann::json toJson(const Interface &itf);
+nlohmann::json toJson(const TraceResult &trace);
 std::string endpointText(const Endpoint &e);
 
 // POST /modules/ body -> request; errors name the offending field.

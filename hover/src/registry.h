@@ -78,6 +78,21 @@ struct ModuleStats {
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason name, packets
 };
 
+// One module a traced packet went through, read off its counters.
+struct TraceStep {
+    uint32_t module = 0;
+    std::string name, type;
+    std::vector<uint32_t> in_ports, out_ports;
+    std::vector<std::pair<std::string, uint64_t>> drops;
+};
+
+struct TraceResult {
+    std::string verdict;              // pass, drop, redirect
+    std::vector<TraceStep> steps;     // in the order the packet went
+    std::vector<std::string> leaves;  // interfaces it leaves through
+    Bytes output;
+};
+
 struct Interface {
     std::string name;
     uint32_t ifindex = 0;
@@ -120,6 +135,11 @@ public:
     iovisor::Status deleteEntry(const std::string &module, const std::string &table, const nlohmann::json &key);
 
     iovisor::Result<ModuleStats> stats(const std::string &module);
+    // Runs `packet` through the real programs from `from` ("m:<module>:<port>")
+    // with BPF_PROG_TEST_RUN and reports, module by module, what happened
+    // (from their counters). Like a real packet, it counts in the stats and
+    // may leave learned or conntrack entries; flooded copies are sent.
+    iovisor::Result<TraceResult> trace(const std::string &from, const Bytes &packet);
     std::vector<Interface> externalInterfaces();
 
 private:

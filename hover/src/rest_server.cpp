@@ -85,6 +85,15 @@ struct RestServer::Impl {
         if (p.size() == 1 && p[0] == "openapi.json" && v == methods::GET) return {200, json::parse(kOpenApiDocument)};
         if (!p.empty() && p[0] == "modules") return modules(r);
         if (!p.empty() && p[0] == "links") return links(r);
+        if (p.size() == 1 && p[0] == "trace" && v == methods::POST) {
+            if (!r.body.is_object() || !r.body.contains("from") || !r.body.contains("packet") ||
+                !r.body["from"].is_string() || !r.body["packet"].is_string())
+                return error(Errc::kInvalid, "body must be {\"from\": \"m:<module>:<port>\", \"packet\": \"<hex>\"}");
+            const std::string hex = r.body["packet"];
+            auto packet = fromHex(hex, hex.size() / 2);
+            if (!packet.ok() || hex.size() % 2) return error(Errc::kInvalid, "'packet' must be an even number of hex digits");
+            return ok(registry.trace(r.body["from"], *packet));
+        }
         if (p.size() == 1 && p[0] == "external_interfaces" && v == methods::GET)
             return {200, list(registry.externalInterfaces())};
         return error(Errc::kNotFound, "no resource " + r.verb + " /" + join(p) + " (see GET /openapi.json)");

@@ -256,6 +256,18 @@ TEST_F(OvnE2E, IovisorctlShowsTheOvnMapping) {
                                  sb_cfg.substr(0, sb_cfg.size() - 1)),
               std::string::npos)
         << status.output;
+    // trace: a packet from vm1 to vm2 through the real programs, then a spoofed one.
+    auto ok = testsupport::shell(ctl + "trace vm1 eth.src=02:00:00:00:00:01 eth.dst=02:00:00:00:00:02 "
+                                       "ip4.src=10.0.0.1 ip4.dst=10.0.0.2 udp.dst=53");
+    EXPECT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_NE(ok.output.find("in port 0 -> out port 1"), std::string::npos) << ok.output;
+    EXPECT_NE(ok.output.find("leaves via interface " + vm2_->hostIfname()), std::string::npos) << ok.output;
+    EXPECT_NE(ok.output.find("verdict: redirect"), std::string::npos) << ok.output;
+    auto spoofed = testsupport::shell(ctl + "trace vm1 eth.src=02:00:00:00:00:01 eth.dst=02:00:00:00:00:02 "
+                                            "ip4.src=10.0.0.99 ip4.dst=10.0.0.2");
+    EXPECT_NE(spoofed.output.find("dropped: PS_SRC_IP"), std::string::npos) << spoofed.output;
+    EXPECT_NE(spoofed.output.find("verdict: drop"), std::string::npos) << spoofed.output;
+    EXPECT_EQ(testsupport::shell(ctl + "trace vm1 colour=red 2>&1").exit_code, 2);
     // The controller's socket gone: said so, exit code 3.
     auto missing = testsupport::shell(BUILD_DIR "/bin/iovisorctl --ovnd /nonexistent.sock ovn 2>&1");
     EXPECT_EQ(missing.exit_code, 3);
