@@ -25,7 +25,7 @@ protected:
         REQUIRE_TOOL("curl", "curl");
         dir_ = std::make_unique<testsupport::TempDir>("iovisor-e2e");
         sandbox_ = dir_->path() + "/ovn";
-        port_ = std::to_string(25000 + getpid() % 10000);
+        port_ = std::to_string(21000 + getpid() % 10000);  // below the ephemeral range
         auto r = sandbox("start " + sandbox_ + " " + port_);
         ASSERT_EQ(r.exit_code, 0) << "sandbox did not start:\n" << r.output << logs();
         started_ = true;

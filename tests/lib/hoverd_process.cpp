@@ -25,7 +25,8 @@ HoverdProcess::HoverdProcess() : dir_("iovisor-hoverd") {
     pin_root_ = "/sys/fs/bpf/iovisor/" + instance_;
     state_dir_ = dir_.path() + "/state";
     pidfile_ = dir_.path() + "/hoverd.pid";
-    port_ = 20000 + getpid() % 20000;
+    // Below the ephemeral range (32768+), where a client socket could hold it.
+    port_ = 20000 + getpid() % 12000;
 }
 
 HoverdProcess::~HoverdProcess() {
@@ -35,6 +36,16 @@ HoverdProcess::~HoverdProcess() {
 }
 
 bool HoverdProcess::start() {
+    // A port can still be taken by something else: try a few.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        if (startOnce()) return true;
+        if (error_.find("cannot listen") == std::string::npos) return false;
+        port_ = 20000 + (port_ - 20000 + 997) % 12000;
+    }
+    return false;
+}
+
+bool HoverdProcess::startOnce() {
     const pid_t pid = fork();
     if (pid == 0) {
         const std::string log = dir_.path() + "/hoverd.log";

@@ -43,6 +43,7 @@ public:
     HttpReply callRaw(const std::string &method, const std::string &path, const std::string &body) const;
 
 private:
+    bool startOnce();
     TempDir dir_;
     std::string instance_, pin_root_, state_dir_, pidfile_, error_, host_ = "127.0.0.1";
     std::vector<std::string> extra_args_;
