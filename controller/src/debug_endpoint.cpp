@@ -1,32 +1,21 @@
 #include "debug_endpoint.h"
 
+#include "iovisor/unix_listener.h"
+
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 namespace ctl {
 
 DebugEndpoint::~DebugEndpoint() { close(); }
 
 iovisor::Status DebugEndpoint::open(const std::string &path) {
-    sockaddr_un addr{};
-    if (path.size() >= sizeof(addr.sun_path))
-        return iovisor::makeError(iovisor::Errc::kInvalid, "debug socket path too long: " + path);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    auto fd = iovisor::listenUnix(path, 16);
+    if (!fd.ok()) return fd.error();
+    fd_ = *fd;
     path_ = path;
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    unlink(path.c_str());
-    if (bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0)
-        return iovisor::errnoError(errno, "debug socket " + path);
-    chmod(path.c_str(), 0660);
     thread_ = std::thread([this] { serve(); });
     return {};
 }
@@ -60,11 +49,9 @@ void DebugEndpoint::serve() {
 void DebugEndpoint::close() {
     if (fd_ < 0) return;
     stopping_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
+    iovisor::closeUnixListener(fd_, path_);
     fd_ = -1;
     if (thread_.joinable()) thread_.join();
-    unlink(path_.c_str());
 }
 
 }  // namespace ctl

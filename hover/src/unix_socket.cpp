@@ -1,5 +1,7 @@
 #include "unix_socket.h"
 
+#include "iovisor/unix_listener.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -51,17 +53,11 @@ void relay(int a, int b) {
 UnixSocketRelay::~UnixSocketRelay() { close(); }
 
 iovisor::Status UnixSocketRelay::open(const std::string &path, int tcp_port) {
-    sockaddr_un addr{};
-    if (path.size() >= sizeof(addr.sun_path)) return makeError(Errc::kInvalid, "unix socket path too long: " + path);
+    auto fd = iovisor::listenUnix(path, 64);
+    if (!fd.ok()) return fd.error();
+    listen_fd_ = *fd;
     path_ = path;
     tcp_port_ = tcp_port;
-    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    unlink(path.c_str());
-    if (bind(listen_fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || listen(listen_fd_, 64) != 0)
-        return iovisor::errnoError(errno, "listen on unix socket " + path);
-    chmod(path.c_str(), 0660);
     acceptor_ = std::thread([this] { acceptLoop(); });
     return {};
 }
@@ -90,11 +86,9 @@ void UnixSocketRelay::acceptLoop() {
 void UnixSocketRelay::close() {
     if (listen_fd_ < 0) return;
     stopping_ = true;
-    shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
+    iovisor::closeUnixListener(listen_fd_, path_);
     listen_fd_ = -1;
     if (acceptor_.joinable()) acceptor_.join();
-    unlink(path_.c_str());
 }
 
 }  // namespace hover
