@@ -3,18 +3,10 @@
 # Idempotent: when everything is already installed it only checks and exits.
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  build-essential cmake ninja-build ccache pkg-config git
-  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-  libcpprest-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  # OVS library + IDL generator, OVN control plane for tests and the demo
-  openvswitch-source openvswitch-common openvswitch-switch python3-openvswitch
-  ovn-central ovn-host ovn-common python3 autoconf automake libtool
-  # networking tools used by tests, demo and benchmarks
-  iproute2 ethtool iputils-ping iperf3 tcpdump netsniff-ng procps curl jq
-  shellcheck
-)
+# One list for DevStack and for us: devstack/files/debs/iovisor-ovn (DevStack's
+# format: one package per line, "# testonly" marks what only tests need).
+here=$(cd "$(dirname "$0")/.." && pwd)
+mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/devstack/files/debs/iovisor-ovn")
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: must run as root (it installs Debian packages with apt-get)" >&2

@@ -53,7 +53,7 @@ void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovn
     smap_add(&other, "iface-types", "");
     smap_add(&other, "is-interconn", "false");
     smap_add(&other, "ovn-chassis-mac-mappings", "");
-    smap_add(&other, "ovn-cms-options", "");
+    smap_add(&other, "ovn-cms-options", ovs.cms_options.c_str());
     smap_add(&other, "ovn-enable-lflow-cache", "true");
     smap_add(&other, "ovn-limit-lflow-cache", "");
     smap_add(&other, "ovn-memlimit-lflow-cache-kb", "");

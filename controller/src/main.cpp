@@ -127,14 +127,18 @@ int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
 int main(int argc, char **argv) {
     const Options options = parse(argc, argv);
     vlog_set_levels(nullptr, VLF_ANY_DESTINATION, VLL_WARN);
-    crossplat::threadpool::initialize_with_threads(2);
 
+    // Blocked before any thread exists, so every thread inherits the mask and
+    // SIGTERM reaches only the signalfd: a thread with it unblocked would run
+    // the OVS library's fatal-signal handler, which exits without releasing
+    // the chassis.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const int sigfd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    crossplat::threadpool::initialize_with_threads(2);
 
     auto monitor = ovnmon::OvnMonitor::open(options.monitor);
     if (!monitor.ok()) {

@@ -242,6 +242,7 @@ OvsState OvnMonitor::ovs() const {
         s.encap_type = smapGet(&cfg->external_ids, "ovn-encap-type");
         s.encap_ip = smapGet(&cfg->external_ids, "ovn-encap-ip");
         s.bridge_mappings = smapGet(&cfg->external_ids, "ovn-bridge-mappings");
+        s.cms_options = smapGet(&cfg->external_ids, "ovn-cms-options");
         s.next_cfg = cfg->next_cfg;
         s.cur_cfg = cfg->cur_cfg;
     }

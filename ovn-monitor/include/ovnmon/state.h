@@ -91,6 +91,7 @@ struct OvsState {
     bool present = false;           // the Open_vSwitch row exists
     std::string system_id, hostname, ovn_remote, encap_type, encap_ip;
     std::string bridge_mappings;    // "physnet1:br-ex,physnet2:br-x"
+    std::string cms_options;        // "enable-chassis-as-gw": read by Neutron's gateway scheduler
     int64_t next_cfg = 0, cur_cfg = 0;
     std::map<std::string, Interface> interfaces;  // by name
 };
