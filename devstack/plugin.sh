@@ -97,6 +97,8 @@ function _iovisor_ovn_keep_devstack_ovn {
 # What configure_ovn writes when ovn-controller is enabled.
 function _iovisor_ovn_metadata_agent_conf {
     [[ -f "$OVN_META_CONF" ]] && return 0
+    # The Open_vSwitch DB over TCP, where IOVISOR_OVN_OVSDB_MANAGER (ptcp:PORT:HOST) listens.
+    local listener=${IOVISOR_OVN_OVSDB_MANAGER#ptcp:}
     sudo install -d -o "$STACK_USER" "$NEUTRON_CONF_DIR"
     touch "$OVN_META_CONF"
     configure_root_helper_options "$OVN_META_CONF"
@@ -104,7 +106,7 @@ function _iovisor_ovn_metadata_agent_conf {
     iniset "$OVN_META_CONF" DEFAULT nova_metadata_host "$OVN_META_DATA_HOST"
     iniset "$OVN_META_CONF" DEFAULT metadata_workers "$API_WORKERS"
     iniset "$OVN_META_CONF" DEFAULT state_path "$DATA_DIR/neutron"
-    iniset "$OVN_META_CONF" ovs ovsdb_connection "tcp:${OVSDB_SERVER_LOCAL_HOST:-127.0.0.1}:6640"
+    iniset "$OVN_META_CONF" ovs ovsdb_connection "tcp:${listener#*:}:${listener%%:*}"
     iniset "$OVN_META_CONF" ovn ovn_sb_connection "$IOVISOR_OVN_SB_REMOTE"
 }
 

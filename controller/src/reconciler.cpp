@@ -150,35 +150,46 @@ Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) 
         ++stats->module_ops;
         it = modules_.erase(it);
     }
-    // 3. New modules, changed configs, table entries.
+    // 3. New modules, in one batch (hoverd loads them in parallel).
+    json new_modules = json::array();
+    for (const auto &[name, want] : desired.modules)
+        if (!modules_.count(name))
+            new_modules.push_back({{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
+    if (!new_modules.empty()) {
+        if (!dry_run_)
+            if (auto created = hover_.post("/modules/", new_modules); !created.ok()) return created.error();
+        stats->module_ops += new_modules.size();
+        for (const auto &m : new_modules) modules_.emplace(m["display_name"], Module{m["module_type"], m["config"], {}});
+    }
+    // 4. Changed configs, table entries.
     for (const auto &[name, want] : desired.modules) {
-        auto have = modules_.find(name);
-        if (have == modules_.end()) {
-            if (!dry_run_) {
-                auto created = hover_.post("/modules/", {{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
-                if (!created.ok()) return created.error();
-            }
-            ++stats->module_ops;
-            have = modules_.emplace(name, Module{want.type, want.config, {}}).first;
-        } else if (have->second.config != want.config) {
+        Module &have = modules_.at(name);
+        if (have.config != want.config) {
             if (!dry_run_) {
                 auto updated = hover_.put("/modules/" + name, {{"config", want.config}});
                 if (!updated.ok()) return updated.error();
             }
             ++stats->module_ops;
-            have->second.config = want.config;
+            have.config = want.config;
         }
-        if (auto s = applyTables(name, want, &have->second, stats); !s.ok()) return s;
+        if (auto s = applyTables(name, want, &have, stats); !s.ok()) return s;
     }
-    // 4. New links, once both ends are configured.
+    // 5. New links, once both ends are configured, in one batch.
+    std::vector<LinkSpec> new_links;
+    json batch = json::array();
     for (const auto &link : desired.links) {
         if (links_.count(link)) continue;
-        ++stats->link_ops;
-        if (dry_run_) continue;
-        auto created = hover_.post("/links/", {{"from", link.first}, {"to", link.second}});
-        if (!created.ok()) return created.error();
-        links_[link] = created->at("id").get<int>();
+        new_links.push_back(link);
+        batch.push_back({{"from", link.first}, {"to", link.second}});
     }
+    stats->link_ops += new_links.size();
+    if (dry_run_ || new_links.empty()) return {};
+    auto created = hover_.post("/links/", batch);
+    if (!created.ok()) return created.error();
+    if (!created->is_array() || created->size() != new_links.size())
+        return iovisor::makeError(iovisor::Errc::kInternal, "hoverd answered a batch of " +
+                                                                 std::to_string(new_links.size()) + " links with " + created->dump());
+    for (size_t i = 0; i < new_links.size(); ++i) links_[new_links[i]] = (*created)[i].at("id").get<int>();
     return {};
 }
 

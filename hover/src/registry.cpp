@@ -6,13 +6,17 @@
 #include <net/if.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "custom_module.h"
 #include "hover/l2switch.h"
@@ -236,32 +240,77 @@ Result<std::unique_ptr<Module>> Registry::loadModule(const CreateModule &request
     return m;
 }
 
-Result<ModuleInfo> Registry::createModule(const CreateModule &request) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (isNumber(request.display_name))
-        return makeError(Errc::kInvalid, "display_name '" + request.display_name + "' must not be a number (ids are)");
-    if (!request.display_name.empty())
-        for (const auto &[id, rec] : modules_)
-            if (rec.info.display_name == request.display_name)
-                return makeError(Errc::kConflict, "a module named '" + request.display_name + "' exists (id " +
-                                                      std::to_string(id) + ")");
-    if (modules_.size() >= IOV_MAX_MODULES - 1) return makeError(Errc::kConflict, "no free module id");
-    uint32_t id = next_module_id_;
-    while (modules_.count(id) || id == 0 || id >= IOV_MAX_MODULES) id = id + 1 >= IOV_MAX_MODULES ? 1 : id + 1;
+Status Registry::checkNewName(const std::string &name, const std::set<std::string> &batch) const {
+    if (isNumber(name)) return makeError(Errc::kInvalid, "display_name '" + name + "' must not be a number (ids are)");
+    if (name.empty()) return {};
+    for (const auto &[id, rec] : modules_)
+        if (rec.info.display_name == name)
+            return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(id) + ")");
+    if (batch.count(name)) return makeError(Errc::kConflict, "the name '" + name + "' is given twice");
+    return {};
+}
 
-    auto module = loadModule(request, id);
-    if (!module.ok()) return module.error();
-    if (auto s = (*module)->pin(pinDir(id)); !s.ok()) {
-        (void)(*module)->remove();
-        return s.error();
+Result<ModuleInfo> Registry::createModule(const CreateModule &request) {
+    auto created = createModules({request});
+    if (!created.ok()) return created.error();
+    return created->front();
+}
+
+Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<CreateModule> &requests) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto where = [&](size_t i) {
+        return "module " + std::to_string(i) + " ('" + requests[i].display_name + "')";
+    };
+    const auto failed = [&](size_t i, iovisor::Error e) { return requests.size() > 1 ? e.context(where(i)) : e; };
+
+    // Names and ids first: nothing is loaded for a batch that cannot land.
+    std::set<std::string> names;
+    std::vector<uint32_t> ids;
+    uint32_t id = next_module_id_;
+    for (size_t i = 0; i < requests.size(); ++i) {
+        if (auto s = checkNewName(requests[i].display_name, names); !s.ok()) return failed(i, s.error());
+        names.insert(requests[i].display_name);
+        if (modules_.size() + ids.size() >= IOV_MAX_MODULES - 1) return makeError(Errc::kConflict, "no free module id");
+        while (modules_.count(id) || id == 0 || id >= IOV_MAX_MODULES ||
+               std::find(ids.begin(), ids.end(), id) != ids.end())
+            id = id + 1 >= IOV_MAX_MODULES ? 1 : id + 1;
+        ids.push_back(id);
     }
-    next_module_id_ = id + 1;
-    ModuleRecord rec;
-    rec.info = ModuleInfo{id, request.type, request.display_name, request.mode, request.config, {}};
-    rec.module = std::move(module.value());
-    ModuleRecord &stored = modules_.emplace(id, std::move(rec)).first->second;
+
+    // One loader thread per core; each load has its own bpf_object.
+    std::vector<std::optional<Result<std::unique_ptr<Module>>>> loaded(requests.size());
+    std::atomic<size_t> next{0};
+    auto loader = [&] {
+        for (size_t i; (i = next++) < requests.size();) loaded[i] = loadModule(requests[i], ids[i]);
+    };
+    const size_t workers = std::min<size_t>(requests.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(loader);
+    loader();
+    for (auto &t : threads) t.join();
+
+    std::optional<iovisor::Error> error;
+    for (size_t i = 0; i < requests.size() && !error; ++i) {
+        if (!loaded[i]->ok()) error = failed(i, loaded[i]->error());
+        else if (auto s = (**loaded[i])->pin(pinDir(ids[i])); !s.ok()) error = failed(i, s.error());
+    }
+    if (error) {
+        for (auto &m : loaded)
+            if (m->ok()) (void)(**m)->remove();
+        return *error;
+    }
+
+    std::vector<ModuleInfo> out;
+    for (size_t i = 0; i < requests.size(); ++i) {
+        const CreateModule &request = requests[i];
+        ModuleRecord rec;
+        rec.info = ModuleInfo{ids[i], request.type, request.display_name, request.mode, request.config, {}};
+        rec.module = std::move(loaded[i]->value());
+        out.push_back(infoOf(modules_.emplace(ids[i], std::move(rec)).first->second));
+        next_module_id_ = ids[i] + 1;
+    }
     if (auto s = save(); !s.ok()) return s.error();
-    return infoOf(stored);
+    return out;
 }
 
 std::vector<ModuleInfo> Registry::listModules() {
@@ -377,7 +426,30 @@ Result<std::unique_ptr<Attachment>> Registry::attachNetdev(const LinkInfo &link)
 }
 
 Result<LinkInfo> Registry::createLink(const std::string &from, const std::string &to) {
+    auto created = createLinks({{from, to}});
+    if (!created.ok()) return created.error();
+    return created->front();
+}
+
+Result<std::vector<LinkInfo>> Registry::createLinks(const std::vector<std::pair<std::string, std::string>> &links) {
     std::lock_guard<std::mutex> lock(mu_);
+    std::vector<uint32_t> created;
+    for (size_t i = 0; i < links.size(); ++i) {
+        auto id = addLink(links[i].first, links[i].second);
+        if (!id.ok()) {
+            for (auto it = created.rbegin(); it != created.rend(); ++it) (void)removeLink(*it);
+            if (links.size() == 1) return id.error();
+            return id.error().context("link " + std::to_string(i) + " (" + links[i].first + " - " + links[i].second + ")");
+        }
+        created.push_back(*id);
+    }
+    if (auto s = save(); !s.ok()) return s.error();
+    std::vector<LinkInfo> out;
+    for (uint32_t id : created) out.push_back(links_.at(id).info);
+    return out;
+}
+
+Result<uint32_t> Registry::addLink(const std::string &from, const std::string &to) {
     auto a = parseEndpoint(from, std::nullopt);
     if (!a.ok()) return a.error().context("from");
     auto b = parseEndpoint(to, *a);
@@ -409,8 +481,7 @@ Result<LinkInfo> Registry::createLink(const std::string &from, const std::string
     rec.attachment = std::move(att.value());
     const uint32_t id = next_link_id_++;
     links_.emplace(id, std::move(rec));
-    if (auto s = save(); !s.ok()) return s.error();
-    return links_.at(id).info;
+    return id;
 }
 
 std::vector<LinkInfo> Registry::listLinks() {
@@ -429,6 +500,11 @@ Result<LinkInfo> Registry::getLink(uint32_t id) {
 
 Status Registry::deleteLink(uint32_t id) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (auto s = removeLink(id); !s.ok()) return s;
+    return save();
+}
+
+Status Registry::removeLink(uint32_t id) {
     auto it = links_.find(id);
     if (it == links_.end()) return makeError(Errc::kNotFound, "no link " + std::to_string(id));
     if (it->second.attachment) {
@@ -441,7 +517,7 @@ Status Registry::deleteLink(uint32_t id) {
         portChanged(rec, e->port);
     }
     links_.erase(it);
-    return save();
+    return {};
 }
 
 Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {

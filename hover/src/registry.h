@@ -109,6 +109,9 @@ public:
     ~Registry();
 
     iovisor::Result<ModuleInfo> createModule(const CreateModule &request);
+    // All or nothing, saved once: the modules load in parallel (the verifier
+    // dominates a load), which is what a controller's full sync waits on.
+    iovisor::Result<std::vector<ModuleInfo>> createModules(const std::vector<CreateModule> &requests);
     std::vector<ModuleInfo> listModules();
     iovisor::Result<ModuleInfo> getModule(const std::string &ref);
     iovisor::Result<ModuleInfo> updateModule(const std::string &ref, const std::optional<std::string> &display_name,
@@ -117,6 +120,8 @@ public:
 
     // `from`/`to`: "m:<module id or name>[:<port>]" or "i:<netdev>".
     iovisor::Result<LinkInfo> createLink(const std::string &from, const std::string &to);
+    // All or nothing, saved once.
+    iovisor::Result<std::vector<LinkInfo>> createLinks(const std::vector<std::pair<std::string, std::string>> &links);
     std::vector<LinkInfo> listLinks();
     iovisor::Result<LinkInfo> getLink(uint32_t id);
     iovisor::Status deleteLink(uint32_t id);
@@ -157,6 +162,10 @@ private:
     // `reserved`: a (module, port) the other side of the same link takes.
     iovisor::Result<Endpoint> parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved);
     iovisor::Result<std::unique_ptr<Module>> loadModule(const CreateModule &request, uint32_t id);
+    iovisor::Status checkNewName(const std::string &name, const std::set<std::string> &batch) const;
+    // Creates or removes one link (mu_ held, not saved).
+    iovisor::Result<uint32_t> addLink(const std::string &from, const std::string &to);
+    iovisor::Status removeLink(uint32_t id);
     iovisor::Status wire(const LinkRecord &link);
     // Attaches the module side's program to the netdev side, if there is one.
     iovisor::Result<std::unique_ptr<Attachment>> attachNetdev(const LinkInfo &link);

@@ -113,6 +113,18 @@ struct RestServer::Impl {
         const auto &p = r.path;
         if (p.size() == 1) {
             if (r.verb == methods::GET) return {200, list(registry.listModules())};
+            if (r.verb == methods::POST && r.body.is_array()) {
+                // Batch: [{"module_type": ..., ...}, ...], all or nothing.
+                std::vector<CreateModule> requests;
+                for (const auto &m : r.body) {
+                    auto req = createModuleFrom(m);
+                    if (!req.ok()) return error(req.error().context("module " + std::to_string(requests.size())));
+                    requests.push_back(std::move(req.value()));
+                }
+                auto created = registry.createModules(requests);
+                if (!created.ok()) return error(created.error());
+                return {201, list(*created)};
+            }
             if (r.verb == methods::POST) {
                 auto req = createModuleFrom(r.body);
                 if (!req.ok()) return error(req.error());
@@ -205,10 +217,21 @@ struct RestServer::Impl {
         if (p.size() == 1) {
             if (r.verb == methods::GET) return {200, list(registry.listLinks())};
             if (r.verb == methods::POST) {
-                if (!r.body.is_object() || !r.body.contains("from") || !r.body.contains("to") ||
-                    !r.body["from"].is_string() || !r.body["to"].is_string() || r.body.size() != 2)
-                    return error(Errc::kInvalid, "body must be {\"from\": \"m:<module>[:<port>]|i:<netdev>\", \"to\": ...}");
-                return ok(registry.createLink(r.body["from"], r.body["to"]), 201);
+                // One link, or a batch (a list of them, all or nothing).
+                const bool batch = r.body.is_array();
+                std::vector<std::pair<std::string, std::string>> requests;
+                for (const json &l : batch ? r.body : json::array({r.body})) {
+                    if (!l.is_object() || !l.contains("from") || !l.contains("to") || !l["from"].is_string() ||
+                        !l["to"].is_string() || l.size() != 2)
+                        return error(Errc::kInvalid, std::string(batch ? "link " + std::to_string(requests.size()) + ": " : "") +
+                                                         "body must be {\"from\": \"m:<module>[:<port>]|i:<netdev>\", \"to\": ...}"
+                                                         + (batch ? "" : " or a list of them"));
+                    requests.emplace_back(l["from"], l["to"]);
+                }
+                auto created = registry.createLinks(requests);
+                if (!created.ok()) return error(created.error());
+                if (batch) return {201, list(*created)};
+                return {201, toJson(created->front())};
             }
             return notAllowed(r);
         }

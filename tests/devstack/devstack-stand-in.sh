@@ -16,8 +16,15 @@ STACK_USER=$(id -un)
 SERVICE_HOST=127.0.0.1
 HOST_IP=127.0.0.1
 SYSTEMCTL="standin_systemctl"
-# Every systemctl call the plugin makes, for the test to inspect.
-STANDIN_SYSTEMCTL_LOG=$STANDIN_DIR/systemctl.log
+# What lib/neutron_plugins/ovn_agent and lib/neutron define.
+NEUTRON_CONF_DIR=$STANDIN_DIR/etc/neutron
+OVN_META_CONF=$NEUTRON_CONF_DIR/neutron_ovn_metadata_agent.ini
+OVN_META_DATA_HOST=127.0.0.1
+ENABLE_DEBUG_LOG_LEVEL=True
+API_WORKERS=1
+# Every systemctl, ovs-dpctl and DevStack OVN call the plugin makes, for the
+# test to inspect; systemd units are "active" while $STANDIN_DIR/active-UNIT exists.
+STANDIN_LOG=$STANDIN_DIR/calls.log
 
 function die {
     local line=$1; shift
@@ -49,10 +56,48 @@ function disable_service {
     done
 }
 
-# Root runs everything here; DevStack's non-root stack user would sudo.
-function sudo { "$@"; }
+# Root runs everything here; DevStack's non-root stack user would sudo. The
+# host's OVS kernel datapath, if any, is not ours to remove: only logged.
+function sudo {
+    if [[ $1 == ovs-dpctl ]]; then echo "$*" >> "$STANDIN_LOG"; return 0; fi
+    "$@"
+}
 
-function standin_systemctl { echo "systemctl $*" >> "$STANDIN_SYSTEMCTL_LOG"; return 3; }
+function standin_systemctl {
+    echo "systemctl $*" >> "$STANDIN_LOG"
+    local unit=${*: -1}
+    case "$1" in
+        is-active) [[ -e "$STANDIN_DIR/active-$unit" ]] ;;
+        stop) rm -f "$STANDIN_DIR/active-$unit" ;;
+        *) return 0 ;;
+    esac
+}
+
+# lib/neutron's start_ovn_services on a node with the metadata agent or
+# ovn-northd: here it only records the call and, as ovn_agent's _start_ovs
+# does, "starts" ovs-vswitchd.
+function start_ovn_services {
+    echo "start_ovn_services" >> "$STANDIN_LOG"
+    touch "$STANDIN_DIR/active-ovs-vswitchd.service"
+}
+
+# functions-common's iniset FILE SECTION KEY VALUE.
+function iniset {
+    python3 - "$@" <<'PY'
+import configparser, sys
+path, section, key, value = sys.argv[1:5]
+ini = configparser.RawConfigParser()
+ini.optionxform = str
+ini.read(path)
+if section != "DEFAULT" and not ini.has_section(section):
+    ini.add_section(section)
+ini.set(section, key, value)
+with open(path, "w") as f:
+    ini.write(f)
+PY
+}
+
+function configure_root_helper_options { iniset "$1" agent root_helper "sudo"; }
 
 # install_package: checks instead of installing (the test machine has what
 # scripts/install-deps.sh installed), so a wrong package name fails.

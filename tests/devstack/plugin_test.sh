@@ -51,7 +51,7 @@ trap cleanup EXIT
 IMPL=none "$here/scripts/ovn-sandbox.sh" start "$work/ovn" >/dev/null || { echo "FAIL: OVN did not start"; exit 1; }
 
 # local.conf of a compute node, and the OVN settings DevStack derives.
-ENABLED_SERVICES=n-cpu,placement-client,hoverd,iovisor-ovnd
+ENABLED_SERVICES=n-cpu,placement-client,q-ovn-metadata-agent,hoverd,iovisor-ovnd
 OVN_SB_REMOTE=unix:$work/ovn/ovnsb_db.sock
 OVN_NB_REMOTE=unix:$work/ovn/ovnnb_db.sock
 OVN_UUID=devstack-chassis-$$
@@ -89,7 +89,14 @@ check "post-config: os-vif and the metadata agent reach the DB over TCP" \
   ovs-vsctl --db="tcp:127.0.0.1:$((port + 1))" --timeout=5 br-exists br-int
 check "post-config: the mapped bridge has a netdev DevStack can address" ip link show "iovt$$e"
 ip addr add 198.51.100.1/24 dev "iovt$$e" 2>/dev/null
-check "post-config: ovn-controller was not started" sh -c "! grep -q ovn-controller '$STANDIN_SYSTEMCTL_LOG' 2>/dev/null"
+check "post-config: ovn-controller was not started" sh -c "! grep -q ovn-controller '$STANDIN_LOG'"
+check "post-config: DevStack's OVN services started for the metadata agent" grep -qx start_ovn_services "$STANDIN_LOG"
+check "post-config: the ovs-vswitchd they start is stopped again" test ! -e "$STANDIN_DIR/active-ovs-vswitchd.service"
+check "post-config: and its kernel datapath removed" grep -q "ovs-dpctl del-dp ovs-system" "$STANDIN_LOG"
+check "post-config: metadata agent configured with the Southbound DB" \
+  grep -qx "ovn_sb_connection = $OVN_SB_REMOTE" "$OVN_META_CONF"
+check "post-config: metadata agent configured with the local Open_vSwitch DB" \
+  grep -qx "ovsdb_connection = tcp:127.0.0.1:$((port + 1))" "$OVN_META_CONF"
 
 phase stack extra
 

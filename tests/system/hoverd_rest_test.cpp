@@ -229,6 +229,46 @@ TEST_F(HoverdRest, StateSurvivesARestart) {
     EXPECT_GT(third.body["id"].get<int>(), modules.back()["id"].get<int>());
 }
 
+TEST_F(HoverdRest, BatchesAreAllOrNothing) {
+    // Modules: a list is created in one request, loaded in parallel.
+    json batch = json::array();
+    for (int i = 0; i < 6; ++i)
+        batch.push_back({{"module_type", i % 2 ? "router" : "l2switch"}, {"display_name", "b" + std::to_string(i)}});
+    auto created = hoverd_.call("POST", "/modules/", batch);
+    ASSERT_EQ(created.status, 201) << created.text;
+    ASSERT_EQ(created.body.size(), 6u);
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(created.body[i]["display_name"], "b" + std::to_string(i)) << "replies in request order";
+        EXPECT_EQ(hoverd_.call("GET", "/modules/b" + std::to_string(i)).body["module_type"], i % 2 ? "router" : "l2switch");
+    }
+    // One bad item: nothing of the batch lands, and the error names the item.
+    const size_t modules_before = hoverd_.call("GET", "/modules/").body.size();
+    expectError(hoverd_.call("POST", "/modules/", json::array({{{"module_type", "l2switch"}, {"display_name", "ok1"}},
+                                                               {{"module_type", "teleporter"}, {"display_name", "bad"}}})),
+                400, "module 1");
+    expectError(hoverd_.call("POST", "/modules/", json::array({{{"module_type", "l2switch"}, {"display_name", "dup"}},
+                                                               {{"module_type", "router"}, {"display_name", "dup"}}})),
+                409, "given twice");
+    expectError(hoverd_.call("POST", "/modules/", json::array({{{"module_type", "l2switch"}, {"display_name", "b0"}}})),
+                409, "exists");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), modules_before);
+    expectError(hoverd_.call("GET", "/modules/ok1"), 404, "no module");
+
+    // Links: same contract; ports are allocated in order within the batch.
+    auto links = hoverd_.call("POST", "/links/", json::array({{{"from", "m:b0"}, {"to", "m:b1"}},
+                                                              {{"from", "m:b0"}, {"to", "m:b3"}}}));
+    ASSERT_EQ(links.status, 201) << links.text;
+    ASSERT_EQ(links.body.size(), 2u);
+    EXPECT_EQ(links.body[0]["from_port"], 0);
+    EXPECT_EQ(links.body[1]["from_port"], 1);
+    expectError(hoverd_.call("POST", "/links/", json::array({{{"from", "m:b2"}, {"to", "m:b5"}},
+                                                             {{"from", "m:b2"}, {"to", "m:ghost"}}})),
+                404, "link 1");
+    expectError(hoverd_.call("POST", "/links/", json::array({{{"from", "m:b2"}}})), 400, "link 0");
+    EXPECT_EQ(hoverd_.call("GET", "/links/").body.size(), 2u) << "the failed batch's first link was undone";
+    EXPECT_EQ(hoverd_.call("GET", "/modules/b2").body["ports"].size(), 0u);
+}
+
 TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
     auto count_progs = [] {
         int n = 0;
