@@ -48,6 +48,9 @@ const char kUsage[] =
     "  -v                  log every change and reconcile\n"
     "  --help              this text\n";
 
+// How often an idle controller asks hoverd whether anyone else changed it.
+constexpr auto kHoverdCheckInterval = std::chrono::seconds(2);
+
 struct Options {
     ovnmon::MonitorOptions monitor;
     std::string hover = "http://127.0.0.1:5002";
@@ -160,6 +163,7 @@ int main(int argc, char **argv) {
     int64_t nb_cfg_seen = 0;  // NB_Global.nb_cfg of the NB state last programmed
     std::map<std::string, std::string> bindings;  // of the last translation
     auto last_warning = std::chrono::steady_clock::time_point{};
+    auto last_hoverd_check = std::chrono::steady_clock::now();
     for (;;) {
         signalfd_siginfo info;
         if (read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) break;
@@ -176,6 +180,13 @@ int main(int argc, char **argv) {
         } else if (mon.sbIdl() && mon.ready()) {
             chassis.registerChassis(mon.sbIdl()->raw(), mon.sbTxn(), ovs);
             chassis.ovsHousekeeping(mon.ovsIdl().raw(), mon.ovsTxn());
+            if (!dirty && std::chrono::steady_clock::now() - last_hoverd_check > kHoverdCheckInterval) {
+                last_hoverd_check = std::chrono::steady_clock::now();
+                if (reconciler.changedBehindOurBack()) {
+                    log("hoverd changed behind our back (or restarted): reloading and repairing");
+                    dirty = true;
+                }
+            }
             if (dirty) {
                 if (!reconciler.loaded()) {
                     if (auto s = reconciler.load(&ports); !s.ok()) log(s.error().message);
@@ -204,7 +215,7 @@ int main(int argc, char **argv) {
             chassis.reportNbCfg(mon.sbIdl()->raw(), mon.sbTxn(), programmed && nb_cfg_seen >= mon.sb().nb_cfg);
         }
         poll_fd_wait(sigfd, POLLIN);
-        mon.wait(dirty ? 500 : 5000);
+        mon.wait(dirty ? 500 : std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count());
     }
 
     log("stopping");

@@ -108,7 +108,16 @@ Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats) {
         if (auto s = load(nullptr); !s.ok()) return s;
     Status s = applyAll(desired, stats);
     if (!s.ok()) loaded_ = false;  // unsure what landed: read it all back next time
+    generation_ = hover_.generation();
     return s;
+}
+
+bool Reconciler::changedBehindOurBack() {
+    if (!loaded_ || generation_.empty()) return false;
+    auto health = hover_.get("/health");
+    if (health.ok() && hover_.generation() == generation_) return false;
+    loaded_ = false;
+    return true;
 }
 
 iovisor::Result<ReconcileStats> Reconciler::diff(const DesiredState &desired) {

@@ -34,6 +34,10 @@ public:
     // What hoverd holds, as the controller sees it (for tests and the CLI).
     DesiredState installed() const;
     bool loaded() const { return loaded_; }
+    // True if hoverd changed since our last apply() through anyone else (a
+    // module deleted by hand, a restarted hoverd that lost its state): the
+    // cache is then dropped, and the next apply() reloads and repairs.
+    bool changedBehindOurBack();
 
 private:
     struct Module {
@@ -48,6 +52,7 @@ private:
     hover::HoverClient &hover_;
     bool loaded_ = false;
     bool dry_run_ = false;  // count operations, send nothing
+    std::string generation_;  // hoverd's generation after our last apply()
     std::map<std::string, Module> modules_;
     std::map<LinkSpec, int> links_;  // -> hoverd link id
 };

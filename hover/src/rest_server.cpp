@@ -2,6 +2,8 @@
 
 #include <cpprest/http_listener.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <vector>
@@ -69,6 +71,12 @@ struct RestServer::Impl {
     Registry &registry;
     RestOptions options;
     std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+    // "<epoch>:<n>": this daemon's start time and how many requests have
+    // changed something since. Every reply carries it (X-Hover-Generation) so
+    // a client can tell whether anyone but itself changed hoverd.
+    const std::string epoch = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    std::atomic<uint64_t> changes{0};
+    std::string generation() const { return epoch + ":" + std::to_string(changes.load()); }
 
     // The parsed request a handler sees.
     struct Request {
@@ -81,7 +89,8 @@ struct RestServer::Impl {
         const auto &p = r.path;
         const auto &v = r.verb;
         if (p.size() == 1 && p[0] == "health" && v == methods::GET)
-            return {200, {{"status", "ok"}, {"modules", registry.listModules().size()}, {"links", registry.listLinks().size()}}};
+            return {200, {{"status", "ok"}, {"modules", registry.listModules().size()},
+                          {"links", registry.listLinks().size()}, {"generation", generation()}}};
         if (p.size() == 1 && p[0] == "openapi.json" && v == methods::GET) return {200, json::parse(kOpenApiDocument)};
         if (!p.empty() && p[0] == "modules") return modules(r);
         if (!p.empty() && p[0] == "links") return links(r);
@@ -269,10 +278,13 @@ struct RestServer::Impl {
         send(req, guarded(req, nullptr));
     }
 
-    static void send(http_request &req, const Reply &reply) {
+    void send(http_request &req, const Reply &reply) {
+        if (req.method() != methods::GET && reply.status < 300) ++changes;
         try {
-            if (reply.status == 204) req.reply(204);
-            else req.reply(reply.status, reply.body.dump(), "application/json");
+            web::http::http_response response(reply.status);
+            response.headers().add("X-Hover-Generation", generation());
+            if (reply.status != 204) response.set_body(reply.body.dump(), "application/json");
+            req.reply(response);
         } catch (const std::exception &) {
             // The client went away; nothing to tell it.
         }

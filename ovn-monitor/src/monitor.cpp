@@ -41,6 +41,14 @@ std::string smapGet(const struct smap *m, const char *key) { return str(smap_get
 
 bool enabledFlag(const bool *enabled, size_t n) { return n == 0 || enabled[0]; }
 
+// The uuids of a reference column's rows.
+template <typename Row>
+std::vector<std::string> uuids(Row *const *rows, size_t n) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(uuidText(rows[i]->header_.uuid));
+    return out;
+}
+
 // Appends the tracked changes of one table, deletes first.
 template <typename Row, typename First, typename Next, typename Name>
 void track(std::vector<Change> *out, const char *db, const char *table, const ovsdb_idl *idl, First first,
@@ -141,6 +149,16 @@ void OvnMonitor::collectChanges() {
                                      [](const nbrec_logical_router_port *r) { return str(r->name); });
     track<nbrec_nat>(&changes_, "NB", "NAT", nb, nbrec_nat_track_get_first, nbrec_nat_track_get_next,
                      [](const nbrec_nat *r) { return str(r->external_ip); });
+    track<nbrec_acl>(&changes_, "NB", "ACL", nb, nbrec_acl_track_get_first, nbrec_acl_track_get_next,
+                     [](const nbrec_acl *r) { return str(r->match); });
+    track<nbrec_address_set>(&changes_, "NB", "Address_Set", nb, nbrec_address_set_track_get_first,
+                             nbrec_address_set_track_get_next, [](const nbrec_address_set *r) { return str(r->name); });
+    track<nbrec_port_group>(&changes_, "NB", "Port_Group", nb, nbrec_port_group_track_get_first,
+                            nbrec_port_group_track_get_next, [](const nbrec_port_group *r) { return str(r->name); });
+    track<nbrec_dhcp_options>(&changes_, "NB", "DHCP_Options", nb, nbrec_dhcp_options_track_get_first,
+                              nbrec_dhcp_options_track_get_next, [](const nbrec_dhcp_options *r) { return str(r->cidr); });
+    track<nbrec_load_balancer>(&changes_, "NB", "Load_Balancer", nb, nbrec_load_balancer_track_get_first,
+                               nbrec_load_balancer_track_get_next, [](const nbrec_load_balancer *r) { return str(r->name); });
     if (sb_)
         track<sbrec_port_binding>(&changes_, "SB", "Port_Binding", sb_->raw(), sbrec_port_binding_track_get_first,
                                   sbrec_port_binding_track_get_next,
@@ -155,8 +173,8 @@ NbState OvnMonitor::nb() const {
     if (const nbrec_nb_global *global = nbrec_nb_global_first(idl)) s.nb_cfg = global->nb_cfg;
     const nbrec_logical_switch *ls;
     NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
-        LogicalSwitch out{uuidText(ls->header_.uuid), str(ls->name), {}};
-        for (size_t i = 0; i < ls->n_ports; ++i) out.ports.push_back(uuidText(ls->ports[i]->header_.uuid));
+        LogicalSwitch out{uuidText(ls->header_.uuid), str(ls->name), uuids(ls->ports, ls->n_ports),
+                          uuids(ls->acls, ls->n_acls), uuids(ls->load_balancer, ls->n_load_balancer)};
         s.switches[out.uuid] = out;
     }
     const nbrec_logical_switch_port *lsp;
@@ -170,6 +188,8 @@ NbState OvnMonitor::nb() const {
         out.port_security = strings(lsp->port_security, lsp->n_port_security);
         out.enabled = enabledFlag(lsp->enabled, lsp->n_enabled);
         out.options = toMap(&lsp->options);
+        if (lsp->dhcpv4_options) out.dhcpv4_options = uuidText(lsp->dhcpv4_options->header_.uuid);
+        if (lsp->dhcpv6_options) out.dhcpv6_options = uuidText(lsp->dhcpv6_options->header_.uuid);
         s.switch_ports[out.uuid] = out;
     }
     const nbrec_logical_router *lr;
@@ -179,7 +199,8 @@ NbState OvnMonitor::nb() const {
         out.name = str(lr->name);
         out.enabled = enabledFlag(lr->enabled, lr->n_enabled);
         out.options = toMap(&lr->options);
-        for (size_t i = 0; i < lr->n_ports; ++i) out.ports.push_back(uuidText(lr->ports[i]->header_.uuid));
+        out.ports = uuids(lr->ports, lr->n_ports);
+        out.load_balancers = uuids(lr->load_balancer, lr->n_load_balancer);
         for (size_t i = 0; i < lr->n_static_routes; ++i) {
             const auto *r = lr->static_routes[i];
             out.static_routes.push_back({str(r->ip_prefix), str(r->nexthop), str(r->output_port), str(r->policy)});
@@ -202,6 +223,27 @@ NbState OvnMonitor::nb() const {
         out.peer = str(lrp->peer);
         s.router_ports[out.uuid] = out;
     }
+    const nbrec_acl *acl;
+    NBREC_ACL_FOR_EACH (acl, idl) {
+        Acl out{uuidText(acl->header_.uuid), str(acl->name), str(acl->direction), acl->priority,
+                str(acl->match),            str(acl->action), acl->log};
+        s.acls[out.uuid] = out;
+    }
+    const nbrec_address_set *as;
+    NBREC_ADDRESS_SET_FOR_EACH (as, idl)
+        s.address_sets[str(as->name)] = {uuidText(as->header_.uuid), str(as->name), strings(as->addresses, as->n_addresses)};
+    const nbrec_port_group *pg;
+    NBREC_PORT_GROUP_FOR_EACH (pg, idl)
+        s.port_groups[str(pg->name)] = {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports),
+                                        uuids(pg->acls, pg->n_acls)};
+    const nbrec_dhcp_options *dhcp;
+    NBREC_DHCP_OPTIONS_FOR_EACH (dhcp, idl)
+        s.dhcp_options[uuidText(dhcp->header_.uuid)] = {uuidText(dhcp->header_.uuid), str(dhcp->cidr), toMap(&dhcp->options)};
+    const nbrec_load_balancer *lb;
+    NBREC_LOAD_BALANCER_FOR_EACH (lb, idl)
+        s.load_balancers[uuidText(lb->header_.uuid)] = {uuidText(lb->header_.uuid), str(lb->name),
+                                                        lb->protocol ? str(lb->protocol) : "tcp", toMap(&lb->vips),
+                                                        toMap(&lb->options)};
     return s;
 }
 

@@ -227,6 +227,28 @@ TEST_F(OvnE2E, ControllerRestartLosesNoPings) {
     expectInSync();
 }
 
+// Someone changes hoverd behind the controller's back (an operator deleting
+// a link by hand): iovisor-ovnd notices and repairs it.
+TEST_F(OvnE2E, RepairsWhatWasChangedInHoverdByHand) {
+    twoVms();
+    ASSERT_TRUE(vm1_->ping("10.0.0.2"));
+    const std::string hover = "http://127.0.0.1:" + port_;
+    const std::string links = testsupport::shell("curl -sf " + hover + "/links/").output;
+    const std::string vm2_if = vm2_->hostIfname();
+    // The link whose netdev side is vm2's tap.
+    const auto at = links.find("\"i:" + vm2_if + "\"");
+    ASSERT_NE(at, std::string::npos) << links;
+    const auto id_at = links.rfind("\"id\":", at);
+    const int link_id = std::atoi(links.c_str() + id_at + 5);
+    auto del = testsupport::shell("curl -sf -X DELETE " + hover + "/links/" + std::to_string(link_id));
+    ASSERT_EQ(del.exit_code, 0) << del.output;
+    EXPECT_FALSE(vm1_->ping("10.0.0.2", 1)) << "the link is really gone";
+    bool repaired = false;
+    for (int i = 0; i < 20 && !repaired; ++i) repaired = vm1_->ping("10.0.0.2", 1);
+    EXPECT_TRUE(repaired) << "iovisor-ovnd put the link back" << logs();
+    expectInSync();
+}
+
 TEST_F(OvnE2E, SouthboundRestartReconverges) {
     twoVms();
     auto r = sandbox("restart " + sandbox_ + " ovnsb");

@@ -43,6 +43,7 @@ iovisor::Result<json> HoverClient::call(const std::string &method, const std::st
         req.set_request_uri(path);
         if (body) req.set_body(body->dump(), "application/json");
         auto resp = client_->request(req).get();
+        if (auto g = resp.headers().find("X-Hover-Generation"); g != resp.headers().end()) generation_ = g->second;
         const std::string text = resp.extract_string(true).get();
         json parsed = json::parse(text, nullptr, false);
         if (parsed.is_discarded()) parsed = nullptr;

@@ -22,11 +22,48 @@ struct LogicalSwitchPort {
     std::vector<std::string> port_security; // "MAC [IP/prefix...]"
     bool enabled = true;
     StringMap options;                      // router-port, network_name, ...
+    std::string dhcpv4_options, dhcpv6_options;  // DhcpOptions uuids, "" if none
 };
 
 struct LogicalSwitch {
     std::string uuid, name;
     std::vector<std::string> ports;         // LogicalSwitchPort uuids
+    std::vector<std::string> acls;          // Acl uuids
+    std::vector<std::string> load_balancers;  // LoadBalancer uuids
+};
+
+// Security groups arrive as ACLs on switches and port groups, their remote
+// groups as address sets (ovn-nb(5)).
+struct Acl {
+    std::string uuid, name;
+    std::string direction;                  // from-lport, to-lport
+    int64_t priority = 0;
+    std::string match;                      // "inport == @pg && ip4.src == $as"
+    std::string action;                     // allow, allow-related, allow-stateless, drop, reject
+    bool log = false;
+};
+
+struct AddressSet {
+    std::string uuid, name;
+    std::vector<std::string> addresses;
+};
+
+struct PortGroup {
+    std::string uuid, name;
+    std::vector<std::string> ports;         // LogicalSwitchPort uuids
+    std::vector<std::string> acls;          // Acl uuids
+};
+
+// Native DHCP, answered by the chassis: LSP dhcpv4/v6_options point here.
+struct DhcpOptions {
+    std::string uuid, cidr;
+    StringMap options;                      // router, lease_time, server_id, server_mac, ...
+};
+
+struct LoadBalancer {
+    std::string uuid, name, protocol;       // protocol: tcp (default), udp, sctp
+    StringMap vips;                         // "VIP[:port]" -> "backend[:port],..."
+    StringMap options;
 };
 
 struct LogicalRouterPort {
@@ -51,6 +88,7 @@ struct LogicalRouter {
     std::vector<std::string> ports;         // LogicalRouterPort uuids
     std::vector<StaticRoute> static_routes;
     std::vector<Nat> nat;
+    std::vector<std::string> load_balancers;  // LoadBalancer uuids
     StringMap options;
 };
 
@@ -60,6 +98,11 @@ struct NbState {
     std::map<std::string, LogicalSwitchPort> switch_ports;
     std::map<std::string, LogicalRouter> routers;
     std::map<std::string, LogicalRouterPort> router_ports;
+    std::map<std::string, Acl> acls;                    // by uuid
+    std::map<std::string, AddressSet> address_sets;     // by name (matches say $name)
+    std::map<std::string, PortGroup> port_groups;       // by name (matches say @name)
+    std::map<std::string, DhcpOptions> dhcp_options;    // by uuid
+    std::map<std::string, LoadBalancer> load_balancers; // by uuid
 };
 
 // ---- OVN Southbound --------------------------------------------------------

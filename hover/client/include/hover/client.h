@@ -26,11 +26,16 @@ public:
     iovisor::Result<nlohmann::json> put(const std::string &path, const nlohmann::json &body);
     iovisor::Status del(const std::string &path);
 
+    // hoverd's X-Hover-Generation from the last reply: changes when anyone
+    // changes hoverd, and when hoverd restarts.
+    const std::string &generation() const { return generation_; }
+
     static std::string entryPath(const std::string &module, const std::string &table, const std::string &key_json);
 
 private:
     iovisor::Result<nlohmann::json> call(const std::string &method, const std::string &path, const nlohmann::json *body);
     std::string url_;
+    std::string generation_;
     std::unique_ptr<web::http::client::http_client> client_;
 };
 
