@@ -90,7 +90,7 @@ ovsdb_command() {
   mkdir -p "$statedir" "$rundir" "$(dirname "$(ovsdb_socket)")"
   [ -f "$db" ] || ovsdb-tool create "$db" /usr/share/openvswitch/vswitch.ovsschema
   cmd=(ovsdb-server "$db" --remote="punix:$(ovsdb_socket)" "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"
-       --pidfile="$rundir/ovsdb.pid" --unixctl="$rundir/ovsdb.ctl" --log-file="$rundir/ovsdb.log" --no-chdir)
+       --pidfile="$rundir/ovsdb.pid" --unixctl="$rundir/ovsdb.ctl" --log-file="$rundir/ovsdb.log" --no-chdir -vconsole:off)
 }
 
 hoverd_command() {

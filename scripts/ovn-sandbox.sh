@@ -36,7 +36,7 @@ stop_pid() {  # name
 start_db() {  # name schema socket
   [ -f "$dir/$1.db" ] || ovsdb-tool create "$dir/$1.db" "$2"
   ovsdb-server "$dir/$1.db" --remote="punix:$dir/$3" --pidfile="$dir/$1.pid" --log-file="$dir/$1.log" \
-    --unixctl="$dir/$1.ctl" --detach --no-chdir
+    --unixctl="$dir/$1.ctl" --detach --no-chdir -vconsole:off
 }
 
 # The chassis half (local Open_vSwitch DB, hoverd, iovisor-ovnd) is
@@ -55,7 +55,7 @@ start)
   start_db ovnnb /usr/share/ovn/ovn-nb.ovsschema ovnnb_db.sock
   start_db ovnsb /usr/share/ovn/ovn-sb.ovsschema ovnsb_db.sock
   ovn-northd --ovnnb-db="unix:$dir/ovnnb_db.sock" --ovnsb-db="unix:$dir/ovnsb_db.sock" \
-    --pidfile="$dir/northd.pid" --log-file="$dir/northd.log" --unixctl="$dir/northd.ctl" --detach --no-chdir
+    --pidfile="$dir/northd.pid" --log-file="$dir/northd.log" --unixctl="$dir/northd.ctl" --detach --no-chdir -vconsole:off
   cat > "$dir/env" <<ENV
 export OVN_RUNDIR=$dir OVS_RUNDIR=$dir
 export OVN_NB_DB=unix:$dir/ovnnb_db.sock OVN_SB_DB=unix:$dir/ovnsb_db.sock
@@ -83,9 +83,9 @@ ENV
     ovs-vsctl --no-wait set open . external_ids:ovn-bridge-datapath-type=netdev
     ovs-vsctl --no-wait set bridge br-int datapath_type=netdev fail_mode=secure
     ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
-      --unixctl="$dir/vswitchd.ctl" --detach --no-chdir
+      --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
     ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" \
-      --detach --no-chdir
+      --detach --no-chdir -vconsole:off
     chassis wait-registered
   else
     chassis start all
