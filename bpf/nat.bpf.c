@@ -129,7 +129,8 @@ static __always_inline int nat_parse(struct iov_ctx *ctx, struct nat_pkt *np) {
     return 0;
 }
 
-/* Rewrites the source or destination address (and port/id if non-zero). */
+/* Rewrites the source or destination address (and port/id if non-zero):
+ * fields and the IP/ICMP checksums directly, then the TCP/UDP checksum. */
 static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt *np, __u8 which, __be32 addr,
                                        __be16 port) {
     const int src = which == NAT_REWRITE_SRC;
@@ -137,25 +138,22 @@ static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt
     const __u32 addr_off = ETH_HLEN + (src ? offsetof(struct iphdr, saddr) : offsetof(struct iphdr, daddr));
     const __u8 proto = np->key.proto;
     const int l4_csum = !np->fragment && (proto == IPPROTO_TCP || proto == IPPROTO_UDP);
+    const int new_port = port && np->has_ports;
+    const __be16 old_port = src ? np->key.sport : np->key.dport; /* the echo id for ICMP */
+    const __u32 port_off = proto == IPPROTO_ICMP ? np->l4_off + offsetof(struct iov_icmp, id)
+                                                 : np->l4_off + (src ? 0 : 2);
 
+    if (ctx_csum_replace(ctx, ETH_HLEN + offsetof(struct iphdr, check), old_addr, addr, 4)) return -1;
+    if (ctx_store(ctx, addr_off, &addr, 4)) return -1;
+    if (new_port) {
+        if (ctx_store(ctx, port_off, &port, 2)) return -1;
+        if (proto == IPPROTO_ICMP && ctx_csum_replace(ctx, np->csum_off, old_port, port, 2)) return -1;
+    }
     if (l4_csum && ctx_l4_csum_replace(ctx, np->csum_off, old_addr, addr, CTX_CSUM_PSEUDO | np->csum_flags | 4))
         return -1;
-    if (ctx_l3_csum_replace(ctx, ETH_HLEN + offsetof(struct iphdr, check), old_addr, addr, 4)) return -1;
-    if (ctx_store(ctx, addr_off, &addr, 4)) return -1;
-    if (!port || !np->has_ports) return 0;
-
-    __be16 old_port;
-    __u32 port_off;
-    if (proto == IPPROTO_ICMP) {
-        old_port = src ? np->key.sport : np->key.dport; /* the echo id */
-        port_off = np->l4_off + offsetof(struct iov_icmp, id);
-        if (ctx_l4_csum_replace(ctx, np->csum_off, old_port, port, 2)) return -1;
-    } else {
-        old_port = src ? np->key.sport : np->key.dport;
-        port_off = np->l4_off + (src ? 0 : 2);
-        if (ctx_l4_csum_replace(ctx, np->csum_off, old_port, port, np->csum_flags | 2)) return -1;
-    }
-    return ctx_store(ctx, port_off, &port, 2);
+    if (l4_csum && new_port && ctx_l4_csum_replace(ctx, np->csum_off, old_port, port, np->csum_flags | 2))
+        return -1;
+    return 0;
 }
 
 /* The live entry for `key`, or NULL (absent or idle past its timeout). */
@@ -223,7 +221,7 @@ static __always_inline int dnat_new(struct iov_ctx *ctx, struct iov_md *md, cons
 }
 
 static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
-    const __u64 now = bpf_ktime_get_ns();
+    const __u64 now = ctx_now_ns();
     struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
     if (e) return apply_ct(ctx, md, np, e, NAT_PORT_OUTSIDE);
     __be32 saddr = np->key.saddr;
@@ -239,7 +237,7 @@ static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, cons
 }
 
 static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
-    const __u64 now = bpf_ktime_get_ns();
+    const __u64 now = ctx_now_ns();
     struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
     if (e) return apply_ct(ctx, md, np, e, NAT_PORT_INSIDE);
     __be32 daddr = np->key.daddr;

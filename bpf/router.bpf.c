@@ -154,7 +154,7 @@ static __always_inline int send_time_exceeded(struct iov_ctx *ctx, struct iov_md
 static __always_inline int request_neighbor(struct iov_ctx *ctx, struct iov_md *md, __u32 out_port,
                                             const struct rt_port *port, __be32 nexthop, __be32 src) {
     iov_count_drop(IOV_DROP_NEIGH_PENDING);
-    const __u64 now = bpf_ktime_get_ns();
+    const __u64 now = ctx_now_ns();
     __u64 *last = bpf_map_lookup_elem(&arp_pending, &nexthop);
     if ((last && now - *last < ARP_RETRY_NS) || ctx_is_gso(ctx)) return CTX_DROP;
     bpf_map_update_elem(&arp_pending, &nexthop, &now, BPF_ANY);

@@ -28,8 +28,17 @@
 #define CTX_INGRESS_IFINDEX(ctx) ((ctx)->ifindex)
 #endif
 
-static __always_inline void *ctx_data(const struct iov_ctx *ctx) { return (void *)(long)ctx->data; }
-static __always_inline void *ctx_data_end(const struct iov_ctx *ctx) { return (void *)(long)ctx->data_end; }
+/* Loads of ctx->data / data_end as single instructions: left to itself clang
+ * may compute &ctx->data once and dereference it later, which the verifier
+ * refuses ("dereference of modified ctx ptr"). */
+#define CTX_LOAD_U32(ctx, field)                                                              \
+    ({                                                                                        \
+        __u64 v_;                                                                             \
+        asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(v_) : "r"(ctx), "i"(offsetof(struct iov_ctx, field))); \
+        (void *)(long)v_;                                                                     \
+    })
+static __always_inline void *ctx_data(const struct iov_ctx *ctx) { return CTX_LOAD_U32(ctx, data); }
+static __always_inline void *ctx_data_end(const struct iov_ctx *ctx) { return CTX_LOAD_U32(ctx, data_end); }
 
 #ifdef IOV_XDP
 /* XDP: the metadata sits in front of the packet (data_meta). */
@@ -97,21 +106,25 @@ static __always_inline int ctx_insert_after_eth(struct iov_ctx *ctx, __u32 len) 
 }
 #endif
 
-/* Field rewrites by offset with checksum fix-ups. In TC the kernel helpers
- * also handle CHECKSUM_PARTIAL packets (offloaded TCP/UDP from a local VM);
- * XDP packets carry full checksums, updated incrementally here.
+/* Field rewrites by offset with checksum fix-ups. Fields are written
+ * directly; the IPv4 header and ICMP checksums are updated incrementally
+ * here in both hooks. TCP/UDP checksums in TC go through the kernel helper,
+ * which also handles CHECKSUM_PARTIAL packets (offloaded TCP/UDP from a local
+ * VM) and CHECKSUM_COMPLETE ones; XDP packets carry full checksums, updated
+ * incrementally here. Helpers invalidate packet pointers: write fields
+ * first, then fix L4 checksums.
  * CTX_CSUM_PSEUDO: the field is part of the L4 pseudo-header (an address).
  * CTX_CSUM_UDP: a zero UDP checksum means "none" and stays zero. */
 #define CTX_CSUM_PSEUDO 0x10
 #define CTX_CSUM_UDP 0x40
 #define CTX_MAX_L4_OFF (ETH_HLEN + 60)
-#ifdef IOV_XDP
 static __always_inline __sum16 *ctx_csum_ptr(struct iov_ctx *ctx, __u32 off) {
     if (off > CTX_MAX_L4_OFF + 20) return 0;
     __sum16 *p = ctx_data(ctx) + off;
     if ((void *)(p + 1) > ctx_data_end(ctx)) return 0;
     return p;
 }
+/* Incremental update of the checksum at `off` for a 2- or 4-byte change. */
 static __always_inline int ctx_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 flags) {
     __sum16 *c = ctx_csum_ptr(ctx, off);
     if (!c) return -1;
@@ -121,29 +134,36 @@ static __always_inline int ctx_csum_replace(struct iov_ctx *ctx, __u32 off, __u3
     if ((flags & CTX_CSUM_UDP) && *c == 0) *c = 0xffff;
     return 0;
 }
-#define ctx_l3_csum_replace(ctx, off, from, to, size) ctx_csum_replace(ctx, off, from, to, size)
+#ifdef IOV_XDP
 #define ctx_l4_csum_replace(ctx, off, from, to, flags) ctx_csum_replace(ctx, off, from, to, flags)
-static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
-    if (off > CTX_MAX_L4_OFF + 20) return -1;
-    __u8 *p = ctx_data(ctx) + off;
-    if ((void *)(p + 4) > ctx_data_end(ctx)) return -1;
-    if (len == 4) __builtin_memcpy(p, from, 4);
-    else __builtin_memcpy(p, from, 2);
-    return 0;
-}
 #else
-static __always_inline int ctx_l3_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 size) {
-    return bpf_l3_csum_replace(ctx, off, from, to, size);
-}
 static __always_inline int ctx_l4_csum_replace(struct iov_ctx *ctx, __u32 off, __u32 from, __u32 to, __u32 flags) {
     __u64 f = (flags & 0xf) | ((flags & CTX_CSUM_PSEUDO) ? BPF_F_PSEUDO_HDR : 0) |
               ((flags & CTX_CSUM_UDP) ? BPF_F_MARK_MANGLED_0 : 0);
     return bpf_l4_csum_replace(ctx, off, from, to, f);
 }
-static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
-    return bpf_skb_store_bytes(ctx, off, from, len, 0);
-}
 #endif
+/* Writes 2 or 4 bytes at `off`: directly in the linear area (headers are
+ * pulled there), through the helper beyond it in TC. */
+static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
+    if (off <= CTX_MAX_L4_OFF + 20) {
+        __u8 *p = ctx_data(ctx) + off;
+        if ((void *)(p + 4) <= ctx_data_end(ctx)) {
+            if (len == 4) __builtin_memcpy(p, from, 4);
+            else __builtin_memcpy(p, from, 2);
+            return 0;
+        }
+    }
+#ifdef IOV_XDP
+    return -1;
+#else
+    return bpf_skb_store_bytes(ctx, off, from, len, 0);
+#endif
+}
+
+/* Coarse monotonic time (a tick's resolution, no clock read): enough for
+ * timeouts counted in seconds, and cheaper than bpf_ktime_get_ns. */
+static __always_inline __u64 ctx_now_ns(void) { return bpf_ktime_get_coarse_ns(); }
 
 _Static_assert(sizeof(struct iov_md) == 20, "iov_md must fit skb->cb");
 

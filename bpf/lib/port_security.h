@@ -7,7 +7,10 @@
  *            255.255.255.255, IPv6 :: and the MAC's EUI-64 link-local are
  *            always allowed).
  *   egress:  eth.dst must be allowed (or multicast/broadcast); the IP
- *            destination likewise, plus broadcast and multicast. */
+ *            destination likewise, plus broadcast and multicast.
+ * Single addresses (OpenStack's "MAC IP") sit in hashes keyed by (port, MAC,
+ * address): one lookup allows a packet, without the MAC lookup or the LPM
+ * tries, which only hold real prefixes. */
 #ifndef IOVISOR_BPF_PORT_SECURITY_H
 #define IOVISOR_BPF_PORT_SECURITY_H
 
@@ -22,6 +25,24 @@ struct {
     __type(key, struct l2_ps_mac_key);
     __type(value, struct l2_ps_mac);
 } ps_macs SEC(".maps");
+
+/* (port, MAC, IPv4 address) -> allowed. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct l2_ps_ipv4_host_key);
+    __type(value, __u8);
+} ps_ipv4_hosts SEC(".maps");
+
+/* (port, MAC, IPv6 address) -> allowed. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct l2_ps_ipv6_host_key);
+    __type(value, __u8);
+} ps_ipv6_hosts SEC(".maps");
 
 /* (port, MAC, IPv4 prefix) -> allowed. */
 struct {
@@ -57,13 +78,34 @@ static __always_inline struct l2_ps_mac *ps_lookup_mac(__u32 port, const __u8 *m
     return bpf_map_lookup_elem(&ps_macs, &key);
 }
 
-static __always_inline int ps_ipv4_allowed(__u32 port, const __u8 *mac, __be32 addr) {
+static __always_inline int ps_ipv4_host(__u32 port, const __u8 *mac, __be32 addr) {
+    struct l2_ps_ipv4_host_key key = {.port = port, .addr = addr};
+    iov_mac_copy(key.mac, mac);
+    return bpf_map_lookup_elem(&ps_ipv4_hosts, &key) != 0;
+}
+
+static __always_inline int ps_ipv6_host(__u32 port, const __u8 *mac, const __u8 *addr) {
+    struct l2_ps_ipv6_host_key key = {.port = port};
+    iov_mac_copy(key.mac, mac);
+    __builtin_memcpy(key.addr, addr, 16);
+    return bpf_map_lookup_elem(&ps_ipv6_hosts, &key) != 0;
+}
+
+/* `addr` allowed for the MAC of `entry`: one of its addresses or prefixes. */
+static __always_inline int ps_ipv4_allowed(const struct l2_ps_mac *entry, __u32 port, const __u8 *mac, __be32 addr) {
+    if (!(entry->flags & L2_PS_IPV4)) return 0;
+    if (ps_ipv4_host(port, mac, addr)) return 1;
+    if (!(entry->flags & L2_PS_IPV4_PREFIXES)) return 0;
     struct l2_ps_ipv4_key key = {.prefixlen = L2_PS_KEY_BITS + 32, .port = port, .addr = addr};
     iov_mac_copy(key.mac, mac);
     return bpf_map_lookup_elem(&ps_ipv4, &key) != 0;
 }
 
-static __always_inline int ps_ipv6_allowed(__u32 port, const __u8 *mac, const __u8 *addr) {
+static __always_inline int ps_ipv6_allowed(const struct l2_ps_mac *entry, __u32 port, const __u8 *mac,
+                                           const __u8 *addr) {
+    if (!(entry->flags & L2_PS_IPV6)) return 0;
+    if (ps_ipv6_host(port, mac, addr)) return 1;
+    if (!(entry->flags & L2_PS_IPV6_PREFIXES)) return 0;
     struct l2_ps_ipv6_key key = {.prefixlen = L2_PS_KEY_BITS + 128, .port = port};
     iov_mac_copy(key.mac, mac);
     __builtin_memcpy(key.addr, addr, 16);
@@ -85,34 +127,37 @@ static __always_inline int ipv6_is_unspecified(const __u8 *a) {
 /* Ingress check on `port`; returns 0 or a drop reason. */
 static __always_inline int ps_check_ingress(struct iov_pkt *pkt, __u32 port) {
     const __u8 *src = pkt->eth->h_source;
+    struct iphdr *ip = 0;
+    struct iov_arp *arp = 0;
+    int err;
+    /* The common case first: an IPv4 source (or ARP sender) listed as a
+     * single address of this MAC, which also proves the MAC allowed. */
+    if (pkt->proto == bpf_htons(ETH_P_IP)) {
+        if ((err = iov_parse_ipv4(pkt, &ip))) return err;
+        if (ps_ipv4_host(port, src, ip->saddr)) return 0;
+    } else if (pkt->proto == bpf_htons(ETH_P_ARP)) {
+        if ((err = iov_parse_arp(pkt, &arp))) return err;
+        if (iov_mac_equal(arp->sha, src) && ps_ipv4_host(port, src, arp->spa)) return 0;
+    }
+
     struct l2_ps_mac *entry = ps_lookup_mac(port, src);
     if (!entry) return IOV_DROP_PS_SRC_MAC;
     const int restricts_ip = entry->flags & (L2_PS_IPV4 | L2_PS_IPV6);
-
-    if (pkt->proto == bpf_htons(ETH_P_ARP)) {
-        struct iov_arp *arp;
-        int err = iov_parse_arp(pkt, &arp);
-        if (err) return err;
+    if (arp) {
         if (!iov_mac_equal(arp->sha, src)) return IOV_DROP_PS_ARP;
-        if (restricts_ip && !((entry->flags & L2_PS_IPV4) && ps_ipv4_allowed(port, src, arp->spa)))
-            return IOV_DROP_PS_ARP;
-        return 0;
+        return restricts_ip && !ps_ipv4_allowed(entry, port, src, arp->spa) ? IOV_DROP_PS_ARP : 0;
     }
     if (!restricts_ip) return 0;
-    if (pkt->proto == bpf_htons(ETH_P_IP)) {
-        struct iphdr *ip;
-        int err = iov_parse_ipv4(pkt, &ip);
-        if (err) return err;
-        if ((entry->flags & L2_PS_IPV4) && ps_ipv4_allowed(port, src, ip->saddr)) return 0;
+    if (ip) {
+        if (ps_ipv4_allowed(entry, port, src, ip->saddr)) return 0;
         if (ip->saddr == 0 && ip->daddr == 0xffffffff) return 0; /* DHCP discover */
         return IOV_DROP_PS_SRC_IP;
     }
     if (pkt->proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr *ip6;
-        int err = iov_parse_ipv6(pkt, &ip6);
-        if (err) return err;
+        if ((err = iov_parse_ipv6(pkt, &ip6))) return err;
         const __u8 *saddr = ip6->saddr.in6_u.u6_addr8;
-        if ((entry->flags & L2_PS_IPV6) && ps_ipv6_allowed(port, src, saddr)) return 0;
+        if (ps_ipv6_allowed(entry, port, src, saddr)) return 0;
         if (ipv6_is_unspecified(saddr) || ipv6_is_eui64_of(saddr, src)) return 0;
         return IOV_DROP_PS_SRC_IP;
     }
@@ -122,17 +167,18 @@ static __always_inline int ps_check_ingress(struct iov_pkt *pkt, __u32 port) {
 /* Egress check towards `port`; returns 0 or IOV_DROP_PS_DST. */
 static __always_inline int ps_check_egress(const struct l2_dst *dst, __u32 port) {
     if (iov_mac_is_multicast(dst->mac)) return 0;
+    if (dst->family == 4 && ps_ipv4_host(port, dst->mac, dst->ip4)) return 0; /* the common case */
     struct l2_ps_mac *entry = ps_lookup_mac(port, dst->mac);
     if (!entry) return IOV_DROP_PS_DST;
     if (!(entry->flags & (L2_PS_IPV4 | L2_PS_IPV6))) return 0;
     if (dst->family == 4) {
         if (dst->ip4 == 0xffffffff || (dst->ip4 & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000)) return 0;
-        if ((entry->flags & L2_PS_IPV4) && ps_ipv4_allowed(port, dst->mac, dst->ip4)) return 0;
+        if (ps_ipv4_allowed(entry, port, dst->mac, dst->ip4)) return 0;
         return IOV_DROP_PS_DST;
     }
     if (dst->family == 6) {
         if (dst->ip6[0] == 0xff || ipv6_is_eui64_of(dst->ip6, dst->mac)) return 0;
-        if ((entry->flags & L2_PS_IPV6) && ps_ipv6_allowed(port, dst->mac, dst->ip6)) return 0;
+        if (ps_ipv6_allowed(entry, port, dst->mac, dst->ip6)) return 0;
         return IOV_DROP_PS_DST;
     }
     return 0;

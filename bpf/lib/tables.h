@@ -48,6 +48,10 @@ struct l2_arp_entry {
  * entry restricts. An entry with neither restricts only the MAC. */
 #define L2_PS_IPV4 (1u << 0)
 #define L2_PS_IPV6 (1u << 1)
+/* ... and whether some of its addresses are prefixes (in the LPM tries);
+ * single addresses live in the ps_ipv4_hosts / ps_ipv6_hosts hashes. */
+#define L2_PS_IPV4_PREFIXES (1u << 2)
+#define L2_PS_IPV6_PREFIXES (1u << 3)
 
 /* Key of `ps_macs`: an allowed MAC on a port. */
 struct l2_ps_mac_key {
@@ -61,7 +65,7 @@ struct l2_ps_mac {
     __u32 flags;
 };
 
-/* Key of `ps_ipv4` (LPM trie): an allowed IPv4 prefix for (port, MAC).
+/* Key of `ps_ipv4` (LPM trie): an allowed IPv4 prefix (shorter than /32) for (port, MAC).
  * prefixlen counts the exact port/MAC/pad bits too: 96 + IPv4 prefix length. */
 struct l2_ps_ipv4_key {
     __u32 prefixlen;
@@ -69,6 +73,23 @@ struct l2_ps_ipv4_key {
     __u8 mac[IOV_ETH_ALEN];
     __u16 pad;
     __be32 addr;
+};
+
+/* Key of `ps_ipv4_hosts` (hash): an allowed single IPv4 address (a /32)
+ * for (port, MAC), the common case, found with one lookup. */
+struct l2_ps_ipv4_host_key {
+    __u32 port;
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+    __be32 addr;
+};
+
+/* Key of `ps_ipv6_hosts` (hash): as ps_ipv4_hosts, for a /128. */
+struct l2_ps_ipv6_host_key {
+    __u32 port;
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 pad;
+    __u8 addr[16];
 };
 
 /* Key of `ps_ipv6` (LPM trie): as ps_ipv4, prefixlen = 64 + IPv6 prefix. */

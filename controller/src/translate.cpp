@@ -1,5 +1,7 @@
 #include "translate.h"
 
+#include "lib/tables.h"
+
 #include <arpa/inet.h>
 
 #include <sstream>
@@ -14,17 +16,19 @@ using ovnmon::LogicalRouterPort;
 using ovnmon::LogicalSwitch;
 using ovnmon::LogicalSwitchPort;
 
-// Values of bpf/lib/tables.h the JSON below spells out.
-constexpr int kL2Enabled = 1, kL2Security = 2, kL2Learn = 4;
-constexpr int kL2PsIpv4 = 1, kL2PsIpv6 = 2, kL2PsKeyBits = 96;
-constexpr int kRtEnabled = 1, kRouteConnected = 0, kRouteVia = 1, kRouteDiscard = 2, kNeighStatic = 0;
+// The flags and constants of the datapath tables the JSON below spells out.
+constexpr int kL2Enabled = L2_PORT_ENABLED, kL2Security = L2_PORT_SECURITY, kL2Learn = L2_PORT_LEARN;
+constexpr int kL2PsIpv4 = L2_PS_IPV4, kL2PsIpv6 = L2_PS_IPV6, kL2PsKeyBits = L2_PS_KEY_BITS;
+constexpr int kL2PsIpv4Prefixes = L2_PS_IPV4_PREFIXES, kL2PsIpv6Prefixes = L2_PS_IPV6_PREFIXES;
+constexpr int kRtEnabled = RT_PORT_ENABLED, kRouteConnected = RT_ROUTE_CONNECTED, kRouteVia = RT_ROUTE_VIA,
+              kRouteDiscard = RT_ROUTE_DISCARD, kNeighStatic = RT_NEIGH_STATIC;
 
 LinkSpec makeLink(const std::string &a, const std::string &b) { return a < b ? LinkSpec{a, b} : LinkSpec{b, a}; }
 std::string modulePort(const std::string &module, uint32_t port) { return "m:" + module + ":" + std::to_string(port); }
 
 const std::set<std::string> &managedTables(const std::string &type) {
     static const std::map<std::string, std::set<std::string>> tables = {
-        {"l2switch", {"ports", "fdb", "arp_responder", "ps_macs", "ps_ipv4", "ps_ipv6"}},
+        {"l2switch", {"ports", "fdb", "arp_responder", "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6"}},
         {"router", {"ports", "addrs", "routes", "neighbors"}},
         {"nat", {"snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external"}},
     };
@@ -155,18 +159,29 @@ private:
             auto ps = parseAddressSet(entry);
             if (!ps) continue;
             flags |= kL2Security;
-            const int families = (ps->ipv4.empty() ? 0 : kL2PsIpv4) | (ps->ipv6.empty() ? 0 : kL2PsIpv6);
+            int families = (ps->ipv4.empty() ? 0 : kL2PsIpv4) | (ps->ipv6.empty() ? 0 : kL2PsIpv6);
+            // Single addresses go to the hashes, prefixes to the LPM tries.
+            for (const auto &p : ps->ipv4) {
+                const std::string addr = iovisor::formatIpv4(mask(p.addr, p.len));
+                if (p.len == 32) {
+                    sw.tables["ps_ipv4_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
+                } else {
+                    families |= kL2PsIpv4Prefixes;
+                    sw.tables["ps_ipv4"][key({{"prefixlen", kL2PsKeyBits + p.len}, {"port", port}, {"mac", ps->mac},
+                                              {"addr", addr}})] = 1;
+                }
+            }
+            for (const auto &p : ps->ipv6) {
+                const std::string addr = iovisor::formatIpv6(p.addr);
+                if (p.len == 128) {
+                    sw.tables["ps_ipv6_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
+                } else {
+                    families |= kL2PsIpv6Prefixes;
+                    sw.tables["ps_ipv6"][key({{"prefixlen", kL2PsKeyBits + p.len}, {"port", port}, {"mac", ps->mac},
+                                              {"addr", addr}})] = 1;
+                }
+            }
             sw.tables["ps_macs"][key({{"port", port}, {"mac", ps->mac}})] = {{"flags", families}};
-            for (const auto &p : ps->ipv4)
-                sw.tables["ps_ipv4"][key({{"prefixlen", kL2PsKeyBits + p.len},
-                                          {"port", port},
-                                          {"mac", ps->mac},
-                                          {"addr", iovisor::formatIpv4(mask(p.addr, p.len))}})] = 1;
-            for (const auto &p : ps->ipv6)
-                sw.tables["ps_ipv6"][key({{"prefixlen", kL2PsKeyBits + p.len},
-                                          {"port", port},
-                                          {"mac", ps->mac},
-                                          {"addr", iovisor::formatIpv6(p.addr)}})] = 1;
         }
         sw.tables["ports"][key(port)] = {{"flags", flags}};
     }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "translate.h"
+#include "lib/tables.h"
 
 namespace ctl {
 namespace {
@@ -53,8 +54,30 @@ TEST(Translate, SwitchWithTwoVifs) {
     EXPECT_EQ(sw.tables.at("arp_responder").at(json("10.0.0.1").dump()), json({{"mac", "02:00:00:00:00:01"}, {"port", 0}}));
     EXPECT_EQ(sw.tables.at("ports").at("0"), json({{"flags", 1 | 2}})) << "enabled + port security";
     EXPECT_EQ(sw.tables.at("ports").at("1"), json({{"flags", 1}}));
-    EXPECT_EQ(sw.tables.at("ps_ipv4").size(), 1u);
+    // A single address is one hash entry; no LPM prefix, and the MAC's flags say so.
+    EXPECT_EQ(sw.tables.at("ps_ipv4_hosts").count(
+                  json({{"port", 0}, {"mac", "02:00:00:00:00:01"}, {"addr", "10.0.0.1"}}).dump()), 1u);
+    EXPECT_EQ(sw.tables.count("ps_ipv4"), 0u);
+    EXPECT_EQ(sw.tables.at("ps_macs").at(json({{"port", 0}, {"mac", "02:00:00:00:00:01"}}).dump()),
+              json({{"flags", L2_PS_IPV4}}));
     EXPECT_EQ(sw.tables.at("fdb").count(json({{"mac", "02:00:00:00:00:03"}}).dump()), 0u);
+}
+
+TEST(Translate, PortSecurityPrefixesGoToTheLpmTables) {
+    World w;
+    w.vif("ls1", "vm1", "02:00:00:00:00:01 10.0.0.1", "tap1",
+          {"02:00:00:00:00:01 10.0.0.1 10.9.0.0/16 fd00::1 fd00:1::/64"});
+    PortAllocator ports;
+    const ModuleSpec sw = w.translate(ports).modules.at("ls-ls1");
+    const std::string mac = "02:00:00:00:00:01";
+    EXPECT_EQ(sw.tables.at("ps_macs").at(json({{"port", 0}, {"mac", mac}}).dump()),
+              json({{"flags", L2_PS_IPV4 | L2_PS_IPV6 | L2_PS_IPV4_PREFIXES | L2_PS_IPV6_PREFIXES}}));
+    EXPECT_EQ(sw.tables.at("ps_ipv4_hosts").size(), 1u);
+    EXPECT_EQ(sw.tables.at("ps_ipv6_hosts").count(json({{"port", 0}, {"mac", mac}, {"addr", "fd00::1"}}).dump()), 1u);
+    EXPECT_EQ(sw.tables.at("ps_ipv4").count(
+                  json({{"prefixlen", L2_PS_KEY_BITS + 16}, {"port", 0}, {"mac", mac}, {"addr", "10.9.0.0"}}).dump()), 1u);
+    EXPECT_EQ(sw.tables.at("ps_ipv6").count(
+                  json({{"prefixlen", L2_PS_KEY_BITS + 64}, {"port", 0}, {"mac", mac}, {"addr", "fd00:1::"}}).dump()), 1u);
 }
 
 TEST(Translate, RequestedChassisElsewhereIsNotBound) {

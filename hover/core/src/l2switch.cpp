@@ -75,19 +75,35 @@ Status L2Switch::removeArpResponder(uint32_t ipv4) {
     return arp->remove(ipv4);
 }
 
+namespace {
+
+// Removes every entry of `port` from one port-security table.
+template <typename K, typename V>
+Status clearPortEntries(Module &module, const std::string &table, uint32_t port) {
+    auto map = module.map<K, V>(table);
+    if (!map.ok()) return map.error();
+    for (const auto &k : map->keys())
+        if (k.port == port) (void)map->remove(k);
+    return {};
+}
+
+template <typename Key>
+Key portMacKey(uint32_t port, const iovisor::Mac &mac) {
+    Key k{};
+    k.port = port;
+    std::memcpy(k.mac, mac.data(), 6);
+    return k;
+}
+
+}  // namespace
+
 Status L2Switch::clearPortSecurity(uint32_t port) {
-    auto macs = module_.map<l2_ps_mac_key, l2_ps_mac>("ps_macs");
-    auto v4 = module_.map<l2_ps_ipv4_key, uint8_t>("ps_ipv4");
-    auto v6 = module_.map<l2_ps_ipv6_key, uint8_t>("ps_ipv6");
-    if (!macs.ok()) return macs.error();
-    if (!v4.ok()) return v4.error();
-    if (!v6.ok()) return v6.error();
-    for (const auto &k : macs->keys())
-        if (k.port == port) (void)macs->remove(k);
-    for (const auto &k : v4->keys())
-        if (k.port == port) (void)v4->remove(k);
-    for (const auto &k : v6->keys())
-        if (k.port == port) (void)v6->remove(k);
+    for (Status s : {clearPortEntries<l2_ps_mac_key, l2_ps_mac>(module_, "ps_macs", port),
+                     clearPortEntries<l2_ps_ipv4_host_key, uint8_t>(module_, "ps_ipv4_hosts", port),
+                     clearPortEntries<l2_ps_ipv6_host_key, uint8_t>(module_, "ps_ipv6_hosts", port),
+                     clearPortEntries<l2_ps_ipv4_key, uint8_t>(module_, "ps_ipv4", port),
+                     clearPortEntries<l2_ps_ipv6_key, uint8_t>(module_, "ps_ipv6", port)})
+        if (!s.ok()) return s;
     return {};
 }
 
@@ -110,29 +126,45 @@ Status L2Switch::setPortSecurity(uint32_t port, const std::vector<PortSecurityEn
     if (auto s = clearPortSecurity(port); !s.ok()) return s;
     if (entries.empty()) return syncFloodPort(port);
 
+    auto v4_hosts = module_.map<l2_ps_ipv4_host_key, uint8_t>("ps_ipv4_hosts");
+    auto v6_hosts = module_.map<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts");
+    if (!v4_hosts.ok()) return v4_hosts.error();
+    if (!v6_hosts.ok()) return v6_hosts.error();
     for (const auto &e : entries) {
-        l2_ps_mac_key mk{};
-        mk.port = port;
-        std::memcpy(mk.mac, e.mac.data(), 6);
         l2_ps_mac value{};
         value.flags = (e.ipv4.empty() ? 0 : L2_PS_IPV4) | (e.ipv6.empty() ? 0 : L2_PS_IPV6);
-        if (auto s = macs->update(mk, value); !s.ok()) return s;
+        // Single addresses go to the hashes, prefixes to the LPM tries.
         for (const auto &p : e.ipv4) {
-            l2_ps_ipv4_key k{};
-            k.prefixlen = L2_PS_KEY_BITS + p.len;
-            k.port = port;
-            std::memcpy(k.mac, e.mac.data(), 6);
-            k.addr = p.addr;
-            if (auto s = v4->update(k, 1); !s.ok()) return s;
+            Status s;
+            if (p.len == 32) {
+                auto k = portMacKey<l2_ps_ipv4_host_key>(port, e.mac);
+                k.addr = p.addr;
+                s = v4_hosts->update(k, 1);
+            } else {
+                value.flags |= L2_PS_IPV4_PREFIXES;
+                auto k = portMacKey<l2_ps_ipv4_key>(port, e.mac);
+                k.prefixlen = L2_PS_KEY_BITS + p.len;
+                k.addr = p.addr;
+                s = v4->update(k, 1);
+            }
+            if (!s.ok()) return s;
         }
         for (const auto &p : e.ipv6) {
-            l2_ps_ipv6_key k{};
-            k.prefixlen = L2_PS_KEY_BITS + p.len;
-            k.port = port;
-            std::memcpy(k.mac, e.mac.data(), 6);
-            std::memcpy(k.addr, p.addr.data(), 16);
-            if (auto s = v6->update(k, 1); !s.ok()) return s;
+            Status s;
+            if (p.len == 128) {
+                auto k = portMacKey<l2_ps_ipv6_host_key>(port, e.mac);
+                std::memcpy(k.addr, p.addr.data(), 16);
+                s = v6_hosts->update(k, 1);
+            } else {
+                value.flags |= L2_PS_IPV6_PREFIXES;
+                auto k = portMacKey<l2_ps_ipv6_key>(port, e.mac);
+                k.prefixlen = L2_PS_KEY_BITS + p.len;
+                std::memcpy(k.addr, p.addr.data(), 16);
+                s = v6->update(k, 1);
+            }
+            if (!s.ok()) return s;
         }
+        if (auto s = macs->update(portMacKey<l2_ps_mac_key>(port, e.mac), value); !s.ok()) return s;
     }
     l2_port on = *cfg;
     on.flags |= L2_PORT_SECURITY;
