@@ -3,6 +3,7 @@
  * ARP and ICMP echo for its own addresses; decrements TTL (ICMP time
  * exceeded when it runs out); resolves unknown next hops with ARP. */
 #include "lib/chain.h"
+#include "lib/config_gen.h"
 #include "lib/csum.h"
 #include "lib/parse.h"
 #include "lib/tables.h"
@@ -52,6 +53,26 @@ struct {
     __type(value, __u64);
 } arp_pending SEC(".maps");
 
+/* How packets to one destination were last forwarded. */
+struct rt_fib {
+    __u64 gen; /* iov_config_gen it was made under */
+    __u8 dst_mac[ETH_ALEN];
+    __u16 pad1; /* MACs 4-byte aligned: iov_mac_copy copies words */
+    __u8 src_mac[ETH_ALEN];
+    __u16 pad2;
+    __u32 port;
+    __u32 pad3;
+};
+
+/* Destination -> its forwarding result while the configuration is unchanged:
+ * one lookup instead of own address + route + neighbour. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __be32);
+    __type(value, struct rt_fib);
+} fib_cache SEC(".maps");
+
 static __always_inline struct rt_port *router_port(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
 
 /* GSO packets cannot be reshaped into ARP requests or ICMP errors. */
@@ -70,6 +91,7 @@ static __always_inline void learn_neighbor(__be32 ip, const __u8 *mac) {
     struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
     iov_mac_copy(entry.mac, mac);
     bpf_map_update_elem(&neighbors, &ip, &entry, BPF_ANY);
+    if (known) iov_config_changed(); /* a new MAC: cached results used the old one */
 }
 
 /* ARP for one of our addresses on the ingress port: learn the sender, answer
@@ -178,6 +200,17 @@ static __always_inline int request_neighbor(struct iov_ctx *ctx, struct iov_md *
     return iov_send(ctx, md, out_port);
 }
 
+/* TTL and MACs of a forwarded packet, and out it goes. */
+static __always_inline int send_routed(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct iphdr *ip,
+                                       const struct rt_fib *fib) {
+    __be16 old_ttl = *(__be16 *)&ip->ttl;
+    ip->ttl--;
+    csum_replace2(&ip->check, old_ttl, *(__be16 *)&ip->ttl);
+    iov_mac_copy(pkt->eth->h_dest, fib->dst_mac);
+    iov_mac_copy(pkt->eth->h_source, fib->src_mac);
+    return iov_send(ctx, md, fib->port);
+}
+
 static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct iphdr *ip,
                                    const struct rt_port *in) {
     if (ip->ttl <= 1) return send_time_exceeded(ctx, md, in);
@@ -192,12 +225,12 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
     struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors, &nexthop);
     if (!neigh) return request_neighbor(ctx, md, out_port, out, nexthop, route->src);
 
-    __be16 old_ttl = *(__be16 *)&ip->ttl;
-    ip->ttl--;
-    csum_replace2(&ip->check, old_ttl, *(__be16 *)&ip->ttl);
-    iov_mac_copy(pkt->eth->h_dest, neigh->mac);
-    iov_mac_copy(pkt->eth->h_source, out->mac);
-    return iov_send(ctx, md, out_port);
+    struct rt_fib fib = {.gen = iov_config_generation(), .port = out_port};
+    iov_mac_copy(fib.dst_mac, neigh->mac);
+    iov_mac_copy(fib.src_mac, out->mac);
+    __be32 daddr = ip->daddr;
+    bpf_map_update_elem(&fib_cache, &daddr, &fib, BPF_ANY);
+    return send_routed(ctx, md, pkt, ip, &fib);
 }
 
 static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
@@ -218,6 +251,11 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     err = iov_parse_ipv4(&pkt, &ip);
     if (err) return iov_drop(ctx, err);
     __be32 daddr = ip->daddr;
+    struct rt_fib *fib = bpf_map_lookup_elem(&fib_cache, &daddr);
+    if (fib && fib->gen == iov_config_generation() && ip->ttl > 1) {
+        struct rt_fib copy = *fib; /* LRU values may be reused under us */
+        return send_routed(ctx, md, &pkt, ip, &copy);
+    }
     if (bpf_map_lookup_elem(&addrs, &daddr)) return reply_echo(ctx, md, port);
     return forward(ctx, md, &pkt, ip, port);
 }

@@ -575,6 +575,7 @@ Result<Registry::TableRef> Registry::openTable(const std::string &module, const 
     auto rec = find(module);
     if (!rec.ok()) return rec.error();
     TableRef t;
+    t.module = (*rec)->module.get();
     auto c = codec(**rec, table, &t.fd);
     if (!c.ok()) return c.error();
     t.codec = *c;
@@ -597,7 +598,10 @@ Result<Bytes> Registry::encodeValue(const TableRef &t, const json &value_json) {
 }
 
 Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, uint64_t flags, const std::string &what) {
-    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) return {};
+    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) {
+        t.module->configChanged();
+        return {};
+    }
     const int err = errno;
     if (err == EEXIST) return makeError(Errc::kConflict, what + " exists in " + t.name);
     if (err == E2BIG) return makeError(Errc::kConflict, "table " + t.name + " is full at " + what);
@@ -675,6 +679,7 @@ Status Registry::deleteEntry(const std::string &module, const std::string &table
         if (err == EINVAL) return makeError(Errc::kInvalid, "entries of array table " + table + " cannot be deleted; write zeros");
         return iovisor::errnoError(err, "delete entry in " + table);
     }
+    t->module->configChanged();
     return {};
 }
 

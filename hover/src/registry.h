@@ -173,6 +173,7 @@ private:
     iovisor::Result<const MapCodec *> codec(ModuleRecord &record, const std::string &table, int *fd);
     // One table of one module, ready for entry operations (mu_ held).
     struct TableRef {
+        const Module *module = nullptr;
         int fd = -1;
         const MapCodec *codec = nullptr;
         MapInfo info;

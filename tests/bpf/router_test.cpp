@@ -72,6 +72,37 @@ TEST_F(RouterTest, LongestPrefixWins) {
                eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "192.168.7.9", 63)));
 }
 
+// Forwarding results are cached per destination; any configuration change
+// and a learned neighbour's new MAC must take effect on the next packet.
+TEST_F(RouterTest, CachedForwardingFollowsEveryChange) {
+    const Bytes to_h2 = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64));
+    const Bytes via_h2 = eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63));
+    expectSent(0, to_h2, 1, via_h2);
+    expectSent(0, to_h2, 1, via_h2);  // from the cache
+    // A new static MAC for the neighbour.
+    const Mac moved = mac("02:00:00:00:00:99");
+    ASSERT_TRUE(rt_->addNeighbor(ip4("10.0.1.2"), moved).ok());
+    expectSent(0, to_h2, 1, eth(moved, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
+    // A discard route for the destination.
+    ASSERT_TRUE(rt_->addDiscardRoute({ip4("10.0.1.2"), 32}).ok());
+    expectDropped(0, to_h2, IOV_DROP_ROUTE_DISCARD);
+    ASSERT_TRUE(rt_->removeRoute({ip4("10.0.1.2"), 32}).ok());
+    expectSent(0, to_h2, 1, eth(moved, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
+    // The destination becomes one of the router's own addresses: answered, not forwarded.
+    ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}, {ip4("10.0.1.2"), 24}}}).ok());
+    expectDropped(0, to_h2, IOV_DROP_ROUTER_LOCAL);  // UDP to the router itself
+    ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}}).ok());
+    // A learned neighbour answering from a new MAC (an ARP reply to the router).
+    ASSERT_TRUE(rt_->removeNeighbor(ip4("10.0.1.2")).ok());
+    auto learn = [&](const Mac &from) {
+        harness_->runOnPort(1, 1, eth(kR1, from, kEthArp, arp(2, from, ip4("10.0.1.2"), kR1, ip4("10.0.1.254"))));
+    };
+    learn(kH2);
+    expectSent(0, to_h2, 1, via_h2);
+    learn(moved);
+    expectSent(0, to_h2, 1, eth(moved, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
+}
+
 TEST_F(RouterTest, UnresolvedNextHopSendsOneArpRequestAndLearnsTheReply) {
     const Bytes to_gw = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "192.168.8.1", 64));
     expectSent(0, to_gw, 1, eth(kBroadcast, kR1, kEthArp, arp(1, kR1, ip4("10.0.1.254"), Mac{}, ip4("10.0.1.100"))));

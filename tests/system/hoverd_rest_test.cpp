@@ -229,6 +229,19 @@ TEST_F(HoverdRest, StateSurvivesARestart) {
     EXPECT_GT(third.body["id"].get<int>(), modules.back()["id"].get<int>());
 }
 
+// Writes through hoverd renew the generation a router's FIB cache checks.
+TEST_F(HoverdRest, TableWritesRenewTheConfigGeneration) {
+    ASSERT_EQ(hoverd_.call("POST", "/modules/", {{"module_type", "router"}, {"display_name", "r"}}).status, 201);
+    auto generation = [&] { return hoverd_.call("GET", "/modules/r/tables/iov_config_gen/entries/0").body["value"]; };
+    const json before = generation();
+    ASSERT_EQ(hoverd_.call("PUT", "/modules/r/tables/neighbors/entries/10.0.0.9",
+                           {{"mac", "02:00:00:00:00:09"}, {"flags", 0}}).status, 200);
+    const json after_write = generation();
+    EXPECT_NE(after_write, before);
+    EXPECT_EQ(hoverd_.call("DELETE", "/modules/r/tables/neighbors/entries/10.0.0.9").status, 204);
+    EXPECT_NE(generation(), after_write);
+}
+
 TEST_F(HoverdRest, BatchesAreAllOrNothing) {
     // Modules: a list is created in one request, loaded in parallel.
     json batch = json::array();

@@ -1,5 +1,7 @@
 #include "hover/module.h"
 
+#include <chrono>
+
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
@@ -225,6 +227,16 @@ Result<int> Module::mapFd(const std::string &name) const {
     for (const auto &[map_name, fd] : maps_)
         if (map_name == name) return fd.get();
     return makeError(Errc::kNotFound, "module " + std::to_string(id_) + " has no table " + name);
+}
+
+void Module::configChanged() const {
+    auto fd = mapFd("iov_config_gen");
+    if (!fd.ok()) return;
+    // Never a value seen before (the datapath only adds small increments to
+    // the last one): time in the high bits.
+    const uint32_t zero = 0;
+    const uint64_t gen = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) << 16;
+    bpf_map_update_elem(*fd, &zero, &gen, BPF_ANY);
 }
 
 Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {

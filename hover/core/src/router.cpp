@@ -6,6 +6,14 @@
 
 namespace hover {
 
+namespace {
+// Whatever a method changed, the datapath's FIB cache must not outlive it.
+struct ConfigChange {
+    const Module &module;
+    ~ConfigChange() { module.configChanged(); }
+};
+}  // namespace
+
 using iovisor::Errc;
 using iovisor::makeError;
 using iovisor::Status;
@@ -31,6 +39,7 @@ Status Router::putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route
 }
 
 Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
+    const ConfigChange change{module_};
     auto ports = module_.map<uint32_t, rt_port>("ports");
     auto addrs = module_.map<uint32_t, rt_addr>("addrs");
     if (!ports.ok()) return ports.error();
@@ -53,6 +62,7 @@ Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
 }
 
 Status Router::removePort(uint32_t port) {
+    const ConfigChange change{module_};
     auto ports = module_.map<uint32_t, rt_port>("ports");
     auto addrs = module_.map<uint32_t, rt_addr>("addrs");
     auto routes = module_.map<rt_route_key, rt_route>("routes");
@@ -71,6 +81,7 @@ Status Router::removePort(uint32_t port) {
 }
 
 Status Router::addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop) {
+    const ConfigChange change{module_};
     auto routes = module_.map<rt_route_key, rt_route>("routes");
     if (!routes.ok()) return routes.error();
     rt_route_key probe{32, nexthop};
@@ -86,18 +97,21 @@ Status Router::addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop) {
 }
 
 Status Router::addDiscardRoute(const iovisor::Ipv4Prefix &prefix) {
+    const ConfigChange change{module_};
     rt_route discard{};
     discard.type = RT_ROUTE_DISCARD;
     return putRoute(prefix, discard);
 }
 
 Status Router::removeRoute(const iovisor::Ipv4Prefix &prefix) {
+    const ConfigChange change{module_};
     auto routes = module_.map<rt_route_key, rt_route>("routes");
     if (!routes.ok()) return routes.error();
     return routes->remove(routeKey(prefix));
 }
 
 Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
+    const ConfigChange change{module_};
     auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
     if (!neighbors.ok()) return neighbors.error();
     rt_neigh n{};
@@ -107,6 +121,7 @@ Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
 }
 
 Status Router::removeNeighbor(uint32_t ip) {
+    const ConfigChange change{module_};
     auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
     if (!neighbors.ok()) return neighbors.error();
     return neighbors->remove(ip);

@@ -81,6 +81,10 @@ public:
     // The module's tables (every map but the shared chain and internal ones).
     std::vector<std::string> tableNames() const;
     iovisor::Result<int> mapFd(const std::string &name) const;
+    // After writing its tables: a fresh configuration generation for modules
+    // that cache derived lookups (bpf/lib/config_gen.h); others have no
+    // iov_config_gen and nothing happens.
+    void configChanged() const;
     template <typename K, typename V>
     iovisor::Result<TypedMap<K, V>> map(const std::string &name) const {
         auto fd = mapFd(name);

@@ -1,0 +1,33 @@
+/* Configuration generation, for modules that cache lookups derived from
+ * their tables (the router's FIB cache). hoverd (hover::Module::
+ * configChanged) writes a fresh value after every table write; the module
+ * bumps it itself when the datapath changes a table a cached result depends
+ * on (a learned neighbour's new MAC). A cached entry records the generation
+ * it was made under and is trusted only while that is still current. */
+#ifndef IOVISOR_BPF_CONFIG_GEN_H
+#define IOVISOR_BPF_CONFIG_GEN_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+/* Slot 0: the current generation. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} iov_config_gen SEC(".maps");
+
+static __always_inline __u64 iov_config_generation(void) {
+    __u32 zero = 0;
+    __u64 *gen = bpf_map_lookup_elem(&iov_config_gen, &zero);
+    return gen ? *gen : 0;
+}
+
+static __always_inline void iov_config_changed(void) {
+    __u32 zero = 0;
+    __u64 *gen = bpf_map_lookup_elem(&iov_config_gen, &zero);
+    if (gen) __sync_fetch_and_add(gen, 1);
+}
+
+#endif /* IOVISOR_BPF_CONFIG_GEN_H */
