@@ -1,4 +1,6 @@
 // l2switch fixtures: packet in -> verdict -> packet out -> counters.
+#include <set>
+
 #include "hover/l2switch.h"
 #include "module_harness.h"
 
@@ -15,12 +17,14 @@ const Mac kStranger = mac("02:00:00:00:00:99");
 //   port 0: vm1 02..01 10.0.0.1, port security "02..01 10.0.0.1"
 //   port 1: vm2 02..02 10.0.0.2, port security "02..02 10.0.0.2/32"
 //   port 2: vm3 02..03 10.0.0.3, no port security
-class L2SwitchTest : public ::testing::Test {
+// Runs on the TC and the XDP build; they differ only in floods (TC clones
+// to each port; XDP redirects once to a devmap broadcast).
+class L2SwitchTest : public ::testing::TestWithParam<hover::AttachMode> {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
         REQUIRE_TOOL("ip", "iproute2");
-        harness_ = std::make_unique<bpftest::ModuleHarness>();
+        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
         sw_ = std::make_unique<hover::L2Switch>(harness_->load("l2switch", 1));
         const Mac macs[] = {kMac1, kMac2, kMac3};
         for (uint32_t port = 0; port < 3; ++port) {
@@ -53,21 +57,36 @@ protected:
         EXPECT_EQ(harness_->drops(1, reason), before + 1) << "expected drop reason " << hover::dropReasonName(reason);
     }
 
+    bool xdp() const { return GetParam() == hover::AttachMode::kXdp; }
+
+    // XDP floods: one broadcast redirect through a devmap of the ports that
+    // may receive it; `devmap` is flood_all or flood_unknown.
+    void expectXdpFlood(const bpftest::RunResult &r, const Bytes &packet, const std::string &devmap,
+                        const std::set<uint32_t> &ports) {
+        EXPECT_EQ(r.verdict, kRedirect) << "one devmap broadcast redirect";
+        EXPECT_EQ(r.out, packet);
+        auto map = harness_->module(1).map<uint32_t, uint32_t>(devmap);
+        ASSERT_TRUE(map.ok()) << map.error().message;
+        const auto keys = map->keys();
+        EXPECT_EQ(std::set<uint32_t>(keys.begin(), keys.end()), ports) << devmap;
+    }
+
     std::unique_ptr<bpftest::ModuleHarness> harness_;
     std::unique_ptr<hover::L2Switch> sw_;
 };
 
-TEST_F(L2SwitchTest, UnicastToKnownMacGoesToItsPort) {
+TEST_P(L2SwitchTest, UnicastToKnownMacGoesToItsPort) {
     expectForwarded(0, udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2"), 1);
     expectForwarded(1, udpFrame(kMac3, kMac2, "10.0.0.2", "10.0.0.3"), 2);
     expectForwarded(2, udpFrame(kMac1, kMac3, "10.0.0.3", "10.0.0.1"), 0);
 }
 
-TEST_F(L2SwitchTest, BroadcastFloodsEveryPortButIngress) {
-    auto r = harness_->runOnPort(1, 2, eth(kBroadcast, kMac3, kEthIp,
-                                            ipv4(ip4("10.0.0.3"), ip4("255.255.255.255"), 17,
-                                                 udp(ip4("10.0.0.3"), ip4("255.255.255.255"), 68, 67))));
+TEST_P(L2SwitchTest, BroadcastFloodsEveryPortButIngress) {
+    const Bytes packet = eth(kBroadcast, kMac3, kEthIp,
+                             ipv4(ip4("10.0.0.3"), ip4("255.255.255.255"), 17, udp(ip4("10.0.0.3"), ip4("255.255.255.255"), 68, 67)));
+    auto r = harness_->runOnPort(1, 2, packet);
     ASSERT_EQ(r.rc, 0);
+    if (xdp()) return expectXdpFlood(r, packet, "flood_all", {0, 1, 2});  // the kernel skips the ingress netdev
     EXPECT_EQ(r.verdict, kShot) << "the original is consumed after the clones";
     EXPECT_EQ(harness_->txPackets(1, 0), 1u);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
@@ -75,10 +94,15 @@ TEST_F(L2SwitchTest, BroadcastFloodsEveryPortButIngress) {
     EXPECT_EQ(harness_->totalDrops(1), 0u) << "a flood is not a drop";
 }
 
-TEST_F(L2SwitchTest, UnknownUnicastFloodsOnlyWherePortSecurityAllows) {
+TEST_P(L2SwitchTest, UnknownUnicastFloodsOnlyWherePortSecurityAllows) {
     // Port 2 (no port security) gets it; ports 0/1 only accept their own MAC.
     auto r = harness_->runOnPort(1, 2, udpFrame(kStranger, kMac3, "10.0.0.3", "10.0.0.50"));
     ASSERT_EQ(r.rc, 0);
+    if (xdp()) {
+        expectXdpFlood(r, udpFrame(kStranger, kMac3, "10.0.0.3", "10.0.0.50"), "flood_unknown", {2});
+        ASSERT_TRUE(sw_->setPortSecurity(1, {}).ok());
+        return expectXdpFlood(r, r.out, "flood_unknown", {1, 2});
+    }
     EXPECT_EQ(harness_->txPackets(1, 0), 0u);
     EXPECT_EQ(harness_->txPackets(1, 1), 0u);
     ASSERT_TRUE(sw_->setPortSecurity(1, {}).ok());
@@ -86,7 +110,7 @@ TEST_F(L2SwitchTest, UnknownUnicastFloodsOnlyWherePortSecurityAllows) {
     EXPECT_EQ(harness_->txPackets(1, 1), 1u) << "without port security port 1 gets unknown unicast";
 }
 
-TEST_F(L2SwitchTest, PortSecurityDropsSpoofedSources) {
+TEST_P(L2SwitchTest, PortSecurityDropsSpoofedSources) {
     expectDropped(0, udpFrame(kMac2, kStranger, "10.0.0.1", "10.0.0.2"), IOV_DROP_PS_SRC_MAC);
     expectDropped(0, udpFrame(kMac2, kMac1, "10.0.0.66", "10.0.0.2"), IOV_DROP_PS_SRC_IP);
     // ARP with a forged sender MAC, then with a forged sender IP.
@@ -97,29 +121,32 @@ TEST_F(L2SwitchTest, PortSecurityDropsSpoofedSources) {
     expectForwarded(2, udpFrame(kMac1, kMac3, "10.0.0.77", "10.0.0.1"), 0);
 }
 
-TEST_F(L2SwitchTest, PortSecurityAllowsDhcpDiscover) {
-    auto r = harness_->runOnPort(1, 0, eth(kBroadcast, kMac1, kEthIp,
-                                            ipv4(0, ip4("255.255.255.255"), 17, udp(0, ip4("255.255.255.255"), 68, 67))));
+TEST_P(L2SwitchTest, PortSecurityAllowsDhcpDiscover) {
+    const Bytes discover =
+        eth(kBroadcast, kMac1, kEthIp, ipv4(0, ip4("255.255.255.255"), 17, udp(0, ip4("255.255.255.255"), 68, 67)));
+    auto r = harness_->runOnPort(1, 0, discover);
     ASSERT_EQ(r.rc, 0);
     EXPECT_EQ(harness_->totalDrops(1), 0u);
+    if (xdp()) return expectXdpFlood(r, discover, "flood_all", {0, 1, 2});
     EXPECT_EQ(harness_->txPackets(1, 2), 1u);
 }
 
-TEST_F(L2SwitchTest, EgressPortSecurityGuardsTheDestination) {
+TEST_P(L2SwitchTest, EgressPortSecurityGuardsTheDestination) {
     // Right MAC, but port 1 may only receive for 10.0.0.2.
     expectDropped(2, udpFrame(kMac2, kMac3, "10.0.0.3", "10.0.0.99"), IOV_DROP_PS_DST);
 }
 
-TEST_F(L2SwitchTest, DisabledPortDropsEverything) {
+TEST_P(L2SwitchTest, DisabledPortDropsEverything) {
     ASSERT_TRUE(sw_->setPort(2, {.enabled = false}).ok());
     expectDropped(2, udpFrame(kMac1, kMac3, "10.0.0.3", "10.0.0.1"), IOV_DROP_PORT_DISABLED);
     // ...and floods skip it.
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
+    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), "flood_all", {0, 1});
     EXPECT_EQ(harness_->txPackets(1, 2), 0u);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
 }
 
-TEST_F(L2SwitchTest, ArpResponderAnswersKnownAddresses) {
+TEST_P(L2SwitchTest, ArpResponderAnswersKnownAddresses) {
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.2"));
     ASSERT_EQ(r.rc, 0);
     EXPECT_EQ(r.verdict, kRedirect);
@@ -129,14 +156,15 @@ TEST_F(L2SwitchTest, ArpResponderAnswersKnownAddresses) {
     EXPECT_EQ(hex(r.out), hex(reply));
 }
 
-TEST_F(L2SwitchTest, ArpForUnknownAddressFloods) {
+TEST_P(L2SwitchTest, ArpForUnknownAddressFloods) {
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
+    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), "flood_all", {0, 1, 2});
     EXPECT_EQ(r.verdict, kShot);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
     EXPECT_EQ(harness_->txPackets(1, 2), 1u);
 }
 
-TEST_F(L2SwitchTest, LearnsOnPortsThatAcceptUnknown) {
+TEST_P(L2SwitchTest, LearnsOnPortsThatAcceptUnknown) {
     ASSERT_TRUE(sw_->setPort(2, {.enabled = true, .learn = true}).ok());
     const Mac moved = mac("02:00:00:00:00:42");
     // First packet from the new MAC is learned on port 2...
@@ -148,13 +176,13 @@ TEST_F(L2SwitchTest, LearnsOnPortsThatAcceptUnknown) {
     expectForwarded(1, udpFrame(kMac3, kMac2, "10.0.0.2", "10.0.0.3"), 2);
 }
 
-TEST_F(L2SwitchTest, MalformedFramesAreDroppedWithAReason) {
-    // (IPv4 frames shorter than 14 + 20 bytes never reach the program here:
-    // BPF_PROG_TEST_RUN refuses them with EINVAL, so truncation is tested
-    // with ARP, IHL and total-length below.)
+TEST_P(L2SwitchTest, MalformedFramesAreDroppedWithAReason) {
+    // IPv4 cut inside its header. (TC's BPF_PROG_TEST_RUN refuses IPv4
+    // frames shorter than 14 + 20 bytes; XDP's runs them.)
     Bytes cut = udpFrame(kMac1, kMac3, "10.0.0.3", "10.0.0.1");
     cut.resize(14 + 12);
-    EXPECT_NE(harness_->runOnPort(1, 2, cut).rc, 0) << "the kernel now accepts short IPv4: test TRUNCATED here";
+    if (xdp()) expectDropped(2, cut, IOV_DROP_TRUNCATED);
+    else EXPECT_NE(harness_->runOnPort(1, 2, cut).rc, 0) << "the kernel now accepts short IPv4: test TRUNCATED here";
     // IHL 4 (< 20 bytes).
     Bytes bad_ihl = udpFrame(kMac1, kMac3, "10.0.0.3", "10.0.0.1");
     bad_ihl[14] = 0x44;
@@ -175,7 +203,7 @@ TEST_F(L2SwitchTest, MalformedFramesAreDroppedWithAReason) {
     expectDropped(0, eth(kBroadcast, kMac1, kEthArp, Bytes(10)), IOV_DROP_TRUNCATED);
 }
 
-TEST_F(L2SwitchTest, LegalOdditiesAreForwarded) {
+TEST_P(L2SwitchTest, LegalOdditiesAreForwarded) {
     // IPv4 options (IHL 6) and a fragment are fine for a switch.
     Ipv4Options opts;
     opts.options = {0x01, 0x01, 0x01, 0x00};  // NOP NOP NOP EOL
@@ -185,12 +213,12 @@ TEST_F(L2SwitchTest, LegalOdditiesAreForwarded) {
     expectForwarded(2, eth(kMac1, kMac3, kEthIp, ipv4(ip4("10.0.0.3"), ip4("10.0.0.1"), 17, Bytes(16), frag)), 0);
 }
 
-TEST_F(L2SwitchTest, DestinationOnIngressPortIsDropped) {
+TEST_P(L2SwitchTest, DestinationOnIngressPortIsDropped) {
     // vm3's own MAC as destination, from another host behind the same port.
     expectDropped(2, udpFrame(kMac3, mac("02:00:00:00:00:33"), "10.0.0.33", "10.0.0.3"), IOV_DROP_SAME_PORT);
 }
 
-TEST_F(L2SwitchTest, NetdevEntryFindsItsPortOrDrops) {
+TEST_P(L2SwitchTest, NetdevEntryFindsItsPortOrDrops) {
     // A packet arriving on the netdev bound to port 5 is forwarded to port 0.
     const auto &link = harness_->netdevPort(1, 5);
     ASSERT_TRUE(sw_->setPort(5, {}).ok());
@@ -202,6 +230,9 @@ TEST_F(L2SwitchTest, NetdevEntryFindsItsPortOrDrops) {
     EXPECT_EQ(r.verdict, kShot);
     EXPECT_EQ(harness_->drops(1, IOV_DROP_NO_INGRESS_PORT), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Hook, L2SwitchTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
+                         [](const auto &info) { return info.param == hover::AttachMode::kXdp ? "xdp" : "tc"; });
 
 // Two switches chained through module ports (tail calls): port 1 of each is
 // linked to the other; both send kMac2 towards switch 2's port 0.

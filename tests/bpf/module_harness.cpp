@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace bpftest {
@@ -71,19 +72,56 @@ RunResult testRun(int prog_fd, const Bytes &packet, __sk_buff *ctx, int repeat) 
 }
 }  // namespace
 
+// XDP: the metadata goes in front of the packet (data_meta .. data), and the
+// kernel hands both back; the verdict is mapped to the TC value.
+RunResult ModuleHarness::runXdp(int prog_fd, const Bytes &meta, const Bytes &packet, uint32_t ifindex) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0 || info.type != BPF_PROG_TYPE_XDP)
+        throw std::runtime_error("an XDP run of a program that is not XDP");
+    Bytes in = meta;
+    in.insert(in.end(), packet.begin(), packet.end());
+    xdp_md ctx{};
+    ctx.data = static_cast<uint32_t>(meta.size());
+    ctx.data_end = static_cast<uint32_t>(in.size());
+    ctx.ingress_ifindex = ifindex;
+    xdp_md ctx_out{};
+    RunResult r;
+    r.out.resize(in.size() + 256);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
+                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
+                .ctx_in = &ctx, .ctx_out = &ctx_out, .ctx_size_in = sizeof(ctx), .ctx_size_out = sizeof(ctx_out));
+    r.rc = bpf_prog_test_run_opts(prog_fd, &opts);
+    switch (opts.retval) {
+        case XDP_REDIRECT: r.verdict = kRedirect; break;
+        case XDP_DROP: r.verdict = kShot; break;
+        case XDP_PASS: r.verdict = kOk; break;
+        default: r.verdict = 100 + opts.retval;  // XDP_ABORTED, XDP_TX: no TC twin
+    }
+    const size_t meta_out = r.rc == 0 ? ctx_out.data - ctx_out.data_meta : 0;
+    r.out.resize(r.rc == 0 ? opts.data_size_out : 0);
+    r.out.erase(r.out.begin(), r.out.begin() + std::min(meta_out, r.out.size()));
+    return r;
+}
+
 RunResult ModuleHarness::runOnPort(uint32_t id, uint32_t in_port, const Bytes &packet, int repeat) {
-    if (mode_ != hover::AttachMode::kTc) throw std::runtime_error("runOnPort runs TC modules only");
-    __sk_buff ctx{};
     iov_md md{};
     md.module = id;
     md.in_port = in_port;
+    if (mode_ == hover::AttachMode::kXdp) {
+        const auto *raw = reinterpret_cast<const uint8_t *>(&md);
+        RunResult r;
+        for (int i = 0; i < repeat; ++i) r = runXdp(module(id).chainProgFd(), Bytes(raw, raw + sizeof(md)), packet, 0);
+        return r;
+    }
+    __sk_buff ctx{};
     static_assert(sizeof(md) == sizeof(ctx.cb));
     memcpy(ctx.cb, &md, sizeof(md));
     return testRun(module(id).chainProgFd(), packet, &ctx, repeat);
 }
 
 RunResult ModuleHarness::runFromNetdev(uint32_t id, uint32_t ifindex, const Bytes &packet) {
-    if (mode_ != hover::AttachMode::kTc) throw std::runtime_error("runFromNetdev runs TC modules only");
+    if (mode_ == hover::AttachMode::kXdp) return runXdp(module(id).netdevProgFd(), {}, packet, ifindex);
     __sk_buff ctx{};
     ctx.ifindex = ifindex;
     return testRun(module(id).netdevProgFd(), packet, &ctx, 1);

@@ -17,14 +17,15 @@ namespace bpftest {
 
 using testsupport::Bytes;
 
-inline constexpr uint32_t kRedirect = 7;  // TC_ACT_REDIRECT
-inline constexpr uint32_t kShot = 2;      // TC_ACT_SHOT
-inline constexpr uint32_t kOk = 0;        // TC_ACT_OK
+// Verdicts, as TC spells them; XDP runs are reported with the same values.
+inline constexpr uint32_t kRedirect = 7;  // TC_ACT_REDIRECT, XDP_REDIRECT
+inline constexpr uint32_t kShot = 2;      // TC_ACT_SHOT, XDP_DROP
+inline constexpr uint32_t kOk = 0;        // TC_ACT_OK, XDP_PASS
 
 struct RunResult {
     int rc = -1;          // bpf_prog_test_run_opts() return, 0 on success
-    uint32_t verdict = 0; // program return value
-    Bytes out;            // packet after the program
+    uint32_t verdict = 0; // program return value (XDP's mapped to the TC values above)
+    Bytes out;            // packet after the program (without XDP metadata)
 };
 
 // A throw-away netdev (veth pair), deleted by the destructor.
@@ -52,7 +53,7 @@ public:
     void link(uint32_t id_a, uint32_t port_a, uint32_t id_b, uint32_t port_b);
 
     // Runs module `id`'s chain entry as if a module sent `packet` to `in_port`
-    // (TC modules only).
+    // (the metadata in skb->cb for TC, in front of the packet for XDP).
     RunResult runOnPort(uint32_t id, uint32_t in_port, const Bytes &packet, int repeat = 1);
     // Runs module `id`'s netdev entry as if `packet` arrived on `ifindex`.
     RunResult runFromNetdev(uint32_t id, uint32_t ifindex, const Bytes &packet);
@@ -63,6 +64,8 @@ public:
     uint64_t rxPackets(uint32_t id, uint32_t port);
 
 private:
+    RunResult runXdp(int prog_fd, const Bytes &meta, const Bytes &packet, uint32_t ifindex);
+
     hover::AttachMode mode_;
     std::unique_ptr<hover::ChainMap> chain_;
     std::vector<std::unique_ptr<hover::Module>> modules_;

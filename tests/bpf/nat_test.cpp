@@ -37,11 +37,11 @@ Bytes pingIn(const std::string &src, const std::string &dst, uint8_t type, uint1
 
 // nat (module 1): snat 10.0.0.0/24 -> 172.24.4.10, floating IP 172.24.4.50
 // <-> 10.0.0.5, dnat 172.24.4.80 -> 10.0.0.8.
-class NatTest : public ::testing::Test {
+class NatTest : public ::testing::TestWithParam<hover::AttachMode> {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
-        harness_ = std::make_unique<bpftest::ModuleHarness>();
+        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
         nat_ = std::make_unique<hover::Nat>(harness_->load("nat", 1));
         harness_->netdevPort(1, kInside);
         harness_->netdevPort(1, kOutside);
@@ -64,7 +64,7 @@ protected:
     std::unique_ptr<hover::Nat> nat_;
 };
 
-TEST_F(NatTest, SnatUdpAndItsReply) {
+TEST_P(NatTest, SnatUdpAndItsReply) {
     auto out = run(kInside, udpOut("10.0.0.1", 1000, "8.8.8.8", 53), kOutside);
     const uint16_t port = srcPort(out.out);
     EXPECT_GE(port, 1024);
@@ -76,7 +76,7 @@ TEST_F(NatTest, SnatUdpAndItsReply) {
     EXPECT_EQ(srcPort(again.out), port);
 }
 
-TEST_F(NatTest, SnatTcp) {
+TEST_P(NatTest, SnatTcp) {
     auto syn = run(kInside, tcpOut("10.0.0.1", 40000, "1.1.1.1", 443, 0x02), kOutside);
     const uint16_t port = srcPort(syn.out);
     EXPECT_EQ(hex(syn.out), hex(tcpOut("172.24.4.10", port, "1.1.1.1", 443, 0x02)));
@@ -84,7 +84,7 @@ TEST_F(NatTest, SnatTcp) {
     EXPECT_EQ(hex(synack.out), hex(tcpIn("1.1.1.1", 443, "10.0.0.1", 40000, 0x12)));
 }
 
-TEST_F(NatTest, SnatPingTranslatesTheEchoId) {
+TEST_P(NatTest, SnatPingTranslatesTheEchoId) {
     auto req = run(kInside, pingOut("10.0.0.1", "9.9.9.9", 8, 77), kOutside);
     const uint16_t id = echoId(req.out);
     EXPECT_EQ(hex(req.out), hex(pingOut("172.24.4.10", "9.9.9.9", 8, id)));
@@ -92,7 +92,7 @@ TEST_F(NatTest, SnatPingTranslatesTheEchoId) {
     EXPECT_EQ(hex(reply.out), hex(pingIn("9.9.9.9", "10.0.0.1", 0, 77)));
 }
 
-TEST_F(NatTest, TwoHostsWithTheSamePortGetDifferentExternalPorts) {
+TEST_P(NatTest, TwoHostsWithTheSamePortGetDifferentExternalPorts) {
     auto a = run(kInside, udpOut("10.0.0.1", 5000, "8.8.8.8", 53), kOutside);
     auto b = run(kInside, udpOut("10.0.0.2", 5000, "8.8.8.8", 53), kOutside);
     EXPECT_NE(srcPort(a.out), srcPort(b.out));
@@ -100,7 +100,7 @@ TEST_F(NatTest, TwoHostsWithTheSamePortGetDifferentExternalPorts) {
     EXPECT_EQ(hex(back_b.out), hex(udpIn("8.8.8.8", 53, "10.0.0.2", 5000)));
 }
 
-TEST_F(NatTest, ExhaustedPortRangeIsACountedDrop) {
+TEST_P(NatTest, ExhaustedPortRangeIsACountedDrop) {
     ASSERT_TRUE(nat_->addSnat({ip4("10.0.0.0"), 24}, ip4("172.24.4.10"), 2000, 2000).ok());
     auto first = run(kInside, udpOut("10.0.0.1", 1, "8.8.8.8", 53), kOutside);
     EXPECT_EQ(srcPort(first.out), 2000);
@@ -109,7 +109,7 @@ TEST_F(NatTest, ExhaustedPortRangeIsACountedDrop) {
     EXPECT_EQ(harness_->drops(1, IOV_DROP_NAT_NO_PORT), 1u);
 }
 
-TEST_F(NatTest, FloatingIpBothWays) {
+TEST_P(NatTest, FloatingIpBothWays) {
     auto in = run(kOutside, tcpIn("203.0.113.9", 5555, "172.24.4.50", 22, 0x02), kInside);
     EXPECT_EQ(hex(in.out), hex(tcpIn("203.0.113.9", 5555, "10.0.0.5", 22, 0x02)));
     auto out = run(kInside, tcpOut("10.0.0.5", 22, "203.0.113.9", 5555, 0x12), kOutside);
@@ -119,14 +119,14 @@ TEST_F(NatTest, FloatingIpBothWays) {
     EXPECT_EQ(hex(started.out), hex(udpOut("172.24.4.50", 7777, "8.8.8.8", 53)));
 }
 
-TEST_F(NatTest, DnatAndItsReplies) {
+TEST_P(NatTest, DnatAndItsReplies) {
     auto in = run(kOutside, tcpIn("203.0.113.9", 6000, "172.24.4.80", 80, 0x02), kInside);
     EXPECT_EQ(hex(in.out), hex(tcpIn("203.0.113.9", 6000, "10.0.0.8", 80, 0x02)));
     auto reply = run(kInside, tcpOut("10.0.0.8", 80, "203.0.113.9", 6000, 0x12), kOutside);
     EXPECT_EQ(hex(reply.out), hex(tcpOut("172.24.4.80", 80, "203.0.113.9", 6000, 0x12)));
 }
 
-TEST_F(NatTest, UntranslatedTrafficPassesThrough) {
+TEST_P(NatTest, UntranslatedTrafficPassesThrough) {
     // To the router's own external address, no connection: handed inside as is.
     auto in = run(kOutside, pingIn("203.0.113.9", "172.24.4.10", 8, 1), kInside);
     EXPECT_EQ(hex(in.out), hex(pingIn("203.0.113.9", "172.24.4.10", 8, 1)));
@@ -135,7 +135,7 @@ TEST_F(NatTest, UntranslatedTrafficPassesThrough) {
     EXPECT_EQ(hex(out.out), hex(udpOut("192.168.9.9", 1, "8.8.8.8", 53)));
 }
 
-TEST_F(NatTest, FragmentsThatNeedPortsAreDropped) {
+TEST_P(NatTest, FragmentsThatNeedPortsAreDropped) {
     Ipv4Options frag;
     frag.frag_off = 0x2000;  // first fragment, more to come
     const uint32_t s = ip4("10.0.0.1"), d = ip4("8.8.8.8");
@@ -144,14 +144,14 @@ TEST_F(NatTest, FragmentsThatNeedPortsAreDropped) {
     EXPECT_EQ(harness_->drops(1, IOV_DROP_FRAGMENT), 1u);
 }
 
-TEST_F(NatTest, OtherProtocolsCannotBeSnatted) {
+TEST_P(NatTest, OtherProtocolsCannotBeSnatted) {
     const uint32_t s = ip4("10.0.0.1"), d = ip4("8.8.8.8");
     auto r = harness_->runOnPort(1, kInside, eth(kGw, kRouter, kEthIp, ipv4(s, d, 47 /* GRE */, Bytes(8))));
     EXPECT_EQ(r.verdict, kShot);
     EXPECT_EQ(harness_->drops(1, IOV_DROP_NAT_PROTO), 1u);
 }
 
-TEST_F(NatTest, AnswersArpForFloatingIpsOutside) {
+TEST_P(NatTest, AnswersArpForFloatingIpsOutside) {
     const Mac fip_mac = mac("fa:16:3e:00:00:50");
     auto r = run(kOutside, arpRequest(kGw, "172.24.4.1", "172.24.4.50"), kOutside);
     EXPECT_EQ(hex(r.out), hex(eth(kGw, fip_mac, kEthArp, arp(2, fip_mac, ip4("172.24.4.50"), kGw, ip4("172.24.4.1")))));
@@ -160,11 +160,15 @@ TEST_F(NatTest, AnswersArpForFloatingIpsOutside) {
     EXPECT_EQ(hex(other.out), hex(arpRequest(kGw, "172.24.4.1", "172.24.4.10")));
 }
 
-TEST_F(NatTest, ConnectionsAreVisible) {
+TEST_P(NatTest, ConnectionsAreVisible) {
     run(kInside, udpOut("10.0.0.1", 1000, "8.8.8.8", 53), kOutside);
     auto conns = nat_->connections();
     ASSERT_TRUE(conns.ok());
     EXPECT_EQ(conns->size(), 2u) << "one entry per direction";
 }
+
+// Every fixture runs the TC and the XDP build of the module.
+INSTANTIATE_TEST_SUITE_P(Hook, NatTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
+                         [](const auto &info) { return info.param == hover::AttachMode::kXdp ? "xdp" : "tc"; });
 
 }  // namespace

@@ -20,11 +20,11 @@ Bytes udpPacket(const std::string &src, const std::string &dst, uint8_t ttl) {
 
 // Router (module 1): port 0 10.0.0.254/24 (host 10.0.0.1), port 1
 // 10.0.1.254/24 (host 10.0.1.2, gateway 10.0.1.100 not yet resolved).
-class RouterTest : public ::testing::Test {
+class RouterTest : public ::testing::TestWithParam<hover::AttachMode> {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
-        harness_ = std::make_unique<bpftest::ModuleHarness>();
+        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
         rt_ = std::make_unique<hover::Router>(harness_->load("router", 1));
         harness_->netdevPort(1, 0);
         harness_->netdevPort(1, 1);
@@ -59,14 +59,14 @@ protected:
     std::unique_ptr<hover::Router> rt_;
 };
 
-TEST_F(RouterTest, ForwardsBetweenConnectedNetworks) {
+TEST_P(RouterTest, ForwardsBetweenConnectedNetworks) {
     expectSent(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)), 1,
                eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
     expectSent(1, eth(kR1, kH2, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 2)), 0,
                eth(kH1, kR0, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 1)));
 }
 
-TEST_F(RouterTest, LongestPrefixWins) {
+TEST_P(RouterTest, LongestPrefixWins) {
     // 192.168.7.0/24 via 10.0.1.2 beats 192.168.0.0/16 via 10.0.1.100.
     expectSent(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "192.168.7.9", 64)), 1,
                eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "192.168.7.9", 63)));
@@ -74,7 +74,7 @@ TEST_F(RouterTest, LongestPrefixWins) {
 
 // Forwarding results are cached per destination; any configuration change
 // and a learned neighbour's new MAC must take effect on the next packet.
-TEST_F(RouterTest, CachedForwardingFollowsEveryChange) {
+TEST_P(RouterTest, CachedForwardingFollowsEveryChange) {
     const Bytes to_h2 = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64));
     const Bytes via_h2 = eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63));
     expectSent(0, to_h2, 1, via_h2);
@@ -103,7 +103,7 @@ TEST_F(RouterTest, CachedForwardingFollowsEveryChange) {
     expectSent(0, to_h2, 1, eth(moved, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63)));
 }
 
-TEST_F(RouterTest, UnresolvedNextHopSendsOneArpRequestAndLearnsTheReply) {
+TEST_P(RouterTest, UnresolvedNextHopSendsOneArpRequestAndLearnsTheReply) {
     const Bytes to_gw = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "192.168.8.1", 64));
     expectSent(0, to_gw, 1, eth(kBroadcast, kR1, kEthArp, arp(1, kR1, ip4("10.0.1.254"), Mac{}, ip4("10.0.1.100"))));
     EXPECT_EQ(harness_->drops(1, IOV_DROP_NEIGH_PENDING), 1u) << "the packet that needed ARP is dropped, counted";
@@ -118,7 +118,7 @@ TEST_F(RouterTest, UnresolvedNextHopSendsOneArpRequestAndLearnsTheReply) {
     expectSent(0, to_gw, 1, eth(kGw, kR1, kEthIp, udpPacket("10.0.0.1", "192.168.8.1", 63)));
 }
 
-TEST_F(RouterTest, TtlExpiryAnswersWithTimeExceeded) {
+TEST_P(RouterTest, TtlExpiryAnswersWithTimeExceeded) {
     const Bytes expiring = udpPacket("10.0.0.1", "10.0.1.2", 1);
     Bytes icmp = {11, 0, 0, 0, 0, 0, 0, 0};
     icmp.insert(icmp.end(), expiring.begin(), expiring.begin() + 28);
@@ -132,20 +132,20 @@ TEST_F(RouterTest, TtlExpiryAnswersWithTimeExceeded) {
     EXPECT_EQ(harness_->drops(1, IOV_DROP_TTL_EXCEEDED), 1u);
 }
 
-TEST_F(RouterTest, AnswersArpForItsAddressOnThatPortOnly) {
+TEST_P(RouterTest, AnswersArpForItsAddressOnThatPortOnly) {
     expectSent(0, arpRequest(kH1, "10.0.0.1", "10.0.0.254"), 0,
                eth(kH1, kR0, kEthArp, arp(2, kR0, ip4("10.0.0.254"), kH1, ip4("10.0.0.1"))));
     expectDropped(1, arpRequest(kH2, "10.0.1.2", "10.0.0.254"), IOV_DROP_NOT_FOR_ROUTER);
 }
 
-TEST_F(RouterTest, AnswersPingToAnyOfItsAddresses) {
+TEST_P(RouterTest, AnswersPingToAnyOfItsAddresses) {
     const uint32_t h1 = ip4("10.0.0.1"), far = ip4("10.0.1.254");
     expectSent(0, eth(kR0, kH1, kEthIp, ipv4(h1, far, 1, icmpEcho(8, 7, 1))), 0,
                eth(kH1, kR0, kEthIp, ipv4(far, h1, 1, icmpEcho(0, 7, 1))));
     expectDropped(0, eth(kR0, kH1, kEthIp, ipv4(h1, far, 17, udp(h1, far, 1, 2))), IOV_DROP_ROUTER_LOCAL);
 }
 
-TEST_F(RouterTest, DropsWhatItCannotRoute) {
+TEST_P(RouterTest, DropsWhatItCannotRoute) {
     expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "8.8.8.8", 64)), IOV_DROP_NO_ROUTE);
     expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "172.16.1.1", 64)), IOV_DROP_ROUTE_DISCARD);
     expectDropped(0, eth(kH2, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)), IOV_DROP_NOT_FOR_ROUTER);
@@ -181,5 +181,9 @@ TEST(RouterChain, SwitchRouterSwitch) {
     EXPECT_EQ(h.txPackets(3, 0), 1u) << "the packet reaches host2's port";
     EXPECT_EQ(hex(r.out), hex(eth(kH2, kR1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 63))));
 }
+
+// Every fixture runs the TC and the XDP build of the module.
+INSTANTIATE_TEST_SUITE_P(Hook, RouterTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
+                         [](const auto &info) { return info.param == hover::AttachMode::kXdp ? "xdp" : "tc"; });
 
 }  // namespace
