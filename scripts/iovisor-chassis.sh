@@ -37,6 +37,8 @@
 #   IOVISOR_OVND_FLAGS      extra iovisor-ovnd flags (e.g. -v)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/daemon.sh
+. "$here/scripts/lib/daemon.sh"
 
 if [ "${1:-}" = --conf ]; then
   [ -r "${2:-}" ] || { echo "iovisor-chassis: cannot read settings file '${2:-}'" >&2; exit 2; }
@@ -190,17 +192,7 @@ start() {  # what
   esac
 }
 
-stop_pid() {  # name
-  local pidfile=$rundir/$1.pid pid
-  [ -f "$pidfile" ] || return 0
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
+stop_pid() { stop_pidfile "$rundir/$1.pid"; }  # name
 
 stop() {  # what
   case "$1" in

@@ -14,24 +14,15 @@
 # IMPL=none starts OVN only, no chassis.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/daemon.sh
+. "$here/scripts/lib/daemon.sh"
 build=${BUILD_DIR:-$here/build}
 cmd=${1:?usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]}
 dir=${2:?usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]}
 
 need() { command -v "$1" >/dev/null || { echo "ovn-sandbox: '$1' missing: apt-get install $2 (scripts/install-deps.sh)" >&2; exit 1; }; }
 
-stop_pid() {  # name
-  local pidfile=$dir/$1.pid
-  [ -f "$pidfile" ] || return 0
-  local pid
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
+stop_pid() { stop_pidfile "$dir/$1.pid"; }  # name
 
 start_db() {  # name schema socket
   [ -f "$dir/$1.db" ] || ovsdb-tool create "$dir/$1.db" "$2"

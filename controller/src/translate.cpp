@@ -161,26 +161,18 @@ private:
             flags |= kL2Security;
             int families = (ps->ipv4.empty() ? 0 : kL2PsIpv4) | (ps->ipv6.empty() ? 0 : kL2PsIpv6);
             // Single addresses go to the hashes, prefixes to the LPM tries.
-            for (const auto &p : ps->ipv4) {
-                const std::string addr = iovisor::formatIpv4(mask(p.addr, p.len));
-                if (p.len == 32) {
-                    sw.tables["ps_ipv4_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
-                } else {
-                    families |= kL2PsIpv4Prefixes;
-                    sw.tables["ps_ipv4"][key({{"prefixlen", kL2PsKeyBits + p.len}, {"port", port}, {"mac", ps->mac},
-                                              {"addr", addr}})] = 1;
+            auto allow = [&](const std::string &family, int full_len, int prefix_flag, const std::string &addr, int len) {
+                if (len == full_len) {
+                    sw.tables["ps_" + family + "_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
+                    return;
                 }
-            }
-            for (const auto &p : ps->ipv6) {
-                const std::string addr = iovisor::formatIpv6(p.addr);
-                if (p.len == 128) {
-                    sw.tables["ps_ipv6_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
-                } else {
-                    families |= kL2PsIpv6Prefixes;
-                    sw.tables["ps_ipv6"][key({{"prefixlen", kL2PsKeyBits + p.len}, {"port", port}, {"mac", ps->mac},
-                                              {"addr", addr}})] = 1;
-                }
-            }
+                families |= prefix_flag;
+                sw.tables["ps_" + family][key({{"prefixlen", kL2PsKeyBits + len}, {"port", port}, {"mac", ps->mac},
+                                                {"addr", addr}})] = 1;
+            };
+            for (const auto &p : ps->ipv4)
+                allow("ipv4", 32, kL2PsIpv4Prefixes, iovisor::formatIpv4(mask(p.addr, p.len)), p.len);
+            for (const auto &p : ps->ipv6) allow("ipv6", 128, kL2PsIpv6Prefixes, iovisor::formatIpv6(p.addr), p.len);
             sw.tables["ps_macs"][key({{"port", port}, {"mac", ps->mac}})] = {{"flags", families}};
         }
         sw.tables["ports"][key(port)] = {{"flags", flags}};
