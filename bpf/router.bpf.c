@@ -1,7 +1,9 @@
-/* router: an OVN logical router. Ports with a MAC and IPv4 addresses;
+/* router: an OVN logical router. Ports with a MAC and IPv4/IPv6 addresses;
  * longest-prefix routing over connected networks and static routes; answers
- * ARP and ICMP echo for its own addresses; decrements TTL (ICMP time
- * exceeded when it runs out); resolves unknown next hops with ARP. */
+ * ARP, IPv6 Neighbor Solicitations and ICMP/ICMPv6 echo for its own
+ * addresses; decrements TTL (ICMP time exceeded when it runs out) and hop
+ * limit (a counted drop at 1); resolves unknown IPv4 next hops with ARP
+ * (IPv6 next hops come from the control plane or from solicitations). */
 #include "lib/chain.h"
 #include "lib/config_gen.h"
 #include "lib/csum.h"
@@ -44,6 +46,33 @@ struct {
     __type(key, __be32);
     __type(value, struct rt_neigh);
 } neighbors SEC(".maps");
+
+/* Router IPv6 address -> the port that owns it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct rt_ip6);
+    __type(value, struct rt_addr);
+} addrs6 SEC(".maps");
+
+/* Destination IPv6 prefix -> route. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 16384);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct rt_route6_key);
+    __type(value, struct rt_route6);
+} routes6 SEC(".maps");
+
+/* IPv6 neighbour -> MAC (static from OVN, or learned from a solicitation). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct rt_ip6);
+    __type(value, struct rt_neigh);
+} neighbors6 SEC(".maps");
 
 /* Unresolved next hop -> time of the last ARP request sent for it. */
 struct {
@@ -233,6 +262,156 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
     return send_routed(ctx, md, pkt, ip, &fib);
 }
 
+
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+static __always_inline void ip6_copy(__u8 *dst, const __u8 *src) { __builtin_memcpy(dst, src, 16); }
+
+static __always_inline int ip6_is_unspecified(const __u8 *a) {
+    const __u32 *w = (const __u32 *)a;
+    return !(w[0] | w[1] | w[2] | w[3]);
+}
+
+static __always_inline void learn_neighbor6(const __u8 *ip, const __u8 *mac) {
+    struct rt_ip6 key;
+    ip6_copy(key.addr, ip);
+    struct rt_neigh *known = bpf_map_lookup_elem(&neighbors6, &key);
+    if (known && (known->flags == RT_NEIGH_STATIC || iov_mac_equal(known->mac, mac))) return;
+    struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
+    iov_mac_copy(entry.mac, mac);
+    bpf_map_update_elem(&neighbors6, &key, &entry, BPF_ANY);
+}
+
+/* ICMPv6 checksum over the pseudo-header (addresses, length, next header)
+ * and `len` bytes of message at `msg` (bounds checked by the caller). */
+static __always_inline __sum16 icmp6_csum(struct ipv6hdr *ip6, void *msg, __u32 len) {
+    __s64 sum = bpf_csum_diff(0, 0, (__be32 *)&ip6->saddr, 32, 0);
+    sum = bpf_csum_diff(0, 0, (__be32 *)msg, len, sum);
+    __u64 total = (__u32)sum + bpf_htonl(len) + bpf_htonl(IPPROTO_ICMPV6);
+    total = (total & 0xffffffff) + (total >> 32);
+    return csum_fold32((__u32)total + (__u32)(total >> 32));
+}
+
+/* A Neighbor Solicitation for one of our addresses on the ingress port:
+ * learn the asker, turn the packet into the Advertisement, send it back. */
+static __always_inline int answer_solicitation(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
+    struct iov_pkt pkt;
+    struct ipv6hdr *ip6;
+    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv6(&pkt, &ip6)) return iov_drop(ctx, IOV_DROP_TRUNCATED);
+    struct iov_nd *nd = (void *)(ip6 + 1);
+    if ((void *)&nd->opt_type > pkt.data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
+    struct rt_ip6 target;
+    ip6_copy(target.addr, nd->target);
+    struct rt_addr *own = bpf_map_lookup_elem(&addrs6, &target);
+    if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    __u8 asker_mac[ETH_ALEN], asker[16];
+    iov_mac_copy(asker_mac, pkt.eth->h_source);
+    ip6_copy(asker, ip6->saddr.in6_u.u6_addr8);
+    const int dad = ip6_is_unspecified(asker); /* duplicate address detection */
+    if (!dad) learn_neighbor6(asker, asker_mac);
+
+    if (ctx_resize(ctx, ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct iov_nd))) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    struct ethhdr *eth = ctx_data(ctx);
+    ip6 = (void *)(eth + 1);
+    nd = (void *)(ip6 + 1);
+    if ((void *)(nd + 1) > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    /* To the asker, or to all nodes (ff02::1) for an address being checked (DAD). */
+    if (dad) {
+        const __u8 all_nodes_mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+        iov_mac_copy(eth->h_dest, all_nodes_mac);
+        __u32 *d = (__u32 *)ip6->daddr.in6_u.u6_addr8;
+        d[0] = bpf_htonl(0xff020000);
+        d[1] = 0;
+        d[2] = 0;
+        d[3] = bpf_htonl(1);
+    } else {
+        iov_mac_copy(eth->h_dest, asker_mac);
+        ip6_copy(ip6->daddr.in6_u.u6_addr8, asker);
+    }
+    iov_mac_copy(eth->h_source, port->mac);
+    *(__be32 *)ip6 = bpf_htonl(0x60000000);
+    ip6->payload_len = bpf_htons(sizeof(struct iov_nd));
+    ip6->nexthdr = IPPROTO_ICMPV6;
+    ip6->hop_limit = 255;
+    ip6_copy(ip6->saddr.in6_u.u6_addr8, target.addr);
+    nd->type = IOV_ND_ADVERT;
+    nd->code = 0;
+    nd->checksum = 0;
+    nd->flags = bpf_htonl(IOV_ND_ROUTER | IOV_ND_OVERRIDE | (dad ? 0 : IOV_ND_SOLICITED));
+    ip6_copy(nd->target, target.addr);
+    nd->opt_type = IOV_ND_OPT_TARGET_LL;
+    nd->opt_len = 1;
+    iov_mac_copy(nd->opt_mac, port->mac);
+    nd->checksum = icmp6_csum(ip6, nd, sizeof(*nd));
+    return iov_send(ctx, md, md->in_port);
+}
+
+/* An Advertisement (e.g. unsolicited, after a move): learn its target. */
+static __always_inline int learn_advertisement(struct iov_ctx *ctx, struct iov_pkt *pkt, struct ipv6hdr *ip6) {
+    struct iov_nd *nd = (void *)(ip6 + 1);
+    if ((void *)(nd + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
+    if (nd->opt_type == IOV_ND_OPT_TARGET_LL && nd->opt_len == 1) learn_neighbor6(nd->target, nd->opt_mac);
+    return iov_consume(ctx);
+}
+
+/* ICMPv6 echo request to a router address: the reply, in place. */
+static __always_inline int reply_echo6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
+                                       struct ipv6hdr *ip6, const struct rt_port *port) {
+    struct iov_icmp *icmp = (void *)(ip6 + 1);
+    if (ip6->nexthdr != IPPROTO_ICMPV6 || (void *)(icmp + 1) > pkt->data_end ||
+        icmp->type != IOV_ICMP6_ECHO_REQUEST || icmp->code != 0)
+        return iov_drop(ctx, IOV_DROP_ROUTER_LOCAL);
+    /* Swapping the addresses leaves the pseudo-header sum as it was. */
+    csum_replace2(&icmp->checksum, bpf_htons(IOV_ICMP6_ECHO_REQUEST << 8), bpf_htons(IOV_ICMP6_ECHO_REPLY << 8));
+    icmp->type = IOV_ICMP6_ECHO_REPLY;
+    __u8 peer[16];
+    ip6_copy(peer, ip6->saddr.in6_u.u6_addr8);
+    ip6_copy(ip6->saddr.in6_u.u6_addr8, ip6->daddr.in6_u.u6_addr8);
+    ip6_copy(ip6->daddr.in6_u.u6_addr8, peer);
+    ip6->hop_limit = 64;
+    iov_mac_copy(pkt->eth->h_dest, pkt->eth->h_source);
+    iov_mac_copy(pkt->eth->h_source, port->mac);
+    return iov_send(ctx, md, md->in_port);
+}
+
+static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct ipv6hdr *ip6) {
+    if (ip6->hop_limit <= 1) return iov_drop(ctx, IOV_DROP_HOP_LIMIT);
+    struct rt_route6_key key = {.prefixlen = 128};
+    ip6_copy(key.addr, ip6->daddr.in6_u.u6_addr8);
+    struct rt_route6 *route = bpf_map_lookup_elem(&routes6, &key);
+    if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
+    if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
+    const __u32 out_port = route->port;
+    struct rt_port *out = router_port(out_port);
+    if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
+    struct rt_ip6 nexthop;
+    ip6_copy(nexthop.addr, route->type == RT_ROUTE_VIA ? route->nexthop : key.addr);
+    struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors6, &nexthop);
+    if (!neigh) return iov_drop(ctx, IOV_DROP_NEIGH_UNKNOWN6);
+    ip6->hop_limit--; /* no header checksum in IPv6 */
+    iov_mac_copy(pkt->eth->h_dest, neigh->mac);
+    iov_mac_copy(pkt->eth->h_source, out->mac);
+    return iov_send(ctx, md, out_port);
+}
+
+static __always_inline int router6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
+                                   const struct rt_port *port) {
+    struct ipv6hdr *ip6;
+    int err = iov_parse_ipv6(pkt, &ip6);
+    if (err) return iov_drop(ctx, err);
+    if (ip6->nexthdr == IPPROTO_ICMPV6) {
+        struct iov_icmp *icmp = (void *)(ip6 + 1);
+        if ((void *)(icmp + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
+        if (icmp->type == IOV_ND_SOLICIT) return answer_solicitation(ctx, md, port);
+        if (icmp->type == IOV_ND_ADVERT) return learn_advertisement(ctx, pkt, ip6);
+    }
+    if (iov_mac_is_multicast(pkt->eth->h_dest)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    struct rt_ip6 dst;
+    ip6_copy(dst.addr, ip6->daddr.in6_u.u6_addr8);
+    if (bpf_map_lookup_elem(&addrs6, &dst)) return reply_echo6(ctx, md, pkt, ip6, port);
+    return forward6(ctx, md, pkt, ip6);
+}
+
 static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     struct iov_pkt pkt;
     int err = iov_parse_eth(ctx, &pkt);
@@ -242,7 +421,10 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     const __u8 *dst = pkt.eth->h_dest;
     const int broadcast = dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff &&
                           dst[4] == 0xff && dst[5] == 0xff;
-    if (!broadcast && !iov_mac_equal(dst, port->mac)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    const int ipv6_multicast = dst[0] == 0x33 && dst[1] == 0x33; /* solicited-node: Neighbor Discovery */
+    if (!broadcast && !ipv6_multicast && !iov_mac_equal(dst, port->mac)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
+    if (pkt.proto == bpf_htons(ETH_P_IPV6)) return router6(ctx, md, &pkt, port);
+    if (ipv6_multicast) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
 
     if (pkt.proto == bpf_htons(ETH_P_ARP)) return handle_arp(ctx, md, &pkt, port);
     if (pkt.proto != bpf_htons(ETH_P_IP)) return iov_drop(ctx, IOV_DROP_UNSUPPORTED_L3);

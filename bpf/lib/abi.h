@@ -97,7 +97,9 @@ struct iov_port_stats {
     X(ICMP_UNREACHABLE, "ICMP error generated instead")                            \
     X(INTERNAL, "internal error (helper failed)")                                  \
     X(ROUTER_LOCAL, "traffic to the router itself other than ICMP echo")             \
-    X(NAT_PROTO, "IP protocol that NAT cannot translate (not TCP/UDP/ICMP echo)")
+    X(NAT_PROTO, "IP protocol that NAT cannot translate (not TCP/UDP/ICMP echo)") \
+    X(HOP_LIMIT, "IPv6 hop limit expired")                                         \
+    X(NEIGH_UNKNOWN6, "IPv6 next hop has no neighbour entry")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

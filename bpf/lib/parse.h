@@ -126,6 +126,28 @@ static __always_inline void iov_arp_make_reply(struct iov_pkt *pkt, struct iov_a
     arp->spa = ip;
 }
 
+/* ICMPv6 echo and Neighbor Discovery (RFC 4861): a Neighbor Solicitation
+ * or Advertisement with one link-layer address option. */
+#define IOV_ICMP6_ECHO_REQUEST 128
+#define IOV_ICMP6_ECHO_REPLY 129
+#define IOV_ND_SOLICIT 135
+#define IOV_ND_ADVERT 136
+#define IOV_ND_OPT_SOURCE_LL 1
+#define IOV_ND_OPT_TARGET_LL 2
+#define IOV_ND_ROUTER 0x80000000u    /* NA flags */
+#define IOV_ND_SOLICITED 0x40000000u
+#define IOV_ND_OVERRIDE 0x20000000u
+struct iov_nd {
+    __u8 type;
+    __u8 code;
+    __sum16 checksum;
+    __be32 flags;
+    __u8 target[16];
+    __u8 opt_type;
+    __u8 opt_len; /* in units of 8 bytes */
+    __u8 opt_mac[ETH_ALEN];
+};
+
 static __always_inline int iov_parse_ipv6(struct iov_pkt *pkt, struct ipv6hdr **out) {
     struct ipv6hdr *ip6 = pkt->l3;
     if ((void *)(ip6 + 1) > pkt->data_end) return IOV_DROP_TRUNCATED;

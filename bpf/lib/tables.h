@@ -149,6 +149,27 @@ struct rt_neigh {
     __u16 flags;
 };
 
+/* IPv6: own addresses (`addrs6`, value struct rt_addr), routes (`routes6`)
+ * and neighbours (`neighbors6`, value struct rt_neigh) mirror the IPv4
+ * tables. Neighbours come from the control plane or from Neighbor
+ * Solicitations the router answers. */
+struct rt_ip6 {
+    __u8 addr[16];
+};
+
+/* Key of `routes6` (LPM trie): destination prefix. */
+struct rt_route6_key {
+    __u32 prefixlen;
+    __u8 addr[16];
+};
+
+/* Value of `routes6`. */
+struct rt_route6 {
+    __u32 type;       /* RT_ROUTE_* */
+    __u32 port;       /* egress port */
+    __u8 nexthop[16]; /* RT_ROUTE_VIA: next-hop IPv6 */
+};
+
 /* ---- nat --------------------------------------------------------------- */
 
 /* A nat instance sits on a router port: port 0 faces the router (inside),

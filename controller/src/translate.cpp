@@ -29,7 +29,7 @@ std::string modulePort(const std::string &module, uint32_t port) { return "m:" +
 const std::set<std::string> &managedTables(const std::string &type) {
     static const std::map<std::string, std::set<std::string>> tables = {
         {"l2switch", {"ports", "fdb", "arp_responder", "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6"}},
-        {"router", {"ports", "addrs", "routes", "neighbors"}},
+        {"router", {"ports", "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6"}},
         {"nat", {"snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external"}},
     };
     static const std::set<std::string> none;
@@ -253,6 +253,37 @@ private:
 
     static bool contains(const iovisor::Ipv4Prefix &net, uint32_t ip) { return mask(ip, net.len) == mask(net.addr, net.len); }
 
+    static std::vector<iovisor::Ipv6Prefix> ipv6Networks(const LogicalRouterPort &lrp) {
+        std::vector<iovisor::Ipv6Prefix> out;
+        for (const auto &n : lrp.networks)
+            if (auto p = iovisor::parseIpv6Prefix(n); p.ok()) out.push_back(*p);
+        return out;
+    }
+
+    static iovisor::Ip6 mask6(iovisor::Ip6 addr, int len) {
+        for (int i = 0; i < 16; ++i) addr[i] &= static_cast<uint8_t>(0xff00 >> std::clamp(len - i * 8, 0, 8));
+        return addr;
+    }
+
+    static bool contains6(const iovisor::Ipv6Prefix &net, const iovisor::Ip6 &ip) {
+        return mask6(ip, net.len) == mask6(net.addr, net.len);
+    }
+
+    // fe80::/64 with the modified EUI-64 of `mac`: every OVN router port has one.
+    static iovisor::Ip6 linkLocal(const std::string &mac_text) {
+        iovisor::Ip6 ll{0xfe, 0x80};
+        if (auto mac = iovisor::parseMac(mac_text); mac.ok()) {
+            const auto &m = *mac;
+            const uint8_t eui[8] = {static_cast<uint8_t>(m[0] ^ 2), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]};
+            std::copy(eui, eui + 8, ll.begin() + 8);
+        }
+        return ll;
+    }
+
+    static std::string route6Key(const iovisor::Ipv6Prefix &p) {
+        return key({{"prefixlen", p.len}, {"addr", iovisor::formatIpv6(mask6(p.addr, p.len))}});
+    }
+
     // The router port whose network holds the NAT external addresses.
     bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) const {
         for (const auto &n : lr.nat) {
@@ -283,6 +314,13 @@ private:
                 rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(mask(net.addr, net.len))}})] =
                     {{"type", kRouteConnected}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", iovisor::formatIpv4(net.addr)}};
             }
+            const auto nets6 = ipv6Networks(lrp);
+            for (const auto &net : nets6) {
+                rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(net.addr)}})] = {{"port", port}};
+                rt.tables["routes6"][route6Key(net)] = {{"type", kRouteConnected}, {"port", port}, {"nexthop", "::"}};
+            }
+            if (!nets6.empty())
+                rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(linkLocal(lrp.mac))}})] = {{"port", port}};
             // Router-to-router: link the peers once, from the lower name.
             if (!lrp.peer.empty() && lrp_by_name_.count(lrp.peer) && lrp.name < lrp.peer) {
                 const LogicalRouterPort *peer = lrp_by_name_.at(lrp.peer);
@@ -315,9 +353,13 @@ private:
                 auto it = in_.nb.switch_ports.find(p);
                 if (it == in_.nb.switch_ports.end() || it->second.type == "router") continue;
                 bool unknown;
-                for (const auto &a : portAddresses(it->second, &unknown))
+                for (const auto &a : portAddresses(it->second, &unknown)) {
                     for (const auto &ip : a.ipv4)
                         rt.tables["neighbors"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"flags", kNeighStatic}};
+                    for (const auto &ip : a.ipv6)
+                        rt.tables["neighbors6"][key({{"addr", iovisor::formatIpv6(ip.addr)}})] = {{"mac", a.mac},
+                                                                                                 {"flags", kNeighStatic}};
+                }
             }
         }
         for (const auto &[lrp, port] : ports) {
@@ -331,8 +373,13 @@ private:
     void staticRoutes(const LogicalRouter &lr, ModuleSpec &rt,
                       const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
         for (const auto &r : lr.static_routes) {
+            if (r.policy == "src-ip") continue;
+            if (auto prefix6 = iovisor::parseIpv6Prefix(r.ip_prefix); prefix6.ok()) {
+                staticRoute6(r, *prefix6, rt, ports);
+                continue;
+            }
             auto prefix = iovisor::parseIpv4Prefix(r.ip_prefix);
-            if (!prefix.ok() || r.policy == "src-ip") continue;
+            if (!prefix.ok()) continue;
             const std::string k = key({{"prefixlen", prefix->len}, {"addr", iovisor::formatIpv4(mask(prefix->addr, prefix->len))}});
             if (r.nexthop == "discard") {
                 rt.tables["routes"][k] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "0.0.0.0"}, {"src", "0.0.0.0"}};
@@ -349,6 +396,23 @@ private:
                                               {"src", iovisor::formatIpv4(net.addr)}};
                 }
             }
+        }
+    }
+
+    void staticRoute6(const ovnmon::StaticRoute &r, const iovisor::Ipv6Prefix &prefix, ModuleSpec &rt,
+                      const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
+        if (r.nexthop == "discard") {
+            rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "::"}};
+            return;
+        }
+        auto nexthop = iovisor::parseIpv6(r.nexthop);
+        if (!nexthop.ok()) return;
+        for (const auto &[lrp, port] : ports) {
+            if (!r.output_port.empty() && lrp->name != r.output_port) continue;
+            for (const auto &net : ipv6Networks(*lrp))
+                if (contains6(net, *nexthop))
+                    rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteVia}, {"port", port},
+                                                               {"nexthop", iovisor::formatIpv6(*nexthop)}};
         }
     }
 

@@ -149,13 +149,78 @@ TEST_P(RouterTest, DropsWhatItCannotRoute) {
     expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "8.8.8.8", 64)), IOV_DROP_NO_ROUTE);
     expectDropped(0, eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "172.16.1.1", 64)), IOV_DROP_ROUTE_DISCARD);
     expectDropped(0, eth(kH2, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64)), IOV_DROP_NOT_FOR_ROUTER);
-    expectDropped(0, eth(kR0, kH1, kEthIp6, ipv6(ip6("fd00::1"), ip6("fd00::2"), 17, Bytes(8))),
-                  IOV_DROP_UNSUPPORTED_L3);
+    expectDropped(0, eth(kR0, kH1, kEthIp6, ipv6(ip6("fd00::1"), ip6("fd00::2"), 17, Bytes(8))), IOV_DROP_NO_ROUTE);
+    expectDropped(0, eth(kR0, kH1, 0x88cc /* LLDP */, Bytes(46)), IOV_DROP_UNSUPPORTED_L3);
     Bytes bad_ihl = eth(kR0, kH1, kEthIp, udpPacket("10.0.0.1", "10.0.1.2", 64));
     bad_ihl[14] = 0x43;
     expectDropped(0, bad_ihl, IOV_DROP_BAD_IHL);
     ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}, /*enabled=*/false}).ok());
     expectDropped(1, eth(kR1, kH2, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 64)), IOV_DROP_PORT_DISABLED);
+}
+
+// An ICMPv6 message with its checksum over the IPv6 pseudo-header.
+Bytes icmp6(const Ip6 &src, const Ip6 &dst, Bytes msg) {
+    Bytes pseudo(src.begin(), src.end());
+    pseudo.insert(pseudo.end(), dst.begin(), dst.end());
+    const Bytes tail = {0, 0, 0, static_cast<uint8_t>(msg.size()), 0, 0, 0, 58};
+    pseudo.insert(pseudo.end(), tail.begin(), tail.end());
+    msg[2] = msg[3] = 0;
+    pseudo.insert(pseudo.end(), msg.begin(), msg.end());
+    const uint16_t csum = inetChecksum(pseudo.data(), pseudo.size());
+    msg[2] = csum >> 8;
+    msg[3] = csum & 0xff;
+    return msg;
+}
+
+// Neighbor Solicitation (135) / Advertisement (136) for `target` with a
+// link-layer address option (1: source, 2: target).
+Bytes neighborDiscovery(uint8_t type, uint32_t flags, const Ip6 &target, uint8_t option, const Mac &mac) {
+    Bytes m = {type, 0, 0, 0, uint8_t(flags >> 24), uint8_t(flags >> 16), uint8_t(flags >> 8), uint8_t(flags)};
+    m.insert(m.end(), target.begin(), target.end());
+    m.push_back(option);
+    m.push_back(1);
+    m.insert(m.end(), mac.begin(), mac.end());
+    return m;
+}
+
+TEST_P(RouterTest, Ipv6ForwardsAnswersNeighborDiscoveryAndPing) {
+    ASSERT_TRUE(rt_->setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}, true, {{ip6("fd00::fe"), 64}}}).ok());
+    ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}, true, {{ip6("fd01::fe"), 64}}}).ok());
+    ASSERT_TRUE(rt_->addNeighbor6(ip6("fd01::2"), kH2).ok());
+    const Bytes udp6 = Bytes{0x03, 0xe8, 0x07, 0xd0, 0, 8, 0, 0};  // ports 1000 -> 2000, no payload
+    auto packet = [&](const char *src, const char *dst, uint8_t hops) {
+        return ipv6(ip6(src), ip6(dst), 17, udp6, hops);
+    };
+    // Forwarding: hop limit - 1, MACs rewritten, nothing else touched.
+    expectSent(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 64)), 1,
+               eth(kH2, kR1, kEthIp6, packet("fd00::1", "fd01::2", 63)));
+    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 1)), IOV_DROP_HOP_LIMIT);
+    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::9", 64)), IOV_DROP_NEIGH_UNKNOWN6);
+    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd99::1", 64)), IOV_DROP_NO_ROUTE);
+
+    // host1 asks for the gateway (solicited-node multicast): the router
+    // advertises its MAC, and learns host1's.
+    const Ip6 host1 = ip6("fd00::1"), gateway = ip6("fd00::fe"), solicited = ip6("ff02::1:ff00:fe");
+    const Bytes ns = ipv6(host1, solicited, 58, icmp6(host1, solicited, neighborDiscovery(135, 0, gateway, 1, kH1)), 255);
+    const Bytes na = ipv6(gateway, host1, 58, icmp6(gateway, host1, neighborDiscovery(136, 0xe0000000, gateway, 2, kR0)), 255);
+    expectSent(0, eth(mac("33:33:ff:00:00:fe"), kH1, kEthIp6, ns), 0, eth(kH1, kR0, kEthIp6, na));
+    expectSent(1, eth(kR1, kH2, kEthIp6, packet("fd01::2", "fd00::1", 64)), 0,
+               eth(kH1, kR0, kEthIp6, packet("fd01::2", "fd00::1", 63)));
+    // A solicitation for an address of another port is not answered here.
+    const Ip6 other = ip6("fd01::fe");
+    expectDropped(0,
+                  eth(mac("33:33:ff:00:00:fe"), kH1, kEthIp6,
+                      ipv6(host1, solicited, 58, icmp6(host1, solicited, neighborDiscovery(135, 0, other, 1, kH1)), 255)),
+                  IOV_DROP_NOT_FOR_ROUTER);
+
+    // Ping to the router's address on the far port.
+    const Bytes echo = {128, 0, 0, 0, 0x12, 0x34, 0, 1, 'h', 'i'};
+    Bytes reply = echo;
+    reply[0] = 129;
+    expectSent(0, eth(kR0, kH1, kEthIp6, ipv6(host1, other, 58, icmp6(host1, other, echo), 64)), 0,
+               eth(kH1, kR0, kEthIp6, ipv6(other, host1, 58, icmp6(other, host1, reply), 64)));
+    // Other traffic to the router itself is not forwarded.
+    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd00::fe", 64)), IOV_DROP_ROUTER_LOCAL);
 }
 
 // host1 - l2switch(1) - router(2) - l2switch(3) - host2, all tail calls.

@@ -212,6 +212,34 @@ TEST_F(OvnE2E, RouterStaticRouteSnatAndFloatingIp) {
     expectInSync();
 }
 
+// Dual-stack networks through a router: IPv6 hosts find the gateway with
+// Neighbor Discovery (answered by the router) and ping across it.
+TEST_F(OvnE2E, Ipv6ThroughARouter) {
+    nbctl("ls-add sw0 -- ls-add sw1");
+    lsp("sw0", "vm1", "02:00:00:00:00:01", "10.0.0.1 fd00::1");
+    lsp("sw1", "vm3", "02:00:00:00:01:03", "10.0.1.3 fd01::3");
+    nbctl("lr-add r0 -- lrp-add r0 r0-sw0 02:00:00:00:aa:00 10.0.0.254/24 fd00::fe/64"
+          " -- lrp-add r0 r0-sw1 02:00:00:00:aa:01 10.0.1.254/24 fd01::fe/64");
+    for (const char *ls : {"sw0", "sw1"}) {
+        const std::string p = std::string(ls) + "-r0";
+        nbctl("lsp-add " + std::string(ls) + " " + p + " -- lsp-set-type " + p + " router -- lsp-set-addresses " + p +
+              " router -- lsp-set-options " + p + " router-port=r0-" + ls);
+    }
+    TestHost &vm1 = vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
+    TestHost &vm3 = vm("vm3", "02:00:00:00:01:03", "10.0.1.3/24");
+    ASSERT_EQ(vm1.exec("ip -6 addr add fd00::1/64 dev eth0 nodad && ip -6 route add default via fd00::fe").exit_code, 0);
+    ASSERT_EQ(vm3.exec("ip -6 addr add fd01::3/64 dev eth0 nodad && ip -6 route add default via fd01::fe").exit_code, 0);
+    syncHv();
+
+    EXPECT_EQ(vm1.exec("ping -6 -c 2 -i 0.3 -W 1 fd00::fe").exit_code, 0) << "the gateway answers NS and ping" << logs();
+    EXPECT_EQ(vm1.exec("ping -6 -c 2 -i 0.3 -W 1 fd01::3").exit_code, 0) << "across the router";
+    EXPECT_NE(vm1.exec("ip -6 neigh show fd00::fe").output.find("02:00:00:00:aa:00"), std::string::npos)
+        << "the router's MAC came from its Neighbor Advertisement";
+    std::string log;
+    EXPECT_TRUE(vm1.tcpTo(vm3, "fd01::3", &log)) << "TCP over IPv6 across the router:\n" << log;
+    expectInSync();
+}
+
 TEST_F(OvnE2E, ControllerRestartLosesNoPings) {
     twoVms();
     ASSERT_TRUE(vm1_->ping("10.0.0.2"));

@@ -41,8 +41,9 @@ protected:
             ASSERT_TRUE(a.ok()) << a.error().message;
             attachments_.push_back(std::move(a.value()));
         }
-        if (GetParam() == hover::AttachMode::kXdp)
+        if (GetParam() == hover::AttachMode::kXdp) {
             for (auto *h : hosts) ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
+        }
     }
 
     uint64_t drops(uint32_t reason) { return harness_.drops(1, reason); }

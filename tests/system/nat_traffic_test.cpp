@@ -31,7 +31,9 @@ protected:
         ext_ = std::make_unique<TestHost>(uniqueName("x"), "02:00:00:00:00:fe", "172.24.4.254/24");
         for (auto *h : {vm1_.get(), vm2_.get(), ext_.get()}) {
             ASSERT_TRUE(h->ok()) << h->error();
-            if (GetParam() == hover::AttachMode::kXdp) ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
+            if (GetParam() == hover::AttachMode::kXdp) {
+                ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
+            }
         }
         for (auto *h : {vm1_.get(), vm2_.get()})
             ASSERT_EQ(h->exec("ip route add default via 10.0.0.254").exit_code, 0);

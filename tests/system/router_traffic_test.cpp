@@ -26,8 +26,9 @@ protected:
         ASSERT_TRUE(h2_->ok()) << h2_->error();
         ASSERT_EQ(h1_->exec("ip route add default via 10.0.0.254").exit_code, 0);
         ASSERT_EQ(h2_->exec("ip route add default via 10.0.1.254").exit_code, 0);
-        if (GetParam() == hover::AttachMode::kXdp)
+        if (GetParam() == hover::AttachMode::kXdp) {
             for (auto *h : {h1_.get(), h2_.get()}) ASSERT_EQ(h->prepareForXdp(XDP_PASS_OBJECT), "");
+        }
 
         // Switch 1 (module 1) and switch 3 (module 3): port 0 = host, port 1
         // = router. The router (module 2) learns the hosts' MACs by ARP.

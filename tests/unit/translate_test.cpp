@@ -180,5 +180,44 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     EXPECT_EQ(d.modules.at("ls-ext").tables.at("arp_responder").at(json("172.24.4.50").dump())["mac"], "02:00:00:00:aa:02");
 }
 
+TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
+    World w;
+    w.vif("ls1", "vm1", "02:00:00:00:00:01 10.0.0.1 fd00::1", "tap1");
+    LogicalRouter lr;
+    lr.uuid = lr.name = "r1";
+    LogicalRouterPort lrp;
+    lrp.uuid = "u-lrp";
+    lrp.name = "lrp";
+    lrp.mac = "02:00:00:00:aa:01";
+    lrp.networks = {"10.0.0.254/24", "fd00::fe/64"};
+    w.nb.router_ports[lrp.uuid] = lrp;
+    lr.ports = {lrp.uuid};
+    LogicalSwitchPort lsp;
+    lsp.uuid = "u-sw-lrp";
+    lsp.name = "sw-lrp";
+    lsp.type = "router";
+    lsp.addresses = {"router"};
+    lsp.options["router-port"] = "lrp";
+    w.nb.switch_ports[lsp.uuid] = lsp;
+    w.nb.switches["ls1"].ports.push_back(lsp.uuid);
+    lr.static_routes = {{"fd99::/48", "fd00::1", "", ""}, {"fd66::/48", "discard", "", ""}, {"fd77::/48", "fd55::1", "", ""}};
+    w.nb.routers["r1"] = lr;
+    PortAllocator ports;
+    const ModuleSpec rt = w.translate(ports).modules.at("lr-r1");
+    const uint32_t port = 0;
+    EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fd00::fe"}}).dump()), json({{"port", port}}));
+    EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), json({{"port", port}}))
+        << "the port's link-local address (modified EUI-64 of its MAC)";
+    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 64}, {"addr", "fd00::"}}).dump()),
+              json({{"type", RT_ROUTE_CONNECTED}, {"port", port}, {"nexthop", "::"}}));
+    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd99::"}}).dump()),
+              json({{"type", RT_ROUTE_VIA}, {"port", port}, {"nexthop", "fd00::1"}}));
+    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd66::"}}).dump())["type"], RT_ROUTE_DISCARD);
+    EXPECT_EQ(rt.tables.at("routes6").count(json({{"prefixlen", 48}, {"addr", "fd77::"}}).dump()), 0u)
+        << "a next hop on no connected network has no route";
+    EXPECT_EQ(rt.tables.at("neighbors6").at(json({{"addr", "fd00::1"}}).dump()),
+              json({{"mac", "02:00:00:00:00:01"}, {"flags", RT_NEIGH_STATIC}}));
+}
+
 }  // namespace
 }  // namespace ctl

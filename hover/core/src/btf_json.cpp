@@ -47,7 +47,7 @@ bool isByte(const btf *b, uint32_t id) {
 }
 
 bool looksLikeIpv6(const std::string &field) {
-    return field.find("addr") != std::string::npos || field.find("ip6") != std::string::npos;
+    return field.find("addr") != std::string::npos || field.find("ip6") != std::string::npos || field == "nexthop";
 }
 
 uint64_t loadUint(const uint8_t *p, uint32_t size) {

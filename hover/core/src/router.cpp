@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hover {
@@ -22,6 +23,22 @@ namespace {
 uint32_t networkOf(const iovisor::Ipv4Prefix &p) {
     const uint32_t mask = p.len == 0 ? 0 : htonl(~0u << (32 - p.len));
     return p.addr & mask;
+}
+
+rt_route6_key routeKey6(const iovisor::Ipv6Prefix &p) {
+    rt_route6_key key{};
+    key.prefixlen = p.len;
+    for (int i = 0; i < 16; ++i) {
+        const int bits = std::clamp(static_cast<int>(p.len) - i * 8, 0, 8);
+        key.addr[i] = p.addr[i] & static_cast<uint8_t>(0xff00 >> bits);
+    }
+    return key;
+}
+
+rt_ip6 ip6Key(const iovisor::Ip6 &ip) {
+    rt_ip6 key{};
+    std::memcpy(key.addr, ip.data(), 16);
+    return key;
 }
 
 rt_route_key routeKey(const iovisor::Ipv4Prefix &p) {
@@ -58,6 +75,17 @@ Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
         connected.src = net.addr;
         if (auto s = putRoute(net, connected); !s.ok()) return s;
     }
+    auto addrs6 = module_.map<rt_ip6, rt_addr>("addrs6");
+    auto routes6 = module_.map<rt_route6_key, rt_route6>("routes6");
+    if (!addrs6.ok()) return addrs6.error();
+    if (!routes6.ok()) return routes6.error();
+    for (const auto &net : settings.networks6) {
+        if (auto s = addrs6->update(ip6Key(net.addr), rt_addr{port}); !s.ok()) return s;
+        rt_route6 connected{};
+        connected.type = RT_ROUTE_CONNECTED;
+        connected.port = port;
+        if (auto s = routes6->update(routeKey6(net), connected); !s.ok()) return s;
+    }
     return ports->update(port, cfg);
 }
 
@@ -76,6 +104,18 @@ Status Router::removePort(uint32_t port) {
     for (const auto &key : routes->keys()) {
         auto r = routes->lookup(key);
         if (r.ok() && r->type != RT_ROUTE_DISCARD && r->port == port) (void)routes->remove(key);
+    }
+    auto addrs6 = module_.map<rt_ip6, rt_addr>("addrs6");
+    auto routes6 = module_.map<rt_route6_key, rt_route6>("routes6");
+    if (!addrs6.ok()) return addrs6.error();
+    if (!routes6.ok()) return routes6.error();
+    for (const auto &ip : addrs6->keys()) {
+        auto a = addrs6->lookup(ip);
+        if (a.ok() && a->port == port) (void)addrs6->remove(ip);
+    }
+    for (const auto &key : routes6->keys()) {
+        auto r = routes6->lookup(key);
+        if (r.ok() && r->type != RT_ROUTE_DISCARD && r->port == port) (void)routes6->remove(key);
     }
     return ports->update(port, rt_port{});
 }
@@ -118,6 +158,31 @@ Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
     std::memcpy(n.mac, mac.data(), 6);
     n.flags = RT_NEIGH_STATIC;
     return neighbors->update(ip, n);
+}
+
+Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &nexthop) {
+    const ConfigChange change{module_};
+    auto routes6 = module_.map<rt_route6_key, rt_route6>("routes6");
+    if (!routes6.ok()) return routes6.error();
+    auto connected = routes6->lookup(routeKey6({nexthop, 128}));
+    // An LPM map answers an exact-length lookup with the longest match.
+    if (!connected.ok() || connected->type != RT_ROUTE_CONNECTED)
+        return makeError(Errc::kInvalid, "next hop " + iovisor::formatIpv6(nexthop) + " is on no connected network");
+    rt_route6 via{};
+    via.type = RT_ROUTE_VIA;
+    via.port = connected->port;
+    std::memcpy(via.nexthop, nexthop.data(), 16);
+    return routes6->update(routeKey6(prefix), via);
+}
+
+Status Router::addNeighbor6(const iovisor::Ip6 &ip, const iovisor::Mac &mac) {
+    const ConfigChange change{module_};
+    auto neighbors6 = module_.map<rt_ip6, rt_neigh>("neighbors6");
+    if (!neighbors6.ok()) return neighbors6.error();
+    rt_neigh n{};
+    std::memcpy(n.mac, mac.data(), 6);
+    n.flags = RT_NEIGH_STATIC;
+    return neighbors6->update(ip6Key(ip), n);
 }
 
 Status Router::removeNeighbor(uint32_t ip) {

@@ -15,6 +15,7 @@ struct RouterPortSettings {
     iovisor::Mac mac{};
     std::vector<iovisor::Ipv4Prefix> networks;  // "10.0.0.1/24": address + its network
     bool enabled = true;
+    std::vector<iovisor::Ipv6Prefix> networks6;  // "fd00::1/64"
 };
 
 class Router {
@@ -29,6 +30,9 @@ public:
     iovisor::Status removeRoute(const iovisor::Ipv4Prefix &prefix);
     iovisor::Status addNeighbor(uint32_t ip, const iovisor::Mac &mac);
     iovisor::Status removeNeighbor(uint32_t ip);
+    // IPv6: static route via `nexthop` (on a connected network), neighbours.
+    iovisor::Status addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &nexthop);
+    iovisor::Status addNeighbor6(const iovisor::Ip6 &ip, const iovisor::Mac &mac);
 
 private:
     iovisor::Status putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route);
