@@ -138,8 +138,8 @@ static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt
     const __u32 addr_off = ETH_HLEN + (src ? offsetof(struct iphdr, saddr) : offsetof(struct iphdr, daddr));
     const __u8 proto = np->key.proto;
     const int l4_csum = !np->fragment && (proto == IPPROTO_TCP || proto == IPPROTO_UDP);
-    const int new_port = port && np->has_ports;
     const __be16 old_port = src ? np->key.sport : np->key.dport; /* the echo id for ICMP */
+    const int new_port = port && np->has_ports && port != old_port;
     const __u32 port_off = proto == IPPROTO_ICMP ? np->l4_off + offsetof(struct iov_icmp, id)
                                                  : np->l4_off + (src ? 0 : 2);
 
@@ -176,31 +176,41 @@ static __always_inline struct nat_ct_key ct_reverse(const struct nat_ct_key *key
                                .proto = key->proto};
 }
 
-/* SNAT a new connection: claim an external port (or echo id) whose reply
- * key is free. */
+/* Claims external `port` for a new SNAT connection: its reply key must be
+ * free (an atomic insert, no lock). Fills `fwd`; 0 on success. */
+static __always_inline int snat_claim(const struct nat_pkt *np, const struct nat_snat *rule, __be16 port, __u64 now,
+                                      struct nat_ct_entry *fwd) {
+    const struct nat_ct_entry back = {
+        .addr = np->key.saddr, .port = np->key.sport, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
+    struct nat_ct_key translated = np->key;
+    translated.saddr = rule->external_ip;
+    translated.sport = port;
+    struct nat_ct_key rk = ct_reverse(&translated);
+    if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_NOEXIST)) return -1;
+    *fwd = (struct nat_ct_entry){.addr = rule->external_ip, .port = port, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
+    if (bpf_map_update_elem(&conntrack, &np->key, fwd, BPF_ANY)) {
+        bpf_map_delete_elem(&conntrack, &rk);
+        return -1;
+    }
+    return 0;
+}
+
+/* SNAT a new connection: its own port if free and in range (as Linux does:
+ * nothing to rewrite but the address), else a random one from the range. */
 static __always_inline int snat_new(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
                                     const struct nat_snat *rule, __u64 now) {
     if (np->fragment) return iov_drop(ctx, IOV_DROP_FRAGMENT);
     if (!np->has_ports) return iov_drop(ctx, IOV_DROP_NAT_PROTO);
+    struct nat_ct_entry fwd;
+    const __u16 own = bpf_ntohs(np->key.sport);
+    if (own >= rule->port_min && own <= rule->port_max && !snat_claim(np, rule, np->key.sport, now, &fwd))
+        return apply_ct(ctx, md, np, &fwd, NAT_PORT_OUTSIDE);
     const __u32 range = (__u32)rule->port_max - rule->port_min + 1;
     const __u32 start = bpf_get_prandom_u32();
-    const struct nat_ct_entry back = {
-        .addr = np->key.saddr, .port = np->key.sport, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
 #pragma unroll
     for (int i = 0; i < NAT_PORT_TRIES; i++) {
         const __be16 port = bpf_htons(rule->port_min + (start + i) % range);
-        struct nat_ct_key translated = np->key;
-        translated.saddr = rule->external_ip;
-        translated.sport = port;
-        struct nat_ct_key rk = ct_reverse(&translated);
-        if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_NOEXIST)) continue;
-        const struct nat_ct_entry fwd = {
-            .addr = rule->external_ip, .port = port, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
-        if (bpf_map_update_elem(&conntrack, &np->key, &fwd, BPF_ANY)) {
-            bpf_map_delete_elem(&conntrack, &rk);
-            return iov_drop(ctx, IOV_DROP_INTERNAL);
-        }
-        return apply_ct(ctx, md, np, &fwd, NAT_PORT_OUTSIDE);
+        if (!snat_claim(np, rule, port, now, &fwd)) return apply_ct(ctx, md, np, &fwd, NAT_PORT_OUTSIDE);
     }
     return iov_drop(ctx, IOV_DROP_NAT_NO_PORT);
 }

@@ -79,6 +79,7 @@ TEST_P(NatTest, SnatUdpAndItsReply) {
 TEST_P(NatTest, SnatTcp) {
     auto syn = run(kInside, tcpOut("10.0.0.1", 40000, "1.1.1.1", 443, 0x02), kOutside);
     const uint16_t port = srcPort(syn.out);
+    EXPECT_EQ(port, 40000) << "an ephemeral port is kept when free";
     EXPECT_EQ(hex(syn.out), hex(tcpOut("172.24.4.10", port, "1.1.1.1", 443, 0x02)));
     auto synack = run(kOutside, tcpIn("1.1.1.1", 443, "172.24.4.10", port, 0x12), kInside);
     EXPECT_EQ(hex(synack.out), hex(tcpIn("1.1.1.1", 443, "10.0.0.1", 40000, 0x12)));
@@ -95,6 +96,7 @@ TEST_P(NatTest, SnatPingTranslatesTheEchoId) {
 TEST_P(NatTest, TwoHostsWithTheSamePortGetDifferentExternalPorts) {
     auto a = run(kInside, udpOut("10.0.0.1", 5000, "8.8.8.8", 53), kOutside);
     auto b = run(kInside, udpOut("10.0.0.2", 5000, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(srcPort(a.out), 5000) << "the first keeps its own port (it is free and in range)";
     EXPECT_NE(srcPort(a.out), srcPort(b.out));
     auto back_b = run(kOutside, udpIn("8.8.8.8", 53, "172.24.4.10", srcPort(b.out)), kInside);
     EXPECT_EQ(hex(back_b.out), hex(udpIn("8.8.8.8", 53, "10.0.0.2", 5000)));
