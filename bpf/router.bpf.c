@@ -2,8 +2,8 @@
  * longest-prefix routing over connected networks and static routes; answers
  * ARP, IPv6 Neighbor Solicitations and ICMP/ICMPv6 echo for its own
  * addresses; decrements TTL (ICMP time exceeded when it runs out) and hop
- * limit (a counted drop at 1); resolves unknown IPv4 next hops with ARP
- * (IPv6 next hops come from the control plane or from solicitations). */
+ * limit (a counted drop at 1); resolves unknown next hops with ARP or a
+ * Neighbor Solicitation. */
 #include "lib/chain.h"
 #include "lib/config_gen.h"
 #include "lib/csum.h"
@@ -73,6 +73,14 @@ struct {
     __type(key, struct rt_ip6);
     __type(value, struct rt_neigh);
 } neighbors6 SEC(".maps");
+
+/* Unresolved IPv6 next hop -> time of the last solicitation sent for it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct rt_ip6);
+    __type(value, __u64);
+} ns_pending SEC(".maps");
 
 /* Unresolved next hop -> time of the last ARP request sent for it. */
 struct {
@@ -374,6 +382,53 @@ static __always_inline int reply_echo6(struct iov_ctx *ctx, struct iov_md *md, s
     return iov_send(ctx, md, md->in_port);
 }
 
+/* Rewrites the packet into a Neighbor Solicitation for `nexthop` (to its
+ * solicited-node multicast address) and sends it out of `out_port`; the
+ * packet that needed it is dropped (NEIGH_PENDING), as for ARP. */
+static __always_inline int solicit_neighbor(struct iov_ctx *ctx, struct iov_md *md, __u32 out_port,
+                                            const struct rt_port *port, const struct rt_ip6 *nexthop,
+                                            const __u8 *src) {
+    iov_count_drop(IOV_DROP_NEIGH_PENDING);
+    const __u64 now = ctx_now_ns();
+    __u64 *last = bpf_map_lookup_elem(&ns_pending, nexthop);
+    if ((last && now - *last < ARP_RETRY_NS) || ctx_is_gso(ctx) || ip6_is_unspecified(src)) return CTX_DROP;
+    bpf_map_update_elem(&ns_pending, nexthop, &now, BPF_ANY);
+    __u8 source[16];
+    ip6_copy(source, src);
+
+    if (ctx_resize(ctx, ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct iov_nd))) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    struct ethhdr *eth = ctx_data(ctx);
+    struct ipv6hdr *ip6 = (void *)(eth + 1);
+    struct iov_nd *nd = (void *)(ip6 + 1);
+    if ((void *)(nd + 1) > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    const __u8 *t = nexthop->addr;
+    /* ff02::1:ffXX:XXXX and 33:33:ff:XX:XX:XX, from the target's last 3 bytes. */
+    const __u8 mcast_mac[ETH_ALEN] = {0x33, 0x33, 0xff, t[13], t[14], t[15]};
+    iov_mac_copy(eth->h_dest, mcast_mac);
+    iov_mac_copy(eth->h_source, port->mac);
+    eth->h_proto = bpf_htons(ETH_P_IPV6);
+    *(__be32 *)ip6 = bpf_htonl(0x60000000);
+    ip6->payload_len = bpf_htons(sizeof(struct iov_nd));
+    ip6->nexthdr = IPPROTO_ICMPV6;
+    ip6->hop_limit = 255;
+    ip6_copy(ip6->saddr.in6_u.u6_addr8, source);
+    __u32 *d = (__u32 *)ip6->daddr.in6_u.u6_addr8;
+    d[0] = bpf_htonl(0xff020000);
+    d[1] = 0;
+    d[2] = bpf_htonl(1);
+    d[3] = bpf_htonl(0xff000000 | t[13] << 16 | t[14] << 8 | t[15]);
+    nd->type = IOV_ND_SOLICIT;
+    nd->code = 0;
+    nd->checksum = 0;
+    nd->flags = 0;
+    ip6_copy(nd->target, t);
+    nd->opt_type = IOV_ND_OPT_SOURCE_LL;
+    nd->opt_len = 1;
+    iov_mac_copy(nd->opt_mac, port->mac);
+    nd->checksum = icmp6_csum(ip6, nd, sizeof(*nd));
+    return iov_send(ctx, md, out_port);
+}
+
 static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct ipv6hdr *ip6) {
     if (ip6->hop_limit <= 1) return iov_drop(ctx, IOV_DROP_HOP_LIMIT);
     struct rt_route6_key key = {.prefixlen = 128};
@@ -387,7 +442,7 @@ static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, stru
     struct rt_ip6 nexthop;
     ip6_copy(nexthop.addr, route->type == RT_ROUTE_VIA ? route->nexthop : key.addr);
     struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors6, &nexthop);
-    if (!neigh) return iov_drop(ctx, IOV_DROP_NEIGH_UNKNOWN6);
+    if (!neigh) return solicit_neighbor(ctx, md, out_port, out, &nexthop, route->src_addr);
     ip6->hop_limit--; /* no header checksum in IPv6 */
     iov_mac_copy(pkt->eth->h_dest, neigh->mac);
     iov_mac_copy(pkt->eth->h_source, out->mac);

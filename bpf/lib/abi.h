@@ -88,7 +88,7 @@ struct iov_port_stats {
     X(NO_ROUTE, "no route to destination")                                         \
     X(ROUTE_DISCARD, "route says discard")                                         \
     X(NOT_FOR_ROUTER, "frame not addressed to the router port MAC")                \
-    X(NEIGH_PENDING, "next hop unresolved: packet dropped while ARP is pending")  \
+    X(NEIGH_PENDING, "next hop unresolved: dropped while ARP/NS is pending")      \
     X(UNSUPPORTED_L3, "EtherType not handled by this module")                      \
     X(FRAGMENT, "IP fragment cannot be translated")                                \
     X(NAT_NO_PORT, "no free NAT port")                                             \
@@ -98,8 +98,7 @@ struct iov_port_stats {
     X(INTERNAL, "internal error (helper failed)")                                  \
     X(ROUTER_LOCAL, "traffic to the router itself other than ICMP echo")             \
     X(NAT_PROTO, "IP protocol that NAT cannot translate (not TCP/UDP/ICMP echo)") \
-    X(HOP_LIMIT, "IPv6 hop limit expired")                                         \
-    X(NEIGH_UNKNOWN6, "IPv6 next hop has no neighbour entry")
+    X(HOP_LIMIT, "IPv6 hop limit expired")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

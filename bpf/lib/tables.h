@@ -168,6 +168,7 @@ struct rt_route6 {
     __u32 type;       /* RT_ROUTE_* */
     __u32 port;       /* egress port */
     __u8 nexthop[16]; /* RT_ROUTE_VIA: next-hop IPv6 */
+    __u8 src_addr[16]; /* router address on the egress network: source of its solicitations */
 };
 
 /* ---- nat --------------------------------------------------------------- */

@@ -15,9 +15,11 @@ bool ownedName(const std::string &name) {
 
 // Order in which tables are written (reverse for removals): what a port may
 // send is restricted before the port is enabled, and unrestricted after.
-const std::vector<std::string> kTableOrder = {"ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder", "addrs",
-                                              "routes", "neighbors", "addrs6", "routes6", "neighbors6", "snat_rules", "dnat_rules", "fip_in", "fip_out",
-                                              "arp_external", "ports"};
+const std::vector<std::string> kTableOrder = {
+    "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder",  // l2switch
+    "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6",                          // router
+    "snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external",                            // nat
+    "ports"};
 
 bool isZero(const json &v) {
     if (v.is_number()) return v.get<double>() == 0;
@@ -31,7 +33,8 @@ bool isZero(const json &v) {
 
 // Entries the datapath learned itself are not the controller's to remove.
 bool learned(const std::string &table, const json &value) {
-    return (table == "fdb" || table == "neighbors") && value.is_object() && value.value("flags", 0) == 1;
+    return (table == "fdb" || table == "neighbors" || table == "neighbors6") && value.is_object() &&
+           value.value("flags", 0) == 1;
 }
 
 // "m:<id>:<port>" from hoverd -> "m:<name>:<port>".

@@ -317,7 +317,8 @@ private:
             const auto nets6 = ipv6Networks(lrp);
             for (const auto &net : nets6) {
                 rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(net.addr)}})] = {{"port", port}};
-                rt.tables["routes6"][route6Key(net)] = {{"type", kRouteConnected}, {"port", port}, {"nexthop", "::"}};
+                rt.tables["routes6"][route6Key(net)] = {{"type", kRouteConnected}, {"port", port}, {"nexthop", "::"},
+                                                        {"src_addr", iovisor::formatIpv6(net.addr)}};
             }
             if (!nets6.empty())
                 rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(linkLocal(lrp.mac))}})] = {{"port", port}};
@@ -402,7 +403,8 @@ private:
     void staticRoute6(const ovnmon::StaticRoute &r, const iovisor::Ipv6Prefix &prefix, ModuleSpec &rt,
                       const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
         if (r.nexthop == "discard") {
-            rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "::"}};
+            rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "::"},
+                                                       {"src_addr", "::"}};
             return;
         }
         auto nexthop = iovisor::parseIpv6(r.nexthop);
@@ -412,7 +414,8 @@ private:
             for (const auto &net : ipv6Networks(*lrp))
                 if (contains6(net, *nexthop))
                     rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteVia}, {"port", port},
-                                                               {"nexthop", iovisor::formatIpv6(*nexthop)}};
+                                                               {"nexthop", iovisor::formatIpv6(*nexthop)},
+                                                               {"src_addr", iovisor::formatIpv6(net.addr)}};
         }
     }
 

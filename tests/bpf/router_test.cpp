@@ -195,7 +195,21 @@ TEST_P(RouterTest, Ipv6ForwardsAnswersNeighborDiscoveryAndPing) {
     expectSent(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 64)), 1,
                eth(kH2, kR1, kEthIp6, packet("fd00::1", "fd01::2", 63)));
     expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 1)), IOV_DROP_HOP_LIMIT);
-    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::9", 64)), IOV_DROP_NEIGH_UNKNOWN6);
+    // An unknown next hop: the packet becomes a solicitation for it, once a
+    // second; the advertisement that answers teaches the router.
+    const Ip6 far = ip6("fd01::9"), far_solicited = ip6("ff02::1:ff00:9"), far_gw = ip6("fd01::fe");
+    const Bytes ns_far =
+        ipv6(far_gw, far_solicited, 58, icmp6(far_gw, far_solicited, neighborDiscovery(135, 0, far, 1, kR1)), 255);
+    expectSent(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::9", 64)), 1,
+               eth(mac("33:33:ff:00:00:09"), kR1, kEthIp6, ns_far));
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_NEIGH_PENDING), 1u);
+    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::9", 64)), IOV_DROP_NEIGH_PENDING);
+    const Mac far_mac = mac("02:00:00:00:00:09");
+    auto learned = harness_->runOnPort(
+        1, 1, eth(kR1, far_mac, kEthIp6, ipv6(far, far_gw, 58, icmp6(far, far_gw, neighborDiscovery(136, 0x60000000, far, 2, far_mac)), 255)));
+    EXPECT_EQ(learned.verdict, kShot) << "the advertisement is consumed";
+    expectSent(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::9", 64)), 1,
+               eth(far_mac, kR1, kEthIp6, packet("fd00::1", "fd01::9", 63)));
     expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd99::1", 64)), IOV_DROP_NO_ROUTE);
 
     // host1 asks for the gateway (solicited-node multicast): the router

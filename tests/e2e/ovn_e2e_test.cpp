@@ -225,16 +225,23 @@ TEST_F(OvnE2E, Ipv6ThroughARouter) {
         nbctl("lsp-add " + std::string(ls) + " " + p + " -- lsp-set-type " + p + " router -- lsp-set-addresses " + p +
               " router -- lsp-set-options " + p + " router-port=r0-" + ls);
     }
+    // A next-hop router OVN knows only by MAC: the router must solicit it.
+    nbctl("lsp-add sw1 gw6 -- lsp-set-addresses gw6 02:00:00:00:01:66 -- lr-route-add r0 fd50::/64 fd01::66");
     TestHost &vm1 = vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
     TestHost &vm3 = vm("vm3", "02:00:00:00:01:03", "10.0.1.3/24");
+    TestHost &gw6 = vm("gw6", "02:00:00:00:01:66", "10.0.1.66/24");
     ASSERT_EQ(vm1.exec("ip -6 addr add fd00::1/64 dev eth0 nodad && ip -6 route add default via fd00::fe").exit_code, 0);
     ASSERT_EQ(vm3.exec("ip -6 addr add fd01::3/64 dev eth0 nodad && ip -6 route add default via fd01::fe").exit_code, 0);
+    ASSERT_EQ(gw6.exec("ip -6 addr add fd01::66/64 dev eth0 nodad && ip -6 addr add fd50::1/128 dev lo"
+                       " && ip -6 route add fd00::/64 via fd01::fe").exit_code, 0);
     syncHv();
 
     EXPECT_EQ(vm1.exec("ping -6 -c 2 -i 0.3 -W 1 fd00::fe").exit_code, 0) << "the gateway answers NS and ping" << logs();
     EXPECT_EQ(vm1.exec("ping -6 -c 2 -i 0.3 -W 1 fd01::3").exit_code, 0) << "across the router";
     EXPECT_NE(vm1.exec("ip -6 neigh show fd00::fe").output.find("02:00:00:00:aa:00"), std::string::npos)
         << "the router's MAC came from its Neighbor Advertisement";
+    EXPECT_EQ(vm1.exec("ping -6 -c 4 -i 0.3 -W 1 fd50::1").exit_code, 0)
+        << "static route via a next hop resolved by Neighbor Solicitation";
     std::string log;
     EXPECT_TRUE(vm1.tcpTo(vm3, "fd01::3", &log)) << "TCP over IPv6 across the router:\n" << log;
     expectInSync();

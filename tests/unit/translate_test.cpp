@@ -209,9 +209,9 @@ TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
     EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), json({{"port", port}}))
         << "the port's link-local address (modified EUI-64 of its MAC)";
     EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 64}, {"addr", "fd00::"}}).dump()),
-              json({{"type", RT_ROUTE_CONNECTED}, {"port", port}, {"nexthop", "::"}}));
+              json({{"type", RT_ROUTE_CONNECTED}, {"port", port}, {"nexthop", "::"}, {"src_addr", "fd00::fe"}}));
     EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd99::"}}).dump()),
-              json({{"type", RT_ROUTE_VIA}, {"port", port}, {"nexthop", "fd00::1"}}));
+              json({{"type", RT_ROUTE_VIA}, {"port", port}, {"nexthop", "fd00::1"}, {"src_addr", "fd00::fe"}}));
     EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd66::"}}).dump())["type"], RT_ROUTE_DISCARD);
     EXPECT_EQ(rt.tables.at("routes6").count(json({{"prefixlen", 48}, {"addr", "fd77::"}}).dump()), 0u)
         << "a next hop on no connected network has no route";

@@ -84,6 +84,7 @@ Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
         rt_route6 connected{};
         connected.type = RT_ROUTE_CONNECTED;
         connected.port = port;
+        std::memcpy(connected.src_addr, net.addr.data(), 16);
         if (auto s = routes6->update(routeKey6(net), connected); !s.ok()) return s;
     }
     return ports->update(port, cfg);
@@ -172,6 +173,7 @@ Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &
     via.type = RT_ROUTE_VIA;
     via.port = connected->port;
     std::memcpy(via.nexthop, nexthop.data(), 16);
+    std::memcpy(via.src_addr, connected->src_addr, 16);
     return routes6->update(routeKey6(prefix), via);
 }
 
