@@ -59,7 +59,7 @@ IOVISOR_OVN_OVS_DB=unix:$dir/db.sock
 IOVISOR_OVN_SYSTEM_ID=chassis-$instance
 IOVISOR_OVN_INSTANCE=$instance
 IOVISOR_OVN_RUNDIR=$dir
-IOVISOR_OVN_STATE_DIR=$dir
+IOVISOR_OVN_STATE_DIR=$dir/chassis
 IOVISOR_OVN_BIN_DIR=$build/bin
 HOVER_LISTEN=127.0.0.1:$port
 IOVISOR_OVND_FLAGS="${OVND_FLAGS:-}"
@@ -95,9 +95,11 @@ restart)
 stop)
   [ -d "$dir" ] || exit 0
   dir=$(cd "$dir" && pwd)
+  # Every daemon first, by the pidfiles in DIR; then the chassis' state.
   stop_pid controller
-  if [ -f "$dir/chassis.env" ]; then chassis stop all; chassis clean; fi
+  if [ -f "$dir/chassis.env" ]; then chassis stop all; fi
   for name in vswitchd northd ovnsb ovnnb; do stop_pid "$name"; done
+  if [ -f "$dir/chassis.env" ]; then chassis clean; fi
   rm -rf "$dir"
   ;;
 *) echo "usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]" >&2; exit 2 ;;

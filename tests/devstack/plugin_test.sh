@@ -137,5 +137,9 @@ check "clean: settings removed" test ! -e "$IOVISOR_OVN_CONF_DIR"
 check "clean: binaries removed" test ! -e "$IOVISOR_OVN_BIN_DIR/iovisor-ovnd"
 check "clean: the mapped bridge's netdev removed" sh -c "! ip link show iovt$$e"
 
+"$here/scripts/ovn-sandbox.sh" stop "$work/ovn" >/dev/null 2>&1
+# (The bracket keeps pgrep from matching its own command line.)
+check "nothing left running from this test" sh -c "! pgrep -af '[${work:0:1}]${work:1}/'"
+
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -37,7 +37,12 @@ protected:
 
     void TearDown() override {
         vms_.clear();
-        if (started_) sandbox("stop " + sandbox_);
+        if (!started_) return;
+        sandbox("stop " + sandbox_);
+        // Everything the sandbox started runs with a path under its dir (the
+        // bracket keeps pgrep from matching its own command line).
+        auto left = testsupport::shell("pgrep -af '[" + sandbox_.substr(0, 1) + "]" + sandbox_.substr(1) + "/' || true");
+        EXPECT_EQ(left.output, "") << "processes the sandbox left running";
     }
 
     CommandResult sandbox(const std::string &args) {
