@@ -1,8 +1,10 @@
 /* l2switch: an OVN logical switch. Forwards by destination MAC from entries
  * the control plane installs (plus learning on ports that accept unknown
  * addresses), floods broadcast/multicast/unknown unicast to every other
- * port, answers ARP for known addresses, and enforces port security. */
+ * port, answers ARP and IPv6 Neighbor Solicitations for known addresses, and
+ * enforces port security. */
 #include "lib/chain.h"
+#include "lib/nd.h"
 #include "lib/parse.h"
 #include "lib/port_security.h"
 #include "lib/tables.h"
@@ -32,6 +34,15 @@ struct {
     __type(key, __be32);
     __type(value, struct l2_arp_entry);
 } arp_responder SEC(".maps");
+
+/* IPv6 address -> MAC that Neighbor Solicitations for it are answered with. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct l2_nd_key);
+    __type(value, struct l2_nd_entry);
+} nd_responder SEC(".maps");
 
 #ifdef IOV_XDP
 /* Port number -> netdev ifindex of every enabled netdev port: XDP cannot
@@ -100,6 +111,18 @@ static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 in_port) {
     return 1;
 }
 
+/* Turns a Neighbor Solicitation for a known address into its Advertisement,
+ * in place. Returns 1 if the packet is now that reply, to send back out of
+ * `in_port`. */
+static __always_inline int nd_respond(struct iov_ctx *ctx, struct iov_pkt *pkt, __u32 in_port) {
+    struct l2_nd_key target;
+    if (!nd_solicited_target(pkt, target.addr)) return 0;
+    struct l2_nd_entry *entry = bpf_map_lookup_elem(&nd_responder, &target);
+    if (!entry || entry->port == in_port) return 0;
+    const struct l2_nd_entry answer = *entry;
+    return nd_make_advert(ctx, target.addr, answer.mac, answer.flags & L2_ND_ROUTER ? IOV_ND_ROUTER : 0) == 0;
+}
+
 /* State of one flood, shared with the per-port callback of bpf_loop (the
  * verifier checks the callback once instead of every unrolled port). */
 struct flood_state {
@@ -157,6 +180,8 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     if (cfg->flags & L2_PORT_LEARN) learn(pkt.eth->h_source, in_port);
 
     if (pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, in_port)) return iov_send(ctx, md, in_port);
+    if (pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) && nd_respond(ctx, &pkt, in_port))
+        return iov_send(ctx, md, in_port);
     if (iov_mac_is_multicast(dst.mac)) return flood(ctx, md, &dst);
 
     struct l2_fdb_key key = {};

@@ -7,6 +7,7 @@
 #include "lib/chain.h"
 #include "lib/config_gen.h"
 #include "lib/csum.h"
+#include "lib/nd.h"
 #include "lib/parse.h"
 #include "lib/tables.h"
 
@@ -273,13 +274,6 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
 
 /* ---- IPv6 ---------------------------------------------------------------- */
 
-static __always_inline void ip6_copy(__u8 *dst, const __u8 *src) { __builtin_memcpy(dst, src, 16); }
-
-static __always_inline int ip6_is_unspecified(const __u8 *a) {
-    const __u32 *w = (const __u32 *)a;
-    return !(w[0] | w[1] | w[2] | w[3]);
-}
-
 static __always_inline void learn_neighbor6(const __u8 *ip, const __u8 *mac) {
     struct rt_ip6 key;
     ip6_copy(key.addr, ip);
@@ -290,67 +284,16 @@ static __always_inline void learn_neighbor6(const __u8 *ip, const __u8 *mac) {
     bpf_map_update_elem(&neighbors6, &key, &entry, BPF_ANY);
 }
 
-/* ICMPv6 checksum over the pseudo-header (addresses, length, next header)
- * and `len` bytes of message at `msg` (bounds checked by the caller). */
-static __always_inline __sum16 icmp6_csum(struct ipv6hdr *ip6, void *msg, __u32 len) {
-    __s64 sum = bpf_csum_diff(0, 0, (__be32 *)&ip6->saddr, 32, 0);
-    sum = bpf_csum_diff(0, 0, (__be32 *)msg, len, sum);
-    __u64 total = (__u32)sum + bpf_htonl(len) + bpf_htonl(IPPROTO_ICMPV6);
-    total = (total & 0xffffffff) + (total >> 32);
-    return csum_fold32((__u32)total + (__u32)(total >> 32));
-}
-
 /* A Neighbor Solicitation for one of our addresses on the ingress port:
  * learn the asker, turn the packet into the Advertisement, send it back. */
-static __always_inline int answer_solicitation(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
-    struct iov_pkt pkt;
-    struct ipv6hdr *ip6;
-    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv6(&pkt, &ip6)) return iov_drop(ctx, IOV_DROP_TRUNCATED);
-    struct iov_nd *nd = (void *)(ip6 + 1);
-    if ((void *)&nd->opt_type > pkt.data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
+static __always_inline int answer_solicitation(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
+                                               struct ipv6hdr *ip6, const struct rt_port *port) {
     struct rt_ip6 target;
-    ip6_copy(target.addr, nd->target);
+    if (!nd_solicited_target(pkt, target.addr)) return iov_drop(ctx, IOV_DROP_BAD_L4);
     struct rt_addr *own = bpf_map_lookup_elem(&addrs6, &target);
     if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
-    __u8 asker_mac[ETH_ALEN], asker[16];
-    iov_mac_copy(asker_mac, pkt.eth->h_source);
-    ip6_copy(asker, ip6->saddr.in6_u.u6_addr8);
-    const int dad = ip6_is_unspecified(asker); /* duplicate address detection */
-    if (!dad) learn_neighbor6(asker, asker_mac);
-
-    if (ctx_resize(ctx, ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct iov_nd))) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    struct ethhdr *eth = ctx_data(ctx);
-    ip6 = (void *)(eth + 1);
-    nd = (void *)(ip6 + 1);
-    if ((void *)(nd + 1) > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    /* To the asker, or to all nodes (ff02::1) for an address being checked (DAD). */
-    if (dad) {
-        const __u8 all_nodes_mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
-        iov_mac_copy(eth->h_dest, all_nodes_mac);
-        __u32 *d = (__u32 *)ip6->daddr.in6_u.u6_addr8;
-        d[0] = bpf_htonl(0xff020000);
-        d[1] = 0;
-        d[2] = 0;
-        d[3] = bpf_htonl(1);
-    } else {
-        iov_mac_copy(eth->h_dest, asker_mac);
-        ip6_copy(ip6->daddr.in6_u.u6_addr8, asker);
-    }
-    iov_mac_copy(eth->h_source, port->mac);
-    *(__be32 *)ip6 = bpf_htonl(0x60000000);
-    ip6->payload_len = bpf_htons(sizeof(struct iov_nd));
-    ip6->nexthdr = IPPROTO_ICMPV6;
-    ip6->hop_limit = 255;
-    ip6_copy(ip6->saddr.in6_u.u6_addr8, target.addr);
-    nd->type = IOV_ND_ADVERT;
-    nd->code = 0;
-    nd->checksum = 0;
-    nd->flags = bpf_htonl(IOV_ND_ROUTER | IOV_ND_OVERRIDE | (dad ? 0 : IOV_ND_SOLICITED));
-    ip6_copy(nd->target, target.addr);
-    nd->opt_type = IOV_ND_OPT_TARGET_LL;
-    nd->opt_len = 1;
-    iov_mac_copy(nd->opt_mac, port->mac);
-    nd->checksum = icmp6_csum(ip6, nd, sizeof(*nd));
+    if (!ip6_is_unspecified(ip6->saddr.in6_u.u6_addr8)) learn_neighbor6(ip6->saddr.in6_u.u6_addr8, pkt->eth->h_source);
+    if (nd_make_advert(ctx, target.addr, port->mac, IOV_ND_ROUTER)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     return iov_send(ctx, md, md->in_port);
 }
 
@@ -457,7 +400,7 @@ static __always_inline int router6(struct iov_ctx *ctx, struct iov_md *md, struc
     if (ip6->nexthdr == IPPROTO_ICMPV6) {
         struct iov_icmp *icmp = (void *)(ip6 + 1);
         if ((void *)(icmp + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
-        if (icmp->type == IOV_ND_SOLICIT) return answer_solicitation(ctx, md, port);
+        if (icmp->type == IOV_ND_SOLICIT) return answer_solicitation(ctx, md, pkt, ip6, port);
         if (icmp->type == IOV_ND_ADVERT) return learn_advertisement(ctx, pkt, ip6);
     }
     if (iov_mac_is_multicast(pkt->eth->h_dest)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);

@@ -37,6 +37,21 @@ struct l2_fdb_entry {
     __u32 flags;
 };
 
+/* Key of `nd_responder`: an IPv6 address the switch answers Neighbor
+ * Solicitations for (as OVN does for the addresses it knows). */
+struct l2_nd_key {
+    __u8 addr[16];
+};
+
+#define L2_ND_ROUTER (1u << 0) /* the address is a router's: NA with the R flag */
+
+/* Value of `nd_responder`. */
+struct l2_nd_entry {
+    __u8 mac[IOV_ETH_ALEN];
+    __u16 flags;
+    __u32 port; /* port that owns the address: its own solicitations are not answered */
+};
+
 /* Value of `arp_responder` (key: IPv4 address, __be32). */
 struct l2_arp_entry {
     __u8 mac[IOV_ETH_ALEN];

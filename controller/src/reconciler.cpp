@@ -16,7 +16,7 @@ bool ownedName(const std::string &name) {
 // Order in which tables are written (reverse for removals): what a port may
 // send is restricted before the port is enabled, and unrestricted after.
 const std::vector<std::string> kTableOrder = {
-    "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder",  // l2switch
+    "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder", "nd_responder",  // l2switch
     "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6",                          // router
     "snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external",                            // nat
     "ports"};

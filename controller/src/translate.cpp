@@ -20,6 +20,7 @@ using ovnmon::LogicalSwitchPort;
 constexpr int kL2Enabled = L2_PORT_ENABLED, kL2Security = L2_PORT_SECURITY, kL2Learn = L2_PORT_LEARN;
 constexpr int kL2PsIpv4 = L2_PS_IPV4, kL2PsIpv6 = L2_PS_IPV6, kL2PsKeyBits = L2_PS_KEY_BITS;
 constexpr int kL2PsIpv4Prefixes = L2_PS_IPV4_PREFIXES, kL2PsIpv6Prefixes = L2_PS_IPV6_PREFIXES;
+constexpr int kL2NdRouter = L2_ND_ROUTER;
 constexpr int kRtEnabled = RT_PORT_ENABLED, kRouteConnected = RT_ROUTE_CONNECTED, kRouteVia = RT_ROUTE_VIA,
               kRouteDiscard = RT_ROUTE_DISCARD, kNeighStatic = RT_NEIGH_STATIC;
 
@@ -28,7 +29,8 @@ std::string modulePort(const std::string &module, uint32_t port) { return "m:" +
 
 const std::set<std::string> &managedTables(const std::string &type) {
     static const std::map<std::string, std::set<std::string>> tables = {
-        {"l2switch", {"ports", "fdb", "arp_responder", "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6"}},
+        {"l2switch",
+         {"ports", "fdb", "arp_responder", "nd_responder", "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6"}},
         {"router", {"ports", "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6"}},
         {"nat", {"snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external"}},
     };
@@ -137,6 +139,8 @@ private:
                 const LogicalRouterPort *lrp = lrp_by_name_.at(rp->second);
                 std::string text = lrp->mac;
                 for (const auto &n : lrp->networks) text += " " + n.substr(0, n.find('/'));
+                // A port with IPv6 also answers for its link-local address.
+                if (!ipv6Networks(*lrp).empty()) text += " " + iovisor::formatIpv6(linkLocal(lrp->mac));
                 if (auto set = parseAddressSet(text)) out.push_back(*set);
             } else if (a == "dynamic") {
                 if (auto set = parseAddressSet(lsp.dynamic_addresses)) out.push_back(*set);
@@ -147,13 +151,17 @@ private:
         return out;
     }
 
+    // `router`: the port leads to a router (its IPv6 addresses are advertised as a router's).
     void switchPortEntries(ModuleSpec &sw, uint32_t port, const std::vector<AddressSet> &addresses, bool enabled,
-                           bool learn, const std::vector<std::string> &port_security) {
+                           bool learn, const std::vector<std::string> &port_security, bool router = false) {
         int flags = (enabled ? kL2Enabled : 0) | (learn ? kL2Learn : 0);
         for (const auto &a : addresses) {
             sw.tables["fdb"][key({{"mac", a.mac}})] = {{"port", port}, {"flags", 0}};
             for (const auto &ip : a.ipv4)
                 sw.tables["arp_responder"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"port", port}};
+            for (const auto &ip : a.ipv6)
+                sw.tables["nd_responder"][key({{"addr", iovisor::formatIpv6(ip.addr)}})] = {
+                    {"mac", a.mac}, {"flags", router ? kL2NdRouter : 0}, {"port", port}};
         }
         for (const auto &entry : port_security) {
             auto ps = parseAddressSet(entry);
@@ -241,7 +249,7 @@ private:
             out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(sw_name, sw_port)));
         }
         (void)ls;
-        switchPortEntries(sw, sw_port, answered, lsp.enabled, false, {});
+        switchPortEntries(sw, sw_port, answered, lsp.enabled, false, {}, true);
     }
 
     static std::vector<iovisor::Ipv4Prefix> ipv4Networks(const LogicalRouterPort &lrp) {

@@ -164,6 +164,32 @@ TEST_P(L2SwitchTest, ArpForUnknownAddressFloods) {
     EXPECT_EQ(harness_->txPackets(1, 2), 1u);
 }
 
+// As OVN, the switch answers Neighbor Solicitations for the IPv6 addresses
+// it knows, with the router flag for a router's.
+TEST_P(L2SwitchTest, NdResponderAnswersKnownAddresses) {
+    const Mac kRouter = mac("02:00:00:00:aa:00");
+    ASSERT_TRUE(sw_->addNdResponder(ip6("fd00::2"), kMac2, 1, false).ok());
+    ASSERT_TRUE(sw_->addNdResponder(ip6("fd00::fe"), kRouter, 0, true).ok());
+    const Ip6 asker = ip6("fd00::3");
+    auto solicit = [&](const char *target, const char *solicited, const Mac &group) {
+        return eth(group, kMac3, kEthIp6,
+                   ipv6(asker, ip6(solicited), 58, icmp6(asker, ip6(solicited), neighborDiscovery(135, 0, ip6(target), 1, kMac3)), 255));
+    };
+    auto advert = [&](const char *target, const Mac &owner, uint32_t flags) {
+        return eth(kMac3, owner, kEthIp6,
+                   ipv6(ip6(target), asker, 58, icmp6(ip6(target), asker, neighborDiscovery(136, flags, ip6(target), 2, owner)), 255));
+    };
+    auto r = harness_->runOnPort(1, 2, solicit("fd00::2", "ff02::1:ff00:2", mac("33:33:ff:00:00:02")));
+    EXPECT_EQ(r.verdict, kRedirect);
+    EXPECT_EQ(hex(r.out), hex(advert("fd00::2", kMac2, 0x60000000))) << "solicited + override";
+    EXPECT_EQ(harness_->txPackets(1, 2), 1u) << "back out of the asking port";
+    r = harness_->runOnPort(1, 2, solicit("fd00::fe", "ff02::1:ff00:fe", mac("33:33:ff:00:00:fe")));
+    EXPECT_EQ(hex(r.out), hex(advert("fd00::fe", kRouter, 0xe0000000))) << "router + solicited + override";
+    // Unknown targets are flooded like any multicast, never answered.
+    r = harness_->runOnPort(1, 2, solicit("fd00::99", "ff02::1:ff00:99", mac("33:33:ff:00:00:99")));
+    EXPECT_EQ(harness_->txPackets(1, 2), 2u);
+}
+
 TEST_P(L2SwitchTest, LearnsOnPortsThatAcceptUnknown) {
     ASSERT_TRUE(sw_->setPort(2, {.enabled = true, .learn = true}).ok());
     const Mac moved = mac("02:00:00:00:00:42");

@@ -158,31 +158,6 @@ TEST_P(RouterTest, DropsWhatItCannotRoute) {
     expectDropped(1, eth(kR1, kH2, kEthIp, udpPacket("10.0.1.2", "10.0.0.1", 64)), IOV_DROP_PORT_DISABLED);
 }
 
-// An ICMPv6 message with its checksum over the IPv6 pseudo-header.
-Bytes icmp6(const Ip6 &src, const Ip6 &dst, Bytes msg) {
-    Bytes pseudo(src.begin(), src.end());
-    pseudo.insert(pseudo.end(), dst.begin(), dst.end());
-    const Bytes tail = {0, 0, 0, static_cast<uint8_t>(msg.size()), 0, 0, 0, 58};
-    pseudo.insert(pseudo.end(), tail.begin(), tail.end());
-    msg[2] = msg[3] = 0;
-    pseudo.insert(pseudo.end(), msg.begin(), msg.end());
-    const uint16_t csum = inetChecksum(pseudo.data(), pseudo.size());
-    msg[2] = csum >> 8;
-    msg[3] = csum & 0xff;
-    return msg;
-}
-
-// Neighbor Solicitation (135) / Advertisement (136) for `target` with a
-// link-layer address option (1: source, 2: target).
-Bytes neighborDiscovery(uint8_t type, uint32_t flags, const Ip6 &target, uint8_t option, const Mac &mac) {
-    Bytes m = {type, 0, 0, 0, uint8_t(flags >> 24), uint8_t(flags >> 16), uint8_t(flags >> 8), uint8_t(flags)};
-    m.insert(m.end(), target.begin(), target.end());
-    m.push_back(option);
-    m.push_back(1);
-    m.insert(m.end(), mac.begin(), mac.end());
-    return m;
-}
-
 TEST_P(RouterTest, Ipv6ForwardsAnswersNeighborDiscoveryAndPing) {
     ASSERT_TRUE(rt_->setPort(0, {kR0, {{ip4("10.0.0.254"), 24}}, true, {{ip6("fd00::fe"), 64}}}).ok());
     ASSERT_TRUE(rt_->setPort(1, {kR1, {{ip4("10.0.1.254"), 24}}, true, {{ip6("fd01::fe"), 64}}}).ok());

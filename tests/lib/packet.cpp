@@ -26,4 +26,26 @@ Bytes arpRequest(const Mac &sha, const std::string &spa, const std::string &tpa)
     return eth(kBroadcast, sha, kEthArp, arp(1, sha, ip4(spa), Mac{}, ip4(tpa)));
 }
 
+Bytes icmp6(const Ip6 &src, const Ip6 &dst, Bytes msg) {
+    Bytes pseudo(src.begin(), src.end());
+    pseudo.insert(pseudo.end(), dst.begin(), dst.end());
+    const Bytes tail = {0, 0, 0, static_cast<uint8_t>(msg.size()), 0, 0, 0, 58};
+    pseudo.insert(pseudo.end(), tail.begin(), tail.end());
+    msg[2] = msg[3] = 0;
+    pseudo.insert(pseudo.end(), msg.begin(), msg.end());
+    const uint16_t csum = inetChecksum(pseudo.data(), pseudo.size());
+    msg[2] = csum >> 8;
+    msg[3] = csum & 0xff;
+    return msg;
+}
+
+Bytes neighborDiscovery(uint8_t type, uint32_t flags, const Ip6 &target, uint8_t option, const Mac &mac) {
+    Bytes m = {type, 0, 0, 0, uint8_t(flags >> 24), uint8_t(flags >> 16), uint8_t(flags >> 8), uint8_t(flags)};
+    m.insert(m.end(), target.begin(), target.end());
+    m.push_back(option);
+    m.push_back(1);
+    m.insert(m.end(), mac.begin(), mac.end());
+    return m;
+}
+
 }  // namespace testsupport

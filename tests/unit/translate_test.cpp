@@ -203,8 +203,18 @@ TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
     lr.static_routes = {{"fd99::/48", "fd00::1", "", ""}, {"fd66::/48", "discard", "", ""}, {"fd77::/48", "fd55::1", "", ""}};
     w.nb.routers["r1"] = lr;
     PortAllocator ports;
-    const ModuleSpec rt = w.translate(ports).modules.at("lr-r1");
+    const DesiredState desired = w.translate(ports);
+    const ModuleSpec &rt = desired.modules.at("lr-r1");
     const uint32_t port = 0;
+    // The switch answers Neighbor Solicitations for the VM and, as a router's,
+    // for the router port's addresses (global and link-local).
+    const ModuleSpec &sw = desired.modules.at("ls-ls1");
+    const uint32_t router_side = desired.modules.at("ls-ls1").config["ports"]["sw-lrp"].get<uint32_t>();
+    EXPECT_EQ(sw.tables.at("nd_responder").at(json({{"addr", "fd00::1"}}).dump()),
+              json({{"mac", "02:00:00:00:00:01"}, {"flags", 0}, {"port", 0}}));
+    EXPECT_EQ(sw.tables.at("nd_responder").at(json({{"addr", "fd00::fe"}}).dump()),
+              json({{"mac", "02:00:00:00:aa:01"}, {"flags", L2_ND_ROUTER}, {"port", router_side}}));
+    EXPECT_EQ(sw.tables.at("nd_responder").count(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), 1u);
     EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fd00::fe"}}).dump()), json({{"port", port}}));
     EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), json({{"port", port}}))
         << "the port's link-local address (modified EUI-64 of its MAC)";

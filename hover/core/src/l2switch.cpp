@@ -69,6 +69,18 @@ Status L2Switch::addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_
     return arp->update(ipv4, entry);
 }
 
+Status L2Switch::addNdResponder(const iovisor::Ip6 &ip, const iovisor::Mac &mac, uint32_t port, bool router) {
+    auto nd = module_.map<l2_nd_key, l2_nd_entry>("nd_responder");
+    if (!nd.ok()) return nd.error();
+    l2_nd_key key{};
+    std::memcpy(key.addr, ip.data(), 16);
+    l2_nd_entry entry{};
+    std::memcpy(entry.mac, mac.data(), mac.size());
+    entry.flags = router ? L2_ND_ROUTER : 0;
+    entry.port = port;
+    return nd->update(key, entry);
+}
+
 Status L2Switch::removeArpResponder(uint32_t ipv4) {
     auto arp = module_.map<uint32_t, l2_arp_entry>("arp_responder");
     if (!arp.ok()) return arp.error();

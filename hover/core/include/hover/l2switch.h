@@ -32,6 +32,9 @@ public:
     iovisor::Status addFdb(const iovisor::Mac &mac, uint32_t port);
     iovisor::Status removeFdb(const iovisor::Mac &mac);
     iovisor::Status addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_t port);
+    // Neighbor Solicitations for `ip` are answered with `mac` (with the
+    // router flag when `router`), except those from `port`, its owner.
+    iovisor::Status addNdResponder(const iovisor::Ip6 &ip, const iovisor::Mac &mac, uint32_t port, bool router);
     iovisor::Status removeArpResponder(uint32_t ipv4);
     // Replaces the whole port security set of `port` (empty = no port security).
     iovisor::Status setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries);
