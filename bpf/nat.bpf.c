@@ -87,11 +87,9 @@ static __always_inline __u64 ct_timeout(__u8 proto) {
     return NAT_TIMEOUT_ICMP_NS;
 }
 
-/* Reads the IPv4 packet into `np`; returns 0 or a drop reason. */
-static __always_inline int nat_parse(struct iov_ctx *ctx, struct nat_pkt *np) {
-    struct iov_pkt pkt;
-    struct iphdr *ip;
-    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip)) return IOV_DROP_TRUNCATED;
+/* Reads the IPv4 packet (`pkt`, `ip`: already parsed) into `np`; returns 0
+ * or a drop reason. */
+static __always_inline int nat_parse(struct iov_ctx *ctx, struct iov_pkt pkt, struct iphdr *ip, struct nat_pkt *np) {
     const __u32 l4_off = ETH_HLEN + ip->ihl * 4;
     if ((void *)ip + ip->ihl * 4 + sizeof(struct tcphdr) > pkt.data_end) {
         /* L4 header in pages: make it readable, then parse again. */
@@ -291,7 +289,7 @@ static __always_inline int nat(struct iov_ctx *ctx, struct iov_md *md) {
     if (err) return iov_drop(ctx, err);
 
     struct nat_pkt np = {};
-    err = nat_parse(ctx, &np);
+    err = nat_parse(ctx, pkt, ip, &np);
     if (err) return iov_drop(ctx, err);
     return in_port == NAT_PORT_INSIDE ? outbound(ctx, md, &np) : inbound(ctx, md, &np);
 }
