@@ -1,9 +1,9 @@
 /* router: an OVN logical router. Ports with a MAC and IPv4/IPv6 addresses;
  * longest-prefix routing over connected networks and static routes; answers
  * ARP, IPv6 Neighbor Solicitations and ICMP/ICMPv6 echo for its own
- * addresses; decrements TTL (ICMP time exceeded when it runs out) and hop
- * limit (a counted drop at 1); resolves unknown next hops with ARP or a
- * Neighbor Solicitation. */
+ * addresses; decrements TTL and hop limit (ICMP / ICMPv6 time exceeded when
+ * they run out); resolves unknown next hops with ARP or a Neighbor
+ * Solicitation. */
 #include "lib/chain.h"
 #include "lib/config_gen.h"
 #include "lib/csum.h"
@@ -372,8 +372,48 @@ static __always_inline int solicit_neighbor(struct iov_ctx *ctx, struct iov_md *
     return iov_send(ctx, md, out_port);
 }
 
-static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct ipv6hdr *ip6) {
-    if (ip6->hop_limit <= 1) return iov_drop(ctx, IOV_DROP_HOP_LIMIT);
+/* Replaces the packet with an ICMPv6 time exceeded for its sender, quoting
+ * its IPv6 header and first 8 payload bytes, and sends it back out of the
+ * ingress port. */
+#define TE6_QUOTE (sizeof(struct ipv6hdr) + 8)
+static __always_inline int send_time_exceeded6(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
+    struct iov_pkt pkt;
+    struct ipv6hdr *ip6;
+    iov_count_drop(IOV_DROP_HOP_LIMIT);
+    if (ctx_is_gso(ctx) || ip6_is_unspecified(port->ip6)) return CTX_DROP;
+    if (ctx_pull(ctx, ETH_HLEN + TE6_QUOTE)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv6(&pkt, &ip6)) return CTX_DROP;
+    if ((void *)ip6 + TE6_QUOTE > pkt.data_end) return CTX_DROP;
+    __u8 sender_mac[ETH_ALEN], sender[16], source[16];
+    iov_mac_copy(sender_mac, pkt.eth->h_source);
+    ip6_copy(sender, ip6->saddr.in6_u.u6_addr8);
+    ip6_copy(source, port->ip6);
+
+    const __u32 room = sizeof(struct ipv6hdr) + 8; /* outer header + ICMPv6 header */
+    if (ctx_insert_after_eth(ctx, room) || ctx_resize(ctx, ETH_HLEN + room + TE6_QUOTE))
+        return iov_drop(ctx, IOV_DROP_INTERNAL);
+    struct ethhdr *eth = ctx_data(ctx);
+    struct ipv6hdr *outer = (void *)(eth + 1);
+    __u8 *icmp = (void *)(outer + 1);
+    if ((void *)(icmp + 8 + TE6_QUOTE) > ctx_data_end(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    iov_mac_copy(eth->h_dest, sender_mac);
+    iov_mac_copy(eth->h_source, port->mac);
+    eth->h_proto = bpf_htons(ETH_P_IPV6);
+    *(__be32 *)outer = bpf_htonl(0x60000000);
+    outer->payload_len = bpf_htons(8 + TE6_QUOTE);
+    outer->nexthdr = IPPROTO_ICMPV6;
+    outer->hop_limit = 64;
+    ip6_copy(outer->saddr.in6_u.u6_addr8, source);
+    ip6_copy(outer->daddr.in6_u.u6_addr8, sender);
+    *(__u64 *)icmp = 0;
+    icmp[0] = 3; /* time exceeded, code 0: hop limit */
+    ((struct iov_icmp *)icmp)->checksum = icmp6_csum(outer, icmp, 8 + TE6_QUOTE);
+    return iov_send(ctx, md, md->in_port);
+}
+
+static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct ipv6hdr *ip6,
+                                    const struct rt_port *in) {
+    if (ip6->hop_limit <= 1) return send_time_exceeded6(ctx, md, in);
     struct rt_route6_key key = {.prefixlen = 128};
     ip6_copy(key.addr, ip6->daddr.in6_u.u6_addr8);
     struct rt_route6 *route = bpf_map_lookup_elem(&routes6, &key);
@@ -407,7 +447,7 @@ static __always_inline int router6(struct iov_ctx *ctx, struct iov_md *md, struc
     struct rt_ip6 dst;
     ip6_copy(dst.addr, ip6->daddr.in6_u.u6_addr8);
     if (bpf_map_lookup_elem(&addrs6, &dst)) return reply_echo6(ctx, md, pkt, ip6, port);
-    return forward6(ctx, md, pkt, ip6);
+    return forward6(ctx, md, pkt, ip6, port);
 }
 
 static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {

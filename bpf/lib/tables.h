@@ -126,7 +126,8 @@ struct l2_ps_ipv6_key {
 struct rt_port {
     __u8 mac[IOV_ETH_ALEN];
     __u16 flags;
-    __be32 ip; /* primary IPv4 address: source of ICMP errors sent out of it */
+    __be32 ip;     /* primary IPv4 address: source of ICMP errors sent out of it */
+    __u8 ip6[16];  /* primary IPv6 address: source of ICMPv6 errors ("::" if none) */
 };
 
 /* Value of `addrs` (key: IPv4 address of the router): the port owning it.

@@ -1,5 +1,6 @@
 #include "reconciler.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace ctl {
@@ -21,9 +22,18 @@ const std::vector<std::string> kTableOrder = {
     "snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external",                            // nat
     "ports"};
 
+// The zero of a field as hoverd spells it: a MAC, an IPv6 or IPv4 address, a number.
+json zeroLike(const json &v) {
+    if (!v.is_string()) return 0;
+    const std::string text = v;
+    if (std::count(text.begin(), text.end(), ':') == 5 && text.size() == 17) return "00:00:00:00:00:00";
+    if (text.find(':') != std::string::npos) return "::";
+    return "0.0.0.0";
+}
+
 bool isZero(const json &v) {
     if (v.is_number()) return v.get<double>() == 0;
-    if (v.is_string()) return v == "0.0.0.0" || v == "00:00:00:00:00:00";
+    if (v.is_string()) return v == zeroLike(v);
     if (v.is_object() || v.is_array()) {
         for (const auto &item : v) if (!isZero(item)) return false;
         return true;
@@ -226,8 +236,7 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
             } else if (*t == "ports") {
                 // Array slots cannot be deleted: zero them.
                 json zero = e->second;
-                for (auto &field : zero.items())
-                    field.value() = field.value().is_string() ? (field.key() == "mac" ? json("00:00:00:00:00:00") : json("0.0.0.0")) : json(0);
+                for (auto &field : zero.items()) field.value() = zeroLike(field.value());
                 auto r = hover_.put(path, zero);
                 if (!r.ok()) s = r.error();
             } else {

@@ -314,15 +314,16 @@ private:
             const uint32_t port = ports_.port(name, lrp.name);
             ports.emplace_back(&lrp, port);
             const auto nets = ipv4Networks(lrp);
+            const auto nets6 = ipv6Networks(lrp);
             rt.tables["ports"][key(port)] = {{"mac", normMac(lrp.mac)},
                                              {"flags", (lr.enabled && lrp.enabled) ? kRtEnabled : 0},
-                                             {"ip", iovisor::formatIpv4(nets.empty() ? 0 : nets.front().addr)}};
+                                             {"ip", iovisor::formatIpv4(nets.empty() ? 0 : nets.front().addr)},
+                                             {"ip6", iovisor::formatIpv6(nets6.empty() ? iovisor::Ip6{} : nets6.front().addr)}};
             for (const auto &net : nets) {
                 rt.tables["addrs"][key(iovisor::formatIpv4(net.addr))] = {{"port", port}};
                 rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(mask(net.addr, net.len))}})] =
                     {{"type", kRouteConnected}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", iovisor::formatIpv4(net.addr)}};
             }
-            const auto nets6 = ipv6Networks(lrp);
             for (const auto &net : nets6) {
                 rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(net.addr)}})] = {{"port", port}};
                 rt.tables["routes6"][route6Key(net)] = {{"type", kRouteConnected}, {"port", port}, {"nexthop", "::"},

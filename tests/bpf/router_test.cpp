@@ -169,7 +169,14 @@ TEST_P(RouterTest, Ipv6ForwardsAnswersNeighborDiscoveryAndPing) {
     // Forwarding: hop limit - 1, MACs rewritten, nothing else touched.
     expectSent(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 64)), 1,
                eth(kH2, kR1, kEthIp6, packet("fd00::1", "fd01::2", 63)));
-    expectDropped(0, eth(kR0, kH1, kEthIp6, packet("fd00::1", "fd01::2", 1)), IOV_DROP_HOP_LIMIT);
+    // Hop limit 1: an ICMPv6 time exceeded from the ingress port's address,
+    // quoting the header and 8 bytes.
+    const Bytes expiring = packet("fd00::1", "fd01::2", 1);
+    Bytes te = {3, 0, 0, 0, 0, 0, 0, 0};
+    te.insert(te.end(), expiring.begin(), expiring.begin() + 48);
+    expectSent(0, eth(kR0, kH1, kEthIp6, expiring), 0,
+               eth(kH1, kR0, kEthIp6, ipv6(ip6("fd00::fe"), ip6("fd00::1"), 58, icmp6(ip6("fd00::fe"), ip6("fd00::1"), te), 64)));
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_HOP_LIMIT), 1u);
     // An unknown next hop: the packet becomes a solicitation for it, once a
     // second; the advertisement that answers teaches the router.
     const Ip6 far = ip6("fd01::9"), far_solicited = ip6("ff02::1:ff00:9"), far_gw = ip6("fd01::fe");

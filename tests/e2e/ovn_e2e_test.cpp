@@ -250,6 +250,15 @@ TEST_F(OvnE2E, Ipv6ThroughARouter) {
     std::string log;
     EXPECT_TRUE(vm1.tcpTo(vm3, "fd01::3", &log)) << "TCP over IPv6 across the router:\n" << log;
     expectInSync();
+    // Hop limit 1 across the router: time exceeded, from the gateway.
+    EXPECT_NE(vm1.exec("ping -6 -c 1 -W 1 -t 1 fd01::3").output.find("fd00::fe"), std::string::npos)
+        << "ICMPv6 time exceeded from the router";
+    // A router port goes away: its slot is zeroed, the rest still routes.
+    nbctl("lsp-del sw1-r0 -- lrp-del r0-sw1");
+    syncHv();
+    EXPECT_NE(vm1.exec("ping -6 -c 1 -W 1 fd01::3").exit_code, 0) << "no route to sw1 any more";
+    EXPECT_EQ(vm1.exec("ping -6 -c 1 -W 1 fd00::fe").exit_code, 0);
+    expectInSync();
 }
 
 TEST_F(OvnE2E, ControllerRestartLosesNoPings) {

@@ -67,6 +67,7 @@ Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
     std::memcpy(cfg.mac, settings.mac.data(), 6);
     cfg.flags = settings.enabled ? RT_PORT_ENABLED : 0;
     cfg.ip = settings.networks.empty() ? 0 : settings.networks.front().addr;
+    if (!settings.networks6.empty()) std::memcpy(cfg.ip6, settings.networks6.front().addr.data(), 16);
     for (const auto &net : settings.networks) {
         if (auto s = addrs->update(net.addr, rt_addr{port}); !s.ok()) return s;
         rt_route connected{};
