@@ -12,7 +12,8 @@
  *
  * Packets enter the graph at a module's `<name>_netdev` program, attached to
  * the netdev's TC ingress (clsact) or XDP hook; it finds its port through
- * `iov_netdevs` (ifindex -> port) and initialises the metadata.
+ * `iov_netdevs` (ifindex -> port), writes the metadata and tail-calls the
+ * module's own `<name>_chain` (so the entry costs one hop).
  *
  * Metadata (struct iov_md) travels in skb->cb in TC (20 bytes) and in the XDP
  * metadata area in XDP. Chain depth: a packet may cross at most IOV_MAX_HOPS

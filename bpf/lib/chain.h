@@ -121,8 +121,11 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
 
 /* Defines the two entry programs of a module over its body
  *   static __always_inline int body(struct iov_ctx *ctx, struct iov_md *md);
- *   <name>_netdev: attached to a netdev hook, finds the ingress port.
- *   <name>_chain:  tail-call target, reads the metadata left by the sender. */
+ *   <name>_chain:  tail-call target, reads the metadata left by the sender;
+ *   <name>_netdev: attached to a netdev hook, finds the ingress port, writes
+ *                  the metadata and tail-calls the module's own chain entry.
+ * The body is thus verified once per module, not twice (module loads are
+ * what a full sync waits on), for one tail call more on netdev ingress. */
 #define IOV_MODULE(name, body)                                                     \
     SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) {                          \
         __u32 ifindex = CTX_INGRESS_IFINDEX(ctx);                                  \
@@ -130,8 +133,9 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
         if (!port) return iov_drop(ctx, IOV_DROP_NO_INGRESS_PORT);                 \
         if (ctx_md_init(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);             \
         struct iov_md md = {.module = IOV_MODULE_ID, .in_port = (__u16)*port};     \
-        iov_count_rx(ctx, md.in_port);                                             \
-        return body(ctx, &md);                                                     \
+        if (ctx_md_store(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);       \
+        bpf_tail_call(ctx, &iov_chain, IOV_MODULE_ID);                             \
+        return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);                              \
     }                                                                              \
     SEC(IOV_SEC) int name##_chain(struct iov_ctx *ctx) {                           \
         struct iov_md md;                                                          \

@@ -298,6 +298,12 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
         for (int i = 0; i < 100 && (count_progs() != progs || count_maps() != maps); ++i) usleep(20000);
         return count_progs() == progs && count_maps() == maps;
     };
+    // Objects of earlier tests may still be on their way out: start from a
+    // steady count.
+    for (int i = 0, last = -1; i < 30 && count_progs() + count_maps() != last; ++i) {
+        last = count_progs() + count_maps();
+        usleep(100000);
+    }
     const int progs = count_progs(), maps = count_maps();
     const std::string pins = hoverd_.pinRoot() + "/m" + std::to_string(createSwitch("tmp")["id"].get<int>());
     EXPECT_TRUE(std::filesystem::exists(pins + "/map_fdb"));
