@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace iovisor {
@@ -45,6 +46,13 @@ Result<Ip6> parseIpv6(const std::string &text) {
     Ip6 a{};
     if (inet_pton(AF_INET6, text.c_str(), a.data()) != 1) return invalid("an IPv6 address", text);
     return a;
+}
+
+uint32_t networkOf(uint32_t addr, int len) { return len <= 0 ? 0 : len >= 32 ? addr : addr & htonl(~0u << (32 - len)); }
+
+Ip6 networkOf(Ip6 addr, int len) {
+    for (int i = 0; i < 16; ++i) addr[i] &= static_cast<uint8_t>(0xff00 >> std::clamp(len - i * 8, 0, 8));
+    return addr;
 }
 
 Result<Ipv4Prefix> parseIpv4Prefix(const std::string &text) {

@@ -73,7 +73,6 @@ std::optional<AddressSet> parseAddressSet(const std::string &text) {
     return set;
 }
 
-uint32_t mask(uint32_t addr, int len) { return len == 0 ? 0 : addr & htonl(~0u << (32 - len)); }
 
 std::string key(const json &k) { return k.dump(); }
 
@@ -179,7 +178,7 @@ private:
                                                 {"addr", addr}})] = 1;
             };
             for (const auto &p : ps->ipv4)
-                allow("ipv4", 32, kL2PsIpv4Prefixes, iovisor::formatIpv4(mask(p.addr, p.len)), p.len);
+                allow("ipv4", 32, kL2PsIpv4Prefixes, iovisor::formatIpv4(iovisor::networkOf(p)), p.len);
             for (const auto &p : ps->ipv6) allow("ipv6", 128, kL2PsIpv6Prefixes, iovisor::formatIpv6(p.addr), p.len);
             sw.tables["ps_macs"][key({{"port", port}, {"mac", ps->mac}})] = {{"flags", families}};
         }
@@ -259,7 +258,6 @@ private:
         return out;
     }
 
-    static bool contains(const iovisor::Ipv4Prefix &net, uint32_t ip) { return mask(ip, net.len) == mask(net.addr, net.len); }
 
     static std::vector<iovisor::Ipv6Prefix> ipv6Networks(const LogicalRouterPort &lrp) {
         std::vector<iovisor::Ipv6Prefix> out;
@@ -268,14 +266,6 @@ private:
         return out;
     }
 
-    static iovisor::Ip6 mask6(iovisor::Ip6 addr, int len) {
-        for (int i = 0; i < 16; ++i) addr[i] &= static_cast<uint8_t>(0xff00 >> std::clamp(len - i * 8, 0, 8));
-        return addr;
-    }
-
-    static bool contains6(const iovisor::Ipv6Prefix &net, const iovisor::Ip6 &ip) {
-        return mask6(ip, net.len) == mask6(net.addr, net.len);
-    }
 
     // fe80::/64 with the modified EUI-64 of `mac`: every OVN router port has one.
     static iovisor::Ip6 linkLocal(const std::string &mac_text) {
@@ -289,7 +279,7 @@ private:
     }
 
     static std::string route6Key(const iovisor::Ipv6Prefix &p) {
-        return key({{"prefixlen", p.len}, {"addr", iovisor::formatIpv6(mask6(p.addr, p.len))}});
+        return key({{"prefixlen", p.len}, {"addr", iovisor::formatIpv6(iovisor::networkOf(p))}});
     }
 
     // The router port whose network holds the NAT external addresses.
@@ -298,7 +288,7 @@ private:
             auto ip = iovisor::parseIpv4(n.external_ip);
             if (!ip.ok()) continue;
             for (const auto &net : ipv4Networks(lrp))
-                if (contains(net, *ip)) return true;
+                if (iovisor::contains(net, *ip)) return true;
         }
         return false;
     }
@@ -321,7 +311,7 @@ private:
                                              {"ip6", iovisor::formatIpv6(nets6.empty() ? iovisor::Ip6{} : nets6.front().addr)}};
             for (const auto &net : nets) {
                 rt.tables["addrs"][key(iovisor::formatIpv4(net.addr))] = {{"port", port}};
-                rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(mask(net.addr, net.len))}})] =
+                rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(net))}})] =
                     {{"type", kRouteConnected}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", iovisor::formatIpv4(net.addr)}};
             }
             for (const auto &net : nets6) {
@@ -390,7 +380,7 @@ private:
             }
             auto prefix = iovisor::parseIpv4Prefix(r.ip_prefix);
             if (!prefix.ok()) continue;
-            const std::string k = key({{"prefixlen", prefix->len}, {"addr", iovisor::formatIpv4(mask(prefix->addr, prefix->len))}});
+            const std::string k = key({{"prefixlen", prefix->len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(*prefix))}});
             if (r.nexthop == "discard") {
                 rt.tables["routes"][k] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "0.0.0.0"}, {"src", "0.0.0.0"}};
                 continue;
@@ -401,7 +391,7 @@ private:
             for (const auto &[lrp, port] : ports) {
                 if (!r.output_port.empty() && lrp->name != r.output_port) continue;
                 for (const auto &net : ipv4Networks(*lrp)) {
-                    if (!contains(net, *nexthop)) continue;
+                    if (!iovisor::contains(net, *nexthop)) continue;
                     rt.tables["routes"][k] = {{"type", kRouteVia}, {"port", port}, {"nexthop", r.nexthop},
                                               {"src", iovisor::formatIpv4(net.addr)}};
                 }
@@ -421,7 +411,7 @@ private:
         for (const auto &[lrp, port] : ports) {
             if (!r.output_port.empty() && lrp->name != r.output_port) continue;
             for (const auto &net : ipv6Networks(*lrp))
-                if (contains6(net, *nexthop))
+                if (iovisor::contains(net, *nexthop))
                     rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteVia}, {"port", port},
                                                                {"nexthop", iovisor::formatIpv6(*nexthop)},
                                                                {"src_addr", iovisor::formatIpv6(net.addr)}};
@@ -442,7 +432,7 @@ private:
             if (n.type == "snat") {
                 auto inside = iovisor::parseIpv4Prefix(n.logical_ip);
                 if (!inside.ok()) continue;
-                nat.tables["snat_rules"][key({{"prefixlen", inside->len}, {"addr", iovisor::formatIpv4(mask(inside->addr, inside->len))}})] =
+                nat.tables["snat_rules"][key({{"prefixlen", inside->len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(*inside))}})] =
                     {{"external_ip", ext}, {"port_min", 1024}, {"port_max", 65535}};
                 continue;
             }

@@ -240,11 +240,11 @@ Result<std::unique_ptr<Module>> Registry::loadModule(const CreateModule &request
     return m;
 }
 
-Status Registry::checkNewName(const std::string &name, const std::set<std::string> &batch) const {
+Status Registry::checkNewName(const std::string &name, const std::set<std::string> &batch, uint32_t renamed) const {
     if (isNumber(name)) return makeError(Errc::kInvalid, "display_name '" + name + "' must not be a number (ids are)");
     if (name.empty()) return {};
     for (const auto &[id, rec] : modules_)
-        if (rec.info.display_name == name)
+        if (id != renamed && rec.info.display_name == name)
             return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(id) + ")");
     if (batch.count(name)) return makeError(Errc::kConflict, "the name '" + name + "' is given twice");
     return {};
@@ -313,6 +313,11 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
     return out;
 }
 
+Registry::Counts Registry::counts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {modules_.size(), links_.size()};
+}
+
 std::vector<ModuleInfo> Registry::listModules() {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<ModuleInfo> out;
@@ -333,10 +338,7 @@ Result<ModuleInfo> Registry::updateModule(const std::string &ref, const std::opt
     auto rec = find(ref);
     if (!rec.ok()) return rec.error();
     if (display_name) {
-        if (isNumber(*display_name)) return makeError(Errc::kInvalid, "display_name must not be a number");
-        for (const auto &[id, other] : modules_)
-            if (id != (*rec)->info.id && !display_name->empty() && other.info.display_name == *display_name)
-                return makeError(Errc::kConflict, "a module named '" + *display_name + "' exists");
+        if (auto s = checkNewName(*display_name, {}, (*rec)->info.id); !s.ok()) return s.error();
         (*rec)->info.display_name = *display_name;
     }
     if (config) (*rec)->info.config = *config;
@@ -598,10 +600,7 @@ Result<Bytes> Registry::encodeValue(const TableRef &t, const json &value_json) {
 }
 
 Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, uint64_t flags, const std::string &what) {
-    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) {
-        t.module->configChanged();
-        return {};
-    }
+    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) return {};
     const int err = errno;
     if (err == EEXIST) return makeError(Errc::kConflict, what + " exists in " + t.name);
     if (err == E2BIG) return makeError(Errc::kConflict, "table " + t.name + " is full at " + what);
@@ -645,7 +644,9 @@ Status Registry::putEntry(const std::string &module, const std::string &table, c
     if (!key.ok()) return key.error().context("key");
     auto value = encodeValue(*t, value_json);
     if (!value.ok()) return value.error().context("value");
-    return write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
+    auto s = write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
+    if (s.ok()) t->module->configChanged();
+    return s;
 }
 
 Status Registry::putEntries(const std::string &module, const std::string &table,
@@ -661,10 +662,14 @@ Status Registry::putEntries(const std::string &module, const std::string &table,
         if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
         encoded.emplace_back(std::move(key.value()), std::move(value.value()));
     }
-    for (size_t i = 0; i < encoded.size(); ++i)
-        if (auto s = write(*t, encoded[i].first, encoded[i].second, BPF_ANY, "entry " + std::to_string(i)); !s.ok())
-            return s;
-    return {};
+    Status result;
+    size_t written = 0;
+    for (; written < encoded.size(); ++written) {
+        result = write(*t, encoded[written].first, encoded[written].second, BPF_ANY, "entry " + std::to_string(written));
+        if (!result.ok()) break;
+    }
+    if (written > 0) t->module->configChanged();  // once for the whole batch
+    return result;
 }
 
 Status Registry::deleteEntry(const std::string &module, const std::string &table, const json &key_json) {

@@ -108,6 +108,12 @@ public:
     // hoverd never stops forwarding.
     ~Registry();
 
+    // How many modules and links there are (cheap: for /health).
+    struct Counts {
+        size_t modules = 0, links = 0;
+    };
+    Counts counts();
+
     iovisor::Result<ModuleInfo> createModule(const CreateModule &request);
     // All or nothing, saved once: the modules load in parallel (the verifier
     // dominates a load), which is what a controller's full sync waits on.
@@ -162,7 +168,9 @@ private:
     // `reserved`: a (module, port) the other side of the same link takes.
     iovisor::Result<Endpoint> parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved);
     iovisor::Result<std::unique_ptr<Module>> loadModule(const CreateModule &request, uint32_t id);
-    iovisor::Status checkNewName(const std::string &name, const std::set<std::string> &batch) const;
+    // A name a module may take: not a number, not another module's (but
+    // `renamed`'s own), not twice in one batch.
+    iovisor::Status checkNewName(const std::string &name, const std::set<std::string> &batch, uint32_t renamed = 0) const;
     // Creates or removes one link (mu_ held, not saved).
     iovisor::Result<uint32_t> addLink(const std::string &from, const std::string &to);
     iovisor::Status removeLink(uint32_t id);

@@ -88,9 +88,10 @@ struct RestServer::Impl {
     Reply route(const Request &r) {
         const auto &p = r.path;
         const auto &v = r.verb;
-        if (p.size() == 1 && p[0] == "health" && v == methods::GET)
-            return {200, {{"status", "ok"}, {"modules", registry.listModules().size()},
-                          {"links", registry.listLinks().size()}, {"generation", generation()}}};
+        if (p.size() == 1 && p[0] == "health" && v == methods::GET) {
+            const Registry::Counts n = registry.counts();
+            return {200, {{"status", "ok"}, {"modules", n.modules}, {"links", n.links}, {"generation", generation()}}};
+        }
         if (p.size() == 1 && p[0] == "openapi.json" && v == methods::GET) return {200, json::parse(kOpenApiDocument)};
         if (!p.empty() && p[0] == "modules") return modules(r);
         if (!p.empty() && p[0] == "links") return links(r);

@@ -9,16 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include "iovisor/process.h"
+
 namespace testsupport {
 
-// Outcome of a finished child process.
-struct CommandResult {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr, interleaved
-};
+using iovisor::CommandResult;
 
 // Runs argv[0] (looked up in PATH) and waits for it.
-CommandResult run(const std::vector<std::string> &argv);
+inline CommandResult run(const std::vector<std::string> &argv) { return iovisor::runCommand(argv); }
 // Runs a shell command line (for pipelines in tests).
 CommandResult shell(const std::string &command_line);
 

@@ -30,6 +30,15 @@ Result<Ip6> parseIpv6(const std::string &text);
 Result<Ipv4Prefix> parseIpv4Prefix(const std::string &text);  // "10.0.0.0/24" or "10.0.0.1"
 Result<Ipv6Prefix> parseIpv6Prefix(const std::string &text);
 
+// The prefix's network address: `addr` with the bits past `len` cleared.
+uint32_t networkOf(uint32_t addr, int len);
+Ip6 networkOf(Ip6 addr, int len);
+inline uint32_t networkOf(const Ipv4Prefix &p) { return networkOf(p.addr, p.len); }
+inline Ip6 networkOf(const Ipv6Prefix &p) { return networkOf(p.addr, p.len); }
+// `addr` lies in the prefix.
+inline bool contains(const Ipv4Prefix &p, uint32_t addr) { return networkOf(addr, p.len) == networkOf(p); }
+inline bool contains(const Ipv6Prefix &p, const Ip6 &addr) { return networkOf(addr, p.len) == networkOf(p); }
+
 std::string formatMac(const Mac &mac);
 std::string formatIpv4(uint32_t addr);
 std::string formatIpv6(const Ip6 &addr);

@@ -14,7 +14,7 @@ namespace {
 nat_snat_key snatKey(const iovisor::Ipv4Prefix &p) {
     nat_snat_key key{};
     key.prefixlen = p.len;
-    key.addr = p.addr & (p.len == 0 ? 0 : htonl(~0u << (32 - p.len)));
+    key.addr = iovisor::networkOf(p);
     return key;
 }
 }  // namespace

@@ -1,11 +1,12 @@
 #include "hover/router.h"
 
-#include <arpa/inet.h>
-
-#include <algorithm>
 #include <cstring>
 
 namespace hover {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using iovisor::Status;
 
 namespace {
 // Whatever a method changed, the datapath's FIB cache must not outlive it.
@@ -13,26 +14,24 @@ struct ConfigChange {
     const Module &module;
     ~ConfigChange() { module.configChanged(); }
 };
-}  // namespace
-
-using iovisor::Errc;
-using iovisor::makeError;
-using iovisor::Status;
-
-namespace {
-uint32_t networkOf(const iovisor::Ipv4Prefix &p) {
-    const uint32_t mask = p.len == 0 ? 0 : htonl(~0u << (32 - p.len));
-    return p.addr & mask;
-}
 
 rt_route6_key routeKey6(const iovisor::Ipv6Prefix &p) {
     rt_route6_key key{};
     key.prefixlen = p.len;
-    for (int i = 0; i < 16; ++i) {
-        const int bits = std::clamp(static_cast<int>(p.len) - i * 8, 0, 8);
-        key.addr[i] = p.addr[i] & static_cast<uint8_t>(0xff00 >> bits);
-    }
+    const iovisor::Ip6 network = iovisor::networkOf(p);
+    std::memcpy(key.addr, network.data(), 16);
     return key;
+}
+
+// A static neighbour in the IPv4 or IPv6 table.
+template <typename Key>
+Status putStaticNeighbor(const Module &module, const std::string &table, const Key &key, const iovisor::Mac &mac) {
+    auto neighbors = module.map<Key, rt_neigh>(table);
+    if (!neighbors.ok()) return neighbors.error();
+    rt_neigh n{};
+    std::memcpy(n.mac, mac.data(), 6);
+    n.flags = RT_NEIGH_STATIC;
+    return neighbors->update(key, n);
 }
 
 rt_ip6 ip6Key(const iovisor::Ip6 &ip) {
@@ -44,7 +43,7 @@ rt_ip6 ip6Key(const iovisor::Ip6 &ip) {
 rt_route_key routeKey(const iovisor::Ipv4Prefix &p) {
     rt_route_key key{};
     key.prefixlen = p.len;
-    key.addr = networkOf(p);
+    key.addr = iovisor::networkOf(p);
     return key;
 }
 }  // namespace
@@ -154,12 +153,7 @@ Status Router::removeRoute(const iovisor::Ipv4Prefix &prefix) {
 
 Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
     const ConfigChange change{module_};
-    auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
-    if (!neighbors.ok()) return neighbors.error();
-    rt_neigh n{};
-    std::memcpy(n.mac, mac.data(), 6);
-    n.flags = RT_NEIGH_STATIC;
-    return neighbors->update(ip, n);
+    return putStaticNeighbor(module_, "neighbors", ip, mac);
 }
 
 Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &nexthop) {
@@ -180,12 +174,7 @@ Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &
 
 Status Router::addNeighbor6(const iovisor::Ip6 &ip, const iovisor::Mac &mac) {
     const ConfigChange change{module_};
-    auto neighbors6 = module_.map<rt_ip6, rt_neigh>("neighbors6");
-    if (!neighbors6.ok()) return neighbors6.error();
-    rt_neigh n{};
-    std::memcpy(n.mac, mac.data(), 6);
-    n.flags = RT_NEIGH_STATIC;
-    return neighbors6->update(ip6Key(ip), n);
+    return putStaticNeighbor(module_, "neighbors6", ip6Key(ip), mac);
 }
 
 Status Router::removeNeighbor(uint32_t ip) {
