@@ -168,6 +168,15 @@ static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, cons
     return iov_send(ctx, md, out_port);
 }
 
+/* A packet of a known connection: its next packets may be replayed from the
+ * flow cache (which walks here again at least once per IOV_FLOW_MAX_AGE_NS,
+ * so the connection stays fresh). */
+static __always_inline int apply_established(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
+                                             const struct nat_ct_entry *e, __u32 out_port) {
+    iov_flow_replayable(md);
+    return apply_ct(ctx, md, np, e, out_port);
+}
+
 /* The key of the packets answering `key`. */
 static __always_inline struct nat_ct_key ct_reverse(const struct nat_ct_key *key) {
     return (struct nat_ct_key){.saddr = key->daddr, .daddr = key->saddr, .sport = key->dport, .dport = key->sport,
@@ -231,32 +240,36 @@ static __always_inline int dnat_new(struct iov_ctx *ctx, struct iov_md *md, cons
 static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
     const __u64 now = ctx_now_ns();
     struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
-    if (e) return apply_ct(ctx, md, np, e, NAT_PORT_OUTSIDE);
+    if (e) return apply_established(ctx, md, np, e, NAT_PORT_OUTSIDE);
     __be32 saddr = np->key.saddr;
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_out, &saddr);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_SRC, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+        iov_flow_replayable(md); /* stateless */
         return iov_send(ctx, md, NAT_PORT_OUTSIDE);
     }
     struct nat_snat_key sk = {.prefixlen = 32, .addr = saddr};
     struct nat_snat *rule = bpf_map_lookup_elem(&snat_rules, &sk);
     if (rule) return snat_new(ctx, md, np, rule, now);
+    iov_flow_replayable(md); /* not translated */
     return iov_send(ctx, md, NAT_PORT_OUTSIDE);
 }
 
 static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
     const __u64 now = ctx_now_ns();
     struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
-    if (e) return apply_ct(ctx, md, np, e, NAT_PORT_INSIDE);
+    if (e) return apply_established(ctx, md, np, e, NAT_PORT_INSIDE);
     __be32 daddr = np->key.daddr;
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_in, &daddr);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_DST, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+        iov_flow_replayable(md); /* stateless */
         return iov_send(ctx, md, NAT_PORT_INSIDE);
     }
     struct nat_dnat *rule = bpf_map_lookup_elem(&dnat_rules, &daddr);
     if (rule) return dnat_new(ctx, md, np, rule, now);
     /* Not translated: e.g. the router's own external address. */
+    iov_flow_replayable(md);
     return iov_send(ctx, md, NAT_PORT_INSIDE);
 }
 

@@ -39,8 +39,12 @@ struct iov_md {
     __u16 in_port; /* ingress port on that module */
     __u8 hops;     /* module-to-module hand-overs so far */
     __u8 flags;    /* IOV_MD_F_* */
-    __u32 reserved[3];
+    __u32 record;  /* IOV_MD_F_RECORD: tag of this CPU's iov_flow_record */
+    __u32 reserved[2];
 };
+
+/* The packet's walk is being recorded for the flow cache. */
+#define IOV_MD_F_RECORD 0x01
 
 enum iov_peer_kind {
     IOV_PEER_NONE = 0,   /* port exists but is not connected: drop */
@@ -104,5 +108,88 @@ struct iov_port_stats {
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };
 #undef IOV_DROP_ENUM_
+
+/* Flow cache (bpf/lib/flow.h). The first packet of an IPv4 TCP/UDP/ICMP
+ * flow entering from a netdev walks the module graph and is recorded: the
+ * counters it touched, the netdev it left by and how its headers changed.
+ * Later packets of the flow are replayed from that record at the netdev
+ * entry, like OVS's exact-match cache, if
+ *   - every module it crossed declared its handling replayable (a pure
+ *     function of the flow key and the tables: forwarding, routing to a
+ *     known neighbour, NAT of an established connection; never floods,
+ *     replies, learning or new connections);
+ *   - the flow generation (iov_flow_gen) is unchanged: hoverd renews it on
+ *     every table, link or module change, modules on every change they make
+ *     themselves (a MAC that moved, a neighbour's new MAC);
+ *   - the record is younger than IOV_FLOW_MAX_AGE_NS (the slow path then
+ *     runs again: NAT refreshes its connection, learning its entries);
+ *   - the TTL survives every router on the way (else the slow path answers).
+ * The cache is per CPU, indexed by a hash of the key; a collision replaces
+ * the older flow. */
+#define IOV_FLOW_CACHE_SIZE 4096 /* entries per CPU, a power of 2 */
+#define IOV_FLOW_MAX_SLOTS 16    /* counters a flow touches: rx + tx of up to 8 modules */
+#define IOV_FLOW_MAX_AGE_NS 1000000000ull
+
+/* Counter slot: module id, port, and rx (0) or tx (1). */
+#define IOV_FLOW_SLOT(module, port, tx) (((__u32)(module) << 9) | ((__u32)(port) << 1) | (tx))
+#define IOV_FLOW_SLOT_MODULE(slot) ((slot) >> 9)
+#define IOV_FLOW_SLOT_PORT(slot) (((slot) >> 1) & 0xff)
+#define IOV_FLOW_SLOT_TX(slot) ((slot) & 1)
+
+/* What identifies a flow at its netdev entry. */
+struct iov_flow_key {
+    __u8 dst_mac[6];
+    __u8 src_mac[6];
+    __u32 ifindex; /* ingress netdev */
+    __be32 saddr;
+    __be32 daddr;
+    __be16 l4_a; /* TCP/UDP source port; ICMP id (bytes 4-5 of the header) */
+    __be16 l4_b; /* TCP/UDP destination port; ICMP type and code */
+    __u8 proto;
+    __u8 pad[3];
+};
+
+#define IOV_FLOW_F_L3 0x01 /* TTL or addresses change */
+#define IOV_FLOW_F_L4 0x02 /* the L4 checksum changes (ports, id or pseudo-header) */
+
+/* A recorded flow: the headers it leaves with and the counters it touches. */
+struct iov_flow {
+    struct iov_flow_key key;
+    __u8 dst_mac[6];
+    __u8 src_mac[6];
+    __be32 saddr;
+    __be32 daddr;
+    __be16 l4_a;
+    __be16 l4_b;
+    __u16 ip_diff;     /* ones' complement change of the IPv4 header words */
+    __u16 pseudo_diff; /* ... of the TCP/UDP pseudo-header (addresses) */
+    __u16 l4_diff;     /* ... of the ports (TCP/UDP) or the echo id (ICMP) */
+    __u8 ttl_dec;      /* routers crossed */
+    __u8 flags;        /* IOV_FLOW_F_* */
+    __u32 ifindex;     /* egress netdev */
+    __u32 nslots;
+    __u64 gen;         /* iov_flow_gen it was recorded under */
+    __u64 expires_ns;  /* bpf_ktime_get_coarse_ns() */
+    __u32 slots[IOV_FLOW_MAX_SLOTS];
+};
+
+/* The walk being recorded on a CPU. */
+struct iov_flow_record {
+    struct iov_flow_key key;
+    __u64 gen;
+    __u32 tag;        /* iov_md.record of the packet being recorded */
+    __u16 ttl_word;   /* original TTL and protocol, as on the wire */
+    __u8 replayable;  /* modules that declared their handling replayable */
+    __u8 nslots;      /* > IOV_FLOW_MAX_SLOTS: too many, not cached */
+    __u32 slots[IOV_FLOW_MAX_SLOTS];
+};
+
+/* Flow cache outcomes, per CPU (map iov_flow_stats). */
+enum iov_flow_counter {
+    IOV_FLOW_HIT = 0,    /* replayed */
+    IOV_FLOW_MISS = 1,   /* a cacheable packet walked the graph */
+    IOV_FLOW_STORED = 2, /* its walk was stored */
+    IOV_FLOW_COUNTERS = 3,
+};
 
 #endif /* IOVISOR_BPF_ABI_H */

@@ -5,6 +5,7 @@
 #define IOVISOR_BPF_CHAIN_H
 
 #include "lib/ctx.h"
+#include "lib/flow.h"
 
 /* This instance's module id, set by hoverd before load. */
 const volatile __u32 IOV_MODULE_ID = 0;
@@ -69,20 +70,23 @@ static __always_inline void iov_count_drop(__u32 reason) {
     if (count) *count += 1;
 }
 
-static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
+/* Port counters; a walk being recorded for the flow cache notes each one. */
+static __always_inline void iov_count_rx(const struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
     struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
     if (s) {
         s->rx_packets++;
         s->rx_bytes += CTX_PROG_LEN(ctx);
     }
+    iov_flow_record_slot(md, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 0));
 }
 
-static __always_inline void iov_count_tx(const struct iov_ctx *ctx, __u32 port) {
+static __always_inline void iov_count_tx(const struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
     struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
     if (s) {
         s->tx_packets++;
         s->tx_bytes += CTX_PROG_LEN(ctx);
     }
+    iov_flow_record_slot(md, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1));
 }
 
 /* Hands the packet to `port`'s peer. Returns the verdict to return. */
@@ -90,11 +94,13 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind == IOV_PEER_NONE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
     if (peer->kind == IOV_PEER_NETDEV) {
-        iov_count_tx(ctx, port);
-        return bpf_redirect(peer->ifindex, 0);
+        iov_count_tx(ctx, md, port);
+        const __u32 ifindex = peer->ifindex;
+        iov_flow_record_finish(ctx, md, ifindex);
+        return bpf_redirect(ifindex, 0);
     }
     if (md->hops >= IOV_MAX_HOPS) return iov_drop(ctx, IOV_DROP_CHAIN_DEPTH);
-    iov_count_tx(ctx, port);
+    iov_count_tx(ctx, md, port);
     md->module = peer->peer_module;
     md->in_port = peer->peer_port;
     md->hops++;
@@ -105,7 +111,7 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
 
 /* Flood helper: a copy of the packet out of `port` if its peer is a netdev.
  * Returns 1 if the peer is a module (the caller decides), 0 otherwise. */
-static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) {
+static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind == IOV_PEER_NONE) return 0;
     if (peer->kind == IOV_PEER_MODULE) return 1;
@@ -113,35 +119,46 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
     /* XDP cannot clone; floods in XDP mode use the module's devmap. */
     iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
 #else
-    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, port);
+    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, md, port);
     else iov_count_drop(IOV_DROP_INTERNAL);
 #endif
     return 0;
 }
 
+/* Netdev entry: replays the packet's flow if it is cached; otherwise finds
+ * the ingress port, writes the metadata (recording the walk if the packet
+ * is cacheable) and tail-calls the module's own chain entry. */
+static __always_inline int iov_netdev_entry(struct iov_ctx *ctx) {
+    struct iov_flow_key key;
+    struct iov_flow_pkt fp;
+    const int cacheable = iov_flow_parse(ctx, &key, &fp);
+    if (cacheable) {
+        const int verdict = iov_flow_replay(ctx, &key, &fp);
+        if (verdict >= 0) return verdict;
+    }
+    __u32 ifindex = CTX_INGRESS_IFINDEX(ctx);
+    __u32 *port = bpf_map_lookup_elem(&iov_netdevs, &ifindex);
+    if (!port) return iov_drop(ctx, IOV_DROP_NO_INGRESS_PORT);
+    struct iov_md md = {.module = IOV_MODULE_ID, .in_port = (__u16)*port};
+    if (cacheable) iov_flow_record_start(&key, &fp, &md);
+    if (ctx_md_init(ctx) || ctx_md_store(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    bpf_tail_call(ctx, &iov_chain, IOV_MODULE_ID);
+    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+}
+
 /* Defines the two entry programs of a module over its body
  *   static __always_inline int body(struct iov_ctx *ctx, struct iov_md *md);
  *   <name>_chain:  tail-call target, reads the metadata left by the sender;
- *   <name>_netdev: attached to a netdev hook, finds the ingress port, writes
- *                  the metadata and tail-calls the module's own chain entry.
+ *   <name>_netdev: attached to a netdev hook (iov_netdev_entry).
  * The body is thus verified once per module, not twice (module loads are
  * what a full sync waits on), for one tail call more on netdev ingress. */
 #define IOV_MODULE(name, body)                                                     \
-    SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) {                          \
-        __u32 ifindex = CTX_INGRESS_IFINDEX(ctx);                                  \
-        __u32 *port = bpf_map_lookup_elem(&iov_netdevs, &ifindex);                 \
-        if (!port) return iov_drop(ctx, IOV_DROP_NO_INGRESS_PORT);                 \
-        if (ctx_md_init(ctx)) return iov_drop(ctx, IOV_DROP_INTERNAL);             \
-        struct iov_md md = {.module = IOV_MODULE_ID, .in_port = (__u16)*port};     \
-        if (ctx_md_store(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);       \
-        bpf_tail_call(ctx, &iov_chain, IOV_MODULE_ID);                             \
-        return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);                              \
-    }                                                                              \
+    SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) { return iov_netdev_entry(ctx); } \
     SEC(IOV_SEC) int name##_chain(struct iov_ctx *ctx) {                           \
         struct iov_md md;                                                          \
         if (ctx_md_load(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);        \
         if (md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);  \
-        iov_count_rx(ctx, md.in_port);                                             \
+        iov_count_rx(ctx, &md, md.in_port);                                        \
         return body(ctx, &md);                                                     \
     }                                                                              \
     char LICENSE[] SEC("license") = "GPL"

@@ -10,6 +10,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/flow.h"
+
 /* Slot 0: the current generation. */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -28,6 +30,7 @@ static __always_inline void iov_config_changed(void) {
     __u32 zero = 0;
     __u64 *gen = bpf_map_lookup_elem(&iov_config_gen, &zero);
     if (gen) __sync_fetch_and_add(gen, 1);
+    iov_flow_invalidate(); /* the flow cache holds results derived from them too */
 }
 
 #endif /* IOVISOR_BPF_CONFIG_GEN_H */

@@ -127,6 +127,12 @@ RunResult ModuleHarness::runFromNetdev(uint32_t id, uint32_t ifindex, const Byte
     return testRun(module(id).netdevProgFd(), packet, &ctx, 1);
 }
 
+uint64_t ModuleHarness::flowCounter(uint32_t counter) const {
+    auto c = chain_->flowCounters();
+    if (!c.ok()) throw std::runtime_error(c.error().message);
+    return (*c).at(counter);
+}
+
 uint64_t ModuleHarness::drops(uint32_t id, uint32_t reason) {
     auto d = module(id).drops();
     if (!d.ok()) throw std::runtime_error(d.error().message);

@@ -47,6 +47,10 @@ public:
     explicit ModuleHarness(hover::AttachMode mode = hover::AttachMode::kTc);
     hover::Module &load(const std::string &type, uint32_t id);
     hover::Module &module(uint32_t id);
+    // The maps the modules share (chain, flow cache).
+    const hover::ChainMap &chain() const { return *chain_; }
+    // A flow cache counter (enum iov_flow_counter), summed over CPUs.
+    uint64_t flowCounter(uint32_t counter) const;
 
     // Port `port` of module `id` goes to a fresh dummy netdev; returns it.
     const DummyLink &netdevPort(uint32_t id, uint32_t port);

@@ -16,6 +16,7 @@ l2_fdb_key fdbKey(const iovisor::Mac &mac) {
 }  // namespace
 
 Status L2Switch::setPort(uint32_t port, const L2PortSettings &settings) {
+    const Module::ConfigChange change{module_};
     auto ports = module_.map<uint32_t, l2_port>("ports");
     if (!ports.ok()) return ports.error();
     l2_port cfg{};
@@ -49,18 +50,21 @@ Status L2Switch::syncFloodPort(uint32_t port) {
 }
 
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
+    const Module::ConfigChange change{module_};
     auto fdb = module_.map<l2_fdb_key, l2_fdb_entry>("fdb");
     if (!fdb.ok()) return fdb.error();
     return fdb->update(fdbKey(mac), l2_fdb_entry{port, L2_FDB_STATIC});
 }
 
 Status L2Switch::removeFdb(const iovisor::Mac &mac) {
+    const Module::ConfigChange change{module_};
     auto fdb = module_.map<l2_fdb_key, l2_fdb_entry>("fdb");
     if (!fdb.ok()) return fdb.error();
     return fdb->remove(fdbKey(mac));
 }
 
 Status L2Switch::addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_t port) {
+    const Module::ConfigChange change{module_};
     auto arp = module_.map<uint32_t, l2_arp_entry>("arp_responder");
     if (!arp.ok()) return arp.error();
     l2_arp_entry entry{};
@@ -70,6 +74,7 @@ Status L2Switch::addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_
 }
 
 Status L2Switch::addNdResponder(const iovisor::Ip6 &ip, const iovisor::Mac &mac, uint32_t port, bool router) {
+    const Module::ConfigChange change{module_};
     auto nd = module_.map<l2_nd_key, l2_nd_entry>("nd_responder");
     if (!nd.ok()) return nd.error();
     l2_nd_key key{};
@@ -82,6 +87,7 @@ Status L2Switch::addNdResponder(const iovisor::Ip6 &ip, const iovisor::Mac &mac,
 }
 
 Status L2Switch::removeArpResponder(uint32_t ipv4) {
+    const Module::ConfigChange change{module_};
     auto arp = module_.map<uint32_t, l2_arp_entry>("arp_responder");
     if (!arp.ok()) return arp.error();
     return arp->remove(ipv4);
@@ -110,6 +116,7 @@ Key portMacKey(uint32_t port, const iovisor::Mac &mac) {
 }  // namespace
 
 Status L2Switch::clearPortSecurity(uint32_t port) {
+    const Module::ConfigChange change{module_};
     for (Status s : {clearPortEntries<l2_ps_mac_key, l2_ps_mac>(module_, "ps_macs", port),
                      clearPortEntries<l2_ps_ipv4_host_key, uint8_t>(module_, "ps_ipv4_hosts", port),
                      clearPortEntries<l2_ps_ipv6_host_key, uint8_t>(module_, "ps_ipv6_hosts", port),
@@ -120,6 +127,7 @@ Status L2Switch::clearPortSecurity(uint32_t port) {
 }
 
 Status L2Switch::setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries) {
+    const Module::ConfigChange change{module_};
     auto ports = module_.map<uint32_t, l2_port>("ports");
     auto macs = module_.map<l2_ps_mac_key, l2_ps_mac>("ps_macs");
     auto v4 = module_.map<l2_ps_ipv4_key, uint8_t>("ps_ipv4");

@@ -66,20 +66,114 @@ Status setRodataU32(bpf_object *obj, const char *var, uint32_t value) {
 const char *dropReasonName(uint32_t reason) { return reason < IOV_DROP_MAX ? kDropNames[reason] : "UNKNOWN"; }
 const char *dropReasonText(uint32_t reason) { return reason < IOV_DROP_MAX ? kDropTexts[reason] : "unknown"; }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::create() {
-    const int fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "iov_chain", sizeof(uint32_t), sizeof(uint32_t),
-                                  IOV_MAX_MODULES, nullptr);
-    if (fd < 0) return errnoError(errno, "create chain program array");
-    return std::unique_ptr<ChainMap>(new ChainMap(Fd(fd)));
+namespace {
+
+// The maps of struct ChainMap, as bpf/lib/chain.h and flow.h declare them.
+struct SharedMapSpec {
+    const char *name;
+    bpf_map_type type;
+    uint32_t value_size;
+    uint32_t max_entries;
+};
+const SharedMapSpec kSharedMaps[] = {
+    {"iov_chain", BPF_MAP_TYPE_PROG_ARRAY, sizeof(uint32_t), IOV_MAX_MODULES},
+    {"iov_flow_gen", BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 1},
+    {"iov_mod_stats", BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(uint32_t), IOV_MAX_MODULES},
+    {"iov_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(iov_flow), IOV_FLOW_CACHE_SIZE},
+    {"iov_flow_record", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(iov_flow_record), 1},
+    {"iov_flow_stats", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint64_t), IOV_FLOW_COUNTERS},
+};
+
+bool isShared(const std::string &name) {
+    for (const auto &spec : kSharedMaps)
+        if (name == spec.name) return true;
+    return false;
 }
 
+Result<Fd> createShared(const SharedMapSpec &spec) {
+    LIBBPF_OPTS(bpf_map_create_opts, opts);
+    Fd inner;
+    if (spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+        // Template of the inner maps: a module's iov_port_stats.
+        inner = Fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "iov_port_stats", sizeof(uint32_t),
+                                  sizeof(iov_port_stats), IOV_MAX_PORTS, nullptr));
+        if (!inner.valid()) return errnoError(errno, "create the port counters template");
+        opts.inner_map_fd = inner.get();
+    }
+    Fd fd(bpf_map_create(spec.type, spec.name, sizeof(uint32_t), spec.value_size, spec.max_entries, &opts));
+    if (!fd.valid()) return errnoError(errno, std::string("create shared map ") + spec.name);
+    return fd;
+}
+
+// A generation never seen before (the datapath only adds small increments
+// to the last one): time in the high bits.
+uint64_t freshGeneration() {
+    return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) << 16;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChainMap>> ChainMap::create() { return openPinned(""); }
+
 Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) {
-    const int fd = bpf_obj_get(path.c_str());
-    if (fd >= 0) return std::unique_ptr<ChainMap>(new ChainMap(Fd(fd)));
-    auto created = create();
-    if (!created.ok()) return created.error();
-    if (bpf_obj_pin((*created)->fd(), path.c_str()) != 0) return errnoError(errno, "pin chain map at " + path);
-    return created;
+    std::unique_ptr<ChainMap> chain(new ChainMap());
+    for (const auto &spec : kSharedMaps) {
+        const std::string pin = path.empty() ? "" : spec.name == std::string("iov_chain") ? path : path + "." + spec.name;
+        Fd fd(pin.empty() ? -1 : bpf_obj_get(pin.c_str()));
+        if (!fd.valid()) {
+            auto created = createShared(spec);
+            if (!created.ok()) return created.error();
+            fd = std::move(created.value());
+            if (!pin.empty() && bpf_obj_pin(fd.get(), pin.c_str()) != 0) return errnoError(errno, "pin " + pin);
+        }
+        chain->maps_.emplace_back(spec.name, std::move(fd));
+    }
+    chain->invalidateFlows();  // also: a generation that is never 0
+    return chain;
+}
+
+int ChainMap::fdOf(const std::string &name) const {
+    for (const auto &[map_name, fd] : maps_)
+        if (map_name == name) return fd.get();
+    return -1;
+}
+
+void ChainMap::invalidateFlows() const {
+    const uint32_t zero = 0;
+    const uint64_t gen = freshGeneration();
+    bpf_map_update_elem(fdOf("iov_flow_gen"), &zero, &gen, BPF_ANY);
+}
+
+Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> ChainMap::flowCounters() const {
+    auto stats = TypedMap<uint32_t, uint64_t>::open(fdOf("iov_flow_stats"));
+    if (!stats.ok()) return stats.error();
+    std::array<uint64_t, IOV_FLOW_COUNTERS> sum{};
+    for (uint32_t c = 0; c < IOV_FLOW_COUNTERS; ++c) {
+        auto per_cpu = stats->lookupPerCpu(c);
+        if (!per_cpu.ok()) return per_cpu.error();
+        for (uint64_t v : *per_cpu) sum[c] += v;
+    }
+    return sum;
+}
+
+Result<std::vector<iov_flow>> ChainMap::liveFlows() const {
+    auto cache = TypedMap<uint32_t, iov_flow>::open(fdOf("iov_flow_cache"));
+    auto gens = TypedMap<uint32_t, uint64_t>::open(fdOf("iov_flow_gen"));
+    if (!cache.ok()) return cache.error();
+    if (!gens.ok()) return gens.error();
+    auto gen = gens->lookup(0);
+    if (!gen.ok()) return gen.error();
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    const uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    std::vector<iov_flow> live;
+    for (uint32_t i = 0; i < IOV_FLOW_CACHE_SIZE; ++i) {
+        auto per_cpu = cache->lookupPerCpu(i);
+        if (!per_cpu.ok()) return per_cpu.error();
+        for (const auto &f : *per_cpu)
+            if (f.key.ifindex != 0 && f.gen == *gen && f.expires_ns >= now_ns) live.push_back(f);
+    }
+    return live;
 }
 
 namespace {
@@ -91,7 +185,7 @@ std::string tail(const std::vector<char> &log) {
     return text.size() > kMax ? "..." + text.substr(text.size() - kMax) : text;
 }
 
-bool isTable(const std::string &name) { return name != "iov_chain" && name.find('.') == std::string::npos; }
+bool isTable(const std::string &name) { return !isShared(name) && name.find('.') == std::string::npos; }
 
 }  // namespace
 
@@ -120,9 +214,12 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
                                              " type (SEC(\"" + (type.mode == AttachMode::kXdp ? "xdp" : "tc") + "\"))");
     auto status = setRodataU32(obj.get(), "IOV_MODULE_ID", id);
     if (!status.ok()) return status.error().context(what);
-    bpf_map *chain_map = bpf_object__find_map_by_name(obj.get(), "iov_chain");
-    if (!chain_map) return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
-    if (bpf_map__reuse_fd(chain_map, chain.fd()) != 0) return errnoError(errno, what + ": share iov_chain");
+    if (!bpf_object__find_map_by_name(obj.get(), "iov_chain"))
+        return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
+    for (const auto &[name, fd] : chain.maps()) {
+        bpf_map *shared = bpf_object__find_map_by_name(obj.get(), name.c_str());
+        if (shared && bpf_map__reuse_fd(shared, fd.get()) != 0) return errnoError(errno, what + ": share " + name);
+    }
     if (bpf_object__load(obj.get()) != 0) {
         const int err = errno;
         return makeError(Errc::kRejected, what + ": rejected (" + std::strerror(err) + "). Verifier log:\n" + tail(log));
@@ -132,7 +229,7 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     m->id_ = id;
     m->type_name_ = type.name;
     m->mode_ = type.mode;
-    m->chain_fd_ = chain.fd();
+    m->chain_ = &chain;
     m->netdev_prog_ = Fd(dup(bpf_program__fd(netdev)));
     m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
     bpf_map *map;
@@ -145,7 +242,12 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
 
 Status Module::joinChain() {
     const int fd = chain_prog_.get();
-    if (bpf_map_update_elem(chain_fd_, &id_, &fd, BPF_ANY) != 0) return errnoError(errno, "insert into iov_chain");
+    if (bpf_map_update_elem(chain_->fd(), &id_, &fd, BPF_ANY) != 0) return errnoError(errno, "insert into iov_chain");
+    // Replayed flows count on this module's ports through iov_mod_stats.
+    auto stats = mapFd("iov_port_stats");
+    if (stats.ok() && bpf_map_update_elem(chain_->fdOf("iov_mod_stats"), &id_, &*stats, BPF_ANY) != 0)
+        return errnoError(errno, "insert into iov_mod_stats");
+    chain_->invalidateFlows();
     return {};
 }
 
@@ -156,7 +258,7 @@ Result<std::unique_ptr<Module>> Module::adopt(const std::string &dir, uint32_t i
     m->id_ = id;
     m->type_name_ = type_name;
     m->mode_ = mode;
-    m->chain_fd_ = chain.fd();
+    m->chain_ = &chain;
     m->pin_dir_ = dir;
     m->netdev_prog_ = Fd(bpf_obj_get((dir + "/prog_netdev").c_str()));
     m->chain_prog_ = Fd(bpf_obj_get((dir + "/prog_chain").c_str()));
@@ -199,10 +301,11 @@ Status Module::pin(const std::string &dir) {
 }
 
 Status Module::remove() {
-    if (chain_fd_ >= 0) {
-        // Only clear our slot if it still holds our program.
-        bpf_map_delete_elem(chain_fd_, &id_);
-        chain_fd_ = -1;
+    if (chain_) {
+        bpf_map_delete_elem(chain_->fd(), &id_);
+        bpf_map_delete_elem(chain_->fdOf("iov_mod_stats"), &id_);
+        chain_->invalidateFlows();
+        chain_ = nullptr;
     }
     if (!pin_dir_.empty()) {
         std::error_code ec;
@@ -230,16 +333,16 @@ Result<int> Module::mapFd(const std::string &name) const {
 }
 
 void Module::configChanged() const {
+    if (chain_) chain_->invalidateFlows();
     auto fd = mapFd("iov_config_gen");
     if (!fd.ok()) return;
-    // Never a value seen before (the datapath only adds small increments to
-    // the last one): time in the high bits.
     const uint32_t zero = 0;
-    const uint64_t gen = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) << 16;
+    const uint64_t gen = freshGeneration();
     bpf_map_update_elem(*fd, &zero, &gen, BPF_ANY);
 }
 
 Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {
+    ConfigChange change{*this};  // flows through this port are stale
     if (port >= IOV_MAX_PORTS) return makeError(Errc::kInvalid, "port " + std::to_string(port) + " out of range");
     auto ports = map<uint32_t, iov_port>("iov_ports");
     auto netdevs = map<uint32_t, uint32_t>("iov_netdevs");
@@ -253,6 +356,7 @@ Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {
 }
 
 Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port) {
+    ConfigChange change{*this};  // flows through this port are stale
     if (port >= IOV_MAX_PORTS || peer_port >= IOV_MAX_PORTS)
         return makeError(Errc::kInvalid, "port out of range 0.." + std::to_string(IOV_MAX_PORTS - 1));
     auto ports = map<uint32_t, iov_port>("iov_ports");
@@ -265,6 +369,7 @@ Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_
 }
 
 Status Module::disconnect(uint32_t port) {
+    ConfigChange change{*this};  // flows through this port are stale
     auto ports = map<uint32_t, iov_port>("iov_ports");
     auto netdevs = map<uint32_t, uint32_t>("iov_netdevs");
     if (!ports.ok()) return ports.error();

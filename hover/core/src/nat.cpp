@@ -20,6 +20,7 @@ nat_snat_key snatKey(const iovisor::Ipv4Prefix &p) {
 }  // namespace
 
 Status Nat::addSnat(const iovisor::Ipv4Prefix &inside, uint32_t external_ip, uint16_t port_min, uint16_t port_max) {
+    const Module::ConfigChange change{module_};
     if (port_min == 0 || port_min > port_max)
         return makeError(Errc::kInvalid, "SNAT port range " + std::to_string(port_min) + "-" +
                                              std::to_string(port_max) + " is empty or starts at 0");
@@ -29,24 +30,28 @@ Status Nat::addSnat(const iovisor::Ipv4Prefix &inside, uint32_t external_ip, uin
 }
 
 Status Nat::removeSnat(const iovisor::Ipv4Prefix &inside) {
+    const Module::ConfigChange change{module_};
     auto rules = module_.map<nat_snat_key, nat_snat>("snat_rules");
     if (!rules.ok()) return rules.error();
     return rules->remove(snatKey(inside));
 }
 
 Status Nat::addDnat(uint32_t external_ip, uint32_t logical_ip) {
+    const Module::ConfigChange change{module_};
     auto rules = module_.map<uint32_t, nat_dnat>("dnat_rules");
     if (!rules.ok()) return rules.error();
     return rules->update(external_ip, nat_dnat{logical_ip});
 }
 
 Status Nat::removeDnat(uint32_t external_ip) {
+    const Module::ConfigChange change{module_};
     auto rules = module_.map<uint32_t, nat_dnat>("dnat_rules");
     if (!rules.ok()) return rules.error();
     return rules->remove(external_ip);
 }
 
 Status Nat::addDnatAndSnat(uint32_t external_ip, uint32_t logical_ip) {
+    const Module::ConfigChange change{module_};
     auto in = module_.map<uint32_t, nat_fip>("fip_in");
     auto out = module_.map<uint32_t, nat_fip>("fip_out");
     if (!in.ok()) return in.error();
@@ -56,6 +61,7 @@ Status Nat::addDnatAndSnat(uint32_t external_ip, uint32_t logical_ip) {
 }
 
 Status Nat::removeDnatAndSnat(uint32_t external_ip) {
+    const Module::ConfigChange change{module_};
     auto in = module_.map<uint32_t, nat_fip>("fip_in");
     auto out = module_.map<uint32_t, nat_fip>("fip_out");
     if (!in.ok()) return in.error();
@@ -67,6 +73,7 @@ Status Nat::removeDnatAndSnat(uint32_t external_ip) {
 }
 
 Status Nat::addArpExternal(uint32_t external_ip, const iovisor::Mac &mac) {
+    const Module::ConfigChange change{module_};
     auto arp = module_.map<uint32_t, nat_arp>("arp_external");
     if (!arp.ok()) return arp.error();
     nat_arp entry{};
@@ -75,6 +82,7 @@ Status Nat::addArpExternal(uint32_t external_ip, const iovisor::Mac &mac) {
 }
 
 Status Nat::removeArpExternal(uint32_t external_ip) {
+    const Module::ConfigChange change{module_};
     auto arp = module_.map<uint32_t, nat_arp>("arp_external");
     if (!arp.ok()) return arp.error();
     return arp->remove(external_ip);

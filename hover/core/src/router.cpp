@@ -9,12 +9,6 @@ using iovisor::makeError;
 using iovisor::Status;
 
 namespace {
-// Whatever a method changed, the datapath's FIB cache must not outlive it.
-struct ConfigChange {
-    const Module &module;
-    ~ConfigChange() { module.configChanged(); }
-};
-
 rt_route6_key routeKey6(const iovisor::Ipv6Prefix &p) {
     rt_route6_key key{};
     key.prefixlen = p.len;
@@ -55,7 +49,7 @@ Status Router::putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route
 }
 
 Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto ports = module_.map<uint32_t, rt_port>("ports");
     auto addrs = module_.map<uint32_t, rt_addr>("addrs");
     if (!ports.ok()) return ports.error();
@@ -91,7 +85,7 @@ Status Router::setPort(uint32_t port, const RouterPortSettings &settings) {
 }
 
 Status Router::removePort(uint32_t port) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto ports = module_.map<uint32_t, rt_port>("ports");
     auto addrs = module_.map<uint32_t, rt_addr>("addrs");
     auto routes = module_.map<rt_route_key, rt_route>("routes");
@@ -122,7 +116,7 @@ Status Router::removePort(uint32_t port) {
 }
 
 Status Router::addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto routes = module_.map<rt_route_key, rt_route>("routes");
     if (!routes.ok()) return routes.error();
     rt_route_key probe{32, nexthop};
@@ -138,26 +132,26 @@ Status Router::addRoute(const iovisor::Ipv4Prefix &prefix, uint32_t nexthop) {
 }
 
 Status Router::addDiscardRoute(const iovisor::Ipv4Prefix &prefix) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     rt_route discard{};
     discard.type = RT_ROUTE_DISCARD;
     return putRoute(prefix, discard);
 }
 
 Status Router::removeRoute(const iovisor::Ipv4Prefix &prefix) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto routes = module_.map<rt_route_key, rt_route>("routes");
     if (!routes.ok()) return routes.error();
     return routes->remove(routeKey(prefix));
 }
 
 Status Router::addNeighbor(uint32_t ip, const iovisor::Mac &mac) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     return putStaticNeighbor(module_, "neighbors", ip, mac);
 }
 
 Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &nexthop) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto routes6 = module_.map<rt_route6_key, rt_route6>("routes6");
     if (!routes6.ok()) return routes6.error();
     auto connected = routes6->lookup(routeKey6({nexthop, 128}));
@@ -173,12 +167,12 @@ Status Router::addRoute6(const iovisor::Ipv6Prefix &prefix, const iovisor::Ip6 &
 }
 
 Status Router::addNeighbor6(const iovisor::Ip6 &ip, const iovisor::Mac &mac) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     return putStaticNeighbor(module_, "neighbors6", ip6Key(ip), mac);
 }
 
 Status Router::removeNeighbor(uint32_t ip) {
-    const ConfigChange change{module_};
+    const Module::ConfigChange change{module_};
     auto neighbors = module_.map<uint32_t, rt_neigh>("neighbors");
     if (!neighbors.ok()) return neighbors.error();
     return neighbors->remove(ip);

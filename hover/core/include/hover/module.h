@@ -35,23 +35,45 @@ std::vector<std::string> builtinModuleTypeNames();
 const char *dropReasonName(uint32_t reason);
 const char *dropReasonText(uint32_t reason);
 
-// The program array every module instance tail-calls through. TC and XDP
-// instances need one each (a program array holds one program type). Its
-// entries vanish when the last user-space reference goes, so hoverd pins it.
+// The maps every module instance of a hook shares (bpf/lib/chain.h, flow.h):
+// the program array modules tail-call through, and the flow cache with its
+// generation, counters, per-CPU recording and the module id -> port counters
+// table. TC and XDP instances need a set each (a program array holds one
+// program type). A program array empties when the last user-space reference
+// goes, so hoverd pins the set.
 class ChainMap {
 public:
     static iovisor::Result<std::unique_ptr<ChainMap>> create();
-    // Opens the map pinned at `path`, or creates and pins it there.
+    // Opens the maps pinned at `path` (the program array; the others at
+    // `path`.<map name>), or creates and pins them there.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path);
-    int fd() const { return fd_.get(); }
+    int fd() const { return fdOf("iov_chain"); }
+    // The shared map called `name`, or -1 if `name` is a module's own.
+    int fdOf(const std::string &name) const;
+    const std::vector<std::pair<std::string, Fd>> &maps() const { return maps_; }
+
+    // Makes every recorded flow stale. hoverd calls it after each change of
+    // a table, a link or the set of modules.
+    void invalidateFlows() const;
+    // Flow cache outcomes (enum iov_flow_counter) summed over CPUs.
+    iovisor::Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> flowCounters() const;
+    // The flows each CPU would replay now (current generation, not expired).
+    iovisor::Result<std::vector<iov_flow>> liveFlows() const;
 
 private:
-    explicit ChainMap(Fd fd) : fd_(std::move(fd)) {}
-    Fd fd_;
+    ChainMap() = default;
+    std::vector<std::pair<std::string, Fd>> maps_;
 };
 
 class Module {
 public:
+    // Calls configChanged() when it goes out of scope: for methods that
+    // write tables, whatever path they return by.
+    struct ConfigChange {
+        const Module &module;
+        ~ConfigChange() { module.configChanged(); }
+    };
+
     // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
     // A program the verifier rejects gives Errc::kRejected with its log.
     static iovisor::Result<std::unique_ptr<Module>> load(const ModuleType &type, uint32_t id, const ChainMap &chain);
@@ -82,8 +104,8 @@ public:
     std::vector<std::string> tableNames() const;
     iovisor::Result<int> mapFd(const std::string &name) const;
     // After writing its tables: a fresh configuration generation for modules
-    // that cache derived lookups (bpf/lib/config_gen.h); others have no
-    // iov_config_gen and nothing happens.
+    // that cache derived lookups (bpf/lib/config_gen.h, if the module has
+    // one) and for the flow cache.
     void configChanged() const;
     template <typename K, typename V>
     iovisor::Result<TypedMap<K, V>> map(const std::string &name) const {
@@ -107,7 +129,7 @@ private:
 
     Fd netdev_prog_, chain_prog_;
     std::vector<std::pair<std::string, Fd>> maps_;  // by name, in object order
-    int chain_fd_ = -1;
+    const ChainMap *chain_ = nullptr;               // null once out of the chain
     uint32_t id_ = 0;
     std::string type_name_;
     AttachMode mode_ = AttachMode::kTc;
