@@ -65,11 +65,6 @@ struct {
 
 static __always_inline struct l2_port *port_config(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
 
-static __always_inline int port_security_on(__u32 port) {
-    struct l2_port *cfg = port_config(port);
-    return cfg && (cfg->flags & L2_PORT_SECURITY);
-}
-
 /* Reads where the packet goes; rejects malformed IPv4/IPv6 headers. */
 static __always_inline int read_destination(struct iov_pkt *pkt, struct l2_dst *dst) {
     iov_mac_copy(dst->mac, pkt->eth->h_dest);
@@ -192,7 +187,9 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     if (!entry) return flood(ctx, md, &dst);
     const __u32 out_port = entry->port;
     if (out_port == in_port) return iov_drop(ctx, IOV_DROP_SAME_PORT);
-    if (port_security_on(out_port)) {
+    struct l2_port *out = port_config(out_port);
+    if (!out || !(out->flags & L2_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
+    if (out->flags & L2_PORT_SECURITY) {
         err = ps_check_egress(&dst, out_port);
         if (err) return iov_drop(ctx, err);
     }

@@ -139,6 +139,8 @@ TEST_P(L2SwitchTest, EgressPortSecurityGuardsTheDestination) {
 TEST_P(L2SwitchTest, DisabledPortDropsEverything) {
     ASSERT_TRUE(sw_->setPort(2, {.enabled = false}).ok());
     expectDropped(2, udpFrame(kMac1, kMac3, "10.0.0.3", "10.0.0.1"), IOV_DROP_PORT_DISABLED);
+    // Nothing goes out of it either...
+    expectDropped(0, udpFrame(kMac3, kMac1, "10.0.0.1", "10.0.0.3"), IOV_DROP_PORT_DISABLED);
     // ...and floods skip it.
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
     if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), "flood_all", {0, 1});

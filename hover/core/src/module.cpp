@@ -118,7 +118,7 @@ Result<std::unique_ptr<ChainMap>> ChainMap::create() { return openPinned(""); }
 Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     for (const auto &spec : kSharedMaps) {
-        const std::string pin = path.empty() ? "" : spec.name == std::string("iov_chain") ? path : path + "." + spec.name;
+        const std::string pin = path.empty() ? "" : spec.name == std::string("iov_chain") ? path : path + "_" + spec.name;
         Fd fd(pin.empty() ? -1 : bpf_obj_get(pin.c_str()));
         if (!fd.valid()) {
             auto created = createShared(spec);

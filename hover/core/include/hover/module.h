@@ -45,7 +45,7 @@ class ChainMap {
 public:
     static iovisor::Result<std::unique_ptr<ChainMap>> create();
     // Opens the maps pinned at `path` (the program array; the others at
-    // `path`.<map name>), or creates and pins them there.
+    // `path`_<map name>: bpffs refuses dots), or creates and pins them there.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path);
     int fd() const { return fdOf("iov_chain"); }
     // The shared map called `name`, or -1 if `name` is a module's own.
