@@ -41,6 +41,8 @@ const char kUsage[] =
     "  tables ID set TABLE KEY VALUE\n"
     "  tables ID delete TABLE KEY\n"
     "  stats [ID]                         packets/bytes per port and drops by reason\n"
+    "  flows                              the flow cache: flows replayed at their netdev,\n"
+    "                                     the modules they cross, how they leave\n"
     "  ovn                                OVN objects -> modules, ports, interfaces, bindings\n"
     "  trace PORT FIELD=VALUE...          run a packet through the loaded programs from a\n"
     "                                     logical port (or m:<module>:<port>), e.g.\n"
@@ -290,6 +292,39 @@ int stats(Cli &cli, const std::vector<std::string> &a) {
     });
 }
 
+// "udp 10.0.0.1:1000 > 8.8.8.8:53 02:00:00:00:00:01 > 02:00:00:00:aa:00"
+std::string flowText(const json &h) {
+    std::string l4 = "?", from = text(h["ip4.src"]), to = text(h["ip4.dst"]);
+    for (const char *p : {"udp", "tcp"})
+        if (h.contains(std::string(p) + ".src")) {
+            l4 = p;
+            from += ":" + text(h[std::string(p) + ".src"]);
+            to += ":" + text(h[std::string(p) + ".dst"]);
+        }
+    if (h.contains("icmp4.id")) l4 = "icmp type " + text(h["icmp4.type"]) + " id " + text(h["icmp4.id"]);
+    return l4 + " " + from + " > " + to + " " + text(h["eth.src"]) + " > " + text(h["eth.dst"]);
+}
+
+int flows(Cli &cli) {
+    auto r = cli.client.get("/flows");
+    if (!r.ok()) return fail(r.error());
+    return show(cli, *r, [&] {
+        for (const auto &c : *r) {
+            std::cout << text(c["hook"]) << ": " << text(c["replayed"]) << " packets replayed, " << text(c["walked"])
+                      << " walked the modules, " << text(c["stored"]) << " walks stored, " << c["flows"].size()
+                      << " live flows\n";
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &f : c["flows"]) {
+                std::string modules;
+                for (const auto &m : f["modules"]) modules += (modules.empty() ? "" : ",") + text(m);
+                rows.push_back({"  " + text(f["in"]), flowText(f["match"]), modules, text(f["out"]),
+                                flowText(f["leaves_as"]), text(f["expires_in_ms"]) + " ms"});
+            }
+            if (!rows.empty()) table({"  IN", "FLOW", "MODULES", "OUT", "LEAVES AS", "EXPIRES IN"}, rows);
+        }
+    });
+}
+
 int ovn(Cli &cli) {
     auto state = ovndState(cli.ovnd_socket);
     if (!state.ok()) return fail(state.error());
@@ -421,6 +456,7 @@ int main(int argc, char **argv) {
     if (cmd == "interfaces") return interfaces(cli);
     if (cmd == "tables") return tables(cli, rest);
     if (cmd == "stats") return stats(cli, rest);
+    if (cmd == "flows") return rest.empty() ? flows(cli) : usage("flows: no arguments");
     if (cmd == "status") return status(cli);
     if (cmd == "ovn") return ovn(cli);
     if (cmd == "trace") return trace(cli, rest);

@@ -1,6 +1,15 @@
 #include "api_json.h"
 
+#include "iovisor/net.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <cpprest/asyncrt_utils.h>
+
+#include <cstring>
+#include <ctime>
 
 namespace hover {
 
@@ -60,6 +69,57 @@ json toJson(const TraceResult &t) {
                          {"in_ports", s.in_ports}, {"out_ports", s.out_ports}, {"drops", drops}});
     }
     return {{"verdict", t.verdict}, {"steps", steps}, {"leaves", t.leaves}, {"output", toHex(t.output.data(), t.output.size())}};
+}
+
+namespace {
+std::string macText(const uint8_t *bytes) {
+    iovisor::Mac mac;
+    std::memcpy(mac.data(), bytes, mac.size());
+    return iovisor::formatMac(mac);
+}
+std::string netdevName(uint32_t ifindex) {
+    char name[IF_NAMESIZE] = {};
+    return if_indextoname(ifindex, name) ? name : "ifindex " + std::to_string(ifindex);
+}
+// A flow's headers as ovn-trace-like fields; ICMP shows its echo id.
+json flowHeaders(const uint8_t *src_mac, const uint8_t *dst_mac, uint32_t saddr, uint32_t daddr, uint8_t proto,
+                 uint16_t l4_a, uint16_t l4_b) {
+    json h = {{"eth.src", macText(src_mac)}, {"eth.dst", macText(dst_mac)}, {"ip4.src", iovisor::formatIpv4(saddr)},
+              {"ip4.dst", iovisor::formatIpv4(daddr)}};
+    if (proto == IPPROTO_ICMP) {
+        h["icmp4.type"] = l4_b & 0xff;  // first byte on the wire
+        h["icmp4.id"] = ntohs(l4_a);
+    } else {
+        const std::string l4 = proto == IPPROTO_TCP ? "tcp" : "udp";
+        h[l4 + ".src"] = ntohs(l4_a);
+        h[l4 + ".dst"] = ntohs(l4_b);
+    }
+    return h;
+}
+}  // namespace
+
+json toJson(const FlowCacheInfo &cache) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    const uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    json flows = json::array();
+    for (const auto &f : cache.flows) {
+        json modules = json::array();
+        for (uint32_t i = 0; i < f.nslots && i < IOV_FLOW_MAX_SLOTS; ++i) {
+            const uint32_t module = IOV_FLOW_SLOT_MODULE(f.slots[i]);
+            if (modules.empty() || modules.back() != module) modules.push_back(module);
+        }
+        const auto &k = f.key;
+        flows.push_back({{"in", netdevName(k.ifindex)},
+                         {"match", flowHeaders(k.src_mac, k.dst_mac, k.saddr, k.daddr, k.proto, k.l4_a, k.l4_b)},
+                         {"modules", modules},
+                         {"out", netdevName(f.ifindex)},
+                         {"leaves_as", flowHeaders(f.src_mac, f.dst_mac, f.saddr, f.daddr, k.proto, f.l4_a, f.l4_b)},
+                         {"ttl_decrement", f.ttl_dec},
+                         {"expires_in_ms", f.expires_ns > now_ns ? (f.expires_ns - now_ns) / 1000000 : 0}});
+    }
+    return {{"hook", attachModeName(cache.mode)}, {"replayed", cache.counters[IOV_FLOW_HIT]},
+            {"walked", cache.counters[IOV_FLOW_MISS]}, {"stored", cache.counters[IOV_FLOW_STORED]}, {"flows", flows}};
 }
 
 iovisor::Result<CreateModule> createModuleFrom(const json &body) {

@@ -14,6 +14,7 @@ nlohmann::json toJson(const TableInfo &table);
 nlohmann::json toJson(const ModuleStats &stats);
 nlohmann::json toJson(const Interface &itf);
 nlohmann::json toJson(const TraceResult &trace);
+nlohmann::json toJson(const FlowCacheInfo &cache);
 std::string endpointText(const Endpoint &e);
 
 // POST /modules/ body -> request; errors name the offending field.

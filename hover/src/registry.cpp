@@ -707,6 +707,22 @@ Result<ModuleStats> Registry::stats(const std::string &module) {
     return out;
 }
 
+Result<std::vector<FlowCacheInfo>> Registry::flows() const {
+    std::vector<FlowCacheInfo> out;
+    for (AttachMode mode : {AttachMode::kTc, AttachMode::kXdp}) {
+        FlowCacheInfo info;
+        info.mode = mode;
+        auto counters = chainFor(mode).flowCounters();
+        if (!counters.ok()) return counters.error();
+        info.counters = *counters;
+        auto live = chainFor(mode).liveFlows();
+        if (!live.ok()) return live.error();
+        info.flows = std::move(live.value());
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
 namespace {
 struct Counters {
     std::map<uint32_t, iov_port_stats> ports;

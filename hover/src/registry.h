@@ -78,6 +78,14 @@ struct ModuleStats {
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason name, packets
 };
 
+// The flow cache of one hook (bpf/lib/flow.h): outcomes and the flows it
+// would replay now.
+struct FlowCacheInfo {
+    AttachMode mode = AttachMode::kTc;
+    std::array<uint64_t, IOV_FLOW_COUNTERS> counters{};
+    std::vector<iov_flow> flows;
+};
+
 // One module a traced packet went through, read off its counters.
 struct TraceStep {
     uint32_t module = 0;
@@ -146,6 +154,8 @@ public:
     iovisor::Status deleteEntry(const std::string &module, const std::string &table, const nlohmann::json &key);
 
     iovisor::Result<ModuleStats> stats(const std::string &module);
+    // The flow caches of both hooks.
+    iovisor::Result<std::vector<FlowCacheInfo>> flows() const;
     // Runs `packet` through the real programs from `from` ("m:<module>:<port>")
     // with BPF_PROG_TEST_RUN and reports, module by module, what happened
     // (from their counters). Like a real packet, it counts in the stats and

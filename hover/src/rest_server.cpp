@@ -104,6 +104,11 @@ struct RestServer::Impl {
             if (!packet.ok() || hex.size() % 2) return error(Errc::kInvalid, "'packet' must be an even number of hex digits");
             return ok(registry.trace(r.body["from"], *packet));
         }
+        if (p.size() == 1 && p[0] == "flows" && v == methods::GET) {
+            auto caches = registry.flows();
+            if (!caches.ok()) return error(caches.error());
+            return {200, list(*caches)};
+        }
         if (p.size() == 1 && p[0] == "external_interfaces" && v == methods::GET)
             return {200, list(registry.externalInterfaces())};
         return error(Errc::kNotFound, "no resource " + r.verb + " /" + join(p) + " (see GET /openapi.json)");

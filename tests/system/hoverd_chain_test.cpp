@@ -74,6 +74,19 @@ protected:
 
 TEST_F(HoverdChain, TrafficFlowsAndSurvivesARestart) {
     ASSERT_TRUE(h1_->ping("10.0.1.2")) << "no traffic through the chain built over REST";
+    // Established: replayed by the flow cache from h1's netdev through
+    // sw1, r and sw2 to h2's, as GET /flows shows.
+    ASSERT_EQ(h1_->exec("ping -q -i 0.05 -c 10 10.0.1.2").exit_code, 0);
+    const json caches = hoverd_.call("GET", "/flows").body;
+    ASSERT_TRUE(caches.is_array() && caches.size() == 2) << caches.dump();
+    EXPECT_EQ(caches[0]["hook"], "tc");
+    EXPECT_GE(caches[0]["replayed"].get<uint64_t>(), 8u) << caches.dump(2);
+    bool seen = false;
+    for (const auto &f : caches[0]["flows"])
+        if (f["in"] == h1_->hostIfname() && f["out"] == h2_->hostIfname() && f["match"]["ip4.dst"] == "10.0.1.2" &&
+            f["modules"].size() == 3 && f["leaves_as"]["eth.dst"] == kH2 && f["ttl_decrement"] == 1)
+            seen = true;
+    EXPECT_TRUE(seen) << "no h1 -> h2 flow through sw1, r, sw2 in " << caches.dump(2);
     const json modules = hoverd_.call("GET", "/modules/").body, links = hoverd_.call("GET", "/links/").body;
     const json fdb = hoverd_.call("GET", "/modules/sw1/tables/fdb/entries/").body;
 

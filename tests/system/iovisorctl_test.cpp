@@ -55,6 +55,13 @@ TEST_F(IovisorCtl, ModulesLinksTablesAndStats) {
     EXPECT_NE(stats.output.find("RX_PKTS"), std::string::npos) << stats.output;
     EXPECT_NE(ctl({"status"}).output.find("2 modules, 1 links"), std::string::npos);
     EXPECT_EQ(ctl({"interfaces"}).exit_code, 0);
+    auto flows = ctl({"flows"});
+    EXPECT_EQ(flows.exit_code, 0);
+    EXPECT_NE(flows.output.find("tc: 0 packets replayed"), std::string::npos) << flows.output;
+    json caches = json::parse(ctl({"--json", "flows"}).output, nullptr, false);
+    ASSERT_TRUE(caches.is_array()) << "flows --json";
+    EXPECT_EQ(caches.size(), 2u);
+    EXPECT_EQ(ctl({"flows", "extra"}).exit_code, 2);
 }
 
 TEST_F(IovisorCtl, ErrorsHaveMessagesAndExitCodes) {
