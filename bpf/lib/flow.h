@@ -271,27 +271,38 @@ static __always_inline void iov_flow_record_start(const struct iov_flow_key *key
     iov_flow_count(IOV_FLOW_MISS);
 }
 
-/* The record of the packet carrying `md`, if it is being recorded. */
-static __always_inline struct iov_flow_record *iov_flow_recording(const struct iov_md *md) {
-    if (!(md->flags & IOV_MD_F_RECORD)) return 0;
+/* This CPU's record if it is the one of the packet tagged `tag`. */
+static __always_inline struct iov_flow_record *iov_flow_record_of(__u32 tag) {
     __u32 zero = 0;
     struct iov_flow_record *rec = bpf_map_lookup_elem(&iov_flow_record, &zero);
-    return rec && rec->tag == md->record ? rec : 0;
+    return rec && rec->tag == tag ? rec : 0;
+}
+
+/* Global functions (verified once per program, not at every call site);
+ * only packets being recorded call them. */
+__attribute__((noinline)) int iov_flow_note_replayable(__u32 tag) {
+    struct iov_flow_record *rec = iov_flow_record_of(tag);
+    if (rec) rec->replayable++;
+    return 0;
+}
+
+__attribute__((noinline)) int iov_flow_note_slot(__u32 tag, __u32 slot) {
+    struct iov_flow_record *rec = iov_flow_record_of(tag);
+    if (!rec) return 0;
+    const __u32 n = rec->nslots;
+    if (n < IOV_FLOW_MAX_SLOTS) rec->slots[n] = slot;
+    if (n <= IOV_FLOW_MAX_SLOTS) rec->nslots = n + 1;
+    return 0;
 }
 
 /* A module declares that what it did to this packet may be replayed for the
  * flow's next packets (see abi.h for what qualifies). */
 static __always_inline void iov_flow_replayable(const struct iov_md *md) {
-    struct iov_flow_record *rec = iov_flow_recording(md);
-    if (rec) rec->replayable++;
+    if (md->flags & IOV_MD_F_RECORD) iov_flow_note_replayable(md->record);
 }
 
 static __always_inline void iov_flow_record_slot(const struct iov_md *md, __u32 slot) {
-    struct iov_flow_record *rec = iov_flow_recording(md);
-    if (!rec) return;
-    const __u32 n = rec->nslots;
-    if (n < IOV_FLOW_MAX_SLOTS) rec->slots[n] = slot;
-    if (n <= IOV_FLOW_MAX_SLOTS) rec->nslots = n + 1;
+    if (md->flags & IOV_MD_F_RECORD) iov_flow_note_slot(md->record, slot);
 }
 
 /* ~old + new for each 16-bit word that changed. */
@@ -302,27 +313,33 @@ static __always_inline __u32 iov_csum_delta32(__u32 from, __u32 to) {
 
 /* The walk ends at a netdev: if every module on it was replayable, store it
  * with the headers as they leave. */
-static __always_inline void iov_flow_record_finish(struct iov_ctx *ctx, const struct iov_md *md, __u32 ifindex) {
-    struct iov_flow_record *rec = iov_flow_recording(md);
-    if (!rec || rec->replayable != md->hops + 1 || rec->nslots > IOV_FLOW_MAX_SLOTS) return;
-    struct iov_flow_key out;
-    struct iov_flow_pkt fp;
-    if (!iov_flow_parse(ctx, &out, &fp) || out.proto != rec->key.proto) return;
+/* A global function: the verifier checks it once per program, not at every
+ * place a module sends to a netdev. `modules`: how many the walk crossed. */
+__attribute__((noinline)) int iov_flow_store(struct iov_ctx *ctx, __u32 tag, __u32 modules, __u32 ifindex) {
+    struct iov_flow_record *rec = iov_flow_record_of(tag);
+    if (!rec || rec->replayable != modules || rec->nslots > IOV_FLOW_MAX_SLOTS) return 0;
     __u32 index = iov_flow_index(&rec->key);
     struct iov_flow *f = bpf_map_lookup_elem(&iov_flow_cache, &index);
-    if (!f) return;
+    if (!f) return 0;
+    /* The slot's key holds the packet as it leaves until it is filled in;
+     * a generation of 0 keeps it out of use meanwhile (and if we give up).
+     * Not on the stack: this call's frame adds to the module's. */
+    f->gen = 0;
+    struct iov_flow_key *out = &f->key;
+    struct iov_flow_pkt fp;
+    if (!iov_flow_parse(ctx, out, &fp) || out->proto != rec->key.proto) return 0;
 
     const struct iov_flow_key *in = &rec->key;
     const __u16 ttl_word = fp.ttl_word;
-    const __u32 addr_delta = iov_csum_delta32(in->saddr, out.saddr) + iov_csum_delta32(in->daddr, out.daddr);
-    const __u32 l4_delta = iov_csum_delta16(in->l4_a, out.l4_a) + iov_csum_delta16(in->l4_b, out.l4_b);
+    const __u32 addr_delta = iov_csum_delta32(in->saddr, out->saddr) + iov_csum_delta32(in->daddr, out->daddr);
+    const __u32 l4_delta = iov_csum_delta16(in->l4_a, out->l4_a) + iov_csum_delta16(in->l4_b, out->l4_b);
+    __builtin_memcpy(f->dst_mac, out->dst_mac, 6);
+    __builtin_memcpy(f->src_mac, out->src_mac, 6);
+    f->saddr = out->saddr;
+    f->daddr = out->daddr;
+    f->l4_a = out->l4_a;
+    f->l4_b = out->l4_b;
     f->key = *in;
-    __builtin_memcpy(f->dst_mac, out.dst_mac, 6);
-    __builtin_memcpy(f->src_mac, out.src_mac, 6);
-    f->saddr = out.saddr;
-    f->daddr = out.daddr;
-    f->l4_a = out.l4_a;
-    f->l4_b = out.l4_b;
     f->ttl_dec = *(const __u8 *)&rec->ttl_word - *(const __u8 *)&ttl_word; /* TTL: the word's first byte */
     f->ip_diff = iov_csum_fold_plain(addr_delta + iov_csum_delta16(rec->ttl_word, ttl_word));
     f->pseudo_diff = in->proto == IPPROTO_ICMP ? 0 : iov_csum_fold_plain(addr_delta);
@@ -336,6 +353,26 @@ static __always_inline void iov_flow_record_finish(struct iov_ctx *ctx, const st
     f->expires_ns = ctx_now_ns() + IOV_FLOW_MAX_AGE_NS;
     rec->tag = 0; /* stored once */
     iov_flow_count(IOV_FLOW_STORED);
+    return 1;
+}
+
+/* Replays count through iov_mod_stats: every module the walk crossed must be
+ * in it (hoverd adds a new module's counters in the background). Apart from
+ * iov_flow_store to keep each call's stack small. */
+__attribute__((noinline)) int iov_flow_counted(__u32 tag) {
+    struct iov_flow_record *rec = iov_flow_record_of(tag);
+    if (!rec) return 0;
+    const __u32 nslots = rec->nslots;
+    for (__u32 i = 0; i < IOV_FLOW_MAX_SLOTS && i < nslots; i++) {
+        __u32 module = IOV_FLOW_SLOT_MODULE(rec->slots[i]);
+        if (!bpf_map_lookup_elem(&iov_mod_stats, &module)) return 0;
+    }
+    return 1;
+}
+
+static __always_inline void iov_flow_record_finish(struct iov_ctx *ctx, const struct iov_md *md, __u32 ifindex) {
+    if ((md->flags & IOV_MD_F_RECORD) && iov_flow_counted(md->record))
+        iov_flow_store(ctx, md->record, md->hops + 1, ifindex);
 }
 
 #endif /* IOVISOR_BPF_FLOW_H */

@@ -129,7 +129,53 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) 
         chain->maps_.emplace_back(spec.name, std::move(fd));
     }
     chain->invalidateFlows();  // also: a generation that is never 0
+    chain->worker_ = std::thread([c = chain.get()] { c->registrar(); });
     return chain;
+}
+
+ChainMap::~ChainMap() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+void ChainMap::setModuleStats(uint32_t id, int stats_fd) const {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        ops_.push_back({id, Fd(stats_fd >= 0 ? dup(stats_fd) : -1)});
+    }
+    cv_.notify_all();
+}
+
+void ChainMap::settle() const {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return ops_.empty() && !busy_; });
+}
+
+void ChainMap::registrar() {
+    const int outer = fdOf("iov_mod_stats");
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+        cv_.wait(lock, [&] { return stopping_ || !ops_.empty(); });
+        if (ops_.empty()) return;  // stopping, nothing left
+        StatsOp op = std::move(ops_.front());
+        ops_.pop_front();
+        busy_ = true;
+        lock.unlock();
+        if (op.stats.valid()) {
+            const int fd = op.stats.get();
+            bpf_map_update_elem(outer, &op.id, &fd, BPF_ANY);
+        } else {
+            bpf_map_delete_elem(outer, &op.id);
+        }
+        invalidateFlows();  // flows stored meanwhile may count on the old map
+        lock.lock();
+        busy_ = false;
+        cv_.notify_all();
+    }
 }
 
 int ChainMap::fdOf(const std::string &name) const {
@@ -245,8 +291,7 @@ Status Module::joinChain() {
     if (bpf_map_update_elem(chain_->fd(), &id_, &fd, BPF_ANY) != 0) return errnoError(errno, "insert into iov_chain");
     // Replayed flows count on this module's ports through iov_mod_stats.
     auto stats = mapFd("iov_port_stats");
-    if (stats.ok() && bpf_map_update_elem(chain_->fdOf("iov_mod_stats"), &id_, &*stats, BPF_ANY) != 0)
-        return errnoError(errno, "insert into iov_mod_stats");
+    if (stats.ok()) chain_->setModuleStats(id_, *stats);
     chain_->invalidateFlows();
     return {};
 }
@@ -303,7 +348,7 @@ Status Module::pin(const std::string &dir) {
 Status Module::remove() {
     if (chain_) {
         bpf_map_delete_elem(chain_->fd(), &id_);
-        bpf_map_delete_elem(chain_->fdOf("iov_mod_stats"), &id_);
+        chain_->setModuleStats(id_, -1);
         chain_->invalidateFlows();
         chain_ = nullptr;
     }

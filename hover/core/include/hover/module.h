@@ -6,7 +6,11 @@
 #include <bpf/libbpf.h>
 
 #include <array>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -60,9 +64,29 @@ public:
     // The flows each CPU would replay now (current generation, not expired).
     iovisor::Result<std::vector<iov_flow>> liveFlows() const;
 
+    // Puts module `id`'s port counters (`stats_fd`, duplicated) into
+    // iov_mod_stats, or takes them out (-1). A map-in-map write waits for an
+    // RCU grace period (~10 ms), so it is done in the background, in order;
+    // until then the datapath stores no flow crossing the module.
+    void setModuleStats(uint32_t id, int stats_fd) const;
+    // Waits until every setModuleStats() is done.
+    void settle() const;
+    ~ChainMap();
+
 private:
     ChainMap() = default;
+    void registrar();
+
     std::vector<std::pair<std::string, Fd>> maps_;
+    struct StatsOp {
+        uint32_t id;
+        Fd stats;  // invalid: remove
+    };
+    mutable std::mutex mu_;
+    mutable std::condition_variable cv_;
+    mutable std::deque<StatsOp> ops_;
+    mutable bool busy_ = false, stopping_ = false;
+    std::thread worker_;
 };
 
 class Module {
