@@ -123,7 +123,6 @@ static __always_inline int nd_respond(struct iov_ctx *ctx, struct iov_pkt *pkt, 
  * verifier checks the callback once instead of every unrolled port). */
 struct flood_state {
     struct iov_ctx *ctx;
-    const struct iov_md *md;
     const struct l2_dst *dst;
     __u32 in_port;
     __u32 module_port; /* first port whose peer is a module, or IOV_MAX_PORTS */
@@ -134,7 +133,7 @@ static int flood_port(__u32 port, struct flood_state *st) {
     struct l2_port *cfg = port_config(port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
     if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, port)) return 0;
-    if (!iov_clone_to_netdev(st->ctx, st->md, port)) return 0;
+    if (!iov_clone_to_netdev(st->ctx, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
     else iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
     return 0;
@@ -152,7 +151,7 @@ static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const s
     if (iov_mac_is_multicast(dst->mac)) return bpf_redirect_map(&flood_all, 0, flags);
     return bpf_redirect_map(&flood_unknown, 0, flags);
 #endif
-    struct flood_state st = {.ctx = ctx, .md = md, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
+    struct flood_state st = {.ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
     bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
     if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);
     return iov_consume(ctx); /* every copy is out */
@@ -193,7 +192,7 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         err = ps_check_egress(&dst, out_port);
         if (err) return iov_drop(ctx, err);
     }
-    iov_flow_replayable(md); /* unicast by the fdb: the same for the flow's next packets */
+    iov_flow_replayable(ctx); /* unicast by the fdb: the same for the flow's next packets */
     return iov_send(ctx, md, out_port);
 }
 

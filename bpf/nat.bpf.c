@@ -173,7 +173,7 @@ static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, cons
  * so the connection stays fresh). */
 static __always_inline int apply_established(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
                                              const struct nat_ct_entry *e, __u32 out_port) {
-    iov_flow_replayable(md);
+    iov_flow_replayable(ctx);
     return apply_ct(ctx, md, np, e, out_port);
 }
 
@@ -245,13 +245,13 @@ static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, cons
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_out, &saddr);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_SRC, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
-        iov_flow_replayable(md); /* stateless */
+        iov_flow_replayable(ctx); /* stateless */
         return iov_send(ctx, md, NAT_PORT_OUTSIDE);
     }
     struct nat_snat_key sk = {.prefixlen = 32, .addr = saddr};
     struct nat_snat *rule = bpf_map_lookup_elem(&snat_rules, &sk);
     if (rule) return snat_new(ctx, md, np, rule, now);
-    iov_flow_replayable(md); /* not translated */
+    iov_flow_replayable(ctx); /* not translated */
     return iov_send(ctx, md, NAT_PORT_OUTSIDE);
 }
 
@@ -263,13 +263,13 @@ static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_in, &daddr);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_DST, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
-        iov_flow_replayable(md); /* stateless */
+        iov_flow_replayable(ctx); /* stateless */
         return iov_send(ctx, md, NAT_PORT_INSIDE);
     }
     struct nat_dnat *rule = bpf_map_lookup_elem(&dnat_rules, &daddr);
     if (rule) return dnat_new(ctx, md, np, rule, now);
     /* Not translated: e.g. the router's own external address. */
-    iov_flow_replayable(md);
+    iov_flow_replayable(ctx);
     return iov_send(ctx, md, NAT_PORT_INSIDE);
 }
 

@@ -246,7 +246,7 @@ static __always_inline int send_routed(struct iov_ctx *ctx, struct iov_md *md, s
     csum_replace2(&ip->check, old_ttl, *(__be16 *)&ip->ttl);
     iov_mac_copy(pkt->eth->h_dest, fib->dst_mac);
     iov_mac_copy(pkt->eth->h_source, fib->src_mac);
-    iov_flow_replayable(md); /* routed to a known neighbour */
+    iov_flow_replayable(ctx); /* routed to a known neighbour */
     return iov_send(ctx, md, fib->port);
 }
 

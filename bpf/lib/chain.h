@@ -70,23 +70,27 @@ static __always_inline void iov_count_drop(__u32 reason) {
     if (count) *count += 1;
 }
 
-/* Port counters; a walk being recorded for the flow cache notes each one. */
-static __always_inline void iov_count_rx(const struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
+static __always_inline void iov_count(const struct iov_ctx *ctx, __u32 port, int tx) {
     struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
-    if (s) {
+    if (!s) return;
+    if (tx) {
+        s->tx_packets++;
+        s->tx_bytes += CTX_PROG_LEN(ctx);
+    } else {
         s->rx_packets++;
         s->rx_bytes += CTX_PROG_LEN(ctx);
     }
-    iov_flow_record_slot(md, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 0));
 }
 
-static __always_inline void iov_count_tx(const struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
-    struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
-    if (s) {
-        s->tx_packets++;
-        s->tx_bytes += CTX_PROG_LEN(ctx);
-    }
-    iov_flow_record_slot(md, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1));
+/* Port counters; a walk being recorded for the flow cache notes each one. */
+static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
+    iov_count(ctx, port, 0);
+    iov_flow_record_slot(ctx, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 0));
+}
+
+static __always_inline void iov_count_tx(const struct iov_ctx *ctx, __u32 port) {
+    iov_count(ctx, port, 1);
+    iov_flow_record_slot(ctx, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1));
 }
 
 /* Hands the packet to `port`'s peer. Returns the verdict to return. */
@@ -94,13 +98,14 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind == IOV_PEER_NONE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
     if (peer->kind == IOV_PEER_NETDEV) {
-        iov_count_tx(ctx, md, port);
+        iov_count(ctx, port, 1);
         const __u32 ifindex = peer->ifindex;
-        iov_flow_record_finish(ctx, md, ifindex);
+        const __u32 tag = iov_flow_tag(ctx);
+        if (tag) iov_flow_leave(ctx, tag, md->hops + 1, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1), ifindex);
         return bpf_redirect(ifindex, 0);
     }
     if (md->hops >= IOV_MAX_HOPS) return iov_drop(ctx, IOV_DROP_CHAIN_DEPTH);
-    iov_count_tx(ctx, md, port);
+    iov_count_tx(ctx, port);
     md->module = peer->peer_module;
     md->in_port = peer->peer_port;
     md->hops++;
@@ -111,7 +116,7 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
 
 /* Flood helper: a copy of the packet out of `port` if its peer is a netdev.
  * Returns 1 if the peer is a module (the caller decides), 0 otherwise. */
-static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, const struct iov_md *md, __u32 port) {
+static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) {
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind == IOV_PEER_NONE) return 0;
     if (peer->kind == IOV_PEER_MODULE) return 1;
@@ -119,7 +124,7 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, const struct
     /* XDP cannot clone; floods in XDP mode use the module's devmap. */
     iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
 #else
-    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, md, port);
+    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, port);
     else iov_count_drop(IOV_DROP_INTERNAL);
 #endif
     return 0;
@@ -158,7 +163,7 @@ static __always_inline int iov_netdev_entry(struct iov_ctx *ctx) {
         struct iov_md md;                                                          \
         if (ctx_md_load(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);        \
         if (md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);  \
-        iov_count_rx(ctx, &md, md.in_port);                                        \
+        iov_count_rx(ctx, md.in_port);                                             \
         return body(ctx, &md);                                                     \
     }                                                                              \
     char LICENSE[] SEC("license") = "GPL"

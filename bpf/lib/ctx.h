@@ -40,6 +40,25 @@
 static __always_inline void *ctx_data(const struct iov_ctx *ctx) { return CTX_LOAD_U32(ctx, data); }
 static __always_inline void *ctx_data_end(const struct iov_ctx *ctx) { return CTX_LOAD_U32(ctx, data_end); }
 
+/* Word `i` of the metadata as the packet carries it, read afresh: the
+ * verifier learns nothing about the module's own copy of the metadata from
+ * a branch on it (else it checks the rest of the module twice). 0 if absent. */
+#ifdef IOV_XDP
+static __always_inline __u32 ctx_md_word(const struct iov_ctx *ctx, const int i) {
+    __u32 *m = CTX_LOAD_U32(ctx, data_meta);
+    if ((void *)(m + 5) > ctx_data(ctx)) return 0;
+    __u32 w;
+    asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(w) : "r"(m), "i"(i * 4));
+    return w;
+}
+#else
+static __always_inline __u32 ctx_md_word(const struct iov_ctx *ctx, const int i) {
+    __u32 w;
+    asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(w) : "r"(ctx), "i"(offsetof(struct __sk_buff, cb) + i * 4));
+    return w;
+}
+#endif
+
 #ifdef IOV_XDP
 /* XDP: the metadata sits in front of the packet (data_meta). */
 static __always_inline int ctx_md_init(struct iov_ctx *ctx) {

@@ -295,14 +295,24 @@ __attribute__((noinline)) int iov_flow_note_slot(__u32 tag, __u32 slot) {
     return 0;
 }
 
+/* The record tag of the packet if its walk is being recorded, else 0; read
+ * from the metadata the packet carries (see ctx_md_word). */
+static __always_inline __u32 iov_flow_tag(const struct iov_ctx *ctx) {
+    if (!((ctx_md_word(ctx, 1) >> 24) & IOV_MD_F_RECORD)) return 0; /* flags: the top byte of word 1 */
+    return ctx_md_word(ctx, 2);
+}
+_Static_assert(__builtin_offsetof(struct iov_md, flags) == 7 && __builtin_offsetof(struct iov_md, record) == 8, "iov_flow_tag reads them");
+
 /* A module declares that what it did to this packet may be replayed for the
  * flow's next packets (see abi.h for what qualifies). */
-static __always_inline void iov_flow_replayable(const struct iov_md *md) {
-    if (md->flags & IOV_MD_F_RECORD) iov_flow_note_replayable(md->record);
+static __always_inline void iov_flow_replayable(const struct iov_ctx *ctx) {
+    const __u32 tag = iov_flow_tag(ctx);
+    if (tag) iov_flow_note_replayable(tag);
 }
 
-static __always_inline void iov_flow_record_slot(const struct iov_md *md, __u32 slot) {
-    if (md->flags & IOV_MD_F_RECORD) iov_flow_note_slot(md->record, slot);
+static __always_inline void iov_flow_record_slot(const struct iov_ctx *ctx, __u32 slot) {
+    const __u32 tag = iov_flow_tag(ctx);
+    if (tag) iov_flow_note_slot(tag, slot);
 }
 
 /* ~old + new for each 16-bit word that changed. */
@@ -313,9 +323,9 @@ static __always_inline __u32 iov_csum_delta32(__u32 from, __u32 to) {
 
 /* The walk ends at a netdev: if every module on it was replayable, store it
  * with the headers as they leave. */
-/* A global function: the verifier checks it once per program, not at every
- * place a module sends to a netdev. `modules`: how many the walk crossed. */
-__attribute__((noinline)) int iov_flow_store(struct iov_ctx *ctx, __u32 tag, __u32 modules, __u32 ifindex) {
+/* Stores the walk of the packet tagged `tag`, `modules` long, leaving by
+ * `ifindex`, if every module declared it replayable. */
+static __always_inline int iov_flow_store(struct iov_ctx *ctx, __u32 tag, __u32 modules, __u32 ifindex) {
     struct iov_flow_record *rec = iov_flow_record_of(tag);
     if (!rec || rec->replayable != modules || rec->nslots > IOV_FLOW_MAX_SLOTS) return 0;
     __u32 index = iov_flow_index(&rec->key);
@@ -357,11 +367,8 @@ __attribute__((noinline)) int iov_flow_store(struct iov_ctx *ctx, __u32 tag, __u
 }
 
 /* Replays count through iov_mod_stats: every module the walk crossed must be
- * in it (hoverd adds a new module's counters in the background). Apart from
- * iov_flow_store to keep each call's stack small. */
-__attribute__((noinline)) int iov_flow_counted(__u32 tag) {
-    struct iov_flow_record *rec = iov_flow_record_of(tag);
-    if (!rec) return 0;
+ * in it (hoverd adds a new module's counters in the background). */
+static __always_inline int iov_flow_counted(const struct iov_flow_record *rec) {
     const __u32 nslots = rec->nslots;
     for (__u32 i = 0; i < IOV_FLOW_MAX_SLOTS && i < nslots; i++) {
         __u32 module = IOV_FLOW_SLOT_MODULE(rec->slots[i]);
@@ -370,9 +377,16 @@ __attribute__((noinline)) int iov_flow_counted(__u32 tag) {
     return 1;
 }
 
-static __always_inline void iov_flow_record_finish(struct iov_ctx *ctx, const struct iov_md *md, __u32 ifindex) {
-    if ((md->flags & IOV_MD_F_RECORD) && iov_flow_counted(md->record))
-        iov_flow_store(ctx, md->record, md->hops + 1, ifindex);
+/* The walk of the packet tagged `tag` leaves by netdev `ifindex` after
+ * crossing `modules` modules, its last counter `slot`: note it, and store
+ * the flow if it may be replayed. One global function, so a module's many
+ * sends to a netdev cost the verifier one branch each. */
+__attribute__((noinline)) int iov_flow_leave(struct iov_ctx *ctx, __u32 tag, __u32 modules, __u32 slot,
+                                             __u32 ifindex) {
+    iov_flow_note_slot(tag, slot);
+    struct iov_flow_record *rec = iov_flow_record_of(tag);
+    if (!rec || !iov_flow_counted(rec)) return 0;
+    return iov_flow_store(ctx, tag, modules, ifindex);
 }
 
 #endif /* IOVISOR_BPF_FLOW_H */
