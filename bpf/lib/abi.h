@@ -11,9 +11,13 @@
  * pinned by hoverd; a module's `<name>_chain` program sits at its id.
  *
  * Packets enter the graph at a module's `<name>_netdev` program, attached to
- * the netdev's TC ingress (clsact) or XDP hook; it finds its port through
- * `iov_netdevs` (ifindex -> port), writes the metadata and tail-calls the
- * module's own `<name>_chain` (so the entry costs one hop).
+ * the netdev's TC ingress (clsact) or XDP hook. It tail-calls the shared
+ * entry program (bpf/entry.bpf.c, slot IOV_ENTRY_SLOT of `iov_chain`, loaded
+ * once per hook by hoverd), which replays the packet's flow if it is cached
+ * (see the flow cache below); otherwise it finds the module and port of the
+ * netdev in `iov_netdev_ports`, writes the metadata and tail-calls the
+ * module's `<name>_chain`. Module objects thus carry no entry logic: loading
+ * one verifies its body once.
  *
  * Metadata (struct iov_md) travels in skb->cb in TC (20 bytes) and in the XDP
  * metadata area in XDP. Chain depth: a packet may cross at most IOV_MAX_HOPS
@@ -28,8 +32,10 @@
 #include <linux/types.h>
 
 #define IOV_MAX_MODULES 4096
+#define IOV_ENTRY_SLOT 0 /* iov_chain slot of the shared entry program (module ids start at 1) */
 #define IOV_MAX_PORTS 256
 #define IOV_MAX_HOPS 16
+#define IOV_MAX_NETDEVS 65536 /* netdevs attached to modules, per hook */
 
 /* Per-packet metadata carried between modules. Keep it at 20 bytes (skb->cb);
  * the reserved words are for a logical port key, a conntrack state and a
@@ -58,6 +64,12 @@ struct iov_port {
     __u32 ifindex;     /* IOV_PEER_NETDEV */
     __u32 peer_module; /* IOV_PEER_MODULE */
     __u32 peer_port;   /* IOV_PEER_MODULE */
+};
+
+/* Value of `iov_netdev_ports` (key: ingress ifindex). */
+struct iov_netdev_port {
+    __u32 module;
+    __u32 port;
 };
 
 /* Value of `iov_port_stats` (per CPU, key: port number). */

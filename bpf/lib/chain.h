@@ -10,14 +10,6 @@
 /* This instance's module id, set by hoverd before load. */
 const volatile __u32 IOV_MODULE_ID = 0;
 
-/* Module id -> the module's chain entry program (shared by all instances). */
-struct {
-    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, IOV_MAX_MODULES);
-    __type(key, __u32);
-    __type(value, __u32);
-} iov_chain SEC(".maps");
-
 /* Port number -> its peer (netdev or module port). */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -25,14 +17,6 @@ struct {
     __type(key, __u32);
     __type(value, struct iov_port);
 } iov_ports SEC(".maps");
-
-/* Ingress netdev ifindex -> the port it feeds. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, IOV_MAX_PORTS);
-    __type(key, __u32);
-    __type(value, __u32);
-} iov_netdevs SEC(".maps");
 
 /* Port number -> packet and byte counters, per CPU. */
 struct {
@@ -130,35 +114,18 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
     return 0;
 }
 
-/* Netdev entry: replays the packet's flow if it is cached; otherwise finds
- * the ingress port, writes the metadata (recording the walk if the packet
- * is cacheable) and tail-calls the module's own chain entry. */
-static __always_inline int iov_netdev_entry(struct iov_ctx *ctx) {
-    struct iov_flow_key key;
-    struct iov_flow_pkt fp;
-    const int cacheable = iov_flow_parse(ctx, &key, &fp);
-    if (cacheable) {
-        const int verdict = iov_flow_replay(ctx, &key, &fp);
-        if (verdict >= 0) return verdict;
-    }
-    __u32 ifindex = CTX_INGRESS_IFINDEX(ctx);
-    __u32 *port = bpf_map_lookup_elem(&iov_netdevs, &ifindex);
-    if (!port) return iov_drop(ctx, IOV_DROP_NO_INGRESS_PORT);
-    struct iov_md md = {.module = IOV_MODULE_ID, .in_port = (__u16)*port};
-    if (cacheable) iov_flow_record_start(&key, &fp, &md);
-    if (ctx_md_init(ctx) || ctx_md_store(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    bpf_tail_call(ctx, &iov_chain, IOV_MODULE_ID);
-    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
-}
-
 /* Defines the two entry programs of a module over its body
  *   static __always_inline int body(struct iov_ctx *ctx, struct iov_md *md);
  *   <name>_chain:  tail-call target, reads the metadata left by the sender;
- *   <name>_netdev: attached to a netdev hook (iov_netdev_entry).
- * The body is thus verified once per module, not twice (module loads are
- * what a full sync waits on), for one tail call more on netdev ingress. */
+ *   <name>_netdev: attached to a netdev hook, hands the packet to the shared
+ *                  entry (flow cache, then the module owning the netdev).
+ * The body is thus verified once per module (module loads are what a full
+ * sync waits on). */
 #define IOV_MODULE(name, body)                                                     \
-    SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) { return iov_netdev_entry(ctx); } \
+    SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) {                          \
+        bpf_tail_call(ctx, &iov_chain, IOV_ENTRY_SLOT);                            \
+        return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);                              \
+    }                                                                              \
     SEC(IOV_SEC) int name##_chain(struct iov_ctx *ctx) {                           \
         struct iov_md md;                                                          \
         if (ctx_md_load(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);        \

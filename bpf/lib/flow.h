@@ -1,8 +1,8 @@
-/* Flow cache: record a flow's walk through the module graph once, replay it
- * for the next packets at the netdev entry. The contract (what may be
- * replayed, what invalidates a record) is in abi.h, next to the structs
- * hoverd reads. Every map here is shared by all module instances of a hook
- * (hover::ChainMap creates and pins them). */
+/* The maps every module instance of a hook shares (hover::ChainMap creates
+ * and pins them), and the flow cache: record a flow's walk through the
+ * module graph once, replay it for the next packets at the netdev entry.
+ * The contract (what may be replayed, what invalidates a record) is in
+ * abi.h, next to the structs hoverd reads. */
 #ifndef IOVISOR_BPF_FLOW_H
 #define IOVISOR_BPF_FLOW_H
 
@@ -13,6 +13,31 @@
 
 #include "lib/ctx.h"
 #include "lib/parse.h"
+
+/* Module id -> the module's chain entry program; slot IOV_ENTRY_SLOT: the
+ * shared netdev entry (bpf/entry.bpf.c). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, IOV_MAX_MODULES);
+    __type(key, __u32);
+    __type(value, __u32);
+} iov_chain SEC(".maps");
+
+/* Ingress netdev ifindex -> the module and port it feeds. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IOV_MAX_NETDEVS);
+    __type(key, __u32);
+    __type(value, struct iov_netdev_port);
+} iov_netdev_ports SEC(".maps");
+
+/* Drop reason -> packets the shared entry dropped before any module, per CPU. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, IOV_DROP_MAX);
+    __type(key, __u32);
+    __type(value, __u64);
+} iov_entry_drops SEC(".maps");
 
 /* Slot 0: the flow generation; a record made under another one is stale. */
 struct {

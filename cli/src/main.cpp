@@ -313,6 +313,8 @@ int flows(Cli &cli) {
             std::cout << text(c["hook"]) << ": " << text(c["replayed"]) << " packets replayed, " << text(c["walked"])
                       << " walked the modules, " << text(c["stored"]) << " walks stored, " << c["flows"].size()
                       << " live flows\n";
+            for (auto it = c["entry_drops"].begin(); it != c["entry_drops"].end(); ++it)
+                std::cout << "  dropped at the entry " << it.value() << " " << it.key() << "\n";
             std::vector<std::vector<std::string>> rows;
             for (const auto &f : c["flows"]) {
                 std::string modules;

@@ -118,8 +118,12 @@ json toJson(const FlowCacheInfo &cache) {
                          {"ttl_decrement", f.ttl_dec},
                          {"expires_in_ms", f.expires_ns > now_ns ? (f.expires_ns - now_ns) / 1000000 : 0}});
     }
+    json drops = json::object();
+    for (uint32_t r = 1; r < IOV_DROP_MAX; ++r)
+        if (cache.entry_drops[r]) drops[dropReasonName(r)] = cache.entry_drops[r];
     return {{"hook", attachModeName(cache.mode)}, {"replayed", cache.counters[IOV_FLOW_HIT]},
-            {"walked", cache.counters[IOV_FLOW_MISS]}, {"stored", cache.counters[IOV_FLOW_STORED]}, {"flows", flows}};
+            {"walked", cache.counters[IOV_FLOW_MISS]}, {"stored", cache.counters[IOV_FLOW_STORED]},
+            {"entry_drops", drops}, {"flows", flows}};
 }
 
 iovisor::Result<CreateModule> createModuleFrom(const json &body) {

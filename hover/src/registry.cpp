@@ -85,9 +85,9 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + " (is bpffs mounted at /sys/fs/bpf?): " + ec.message());
     fs::create_directories(options.state_dir, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.state_dir + ": " + ec.message());
-    auto tc = ChainMap::openPinned(options.pin_root + "/chain_tc");
+    auto tc = ChainMap::openPinned(options.pin_root + "/chain_tc", AttachMode::kTc);
     if (!tc.ok()) return tc.error();
-    auto xdp = ChainMap::openPinned(options.pin_root + "/chain_xdp");
+    auto xdp = ChainMap::openPinned(options.pin_root + "/chain_xdp", AttachMode::kXdp);
     if (!xdp.ok()) return xdp.error();
     r->chain_tc_ = std::move(tc.value());
     r->chain_xdp_ = std::move(xdp.value());
@@ -715,6 +715,9 @@ Result<std::vector<FlowCacheInfo>> Registry::flows() const {
         auto counters = chainFor(mode).flowCounters();
         if (!counters.ok()) return counters.error();
         info.counters = *counters;
+        auto drops = chainFor(mode).entryDrops();
+        if (!drops.ok()) return drops.error();
+        info.entry_drops = *drops;
         auto live = chainFor(mode).liveFlows();
         if (!live.ok()) return live.error();
         info.flows = std::move(live.value());

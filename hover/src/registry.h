@@ -83,6 +83,7 @@ struct ModuleStats {
 struct FlowCacheInfo {
     AttachMode mode = AttachMode::kTc;
     std::array<uint64_t, IOV_FLOW_COUNTERS> counters{};
+    std::array<uint64_t, IOV_DROP_MAX> entry_drops{};  // before any module, by reason
     std::vector<iov_flow> flows;
 };
 

@@ -1,6 +1,8 @@
 // The module types compiled into hoverd, from their libbpf skeletons (one
 // object per hook).
 #include "hover/module.h"
+#include "entry.skel.h"
+#include "entry_xdp.skel.h"
 #include "l2switch.skel.h"
 #include "l2switch_xdp.skel.h"
 #include "nat.skel.h"
@@ -34,6 +36,12 @@ const std::vector<ModuleType> &builtins() {
 }
 
 }  // namespace
+
+const ModuleType &sharedEntryObject(AttachMode mode) {
+    static const ModuleType tc = builtin<entry__elf_bytes>("entry", AttachMode::kTc);
+    static const ModuleType xdp = builtin<entry_xdp__elf_bytes>("entry", AttachMode::kXdp);
+    return mode == AttachMode::kXdp ? xdp : tc;
+}
 
 const ModuleType *findBuiltinModuleType(const std::string &name, AttachMode mode) {
     for (const auto &t : builtins())

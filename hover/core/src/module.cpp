@@ -77,6 +77,8 @@ struct SharedMapSpec {
 };
 const SharedMapSpec kSharedMaps[] = {
     {"iov_chain", BPF_MAP_TYPE_PROG_ARRAY, sizeof(uint32_t), IOV_MAX_MODULES},
+    {"iov_netdev_ports", BPF_MAP_TYPE_HASH, sizeof(iov_netdev_port), IOV_MAX_NETDEVS},
+    {"iov_entry_drops", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint64_t), IOV_DROP_MAX},
     {"iov_flow_gen", BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 1},
     {"iov_mod_stats", BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(uint32_t), IOV_MAX_MODULES},
     {"iov_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(iov_flow), IOV_FLOW_CACHE_SIZE},
@@ -111,11 +113,22 @@ uint64_t freshGeneration() {
     return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) << 16;
 }
 
+// Points the object's copies of the shared maps at `chain`'s.
+Status shareMaps(bpf_object *obj, const ChainMap &chain) {
+    for (const auto &[name, fd] : chain.maps()) {
+        bpf_map *shared = bpf_object__find_map_by_name(obj, name.c_str());
+        if (shared && bpf_map__reuse_fd(shared, fd.get()) != 0) return errnoError(errno, "share " + name);
+    }
+    return {};
+}
+
+using ObjectPtr = std::unique_ptr<bpf_object, void (*)(bpf_object *)>;
+
 }  // namespace
 
-Result<std::unique_ptr<ChainMap>> ChainMap::create() { return openPinned(""); }
+Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode) { return openPinned("", mode); }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) {
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path, AttachMode mode) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     for (const auto &spec : kSharedMaps) {
         const std::string pin = path.empty() ? "" : spec.name == std::string("iov_chain") ? path : path + "_" + spec.name;
@@ -130,7 +143,43 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path) 
     }
     chain->invalidateFlows();  // also: a generation that is never 0
     chain->worker_ = std::thread([c = chain.get()] { c->registrar(); });
+
+    const ModuleType &entry = sharedEntryObject(mode);
+    ObjectPtr obj(bpf_object__open_mem(entry.elf, entry.elf_size, nullptr), bpf_object__close);
+    if (!obj) return errnoError(errno, "open the entry program");
+    if (auto s = shareMaps(obj.get(), *chain); !s.ok()) return s.error().context("entry program");
+    if (bpf_object__load(obj.get()) != 0) return errnoError(errno, "load the entry program");
+    bpf_program *prog = bpf_object__find_program_by_name(obj.get(), "iov_entry");
+    if (!prog) return makeError(Errc::kInternal, "entry object without iov_entry");
+    chain->entry_prog_ = Fd(dup(bpf_program__fd(prog)));
+    const uint32_t slot = IOV_ENTRY_SLOT;
+    const int prog_fd = chain->entry_prog_.get();
+    if (bpf_map_update_elem(chain->fd(), &slot, &prog_fd, BPF_ANY) != 0)
+        return errnoError(errno, "insert the entry program into iov_chain");
     return chain;
+}
+
+Status ChainMap::bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) const {
+    const int fd = fdOf("iov_netdev_ports");
+    if (module == 0) {
+        if (bpf_map_delete_elem(fd, &ifindex) != 0 && errno != ENOENT) return errnoError(errno, "unbind netdev");
+        return {};
+    }
+    const iov_netdev_port where{module, port};
+    if (bpf_map_update_elem(fd, &ifindex, &where, BPF_ANY) != 0) return errnoError(errno, "bind netdev");
+    return {};
+}
+
+Result<std::array<uint64_t, IOV_DROP_MAX>> ChainMap::entryDrops() const {
+    auto drops = TypedMap<uint32_t, uint64_t>::open(fdOf("iov_entry_drops"));
+    if (!drops.ok()) return drops.error();
+    std::array<uint64_t, IOV_DROP_MAX> sum{};
+    for (uint32_t r = 0; r < IOV_DROP_MAX; ++r) {
+        auto per_cpu = drops->lookupPerCpu(r);
+        if (!per_cpu.ok()) return per_cpu.error();
+        for (uint64_t v : *per_cpu) sum[r] += v;
+    }
+    return sum;
 }
 
 ChainMap::~ChainMap() {
@@ -262,10 +311,7 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     if (!status.ok()) return status.error().context(what);
     if (!bpf_object__find_map_by_name(obj.get(), "iov_chain"))
         return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
-    for (const auto &[name, fd] : chain.maps()) {
-        bpf_map *shared = bpf_object__find_map_by_name(obj.get(), name.c_str());
-        if (shared && bpf_map__reuse_fd(shared, fd.get()) != 0) return errnoError(errno, what + ": share " + name);
-    }
+    if (auto s = shareMaps(obj.get(), chain); !s.ok()) return s.error().context(what);
     if (bpf_object__load(obj.get()) != 0) {
         const int err = errno;
         return makeError(Errc::kRejected, what + ": rejected (" + std::strerror(err) + "). Verifier log:\n" + tail(log));
@@ -390,13 +436,12 @@ Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {
     ConfigChange change{*this};  // flows through this port are stale
     if (port >= IOV_MAX_PORTS) return makeError(Errc::kInvalid, "port " + std::to_string(port) + " out of range");
     auto ports = map<uint32_t, iov_port>("iov_ports");
-    auto netdevs = map<uint32_t, uint32_t>("iov_netdevs");
     if (!ports.ok()) return ports.error();
-    if (!netdevs.ok()) return netdevs.error();
+    if (!chain_) return makeError(Errc::kInvalid, "module " + std::to_string(id_) + " is out of the chain");
     iov_port peer{};
     peer.kind = IOV_PEER_NETDEV;
     peer.ifindex = ifindex;
-    if (auto s = netdevs->update(ifindex, port); !s.ok()) return s;
+    if (auto s = chain_->bindNetdev(ifindex, id_, port); !s.ok()) return s;
     return ports->update(port, peer);
 }
 
@@ -416,11 +461,9 @@ Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_
 Status Module::disconnect(uint32_t port) {
     ConfigChange change{*this};  // flows through this port are stale
     auto ports = map<uint32_t, iov_port>("iov_ports");
-    auto netdevs = map<uint32_t, uint32_t>("iov_netdevs");
     if (!ports.ok()) return ports.error();
-    if (!netdevs.ok()) return netdevs.error();
     auto old = ports->lookup(port);
-    if (old.ok() && old->kind == IOV_PEER_NETDEV) (void)netdevs->remove(old->ifindex);
+    if (old.ok() && old->kind == IOV_PEER_NETDEV && chain_) (void)chain_->bindNetdev(old->ifindex, 0, 0);
     return ports->update(port, iov_port{});
 }
 

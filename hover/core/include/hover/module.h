@@ -34,23 +34,27 @@ struct ModuleType {
 // Built-in module types, compiled at build time (l2switch, router, nat, ...).
 const ModuleType *findBuiltinModuleType(const std::string &name, AttachMode mode = AttachMode::kTc);
 std::vector<std::string> builtinModuleTypeNames();
+// The shared netdev entry program of a hook (bpf/entry.bpf.c): not a module.
+const ModuleType &sharedEntryObject(AttachMode mode);
 
 // Symbolic names of the drop reasons, index = enum iov_drop_reason.
 const char *dropReasonName(uint32_t reason);
 const char *dropReasonText(uint32_t reason);
 
-// The maps every module instance of a hook shares (bpf/lib/chain.h, flow.h):
-// the program array modules tail-call through, and the flow cache with its
-// generation, counters, per-CPU recording and the module id -> port counters
-// table. TC and XDP instances need a set each (a program array holds one
-// program type). A program array empties when the last user-space reference
-// goes, so hoverd pins the set.
+// What every module instance of a hook shares (bpf/lib/flow.h): the program
+// array modules tail-call through, with the shared netdev entry program
+// (bpf/entry.bpf.c) in slot IOV_ENTRY_SLOT; netdev -> (module, port); and the
+// flow cache with its generation, counters, per-CPU recording and the module
+// id -> port counters table. TC and XDP instances need a set each (a program
+// array holds one program type). A program array empties when the last
+// user-space reference goes, so hoverd pins the maps.
 class ChainMap {
 public:
-    static iovisor::Result<std::unique_ptr<ChainMap>> create();
+    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode);
     // Opens the maps pinned at `path` (the program array; the others at
-    // `path`_<map name>: bpffs refuses dots), or creates and pins them there.
-    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path);
+    // `path`_<map name>: bpffs refuses dots), or creates and pins them there;
+    // (re)loads the entry program.
+    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path, AttachMode mode);
     int fd() const { return fdOf("iov_chain"); }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
@@ -61,6 +65,10 @@ public:
     void invalidateFlows() const;
     // Flow cache outcomes (enum iov_flow_counter) summed over CPUs.
     iovisor::Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> flowCounters() const;
+    // Packets the entry dropped before any module, by reason, summed over CPUs.
+    iovisor::Result<std::array<uint64_t, IOV_DROP_MAX>> entryDrops() const;
+    // Ingress netdev `ifindex` feeds `port` of module `module` (0: none).
+    iovisor::Status bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) const;
     // The flows each CPU would replay now (current generation, not expired).
     iovisor::Result<std::vector<iov_flow>> liveFlows() const;
 
@@ -78,6 +86,7 @@ private:
     void registrar();
 
     std::vector<std::pair<std::string, Fd>> maps_;
+    Fd entry_prog_;
     struct StatsOp {
         uint32_t id;
         Fd stats;  // invalid: remove
@@ -138,7 +147,7 @@ public:
         return TypedMap<K, V>::open(*fd);
     }
 
-    // Port wiring (the `iov_ports` / `iov_netdevs` maps).
+    // Port wiring (`iov_ports`, and the shared `iov_netdev_ports`).
     iovisor::Status connectNetdev(uint32_t port, uint32_t ifindex);
     iovisor::Status connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
     iovisor::Status disconnect(uint32_t port);
