@@ -73,6 +73,8 @@ ENV
     export OVN_RUNDIR=$dir OVS_RUNDIR=$dir
     ovs-vsctl --no-wait set open . external_ids:ovn-bridge-datapath-type=netdev
     ovs-vsctl --no-wait set bridge br-int datapath_type=netdev fail_mode=secure
+    # The userspace datapath makes a tap named ovs-netdev it never removes.
+    ip link show ovs-netdev >/dev/null 2>&1 || touch "$dir/ours-ovs-netdev"
     ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
       --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
     ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" \
@@ -98,7 +100,13 @@ stop)
   # Every daemon first, by the pidfiles in DIR; then the chassis' state.
   stop_pid controller
   if [ -f "$dir/chassis.env" ]; then chassis stop all; fi
+  # The reference ovs-vswitchd removes its datapath and their taps
+  # (ovs-netdev, br-int) only when asked to on its way out.
+  if [ -S "$dir/vswitchd.ctl" ]; then
+    timeout 10 ovs-appctl -t "$dir/vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
+  fi
   for name in vswitchd northd ovnsb ovnnb; do stop_pid "$name"; done
+  if [ -f "$dir/ours-ovs-netdev" ]; then ip link del ovs-netdev 2>/dev/null || true; fi
   if [ -f "$dir/chassis.env" ]; then chassis clean; fi
   rm -rf "$dir"
   ;;
