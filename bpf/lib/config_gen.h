@@ -20,16 +20,10 @@ struct {
     __type(value, __u64);
 } iov_config_gen SEC(".maps");
 
-static __always_inline __u64 iov_config_generation(void) {
-    __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(&iov_config_gen, &zero);
-    return gen ? *gen : 0;
-}
+static __always_inline __u64 iov_config_generation(void) { return iov_generation_of(&iov_config_gen); }
 
 static __always_inline void iov_config_changed(void) {
-    __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(&iov_config_gen, &zero);
-    if (gen) __sync_fetch_and_add(gen, 1);
+    iov_generation_bump(&iov_config_gen);
     iov_flow_invalidate(); /* the flow cache holds results derived from them too */
 }
 

@@ -99,18 +99,24 @@ static __always_inline void iov_flow_count(__u32 counter) {
     if (n) *n += 1;
 }
 
-static __always_inline __u64 iov_flow_generation(void) {
+/* A generation: slot 0 of a one-entry u64 array (iov_flow_gen here,
+ * iov_config_gen in config_gen.h). */
+static __always_inline __u64 iov_generation_of(void *map) {
     __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(&iov_flow_gen, &zero);
+    __u64 *gen = bpf_map_lookup_elem(map, &zero);
     return gen ? *gen : 0;
 }
 
-/* Something the datapath changed makes every record stale. */
-static __always_inline void iov_flow_invalidate(void) {
+static __always_inline void iov_generation_bump(void *map) {
     __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(&iov_flow_gen, &zero);
+    __u64 *gen = bpf_map_lookup_elem(map, &zero);
     if (gen) __sync_fetch_and_add(gen, 1);
 }
+
+static __always_inline __u64 iov_flow_generation(void) { return iov_generation_of(&iov_flow_gen); }
+
+/* Something the datapath changed makes every record stale. */
+static __always_inline void iov_flow_invalidate(void) { iov_generation_bump(&iov_flow_gen); }
 
 /* Bytes of the L4 header the flow key and the rewrites need. */
 static __always_inline __u32 iov_flow_l4_len(__u8 proto) {
@@ -255,8 +261,6 @@ static __always_inline int iov_flow_replay(struct iov_ctx *ctx, const struct iov
         ip->daddr = f->daddr;
         ip->check = csum_fold32((__u16)~ip->check + (__u32)f->ip_diff);
     }
-    const __u64 len = CTX_PROG_LEN(ctx);
-    const __u32 ifindex = f->ifindex;
     if (f->flags & IOV_FLOW_F_L4) {
         __be16 *l4 = fp->l4;
         if (key->proto == IPPROTO_ICMP) {
@@ -268,15 +272,13 @@ static __always_inline int iov_flow_replay(struct iov_ctx *ctx, const struct iov
             l4[1] = f->l4_b;
             const int udp = key->proto == IPPROTO_UDP;
             const __u32 check_off = udp ? 3 : 8; /* in 16-bit words */
-            iov_flow_count_ports(f, len);
-            iov_flow_count(IOV_FLOW_HIT);
             iov_flow_l4_csum(ctx, &l4[check_off], ETH_HLEN + sizeof(*ip) + check_off * 2, f, udp);
-            return bpf_redirect(ifindex, 0);
         }
     }
-    iov_flow_count_ports(f, len);
+    /* No packet access from here: the checksum helper may have moved it. */
+    iov_flow_count_ports(f, CTX_PROG_LEN(ctx));
     iov_flow_count(IOV_FLOW_HIT);
-    return bpf_redirect(ifindex, 0);
+    return bpf_redirect(f->ifindex, 0);
 }
 
 /* Starts recording a cacheable packet's walk; tags `md` with it. */

@@ -9,7 +9,6 @@
 #include <cpprest/asyncrt_utils.h>
 
 #include <cstring>
-#include <ctime>
 
 namespace hover {
 
@@ -99,9 +98,7 @@ json flowHeaders(const uint8_t *src_mac, const uint8_t *dst_mac, uint32_t saddr,
 }  // namespace
 
 json toJson(const FlowCacheInfo &cache) {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    const uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    const uint64_t now_ns = datapathClockNs();
     json flows = json::array();
     for (const auto &f : cache.flows) {
         json modules = json::array();

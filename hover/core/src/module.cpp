@@ -107,6 +107,20 @@ Result<Fd> createShared(const SharedMapSpec &spec) {
     return fd;
 }
 
+// Per-CPU u64 counters 0..N-1 of the map `fd`, summed over CPUs.
+template <size_t N>
+Result<std::array<uint64_t, N>> sumCounters(int fd) {
+    auto counters = TypedMap<uint32_t, uint64_t>::open(fd);
+    if (!counters.ok()) return counters.error();
+    std::array<uint64_t, N> sum{};
+    for (uint32_t i = 0; i < N; ++i) {
+        auto per_cpu = counters->lookupPerCpu(i);
+        if (!per_cpu.ok()) return per_cpu.error();
+        for (uint64_t v : *per_cpu) sum[i] += v;
+    }
+    return sum;
+}
+
 // A generation never seen before (the datapath only adds small increments
 // to the last one): time in the high bits.
 uint64_t freshGeneration() {
@@ -125,6 +139,12 @@ Status shareMaps(bpf_object *obj, const ChainMap &chain) {
 using ObjectPtr = std::unique_ptr<bpf_object, void (*)(bpf_object *)>;
 
 }  // namespace
+
+uint64_t datapathClockNs() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+}
 
 Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode) { return openPinned("", mode); }
 
@@ -171,15 +191,7 @@ Status ChainMap::bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) co
 }
 
 Result<std::array<uint64_t, IOV_DROP_MAX>> ChainMap::entryDrops() const {
-    auto drops = TypedMap<uint32_t, uint64_t>::open(fdOf("iov_entry_drops"));
-    if (!drops.ok()) return drops.error();
-    std::array<uint64_t, IOV_DROP_MAX> sum{};
-    for (uint32_t r = 0; r < IOV_DROP_MAX; ++r) {
-        auto per_cpu = drops->lookupPerCpu(r);
-        if (!per_cpu.ok()) return per_cpu.error();
-        for (uint64_t v : *per_cpu) sum[r] += v;
-    }
-    return sum;
+    return sumCounters<IOV_DROP_MAX>(fdOf("iov_entry_drops"));
 }
 
 ChainMap::~ChainMap() {
@@ -240,15 +252,7 @@ void ChainMap::invalidateFlows() const {
 }
 
 Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> ChainMap::flowCounters() const {
-    auto stats = TypedMap<uint32_t, uint64_t>::open(fdOf("iov_flow_stats"));
-    if (!stats.ok()) return stats.error();
-    std::array<uint64_t, IOV_FLOW_COUNTERS> sum{};
-    for (uint32_t c = 0; c < IOV_FLOW_COUNTERS; ++c) {
-        auto per_cpu = stats->lookupPerCpu(c);
-        if (!per_cpu.ok()) return per_cpu.error();
-        for (uint64_t v : *per_cpu) sum[c] += v;
-    }
-    return sum;
+    return sumCounters<IOV_FLOW_COUNTERS>(fdOf("iov_flow_stats"));
 }
 
 Result<std::vector<iov_flow>> ChainMap::liveFlows() const {
@@ -258,9 +262,7 @@ Result<std::vector<iov_flow>> ChainMap::liveFlows() const {
     if (!gens.ok()) return gens.error();
     auto gen = gens->lookup(0);
     if (!gen.ok()) return gen.error();
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    const uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    const uint64_t now_ns = datapathClockNs();
     std::vector<iov_flow> live;
     for (uint32_t i = 0; i < IOV_FLOW_CACHE_SIZE; ++i) {
         auto per_cpu = cache->lookupPerCpu(i);
@@ -483,15 +485,9 @@ Result<iov_port_stats> Module::portStats(uint32_t port) const {
 }
 
 Result<std::array<uint64_t, IOV_DROP_MAX>> Module::drops() const {
-    auto drops = map<uint32_t, uint64_t>("iov_drops");
-    if (!drops.ok()) return drops.error();
-    std::array<uint64_t, IOV_DROP_MAX> sum{};
-    for (uint32_t r = 0; r < IOV_DROP_MAX; ++r) {
-        auto per_cpu = drops->lookupPerCpu(r);
-        if (!per_cpu.ok()) return per_cpu.error();
-        for (uint64_t v : *per_cpu) sum[r] += v;
-    }
-    return sum;
+    auto fd = mapFd("iov_drops");
+    if (!fd.ok()) return fd.error();
+    return sumCounters<IOV_DROP_MAX>(*fd);
 }
 
 }  // namespace hover

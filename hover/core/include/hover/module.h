@@ -34,6 +34,10 @@ struct ModuleType {
 // Built-in module types, compiled at build time (l2switch, router, nat, ...).
 const ModuleType *findBuiltinModuleType(const std::string &name, AttachMode mode = AttachMode::kTc);
 std::vector<std::string> builtinModuleTypeNames();
+// Now on the clock the datapath stamps flow records with (expires_ns):
+// bpf_ktime_get_coarse_ns, i.e. CLOCK_MONOTONIC_COARSE.
+uint64_t datapathClockNs();
+
 // The shared netdev entry program of a hook (bpf/entry.bpf.c): not a module.
 const ModuleType &sharedEntryObject(AttachMode mode);
 
