@@ -55,6 +55,10 @@ Ip6 networkOf(Ip6 addr, int len) {
     return addr;
 }
 
+Ip6 linkLocal(const Mac &m) {
+    return {0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(m[0] ^ 2), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]};
+}
+
 Result<Ipv4Prefix> parseIpv4Prefix(const std::string &text) {
     std::string addr;
     int len;

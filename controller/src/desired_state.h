@@ -1,6 +1,7 @@
 // What the controller wants hoverd to hold, computed from OVN by translate()
-// and compared with what hoverd holds by the reconciler. Entries are JSON in
-// exactly the shape hoverd's BTF codec produces, so equal means equal.
+// and compared with what hoverd holds by the reconciler. Table entries are
+// the typed model's (hover/model): the exact bytes of the maps, built by
+// each module type's rules, so equal means equal in the kernel.
 #pragma once
 
 #include <cstdint>
@@ -11,15 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hover/model/module_type.h"
+
 namespace ctl {
 
-// table -> canonical key (JSON text) -> value
-using Tables = std::map<std::string, std::map<std::string, nlohmann::json>>;
-
 struct ModuleSpec {
-    std::string type;                // l2switch, router, nat
+    std::string type;                // a built-in module type: l2switch, router, nat
     nlohmann::json config;           // ovn object, port names: for the CLI and restarts
-    Tables tables;
+    hover::model::Entries tables;
     bool operator==(const ModuleSpec &o) const { return type == o.type && config == o.config && tables == o.tables; }
 };
 
@@ -38,8 +38,5 @@ struct DesiredState {
         return modules == o.modules && links == o.links && bindings == o.bindings;
     }
 };
-
-// Tables the controller owns in each module type (others belong to hoverd).
-const std::set<std::string> &managedTables(const std::string &module_type);
 
 }  // namespace ctl

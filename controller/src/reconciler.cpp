@@ -10,41 +10,27 @@ using nlohmann::json;
 
 namespace {
 
-bool ownedName(const std::string &name) {
-    return name.rfind("ls-", 0) == 0 || name.rfind("lr-", 0) == 0 || name.rfind("nat-", 0) == 0;
+// The controller's modules: a built-in type and an "ovn" config (what
+// translate() writes); anything else in hoverd is someone else's.
+const hover::model::ModuleTypeDesc *ownedType(const json &module) {
+    if (!module.contains("config") || !module["config"].is_object() || !module["config"].contains("ovn")) return nullptr;
+    return hover::model::findModuleType(module.value("module_type", ""));
 }
 
-// Order in which tables are written (reverse for removals): what a port may
-// send is restricted before the port is enabled, and unrestricted after.
-const std::vector<std::string> kTableOrder = {
-    "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6", "fdb", "arp_responder", "nd_responder",  // l2switch
-    "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6",                          // router
-    "snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external",                            // nat
-    "ports"};
-
-// The zero of a field as hoverd spells it: a MAC, an IPv6 or IPv4 address, a number.
-json zeroLike(const json &v) {
-    if (!v.is_string()) return 0;
-    const std::string text = v;
-    if (std::count(text.begin(), text.end(), ':') == 5 && text.size() == 17) return "00:00:00:00:00:00";
-    if (text.find(':') != std::string::npos) return "::";
-    return "0.0.0.0";
-}
-
-bool isZero(const json &v) {
-    if (v.is_number()) return v.get<double>() == 0;
-    if (v.is_string()) return v == zeroLike(v);
-    if (v.is_object() || v.is_array()) {
-        for (const auto &item : v) if (!isZero(item)) return false;
-        return true;
+// The batches of a diff as hoverd's PATCH /modules/{id}/tables/ takes them.
+json batchesJson(const std::vector<hover::model::TableBatch> &batches) {
+    json out = json::array();
+    for (const auto &b : batches) {
+        const bool remove = b.kind == hover::model::TableBatch::Kind::kDelete;
+        json entries = json::array();
+        for (const auto &[key, value] : b.entries) {
+            json e = {{"key_hex", hover::toHex(key)}};
+            if (!remove) e["value_hex"] = hover::toHex(value);
+            entries.push_back(std::move(e));
+        }
+        out.push_back({{"table", b.table->name}, {"op", remove ? "delete" : "put"}, {"entries", std::move(entries)}});
     }
-    return v.is_null();
-}
-
-// Entries the datapath learned itself are not the controller's to remove.
-bool learned(const std::string &table, const json &value) {
-    return (table == "fdb" || table == "neighbors" || table == "neighbors6") && value.is_object() &&
-           value.value("flags", 0) == 1;
+    return out;
 }
 
 // "m:<id>:<port>" from hoverd -> "m:<name>:<port>".
@@ -68,9 +54,10 @@ Status Reconciler::load(PortAllocator *ports) {
     for (const auto &m : *modules) {
         const std::string name = m.value("display_name", "");
         names[m["id"].get<int>()] = name;
-        if (!ownedName(name) || !m["config"].contains("ovn")) continue;
+        const hover::model::ModuleTypeDesc *type = ownedType(m);
+        if (!type) continue;
         Module mod{m["module_type"], m["config"], {}};
-        if (auto s = loadTables(name, &mod); !s.ok()) return s;
+        if (auto s = loadTables(name, *type, &mod); !s.ok()) return s;
         if (ports && mod.config.contains("ports")) {
             std::map<std::string, uint32_t> assigned;
             for (auto it = mod.config["ports"].begin(); it != mod.config["ports"].end(); ++it)
@@ -94,17 +81,20 @@ Status Reconciler::load(PortAllocator *ports) {
     return {};
 }
 
-Status Reconciler::loadTables(const std::string &name, Module *m) {
-    for (const auto &table : managedTables(m->type)) {
-        auto entries = hover_.get("/modules/" + name + "/tables/" + table + "/entries/");
+Status Reconciler::loadTables(const std::string &name, const hover::model::ModuleTypeDesc &type, Module *m) {
+    for (const hover::model::TableDesc *table : type.tables) {
+        auto entries = hover_.get("/modules/" + name + "/tables/" + table->name + "/entries/?format=hex");
         if (!entries.ok()) return entries.error();
-        auto &t = m->tables[table];
         for (const auto &e : *entries) {
-            // Array slots always exist: an all-zero one is an empty one.
-            if ((table == "ports" && isZero(e["value"])) || learned(table, e["value"])) continue;
-            t[e["key"].dump()] = e["value"];
+            auto key = hover::fromHex(e.value("key_hex", ""), table->key_size);
+            auto value = hover::fromHex(e.value("value_hex", ""), table->value_size);
+            if (!key.ok() || !value.ok())
+                return iovisor::makeError(iovisor::Errc::kInternal, "hoverd's " + name + "/" + table->name +
+                                                                        " does not hold what the model says: " + e.dump());
+            // Entries the datapath learned itself are not the controller's.
+            if (table->learned && table->learned(value->data())) continue;
+            m->tables.putRaw(*table, std::move(key.value()), std::move(value.value()));
         }
-        if (t.empty()) m->tables.erase(table);
     }
     return {};
 }
@@ -216,57 +206,14 @@ Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) 
 }
 
 Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats) {
-    static const std::map<std::string, json> kEmpty;
-    auto wanted = [&](const std::string &table) -> const std::map<std::string, json> & {
-        auto it = want.tables.find(table);
-        return it == want.tables.end() ? kEmpty : it->second;
-    };
-    // Removals, in reverse order (the enforcing port flag goes first).
-    for (auto t = kTableOrder.rbegin(); t != kTableOrder.rend(); ++t) {
-        auto table = have->tables.find(*t);
-        if (table == have->tables.end()) continue;
-        for (auto e = table->second.begin(); e != table->second.end();) {
-            if (wanted(*t).count(e->first)) {
-                ++e;
-                continue;
-            }
-            const std::string path = hover::HoverClient::entryPath(name, *t, e->first);
-            Status s;
-            if (dry_run_) {
-            } else if (*t == "ports") {
-                // Array slots cannot be deleted: zero them.
-                json zero = e->second;
-                for (auto &field : zero.items()) field.value() = zeroLike(field.value());
-                auto r = hover_.put(path, zero);
-                if (!r.ok()) s = r.error();
-            } else {
-                s = hover_.del(path);
-                if (!s.ok() && s.error().code == iovisor::Errc::kNotFound) s = {};  // already gone (e.g. LRU)
-            }
-            if (!s.ok()) return s;
-            ++stats->entry_ops;
-            e = table->second.erase(e);
-        }
-    }
-    // Additions and changes, in order, one batch per table.
-    for (const auto &t : kTableOrder) {
-        auto &current = have->tables[t];
-        json batch = json::array();
-        for (const auto &[key, value] : wanted(t)) {
-            auto e = current.find(key);
-            if (e != current.end() && e->second == value) continue;
-            batch.push_back({{"key", json::parse(key)}, {"value", value}});
-        }
-        if (!batch.empty()) {
-            if (!dry_run_) {
-                auto r = hover_.post("/modules/" + name + "/tables/" + t + "/entries/", batch);
-                if (!r.ok()) return r.error();
-            }
-            stats->entry_ops += batch.size();
-            for (const auto &e : batch) current[e["key"].dump()] = e["value"];
-        }
-        if (current.empty()) have->tables.erase(t);
-    }
+    const hover::model::ModuleTypeDesc *type = hover::model::findModuleType(want.type);
+    if (!type) return iovisor::makeError(iovisor::Errc::kInternal, "module type " + want.type + " has no model");
+    const auto batches = hover::model::diff(*type, have->tables, want.tables);
+    if (batches.empty()) return {};
+    if (!dry_run_)
+        if (auto r = hover_.patch("/modules/" + name + "/tables/", batchesJson(batches)); !r.ok()) return r.error();
+    for (const auto &b : batches) stats->entry_ops += b.entries.size();
+    have->tables = want.tables;
     return {};
 }
 

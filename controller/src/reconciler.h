@@ -43,9 +43,9 @@ private:
     struct Module {
         std::string type;
         nlohmann::json config;
-        Tables tables;
+        hover::model::Entries tables;
     };
-    iovisor::Status loadTables(const std::string &name, Module *m);
+    iovisor::Status loadTables(const std::string &name, const hover::model::ModuleTypeDesc &type, Module *m);
     iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
     iovisor::Status applyAll(const DesiredState &desired, ReconcileStats *stats);
 

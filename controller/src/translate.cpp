@@ -1,11 +1,10 @@
 #include "translate.h"
 
-#include "lib/tables.h"
-
-#include <arpa/inet.h>
-
 #include <sstream>
 
+#include "hover/model/l2switch.h"
+#include "hover/model/nat.h"
+#include "hover/model/router.h"
 #include "iovisor/net.h"
 
 namespace ctl {
@@ -15,57 +14,32 @@ using ovnmon::LogicalRouter;
 using ovnmon::LogicalRouterPort;
 using ovnmon::LogicalSwitch;
 using ovnmon::LogicalSwitchPort;
-
-// The flags and constants of the datapath tables the JSON below spells out.
-constexpr int kL2Enabled = L2_PORT_ENABLED, kL2Security = L2_PORT_SECURITY, kL2Learn = L2_PORT_LEARN;
-constexpr int kL2PsIpv4 = L2_PS_IPV4, kL2PsIpv6 = L2_PS_IPV6, kL2PsKeyBits = L2_PS_KEY_BITS;
-constexpr int kL2PsIpv4Prefixes = L2_PS_IPV4_PREFIXES, kL2PsIpv6Prefixes = L2_PS_IPV6_PREFIXES;
-constexpr int kL2NdRouter = L2_ND_ROUTER;
-constexpr int kRtEnabled = RT_PORT_ENABLED, kRouteConnected = RT_ROUTE_CONNECTED, kRouteVia = RT_ROUTE_VIA,
-              kRouteDiscard = RT_ROUTE_DISCARD, kNeighStatic = RT_NEIGH_STATIC;
+namespace l2 = hover::model::l2switch;
+namespace rt = hover::model::router;
+namespace nt = hover::model::nat;
 
 LinkSpec makeLink(const std::string &a, const std::string &b) { return a < b ? LinkSpec{a, b} : LinkSpec{b, a}; }
 std::string modulePort(const std::string &module, uint32_t port) { return "m:" + module + ":" + std::to_string(port); }
 
-const std::set<std::string> &managedTables(const std::string &type) {
-    static const std::map<std::string, std::set<std::string>> tables = {
-        {"l2switch",
-         {"ports", "fdb", "arp_responder", "nd_responder", "ps_macs", "ps_ipv4_hosts", "ps_ipv6_hosts", "ps_ipv4", "ps_ipv6"}},
-        {"router", {"ports", "addrs", "routes", "neighbors", "addrs6", "routes6", "neighbors6"}},
-        {"nat", {"snat_rules", "dnat_rules", "fip_in", "fip_out", "arp_external"}},
-    };
-    static const std::set<std::string> none;
-    auto it = tables.find(type);
-    return it == tables.end() ? none : it->second;
-}
-
 namespace {
 
-std::vector<std::string> words(const std::string &s) {
-    std::istringstream in(s);
+std::vector<std::string> split(const std::string &s, char sep) {
     std::vector<std::string> out;
-    for (std::string w; in >> w;) out.push_back(w);
+    std::string item;
+    std::istringstream in(s);
+    while (std::getline(in, item, sep))
+        if (!item.empty()) out.push_back(item);
     return out;
 }
 
-std::string normMac(const std::string &text) {
-    auto mac = iovisor::parseMac(text);
-    return mac.ok() ? iovisor::formatMac(*mac) : "";
-}
-
-// One "MAC [IP...]" entry of addresses or port_security.
-struct AddressSet {
-    std::string mac;
-    std::vector<iovisor::Ipv4Prefix> ipv4;
-    std::vector<iovisor::Ipv6Prefix> ipv6;
-};
-
-std::optional<AddressSet> parseAddressSet(const std::string &text) {
-    auto w = words(text);
+// One "MAC [IP...]" entry of OVN addresses or port_security.
+std::optional<l2::Addresses> parseAddresses(const std::string &text) {
+    const auto w = split(text, ' ');
     if (w.empty()) return std::nullopt;
-    AddressSet set;
-    set.mac = normMac(w[0]);
-    if (set.mac.empty()) return std::nullopt;
+    auto mac = iovisor::parseMac(w[0]);
+    if (!mac.ok()) return std::nullopt;
+    l2::Addresses set;
+    set.mac = *mac;
     for (size_t i = 1; i < w.size(); ++i) {
         if (auto v4 = iovisor::parseIpv4Prefix(w[i]); v4.ok()) set.ipv4.push_back(*v4);
         else if (auto v6 = iovisor::parseIpv6Prefix(w[i]); v6.ok()) set.ipv6.push_back(*v6);
@@ -73,8 +47,46 @@ std::optional<AddressSet> parseAddressSet(const std::string &text) {
     return set;
 }
 
+std::vector<iovisor::Ipv4Prefix> ipv4Networks(const LogicalRouterPort &lrp) {
+    std::vector<iovisor::Ipv4Prefix> out;
+    for (const auto &n : lrp.networks)
+        if (auto p = iovisor::parseIpv4Prefix(n); p.ok()) out.push_back(*p);
+    return out;
+}
 
-std::string key(const json &k) { return k.dump(); }
+std::vector<iovisor::Ipv6Prefix> ipv6Networks(const LogicalRouterPort &lrp) {
+    std::vector<iovisor::Ipv6Prefix> out;
+    for (const auto &n : lrp.networks)
+        if (auto p = iovisor::parseIpv6Prefix(n); p.ok()) out.push_back(*p);
+    return out;
+}
+
+// What a router port answers for on its switch: its MAC with its addresses
+// (plus the link-local one when it has IPv6).
+std::optional<l2::Addresses> routerPortAddresses(const LogicalRouterPort &lrp) {
+    auto mac = iovisor::parseMac(lrp.mac);
+    if (!mac.ok()) return std::nullopt;
+    l2::Addresses a{*mac, {}, {}};
+    for (const auto &net : ipv4Networks(lrp)) a.ipv4.push_back({net.addr, 32});
+    for (const auto &net : ipv6Networks(lrp)) a.ipv6.push_back({net.addr, 128});
+    if (!a.ipv6.empty()) a.ipv6.push_back({iovisor::linkLocal(*mac), 128});
+    return a;
+}
+
+// The router port whose network holds the NAT external addresses.
+bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) {
+    for (const auto &n : lr.nat) {
+        auto ip = iovisor::parseIpv4(n.external_ip);
+        if (!ip.ok()) continue;
+        for (const auto &net : ipv4Networks(lrp))
+            if (iovisor::contains(net, *ip)) return true;
+    }
+    return false;
+}
+
+std::string switchModule(const LogicalSwitch &ls) { return "ls-" + ls.uuid; }
+std::string routerModule(const LogicalRouter &lr) { return "lr-" + lr.uuid; }
+std::string natModule(const LogicalRouter &lr) { return "nat-" + lr.uuid; }
 
 class Translator {
 public:
@@ -83,6 +95,9 @@ public:
     DesiredState run() {
         for (const auto &[uuid, ls] : in_.nb.switches) logicalSwitch(ls);
         for (const auto &[uuid, lr] : in_.nb.routers) logicalRouter(lr);
+        for (const auto &[name, sw] : switches_) out_.modules.at(name).tables = l2::entries(sw);
+        for (const auto &[name, r] : routers_) out_.modules.at(name).tables = rt::entries(r);
+        for (const auto &[name, n] : nats_) out_.modules.at(name).tables = nt::entries(n);
         return out_;
     }
 
@@ -98,25 +113,11 @@ private:
                 bridge_of_network_[mapping.substr(0, colon)] = mapping.substr(colon + 1);
     }
 
-    static std::vector<std::string> split(const std::string &s, char sep) {
-        std::vector<std::string> out;
-        std::string item;
-        std::istringstream in(s);
-        while (std::getline(in, item, sep))
-            if (!item.empty()) out.push_back(item);
-        return out;
-    }
-
-    ModuleSpec &module(const std::string &name, const std::string &type, const json &ovn) {
+    void module(const std::string &name, const hover::model::ModuleTypeDesc &type, const json &ovn) {
         ModuleSpec &m = out_.modules[name];
-        m.type = type;
+        m.type = type.name;
         m.config = {{"ovn", ovn}};
-        return m;
     }
-
-    static std::string switchModule(const LogicalSwitch &ls) { return "ls-" + ls.uuid; }
-    static std::string routerModule(const LogicalRouter &lr) { return "lr-" + lr.uuid; }
-    static std::string natModule(const LogicalRouter &lr) { return "nat-" + lr.uuid; }
 
     // Is the VIF meant for this chassis (requested-chassis unset or us)?
     bool forUs(const LogicalSwitchPort &lsp) const {
@@ -125,332 +126,215 @@ private:
         return pb->second.requested_chassis.empty() || pb->second.requested_chassis == in_.chassis;
     }
 
-    // The addresses a switch port answers for (MACs into the fdb, IPs into
-    // the ARP responder).
-    std::vector<AddressSet> portAddresses(const LogicalSwitchPort &lsp, bool *unknown) const {
-        std::vector<AddressSet> out;
+    const LogicalRouterPort *peerRouterPort(const LogicalSwitchPort &lsp) const {
+        auto rp = lsp.options.find("router-port");
+        if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) return nullptr;
+        return lrp_by_name_.at(rp->second);
+    }
+
+    // The addresses a switch port answers for; `unknown`: it also takes
+    // unknown MACs.
+    std::vector<l2::Addresses> portAddresses(const LogicalSwitchPort &lsp, bool *unknown) const {
+        std::vector<l2::Addresses> out;
         *unknown = false;
         for (const auto &a : lsp.addresses) {
+            std::optional<l2::Addresses> set;
             if (a == "unknown") *unknown = true;
-            else if (a == "router") {
-                auto rp = lsp.options.find("router-port");
-                if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) continue;
-                const LogicalRouterPort *lrp = lrp_by_name_.at(rp->second);
-                std::string text = lrp->mac;
-                for (const auto &n : lrp->networks) text += " " + n.substr(0, n.find('/'));
-                // A port with IPv6 also answers for its link-local address.
-                if (!ipv6Networks(*lrp).empty()) text += " " + iovisor::formatIpv6(linkLocal(lrp->mac));
-                if (auto set = parseAddressSet(text)) out.push_back(*set);
-            } else if (a == "dynamic") {
-                if (auto set = parseAddressSet(lsp.dynamic_addresses)) out.push_back(*set);
-            } else if (auto set = parseAddressSet(a)) {
-                out.push_back(*set);
-            }
+            else if (a == "router") set = peerRouterPort(lsp) ? routerPortAddresses(*peerRouterPort(lsp)) : std::nullopt;
+            else if (a == "dynamic") set = parseAddresses(lsp.dynamic_addresses);
+            else set = parseAddresses(a);
+            if (set) out.push_back(*set);
         }
         return out;
     }
 
-    // `router`: the port leads to a router (its IPv6 addresses are advertised as a router's).
-    void switchPortEntries(ModuleSpec &sw, uint32_t port, const std::vector<AddressSet> &addresses, bool enabled,
-                           bool learn, const std::vector<std::string> &port_security, bool router = false) {
-        int flags = (enabled ? kL2Enabled : 0) | (learn ? kL2Learn : 0);
-        for (const auto &a : addresses) {
-            sw.tables["fdb"][key({{"mac", a.mac}})] = {{"port", port}, {"flags", 0}};
-            for (const auto &ip : a.ipv4)
-                sw.tables["arp_responder"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"port", port}};
-            for (const auto &ip : a.ipv6)
-                sw.tables["nd_responder"][key({{"addr", iovisor::formatIpv6(ip.addr)}})] = {
-                    {"mac", a.mac}, {"flags", router ? kL2NdRouter : 0}, {"port", port}};
-        }
-        for (const auto &entry : port_security) {
-            auto ps = parseAddressSet(entry);
-            if (!ps) continue;
-            flags |= kL2Security;
-            int families = (ps->ipv4.empty() ? 0 : kL2PsIpv4) | (ps->ipv6.empty() ? 0 : kL2PsIpv6);
-            // Single addresses go to the hashes, prefixes to the LPM tries.
-            auto allow = [&](const std::string &family, int full_len, int prefix_flag, const std::string &addr, int len) {
-                if (len == full_len) {
-                    sw.tables["ps_" + family + "_hosts"][key({{"port", port}, {"mac", ps->mac}, {"addr", addr}})] = 1;
-                    return;
-                }
-                families |= prefix_flag;
-                sw.tables["ps_" + family][key({{"prefixlen", kL2PsKeyBits + len}, {"port", port}, {"mac", ps->mac},
-                                                {"addr", addr}})] = 1;
-            };
-            for (const auto &p : ps->ipv4)
-                allow("ipv4", 32, kL2PsIpv4Prefixes, iovisor::formatIpv4(iovisor::networkOf(p)), p.len);
-            for (const auto &p : ps->ipv6) allow("ipv6", 128, kL2PsIpv6Prefixes, iovisor::formatIpv6(p.addr), p.len);
-            sw.tables["ps_macs"][key({{"port", port}, {"mac", ps->mac}})] = {{"flags", families}};
-        }
-        sw.tables["ports"][key(port)] = {{"flags", flags}};
+    // `router`: the port leads to a router (its IPv6 addresses are a router's).
+    void switchPort(l2::Switch &sw, uint32_t port, const std::vector<l2::Addresses> &addresses, bool enabled,
+                    bool learn, const std::vector<std::string> &port_security, bool router = false) {
+        l2::Port &p = sw.ports[port];
+        p.enabled = enabled;
+        p.learn = learn;
+        for (const auto &entry : port_security)
+            if (auto ps = parseAddresses(entry)) p.security.push_back(*ps);
+        for (const auto &a : addresses) sw.addresses.push_back({port, a, router});
     }
 
     void logicalSwitch(const LogicalSwitch &ls) {
         const std::string name = switchModule(ls);
-        ModuleSpec &sw = module(name, "l2switch", {{"kind", "logical_switch"}, {"name", ls.name}, {"uuid", ls.uuid}});
+        module(name, l2::kType, {{"kind", "logical_switch"}, {"name", ls.name}, {"uuid", ls.uuid}});
+        l2::Switch &sw = switches_[name];
         for (const auto &port_uuid : ls.ports) {
             auto it = in_.nb.switch_ports.find(port_uuid);
             if (it == in_.nb.switch_ports.end()) continue;
             const LogicalSwitchPort &lsp = it->second;
             bool unknown = false;
             const auto addresses = portAddresses(lsp, &unknown);
-            if (lsp.type.empty() || lsp.type == "localport") {
-                auto vif = local_vifs_.find(lsp.name);
-                if (vif == local_vifs_.end() || !forUs(lsp)) continue;  // not on this chassis
-                const uint32_t port = ports_.port(name, lsp.name);
-                out_.links.insert(makeLink(modulePort(name, port), "i:" + vif->second));
-                if (lsp.type.empty()) out_.bindings[lsp.name] = vif->second;
-                switchPortEntries(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
-            } else if (lsp.type == "router") {
-                routerPort(ls, lsp, name, sw, addresses);
-            } else if (lsp.type == "localnet") {
-                auto network = lsp.options.find("network_name");
-                if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) continue;
-                const std::string &bridge = bridge_of_network_.at(network->second);
-                for (const auto &[ifname, itf] : in_.ovs.interfaces) {
-                    if (itf.bridge != bridge || ifname == bridge || itf.type == "internal" || itf.type == "patch")
-                        continue;
-                    const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
-                    out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
-                    switchPortEntries(sw, port, addresses, lsp.enabled, true, {});
-                }
-            }
+            if (lsp.type.empty() || lsp.type == "localport") vifPort(name, sw, lsp, addresses, unknown);
+            else if (lsp.type == "router") routerPort(lsp, name, sw, addresses);
+            else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
+        }
+    }
+
+    void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
+                 const std::vector<l2::Addresses> &addresses, bool unknown) {
+        auto vif = local_vifs_.find(lsp.name);
+        if (vif == local_vifs_.end() || !forUs(lsp)) return;  // not on this chassis
+        const uint32_t port = ports_.port(name, lsp.name);
+        out_.links.insert(makeLink(modulePort(name, port), "i:" + vif->second));
+        if (lsp.type.empty()) out_.bindings[lsp.name] = vif->second;
+        switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
+    }
+
+    // A localnet port: one switch port per interface of the bridge its
+    // network maps to.
+    void localnetPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
+                      const std::vector<l2::Addresses> &addresses) {
+        auto network = lsp.options.find("network_name");
+        if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) return;
+        const std::string &bridge = bridge_of_network_.at(network->second);
+        for (const auto &[ifname, itf] : in_.ovs.interfaces) {
+            if (itf.bridge != bridge || ifname == bridge || itf.type == "internal" || itf.type == "patch") continue;
+            const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
+            out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
+            switchPort(sw, port, addresses, lsp.enabled, true, {});
         }
     }
 
     // A switch port of type router: linked to the router's port, through the
     // router's nat module when that port is its NAT gateway.
-    void routerPort(const LogicalSwitch &ls, const LogicalSwitchPort &lsp, const std::string &sw_name, ModuleSpec &sw,
-                    const std::vector<AddressSet> &addresses) {
-        auto rp = lsp.options.find("router-port");
-        if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) return;
-        const LogicalRouterPort *lrp = lrp_by_name_.at(rp->second);
-        const LogicalRouter *lr = router_of_port_.count(lrp->uuid) ? router_of_port_.at(lrp->uuid) : nullptr;
+    void routerPort(const LogicalSwitchPort &lsp, const std::string &sw_name, l2::Switch &sw,
+                    const std::vector<l2::Addresses> &addresses) {
+        const LogicalRouterPort *lrp = peerRouterPort(lsp);
+        const LogicalRouter *lr = lrp && router_of_port_.count(lrp->uuid) ? router_of_port_.at(lrp->uuid) : nullptr;
         if (!lr) return;
         const uint32_t sw_port = ports_.port(sw_name, lsp.name);
         const uint32_t rt_port = ports_.port(routerModule(*lr), lrp->name);
-        std::vector<AddressSet> answered = addresses;
+        std::vector<l2::Addresses> answered = addresses;
         if (isNatGateway(*lr, *lrp)) {
             const std::string nat = natModule(*lr);
             out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(nat, 0)));
             out_.links.insert(makeLink(modulePort(nat, 1), modulePort(sw_name, sw_port)));
             // The switch answers ARP for floating and DNAT IPs towards the router.
             for (const auto &n : lr->nat) {
-                if (n.type == "snat") continue;
-                AddressSet extra;
-                extra.mac = normMac(n.external_mac.empty() ? lrp->mac : n.external_mac);
-                if (auto ip = iovisor::parseIpv4Prefix(n.external_ip); ip.ok() && !extra.mac.empty()) {
-                    extra.ipv4.push_back(*ip);
-                    answered.push_back(extra);
-                }
+                auto mac = iovisor::parseMac(n.external_mac.empty() ? lrp->mac : n.external_mac);
+                auto ip = iovisor::parseIpv4Prefix(n.external_ip);
+                if (n.type != "snat" && mac.ok() && ip.ok()) answered.push_back({*mac, {*ip}, {}});
             }
         } else {
             out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(sw_name, sw_port)));
         }
-        (void)ls;
-        switchPortEntries(sw, sw_port, answered, lsp.enabled, false, {}, true);
-    }
-
-    static std::vector<iovisor::Ipv4Prefix> ipv4Networks(const LogicalRouterPort &lrp) {
-        std::vector<iovisor::Ipv4Prefix> out;
-        for (const auto &n : lrp.networks)
-            if (auto p = iovisor::parseIpv4Prefix(n); p.ok()) out.push_back(*p);
-        return out;
-    }
-
-
-    static std::vector<iovisor::Ipv6Prefix> ipv6Networks(const LogicalRouterPort &lrp) {
-        std::vector<iovisor::Ipv6Prefix> out;
-        for (const auto &n : lrp.networks)
-            if (auto p = iovisor::parseIpv6Prefix(n); p.ok()) out.push_back(*p);
-        return out;
-    }
-
-
-    // fe80::/64 with the modified EUI-64 of `mac`: every OVN router port has one.
-    static iovisor::Ip6 linkLocal(const std::string &mac_text) {
-        iovisor::Ip6 ll{0xfe, 0x80};
-        if (auto mac = iovisor::parseMac(mac_text); mac.ok()) {
-            const auto &m = *mac;
-            const uint8_t eui[8] = {static_cast<uint8_t>(m[0] ^ 2), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]};
-            std::copy(eui, eui + 8, ll.begin() + 8);
-        }
-        return ll;
-    }
-
-    static std::string route6Key(const iovisor::Ipv6Prefix &p) {
-        return key({{"prefixlen", p.len}, {"addr", iovisor::formatIpv6(iovisor::networkOf(p))}});
-    }
-
-    // The router port whose network holds the NAT external addresses.
-    bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) const {
-        for (const auto &n : lr.nat) {
-            auto ip = iovisor::parseIpv4(n.external_ip);
-            if (!ip.ok()) continue;
-            for (const auto &net : ipv4Networks(lrp))
-                if (iovisor::contains(net, *ip)) return true;
-        }
-        return false;
+        switchPort(sw, sw_port, answered, lsp.enabled, false, {}, true);
     }
 
     void logicalRouter(const LogicalRouter &lr) {
         const std::string name = routerModule(lr);
-        ModuleSpec &rt = module(name, "router", {{"kind", "logical_router"}, {"name", lr.name}, {"uuid", lr.uuid}});
-        std::vector<std::pair<const LogicalRouterPort *, uint32_t>> ports;
+        module(name, rt::kType, {{"kind", "logical_router"}, {"name", lr.name}, {"uuid", lr.uuid}});
+        rt::Router &r = routers_[name];
+        std::map<std::string, uint32_t> ports;  // LRP name -> module port
         for (const auto &port_uuid : lr.ports) {
             auto it = in_.nb.router_ports.find(port_uuid);
             if (it == in_.nb.router_ports.end()) continue;
             const LogicalRouterPort &lrp = it->second;
             const uint32_t port = ports_.port(name, lrp.name);
-            ports.emplace_back(&lrp, port);
-            const auto nets = ipv4Networks(lrp);
-            const auto nets6 = ipv6Networks(lrp);
-            rt.tables["ports"][key(port)] = {{"mac", normMac(lrp.mac)},
-                                             {"flags", (lr.enabled && lrp.enabled) ? kRtEnabled : 0},
-                                             {"ip", iovisor::formatIpv4(nets.empty() ? 0 : nets.front().addr)},
-                                             {"ip6", iovisor::formatIpv6(nets6.empty() ? iovisor::Ip6{} : nets6.front().addr)}};
-            for (const auto &net : nets) {
-                rt.tables["addrs"][key(iovisor::formatIpv4(net.addr))] = {{"port", port}};
-                rt.tables["routes"][key({{"prefixlen", net.len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(net))}})] =
-                    {{"type", kRouteConnected}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", iovisor::formatIpv4(net.addr)}};
-            }
-            for (const auto &net : nets6) {
-                rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(net.addr)}})] = {{"port", port}};
-                rt.tables["routes6"][route6Key(net)] = {{"type", kRouteConnected}, {"port", port}, {"nexthop", "::"},
-                                                        {"src_addr", iovisor::formatIpv6(net.addr)}};
-            }
-            if (!nets6.empty())
-                rt.tables["addrs6"][key({{"addr", iovisor::formatIpv6(linkLocal(lrp.mac))}})] = {{"port", port}};
-            // Router-to-router: link the peers once, from the lower name.
-            if (!lrp.peer.empty() && lrp_by_name_.count(lrp.peer) && lrp.name < lrp.peer) {
-                const LogicalRouterPort *peer = lrp_by_name_.at(lrp.peer);
-                if (router_of_port_.count(peer->uuid)) {
-                    const LogicalRouter *other = router_of_port_.at(peer->uuid);
-                    out_.links.insert(makeLink(modulePort(name, port),
-                                               modulePort(routerModule(*other), ports_.port(routerModule(*other), peer->name))));
-                }
-            }
+            ports[lrp.name] = port;
+            auto mac = iovisor::parseMac(lrp.mac);
+            r.ports[port] = rt::Port{mac.ok() ? *mac : iovisor::Mac{}, lr.enabled && lrp.enabled, ipv4Networks(lrp),
+                                     ipv6Networks(lrp)};
+            peerRouter(name, port, lrp, r);
         }
-        neighbors(rt, ports);
-        staticRoutes(lr, rt, ports);
+        neighbors(r, ports);
+        staticRoutes(lr, r, ports);
         nat(lr);
     }
 
-    // Every address OVN knows behind the router's ports is a static neighbour.
-    void neighbors(ModuleSpec &rt, const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
-        std::set<std::string> router_ports;
-        for (const auto &[lrp, port] : ports) router_ports.insert(lrp->name);
+    // Router-to-router: link the peers once (from the lower name); the
+    // peer's addresses are static neighbours.
+    void peerRouter(const std::string &name, uint32_t port, const LogicalRouterPort &lrp, rt::Router &r) {
+        if (lrp.peer.empty() || !lrp_by_name_.count(lrp.peer)) return;
+        const LogicalRouterPort *peer = lrp_by_name_.at(lrp.peer);
+        auto mac = iovisor::parseMac(peer->mac);
+        for (const auto &net : ipv4Networks(*peer))
+            if (mac.ok()) r.neighbors[net.addr] = *mac;
+        if (lrp.name > lrp.peer || !router_of_port_.count(peer->uuid)) return;
+        const std::string other = routerModule(*router_of_port_.at(peer->uuid));
+        out_.links.insert(makeLink(modulePort(name, port), modulePort(other, ports_.port(other, peer->name))));
+    }
+
+    // Every address OVN knows on the switches behind the router's ports is a
+    // static neighbour.
+    void neighbors(rt::Router &r, const std::map<std::string, uint32_t> &router_ports) {
         for (const auto &[uuid, ls] : in_.nb.switches) {
             bool attached = false;
             for (const auto &p : ls.ports) {
                 auto it = in_.nb.switch_ports.find(p);
-                if (it != in_.nb.switch_ports.end() && it->second.type == "router" &&
-                    router_ports.count(it->second.options.count("router-port") ? it->second.options.at("router-port") : ""))
-                    attached = true;
+                if (it == in_.nb.switch_ports.end() || it->second.type != "router") continue;
+                const LogicalRouterPort *lrp = peerRouterPort(it->second);
+                attached |= lrp && router_ports.count(lrp->name);
             }
-            if (!attached) continue;
             for (const auto &p : ls.ports) {
                 auto it = in_.nb.switch_ports.find(p);
-                if (it == in_.nb.switch_ports.end() || it->second.type == "router") continue;
+                if (!attached || it == in_.nb.switch_ports.end() || it->second.type == "router") continue;
                 bool unknown;
                 for (const auto &a : portAddresses(it->second, &unknown)) {
-                    for (const auto &ip : a.ipv4)
-                        rt.tables["neighbors"][key(iovisor::formatIpv4(ip.addr))] = {{"mac", a.mac}, {"flags", kNeighStatic}};
-                    for (const auto &ip : a.ipv6)
-                        rt.tables["neighbors6"][key({{"addr", iovisor::formatIpv6(ip.addr)}})] = {{"mac", a.mac},
-                                                                                                 {"flags", kNeighStatic}};
-                }
-            }
-        }
-        for (const auto &[lrp, port] : ports) {
-            if (lrp->peer.empty() || !lrp_by_name_.count(lrp->peer)) continue;
-            const LogicalRouterPort *peer = lrp_by_name_.at(lrp->peer);
-            for (const auto &net : ipv4Networks(*peer))
-                rt.tables["neighbors"][key(iovisor::formatIpv4(net.addr))] = {{"mac", normMac(peer->mac)}, {"flags", kNeighStatic}};
-        }
-    }
-
-    void staticRoutes(const LogicalRouter &lr, ModuleSpec &rt,
-                      const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
-        for (const auto &r : lr.static_routes) {
-            if (r.policy == "src-ip") continue;
-            if (auto prefix6 = iovisor::parseIpv6Prefix(r.ip_prefix); prefix6.ok()) {
-                staticRoute6(r, *prefix6, rt, ports);
-                continue;
-            }
-            auto prefix = iovisor::parseIpv4Prefix(r.ip_prefix);
-            if (!prefix.ok()) continue;
-            const std::string k = key({{"prefixlen", prefix->len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(*prefix))}});
-            if (r.nexthop == "discard") {
-                rt.tables["routes"][k] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "0.0.0.0"}, {"src", "0.0.0.0"}};
-                continue;
-            }
-            auto nexthop = iovisor::parseIpv4(r.nexthop);
-            if (!nexthop.ok()) continue;
-            // Egress: output_port if given, else the port whose network holds the next hop.
-            for (const auto &[lrp, port] : ports) {
-                if (!r.output_port.empty() && lrp->name != r.output_port) continue;
-                for (const auto &net : ipv4Networks(*lrp)) {
-                    if (!iovisor::contains(net, *nexthop)) continue;
-                    rt.tables["routes"][k] = {{"type", kRouteVia}, {"port", port}, {"nexthop", r.nexthop},
-                                              {"src", iovisor::formatIpv4(net.addr)}};
+                    for (const auto &ip : a.ipv4) r.neighbors.emplace(ip.addr, a.mac);
+                    for (const auto &ip : a.ipv6) r.neighbors6.emplace(ip.addr, a.mac);
                 }
             }
         }
     }
 
-    void staticRoute6(const ovnmon::StaticRoute &r, const iovisor::Ipv6Prefix &prefix, ModuleSpec &rt,
-                      const std::vector<std::pair<const LogicalRouterPort *, uint32_t>> &ports) {
-        if (r.nexthop == "discard") {
-            rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteDiscard}, {"port", 0}, {"nexthop", "::"},
-                                                       {"src_addr", "::"}};
-            return;
-        }
-        auto nexthop = iovisor::parseIpv6(r.nexthop);
-        if (!nexthop.ok()) return;
-        for (const auto &[lrp, port] : ports) {
-            if (!r.output_port.empty() && lrp->name != r.output_port) continue;
-            for (const auto &net : ipv6Networks(*lrp))
-                if (iovisor::contains(net, *nexthop))
-                    rt.tables["routes6"][route6Key(prefix)] = {{"type", kRouteVia}, {"port", port},
-                                                               {"nexthop", iovisor::formatIpv6(*nexthop)},
-                                                               {"src_addr", iovisor::formatIpv6(net.addr)}};
+    // OVN static routes (src-ip policy routes are not supported); an
+    // output_port that is not the router's own makes the route unusable.
+    void staticRoutes(const LogicalRouter &lr, rt::Router &r, const std::map<std::string, uint32_t> &ports) {
+        for (const auto &route : lr.static_routes) {
+            if (route.policy == "src-ip") continue;
+            std::optional<uint32_t> out;
+            if (!route.output_port.empty()) {
+                if (!ports.count(route.output_port)) continue;
+                out = ports.at(route.output_port);
+            }
+            const bool discard = route.nexthop == "discard";
+            if (auto p6 = iovisor::parseIpv6Prefix(route.ip_prefix); p6.ok()) {
+                auto nexthop = iovisor::parseIpv6(route.nexthop);
+                if (discard || nexthop.ok())
+                    r.routes6.push_back({*p6, discard ? std::nullopt : std::optional(*nexthop), out});
+            } else if (auto p4 = iovisor::parseIpv4Prefix(route.ip_prefix); p4.ok()) {
+                auto nexthop = iovisor::parseIpv4(route.nexthop);
+                if (discard || nexthop.ok())
+                    r.routes.push_back({*p4, discard ? std::nullopt : std::optional(*nexthop), out});
+            }
         }
     }
 
     void nat(const LogicalRouter &lr) {
-        if (lr.nat.empty()) return;
         bool has_gateway = false;
         for (const auto &p : lr.ports)
             if (in_.nb.router_ports.count(p) && isNatGateway(lr, in_.nb.router_ports.at(p))) has_gateway = true;
-        if (!has_gateway) return;
-        ModuleSpec &nat = module(natModule(lr), "nat", {{"kind", "nat"}, {"name", lr.name}, {"uuid", lr.uuid}});
-        for (const auto &n : lr.nat) {
-            auto external = iovisor::parseIpv4(n.external_ip);
+        if (lr.nat.empty() || !has_gateway) return;
+        const std::string name = natModule(lr);
+        module(name, nt::kType, {{"kind", "nat"}, {"name", lr.name}, {"uuid", lr.uuid}});
+        nt::Nat &n = nats_[name];
+        for (const auto &rule : lr.nat) {
+            auto external = iovisor::parseIpv4(rule.external_ip);
             if (!external.ok()) continue;
-            const std::string ext = iovisor::formatIpv4(*external);
-            if (n.type == "snat") {
-                auto inside = iovisor::parseIpv4Prefix(n.logical_ip);
-                if (!inside.ok()) continue;
-                nat.tables["snat_rules"][key({{"prefixlen", inside->len}, {"addr", iovisor::formatIpv4(iovisor::networkOf(*inside))}})] =
-                    {{"external_ip", ext}, {"port_min", 1024}, {"port_max", 65535}};
+            if (rule.type == "snat") {
+                if (auto inside = iovisor::parseIpv4Prefix(rule.logical_ip); inside.ok())
+                    n.snat.push_back({*inside, *external});
                 continue;
             }
-            auto logical = iovisor::parseIpv4(n.logical_ip);
+            auto logical = iovisor::parseIpv4(rule.logical_ip);
             if (!logical.ok()) continue;
-            const std::string lip = iovisor::formatIpv4(*logical);
-            if (n.type == "dnat_and_snat") {
-                nat.tables["fip_in"][key(ext)] = {{"addr", lip}};
-                nat.tables["fip_out"][key(lip)] = {{"addr", ext}};
-            } else if (n.type == "dnat") {
-                nat.tables["dnat_rules"][key(ext)] = {{"logical_ip", lip}};
-            }
+            if (rule.type == "dnat_and_snat") n.floating[*external] = *logical;
+            else if (rule.type == "dnat") n.dnat[*external] = *logical;
         }
     }
 
     const TranslateInput &in_;
     PortAllocator &ports_;
     DesiredState out_;
+    std::map<std::string, l2::Switch> switches_;  // by module name
+    std::map<std::string, rt::Router> routers_;
+    std::map<std::string, nt::Nat> nats_;
     std::map<std::string, const LogicalRouterPort *> lrp_by_name_;
     std::map<std::string, const LogicalRouter *> router_of_port_;  // by LRP uuid
     std::map<std::string, std::string> local_vifs_;                // iface-id -> ifname

@@ -123,6 +123,48 @@ json toJson(const FlowCacheInfo &cache) {
             {"entry_drops", drops}, {"flows", flows}};
 }
 
+namespace {
+
+iovisor::Result<Bytes> hexField(const json &entry, const char *field) {
+    if (!entry.contains(field) || !entry[field].is_string())
+        return makeError(Errc::kInvalid, std::string("'") + field + "' must be a hex string");
+    const std::string hex = entry[field];
+    if (hex.size() % 2) return makeError(Errc::kInvalid, std::string("'") + field + "' has an odd number of digits");
+    return fromHex(hex, hex.size() / 2);
+}
+
+iovisor::Result<RawBatch> rawBatchFrom(const json &b) {
+    const bool op_known = b.is_object() && (b.value("op", "") == "put" || b.value("op", "") == "delete");
+    if (!op_known || !b.contains("table") || !b["table"].is_string() || !b.contains("entries") ||
+        !b["entries"].is_array() || b.size() != 3)
+        return makeError(Errc::kInvalid, "must be {\"table\": name, \"op\": \"put\"|\"delete\", \"entries\": [...]}");
+    RawBatch batch{b["table"], b["op"] == "delete", {}};
+    for (const auto &e : b["entries"]) {
+        const std::string where = "entry " + std::to_string(batch.entries.size());
+        if (!e.is_object() || e.size() != (batch.remove ? 1u : 2u))
+            return makeError(Errc::kInvalid, where + " must be {\"key_hex\": ...}" + (batch.remove ? "" : " with \"value_hex\""));
+        auto key = hexField(e, "key_hex");
+        if (!key.ok()) return key.error().context(where);
+        auto value = batch.remove ? iovisor::Result<Bytes>(Bytes{}) : hexField(e, "value_hex");
+        if (!value.ok()) return value.error().context(where);
+        batch.entries.emplace_back(std::move(key.value()), std::move(value.value()));
+    }
+    return batch;
+}
+
+}  // namespace
+
+iovisor::Result<std::vector<RawBatch>> rawBatchesFrom(const json &body) {
+    if (!body.is_array()) return makeError(Errc::kInvalid, "body must be a list of table batches");
+    std::vector<RawBatch> out;
+    for (const auto &b : body) {
+        auto batch = rawBatchFrom(b);
+        if (!batch.ok()) return batch.error().context("batch " + std::to_string(out.size()));
+        out.push_back(std::move(batch.value()));
+    }
+    return out;
+}
+
 iovisor::Result<CreateModule> createModuleFrom(const json &body) {
     if (!body.is_object()) return makeError(Errc::kInvalid, "body must be a JSON object");
     CreateModule req;

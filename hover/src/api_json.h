@@ -19,6 +19,9 @@ std::string endpointText(const Endpoint &e);
 
 // POST /modules/ body -> request; errors name the offending field.
 iovisor::Result<CreateModule> createModuleFrom(const nlohmann::json &body);
+// PATCH /modules/{id}/tables/ body -> batches:
+//   [{"table": t, "op": "put"|"delete", "entries": [{"key_hex": h, "value_hex": h}]}]
+iovisor::Result<std::vector<RawBatch>> rawBatchesFrom(const nlohmann::json &body);
 // A table key as written in a URL path segment: JSON if it parses as JSON,
 // else the plain string ("10.0.0.1", "02:00:00:00:00:01", "0x0a000001").
 nlohmann::json keyFromPath(const std::string &segment);

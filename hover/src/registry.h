@@ -68,6 +68,13 @@ struct TableEntry {
     nlohmann::json key, value;
 };
 
+// Writes to one table in raw bytes (the typed model's TableBatch on the wire).
+struct RawBatch {
+    std::string table;
+    bool remove = false;
+    std::vector<std::pair<Bytes, Bytes>> entries;  // remove: values unused
+};
+
 struct PortStats {
     uint32_t port = 0;
     iov_port_stats counters{};
@@ -107,6 +114,11 @@ struct Interface {
     uint32_t ifindex = 0;
     std::optional<uint32_t> link;  // link attaching it, if any
 };
+
+// A module id as written in a reference ("12"), as opposed to a name.
+inline bool isModuleId(const std::string &s) {
+    return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
+}
 
 class Registry {
 public:
@@ -153,6 +165,13 @@ public:
     iovisor::Status putEntries(const std::string &module, const std::string &table,
                                const std::vector<TableEntry> &entries);
     iovisor::Status deleteEntry(const std::string &module, const std::string &table, const nlohmann::json &key);
+    // Raw bytes, as the kernel holds them (per-CPU maps: every CPU's value).
+    iovisor::Result<std::vector<std::pair<Bytes, Bytes>>> listRawEntries(const std::string &module,
+                                                                         const std::string &table);
+    // Writes the batches in order (a removal of a missing key succeeds):
+    // every key and value is checked against its table before anything is
+    // written, and the configuration changes once.
+    iovisor::Status applyBatches(const std::string &module, const std::vector<RawBatch> &batches);
 
     iovisor::Result<ModuleStats> stats(const std::string &module);
     // The flow caches of both hooks.
@@ -200,6 +219,9 @@ private:
     };
     iovisor::Result<TableRef> openTable(const std::string &module, const std::string &table);
     static iovisor::Result<Bytes> encodeValue(const TableRef &table, const nlohmann::json &value);
+    static Bytes perCpuValue(const TableRef &table, Bytes value);
+    static std::vector<std::pair<Bytes, Bytes>> readAll(const TableRef &table);
+    iovisor::Status writeBatch(ModuleRecord &record, const TableRef &table, const RawBatch &batch);
     static iovisor::Status write(const TableRef &table, const Bytes &key, const Bytes &value, uint64_t flags,
                                  const std::string &what);
     const ChainMap &chainFor(AttachMode mode) const;

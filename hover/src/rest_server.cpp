@@ -82,6 +82,7 @@ struct RestServer::Impl {
     struct Request {
         method verb;
         std::vector<std::string> path;  // decoded segments
+        std::string query;              // as sent, e.g. "format=hex"
         json body;
     };
 
@@ -170,7 +171,20 @@ struct RestServer::Impl {
             return ok(registry.stats(id));
         }
         if (p[2] != "tables") return error(Errc::kNotFound, "no resource /" + join(p));
+        return tables(r);
+    }
+
+    // /modules/{id}/tables[/{table}[/entries[/{key}]]]
+    Reply tables(const Request &r) {
+        const auto &p = r.path;
+        const std::string &id = p[1];
         if (p.size() == 3) {
+            if (r.verb == methods::PATCH) {
+                if (r.body.is_discarded()) return error(Errc::kInvalid, "body is not valid JSON");
+                auto batches = rawBatchesFrom(r.body);
+                if (!batches.ok()) return error(batches.error());
+                return done(registry.applyBatches(id, *batches));
+            }
             if (r.verb != methods::GET) return notAllowed(r);
             auto tables = registry.listTables(id);
             if (!tables.ok()) return error(tables.error());
@@ -182,36 +196,7 @@ struct RestServer::Impl {
             return ok(registry.getTable(id, table));
         }
         if (p[4] != "entries" || p.size() > 6) return error(Errc::kNotFound, "no resource /" + join(p));
-        if (p.size() == 5) {
-            if (r.verb == methods::GET) {
-                auto entries = registry.listEntries(id, table);
-                if (!entries.ok()) return error(entries.error());
-                json out = json::array();
-                for (const auto &e : *entries) out.push_back({{"key", e.key}, {"value", e.value}});
-                return {200, out};
-            }
-            if (r.verb == methods::POST && r.body.is_array()) {
-                // Batch: [{"key": ..., "value": ...}, ...], created or replaced.
-                std::vector<TableEntry> entries;
-                for (const auto &e : r.body) {
-                    if (!e.is_object() || !e.contains("key") || !e.contains("value") || e.size() != 2)
-                        return error(Errc::kInvalid, "entry " + std::to_string(entries.size()) +
-                                                         " must be {\"key\": ..., \"value\": ...}");
-                    entries.push_back({e["key"], e["value"]});
-                }
-                auto s = registry.putEntries(id, table, entries);
-                if (!s.ok()) return error(s.error());
-                return {200, {{"written", entries.size()}}};
-            }
-            if (r.verb == methods::POST) {
-                if (!r.body.is_object() || !r.body.contains("key") || !r.body.contains("value") || r.body.size() != 2)
-                    return error(Errc::kInvalid, "body must be {\"key\": ..., \"value\": ...} or a list of them");
-                auto s = registry.putEntry(id, table, r.body["key"], r.body["value"], true);
-                if (!s.ok()) return error(s.error());
-                return {201, r.body};
-            }
-            return notAllowed(r);
-        }
+        if (p.size() == 5) return entries(r, id, table);
         const json key = keyFromPath(p[5]);
         if (r.verb == methods::GET) {
             auto value = registry.getEntry(id, table, key);
@@ -224,6 +209,45 @@ struct RestServer::Impl {
             return {200, {{"key", key}, {"value", r.body}}};
         }
         if (r.verb == methods::DEL) return done(registry.deleteEntry(id, table, key));
+        return notAllowed(r);
+    }
+
+    // /modules/{id}/tables/{table}/entries/
+    Reply entries(const Request &r, const std::string &id, const std::string &table) {
+        if (r.verb == methods::GET) {
+            json out = json::array();
+            if (r.query == "format=hex") {
+                auto raw = registry.listRawEntries(id, table);
+                if (!raw.ok()) return error(raw.error());
+                for (const auto &[k, v] : *raw) out.push_back({{"key_hex", toHex(k)}, {"value_hex", toHex(v)}});
+                return {200, out};
+            }
+            if (!r.query.empty()) return error(Errc::kInvalid, "unknown query '" + r.query + "' (format=hex)");
+            auto entries = registry.listEntries(id, table);
+            if (!entries.ok()) return error(entries.error());
+            for (const auto &e : *entries) out.push_back({{"key", e.key}, {"value", e.value}});
+            return {200, out};
+        }
+        if (r.verb == methods::POST && r.body.is_array()) {
+            // Batch: [{"key": ..., "value": ...}, ...], created or replaced.
+            std::vector<TableEntry> entries;
+            for (const auto &e : r.body) {
+                if (!e.is_object() || !e.contains("key") || !e.contains("value") || e.size() != 2)
+                    return error(Errc::kInvalid, "entry " + std::to_string(entries.size()) +
+                                                     " must be {\"key\": ..., \"value\": ...}");
+                entries.push_back({e["key"], e["value"]});
+            }
+            auto s = registry.putEntries(id, table, entries);
+            if (!s.ok()) return error(s.error());
+            return {200, {{"written", entries.size()}}};
+        }
+        if (r.verb == methods::POST) {
+            if (!r.body.is_object() || !r.body.contains("key") || !r.body.contains("value") || r.body.size() != 2)
+                return error(Errc::kInvalid, "body must be {\"key\": ..., \"value\": ...} or a list of them");
+            auto s = registry.putEntry(id, table, r.body["key"], r.body["value"], true);
+            if (!s.ok()) return error(s.error());
+            return {201, r.body};
+        }
         return notAllowed(r);
     }
 
@@ -262,7 +286,7 @@ struct RestServer::Impl {
     void handle(http_request req) {
         // Never block a pool thread waiting for the body: continue when it
         // has arrived (blocking here starves cpprestsdk's small pool).
-        if (req.method() == methods::POST || req.method() == methods::PUT) {
+        if (req.method() == methods::POST || req.method() == methods::PUT || req.method() == methods::PATCH) {
             const auto length = req.headers().content_length();
             if (length > options.max_body) {
                 send(req, error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
@@ -315,10 +339,12 @@ struct RestServer::Impl {
         r.verb = req.method();
         for (const auto &segment : web::uri::split_path(req.relative_uri().path()))
             r.path.push_back(web::uri::decode(segment));
+        r.query = req.relative_uri().query();
         if (body) {
             if (body->size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
             r.body = json::parse(*body, nullptr, false);
-            if (r.body.is_discarded())
+            // PATCH is taken on one resource only: elsewhere it is "not allowed", whatever the body.
+            if (r.body.is_discarded() && r.verb != methods::PATCH)
                 return error(Errc::kInvalid, "body is not valid JSON" + (body->empty() ? std::string(" (empty)") : ""));
         }
         return route(r);

@@ -139,6 +139,45 @@ TEST_F(HoverdRest, TablesAndEntries) {
     EXPECT_TRUE(drops.body["value"].is_array()) << drops.text;
 }
 
+// The typed model's writes: batches of raw entries (what iovisor-ovnd sends),
+// applied in order, all checked first; raw reads give the same bytes back.
+TEST_F(HoverdRest, RawTableBatches) {
+    createSwitch("sw");
+    // fdb 02:00:00:00:00:01 -> port 3 (static), ports[3] = enabled.
+    const json put = json::array(
+        {{{"table", "fdb"}, {"op", "put"}, {"entries", {{{"key_hex", "0200000000010000"}, {"value_hex", "0300000000000000"}}}}},
+         {{"table", "ports"}, {"op", "put"}, {"entries", {{{"key_hex", "03000000"}, {"value_hex", "01000000"}}}}}});
+    auto r = hoverd_.call("PATCH", "/modules/sw/tables/", put);
+    EXPECT_EQ(r.status, 204) << r.text;
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/").body[0]["value"], json({{"port", 3}, {"flags", 0}}));
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/?format=hex").body,
+              json::array({{{"key_hex", "0200000000010000"}, {"value_hex", "0300000000000000"}}}));
+    expectError(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/?format=xml"), 400, "format=hex");
+
+    // Nothing of a batch list lands if any part is wrong.
+    const json wrong_size = json::array(
+        {{{"table", "fdb"}, {"op", "delete"}, {"entries", {{{"key_hex", "0200000000010000"}}}}},
+         {{"table", "ports"}, {"op", "put"}, {"entries", {{{"key_hex", "03000000"}, {"value_hex", "01"}}}}}});
+    expectError(hoverd_.call("PATCH", "/modules/sw/tables/", wrong_size), 400, "batch 1: table ports takes 4-byte keys");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/").body.size(), 1u) << "the delete did not land";
+    expectError(hoverd_.call("PATCH", "/modules/sw/tables/", json::array({{{"table", "nope"}, {"op", "put"},
+                                                                           {"entries", json::array()}}})),
+                404, "no table nope");
+    expectError(hoverd_.call("PATCH", "/modules/sw/tables/", json::array({{{"table", "fdb"}, {"op", "move"},
+                                                                           {"entries", json::array()}}})),
+                400, "batch 0");
+    expectError(hoverd_.call("PATCH", "/modules/sw/tables/", json::array({{{"table", "fdb"}, {"op", "delete"},
+                                                                           {"entries", {{{"key_hex", "0x"}}}}}})),
+                400, "entry 0");
+    expectError(hoverd_.call("PATCH", "/modules/sw/tables/", json{{"table", "fdb"}}), 400, "list of table batches");
+
+    // Removals of keys already gone succeed (the controller's view may lag an LRU eviction).
+    const json del = json::array(
+        {{{"table", "fdb"}, {"op", "delete"}, {"entries", {{{"key_hex", "0200000000010000"}}, {{"key_hex", "0200000000990000"}}}}}});
+    EXPECT_EQ(hoverd_.call("PATCH", "/modules/sw/tables/", del).status, 204);
+    EXPECT_TRUE(hoverd_.call("GET", "/modules/sw/tables/fdb/entries/").body.empty());
+}
+
 TEST_F(HoverdRest, LinksNamePortsAndRefuseConflicts) {
     createSwitch("a");
     hoverd_.call("POST", "/modules/", {{"module_type", "router"}, {"display_name", "r"}});

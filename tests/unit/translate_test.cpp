@@ -1,13 +1,100 @@
 // OVN -> IOModule translation on hand-written database contents.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "hover/model/l2switch.h"
+#include "hover/model/nat.h"
+#include "hover/model/router.h"
 #include "translate.h"
-#include "lib/tables.h"
 
 namespace ctl {
 namespace {
 
 using nlohmann::json;
+namespace l2 = hover::model::l2switch;
+namespace rt = hover::model::router;
+namespace nt = hover::model::nat;
+
+uint32_t ip4(const char *text) { return *iovisor::parseIpv4(text); }
+iovisor::Ip6 ip6(const char *text) { return *iovisor::parseIpv6(text); }
+iovisor::Mac mac(const char *text) { return *iovisor::parseMac(text); }
+
+template <typename T>
+void copyTo(T &field, const uint8_t *data) { std::memcpy(field, data, sizeof field); }
+
+// `entries` holds exactly `value` at `key` of `table`.
+template <typename K, typename V>
+void expectEntry(const hover::model::Entries &entries, const hover::model::Table<K, V> &table, const K &key,
+                 const V &value) {
+    auto found = entries.find(table, key);
+    ASSERT_TRUE(found.has_value()) << "no entry in " << table.desc.name;
+    EXPECT_EQ(hover::model::bytesOf(*found), hover::model::bytesOf(value)) << "entry in " << table.desc.name;
+}
+
+l2_fdb_key fdbKey(const char *m) {
+    l2_fdb_key k{};
+    copyTo(k.mac, mac(m).data());
+    return k;
+}
+
+l2_arp_entry arpEntry(const char *m, uint32_t port) {
+    l2_arp_entry e{};
+    copyTo(e.mac, mac(m).data());
+    e.port = port;
+    return e;
+}
+
+template <typename Key>
+Key psKey(uint32_t port, const char *m) {
+    Key k{};
+    k.port = port;
+    copyTo(k.mac, mac(m).data());
+    return k;
+}
+
+l2_nd_key ndKey(const char *addr) {
+    l2_nd_key k{};
+    copyTo(k.addr, ip6(addr).data());
+    return k;
+}
+
+l2_nd_entry ndEntry(const char *m, uint16_t flags, uint32_t port) {
+    l2_nd_entry e{};
+    copyTo(e.mac, mac(m).data());
+    e.flags = flags;
+    e.port = port;
+    return e;
+}
+
+rt_ip6 rtIp6(const char *addr) {
+    rt_ip6 k{};
+    copyTo(k.addr, ip6(addr).data());
+    return k;
+}
+
+rt_route6_key route6Key(const char *addr, uint32_t len) {
+    rt_route6_key k{};
+    k.prefixlen = len;
+    copyTo(k.addr, ip6(addr).data());
+    return k;
+}
+
+rt_route6 route6(uint32_t type, uint32_t port, const char *nexthop, const char *src) {
+    rt_route6 r{};
+    r.type = type;
+    r.port = port;
+    copyTo(r.nexthop, ip6(nexthop).data());
+    copyTo(r.src_addr, ip6(src).data());
+    return r;
+}
+
+rt_neigh neighbor(const char *m) {
+    rt_neigh n{};
+    copyTo(n.mac, mac(m).data());
+    n.flags = RT_NEIGH_STATIC;
+    return n;
+}
 using ovnmon::LogicalRouter;
 using ovnmon::LogicalRouterPort;
 using ovnmon::LogicalSwitch;
@@ -50,17 +137,17 @@ TEST(Translate, SwitchWithTwoVifs) {
     EXPECT_EQ(sw.config["ports"], json({{"vm1", 0}, {"vm2", 1}}));
     EXPECT_EQ(d.links, (std::set<LinkSpec>{makeLink("m:ls-ls1:0", "i:tap1"), makeLink("m:ls-ls1:1", "i:tap2")}));
     EXPECT_EQ(d.bindings, (std::map<std::string, std::string>{{"vm1", "tap1"}, {"vm2", "tap2"}}));
-    EXPECT_EQ(sw.tables.at("fdb").at(json({{"mac", "02:00:00:00:00:02"}}).dump()), json({{"port", 1}, {"flags", 0}}));
-    EXPECT_EQ(sw.tables.at("arp_responder").at(json("10.0.0.1").dump()), json({{"mac", "02:00:00:00:00:01"}, {"port", 0}}));
-    EXPECT_EQ(sw.tables.at("ports").at("0"), json({{"flags", 1 | 2}})) << "enabled + port security";
-    EXPECT_EQ(sw.tables.at("ports").at("1"), json({{"flags", 1}}));
+    expectEntry(sw.tables, l2::kFdb, fdbKey("02:00:00:00:00:02"), l2_fdb_entry{1, L2_FDB_STATIC});
+    expectEntry(sw.tables, l2::kArpResponder, ip4("10.0.0.1"), arpEntry("02:00:00:00:00:01", 0));
+    expectEntry(sw.tables, l2::kPorts, 0u, l2_port{L2_PORT_ENABLED | L2_PORT_SECURITY});
+    expectEntry(sw.tables, l2::kPorts, 1u, l2_port{L2_PORT_ENABLED});
     // A single address is one hash entry; no LPM prefix, and the MAC's flags say so.
-    EXPECT_EQ(sw.tables.at("ps_ipv4_hosts").count(
-                  json({{"port", 0}, {"mac", "02:00:00:00:00:01"}, {"addr", "10.0.0.1"}}).dump()), 1u);
-    EXPECT_EQ(sw.tables.count("ps_ipv4"), 0u);
-    EXPECT_EQ(sw.tables.at("ps_macs").at(json({{"port", 0}, {"mac", "02:00:00:00:00:01"}}).dump()),
-              json({{"flags", L2_PS_IPV4}}));
-    EXPECT_EQ(sw.tables.at("fdb").count(json({{"mac", "02:00:00:00:00:03"}}).dump()), 0u);
+    auto host = psKey<l2_ps_ipv4_host_key>(0, "02:00:00:00:00:01");
+    host.addr = ip4("10.0.0.1");
+    expectEntry(sw.tables, l2::kPsIpv4Hosts, host, uint8_t{1});
+    EXPECT_TRUE(sw.tables.list(l2::kPsIpv4).empty());
+    expectEntry(sw.tables, l2::kPsMacs, psKey<l2_ps_mac_key>(0, "02:00:00:00:00:01"), l2_ps_mac{L2_PS_IPV4});
+    EXPECT_FALSE(sw.tables.find(l2::kFdb, fdbKey("02:00:00:00:00:03")));
 }
 
 TEST(Translate, PortSecurityPrefixesGoToTheLpmTables) {
@@ -69,15 +156,22 @@ TEST(Translate, PortSecurityPrefixesGoToTheLpmTables) {
           {"02:00:00:00:00:01 10.0.0.1 10.9.0.0/16 fd00::1 fd00:1::/64"});
     PortAllocator ports;
     const ModuleSpec sw = w.translate(ports).modules.at("ls-ls1");
-    const std::string mac = "02:00:00:00:00:01";
-    EXPECT_EQ(sw.tables.at("ps_macs").at(json({{"port", 0}, {"mac", mac}}).dump()),
-              json({{"flags", L2_PS_IPV4 | L2_PS_IPV6 | L2_PS_IPV4_PREFIXES | L2_PS_IPV6_PREFIXES}}));
-    EXPECT_EQ(sw.tables.at("ps_ipv4_hosts").size(), 1u);
-    EXPECT_EQ(sw.tables.at("ps_ipv6_hosts").count(json({{"port", 0}, {"mac", mac}, {"addr", "fd00::1"}}).dump()), 1u);
-    EXPECT_EQ(sw.tables.at("ps_ipv4").count(
-                  json({{"prefixlen", L2_PS_KEY_BITS + 16}, {"port", 0}, {"mac", mac}, {"addr", "10.9.0.0"}}).dump()), 1u);
-    EXPECT_EQ(sw.tables.at("ps_ipv6").count(
-                  json({{"prefixlen", L2_PS_KEY_BITS + 64}, {"port", 0}, {"mac", mac}, {"addr", "fd00:1::"}}).dump()), 1u);
+    const char *m = "02:00:00:00:00:01";
+    expectEntry(sw.tables, l2::kPsMacs, psKey<l2_ps_mac_key>(0, m),
+                l2_ps_mac{L2_PS_IPV4 | L2_PS_IPV6 | L2_PS_IPV4_PREFIXES | L2_PS_IPV6_PREFIXES});
+    EXPECT_EQ(sw.tables.list(l2::kPsIpv4Hosts).size(), 1u);
+    auto host6 = psKey<l2_ps_ipv6_host_key>(0, m);
+    copyTo(host6.addr, ip6("fd00::1").data());
+    expectEntry(sw.tables, l2::kPsIpv6Hosts, host6, uint8_t{1});
+    // Prefixes: the LPM key's length counts the exact port + MAC bits.
+    auto prefix4 = psKey<l2_ps_ipv4_key>(0, m);
+    prefix4.prefixlen = L2_PS_KEY_BITS + 16;
+    prefix4.addr = ip4("10.9.0.0");
+    expectEntry(sw.tables, l2::kPsIpv4, prefix4, uint8_t{1});
+    auto prefix6 = psKey<l2_ps_ipv6_key>(0, m);
+    prefix6.prefixlen = L2_PS_KEY_BITS + 64;
+    copyTo(prefix6.addr, ip6("fd00:1::").data());
+    expectEntry(sw.tables, l2::kPsIpv6, prefix6, uint8_t{1});
 }
 
 TEST(Translate, RequestedChassisElsewhereIsNotBound) {
@@ -160,13 +254,17 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     PortAllocator ports;
     DesiredState d = w.translate(ports);
 
-    const ModuleSpec &rt = d.modules.at("lr-r1");
-    EXPECT_EQ(rt.tables.at("neighbors").at(json("10.0.0.1").dump())["mac"], "02:00:00:00:00:01");
-    EXPECT_EQ(rt.tables.at("routes").at(json({{"prefixlen", 0}, {"addr", "0.0.0.0"}}).dump())["nexthop"], "172.24.4.254");
-    EXPECT_EQ(rt.tables.at("routes").at(json({{"prefixlen", 16}, {"addr", "192.168.0.0"}}).dump())["type"], 2);
+    const ModuleSpec &router = d.modules.at("lr-r1");
+    const uint32_t ext_port = d.modules.at("lr-r1").config["ports"]["lrp-ext"];
+    expectEntry(router.tables, rt::kNeighbors, ip4("10.0.0.1"), neighbor("02:00:00:00:00:01"));
+    expectEntry(router.tables, rt::kRoutes, rt_route_key{0, 0},
+                rt_route{RT_ROUTE_VIA, ext_port, ip4("172.24.4.254"), ip4("172.24.4.1")});
+    expectEntry(router.tables, rt::kRoutes, rt_route_key{16, ip4("192.168.0.0")}, rt_route{RT_ROUTE_DISCARD, 0, 0, 0});
     const ModuleSpec &nat = d.modules.at("nat-r1");
-    EXPECT_EQ(nat.tables.at("fip_in").at(json("172.24.4.50").dump())["addr"], "10.0.0.1");
-    EXPECT_EQ(nat.tables.at("snat_rules").size(), 1u);
+    expectEntry(nat.tables, nt::kFipIn, ip4("172.24.4.50"), nat_fip{ip4("10.0.0.1")});
+    expectEntry(nat.tables, nt::kFipOut, ip4("10.0.0.1"), nat_fip{ip4("172.24.4.50")});
+    expectEntry(nat.tables, nt::kSnatRules, nat_snat_key{24, ip4("10.0.0.0")}, nat_snat{ip4("172.24.4.1"), 1024, 65535});
+    EXPECT_EQ(nat.tables.size(), 3u);
     // The gateway port goes through the nat module; the inside port does not.
     auto port = [&](const std::string &module, const std::string &object) {
         return d.modules.at(module).config["ports"][object].get<uint32_t>();
@@ -177,7 +275,9 @@ TEST(Translate, RouterNatAndStaticRoutes) {
                                        modulePort("ls-ls1", port("ls-ls1", "sw-lrp-in")))));
     EXPECT_EQ(d.links.size(), 4u) << "vm1, inside router port, router-nat, nat-ext";
     // The external switch answers ARP for the floating IP with the router's MAC.
-    EXPECT_EQ(d.modules.at("ls-ext").tables.at("arp_responder").at(json("172.24.4.50").dump())["mac"], "02:00:00:00:aa:02");
+    const uint32_t router_side = d.modules.at("ls-ext").config["ports"]["sw-lrp-ext"];
+    expectEntry(d.modules.at("ls-ext").tables, l2::kArpResponder, ip4("172.24.4.50"),
+                arpEntry("02:00:00:00:aa:02", router_side));
 }
 
 TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
@@ -204,29 +304,24 @@ TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
     w.nb.routers["r1"] = lr;
     PortAllocator ports;
     const DesiredState desired = w.translate(ports);
-    const ModuleSpec &rt = desired.modules.at("lr-r1");
+    const ModuleSpec &router = desired.modules.at("lr-r1");
     const uint32_t port = 0;
     // The switch answers Neighbor Solicitations for the VM and, as a router's,
     // for the router port's addresses (global and link-local).
     const ModuleSpec &sw = desired.modules.at("ls-ls1");
     const uint32_t router_side = desired.modules.at("ls-ls1").config["ports"]["sw-lrp"].get<uint32_t>();
-    EXPECT_EQ(sw.tables.at("nd_responder").at(json({{"addr", "fd00::1"}}).dump()),
-              json({{"mac", "02:00:00:00:00:01"}, {"flags", 0}, {"port", 0}}));
-    EXPECT_EQ(sw.tables.at("nd_responder").at(json({{"addr", "fd00::fe"}}).dump()),
-              json({{"mac", "02:00:00:00:aa:01"}, {"flags", L2_ND_ROUTER}, {"port", router_side}}));
-    EXPECT_EQ(sw.tables.at("nd_responder").count(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), 1u);
-    EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fd00::fe"}}).dump()), json({{"port", port}}));
-    EXPECT_EQ(rt.tables.at("addrs6").at(json({{"addr", "fe80::ff:fe00:aa01"}}).dump()), json({{"port", port}}))
-        << "the port's link-local address (modified EUI-64 of its MAC)";
-    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 64}, {"addr", "fd00::"}}).dump()),
-              json({{"type", RT_ROUTE_CONNECTED}, {"port", port}, {"nexthop", "::"}, {"src_addr", "fd00::fe"}}));
-    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd99::"}}).dump()),
-              json({{"type", RT_ROUTE_VIA}, {"port", port}, {"nexthop", "fd00::1"}, {"src_addr", "fd00::fe"}}));
-    EXPECT_EQ(rt.tables.at("routes6").at(json({{"prefixlen", 48}, {"addr", "fd66::"}}).dump())["type"], RT_ROUTE_DISCARD);
-    EXPECT_EQ(rt.tables.at("routes6").count(json({{"prefixlen", 48}, {"addr", "fd77::"}}).dump()), 0u)
+    expectEntry(sw.tables, l2::kNdResponder, ndKey("fd00::1"), ndEntry("02:00:00:00:00:01", 0, 0));
+    expectEntry(sw.tables, l2::kNdResponder, ndKey("fd00::fe"), ndEntry("02:00:00:00:aa:01", L2_ND_ROUTER, router_side));
+    EXPECT_TRUE(sw.tables.find(l2::kNdResponder, ndKey("fe80::ff:fe00:aa01")));
+    expectEntry(router.tables, rt::kAddrs6, rtIp6("fd00::fe"), rt_addr{port});
+    expectEntry(router.tables, rt::kAddrs6, rtIp6("fe80::ff:fe00:aa01"), rt_addr{port});  // modified EUI-64 of the MAC
+    expectEntry(router.tables, rt::kRoutes6, route6Key("fd00::", 64), route6(RT_ROUTE_CONNECTED, port, "::", "fd00::fe"));
+    expectEntry(router.tables, rt::kRoutes6, route6Key("fd99::", 48),
+                route6(RT_ROUTE_VIA, port, "fd00::1", "fd00::fe"));
+    expectEntry(router.tables, rt::kRoutes6, route6Key("fd66::", 48), route6(RT_ROUTE_DISCARD, 0, "::", "::"));
+    EXPECT_FALSE(router.tables.find(rt::kRoutes6, route6Key("fd77::", 48)))
         << "a next hop on no connected network has no route";
-    EXPECT_EQ(rt.tables.at("neighbors6").at(json({{"addr", "fd00::1"}}).dump()),
-              json({{"mac", "02:00:00:00:00:01"}, {"flags", RT_NEIGH_STATIC}}));
+    expectEntry(router.tables, rt::kNeighbors6, rtIp6("fd00::1"), neighbor("02:00:00:00:00:01"));
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ inline Ip6 networkOf(const Ipv6Prefix &p) { return networkOf(p.addr, p.len); }
 inline bool contains(const Ipv4Prefix &p, uint32_t addr) { return networkOf(addr, p.len) == networkOf(p); }
 inline bool contains(const Ipv6Prefix &p, const Ip6 &addr) { return networkOf(addr, p.len) == networkOf(p); }
 
+// fe80::/64 with the modified EUI-64 of `mac`: every OVN router port with
+// IPv6 has this address.
+Ip6 linkLocal(const Mac &mac);
+
 std::string formatMac(const Mac &mac);
 std::string formatIpv4(uint32_t addr);
 std::string formatIpv6(const Ip6 &addr);

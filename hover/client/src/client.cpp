@@ -61,6 +61,7 @@ iovisor::Result<json> HoverClient::call(const std::string &method, const std::st
 iovisor::Result<json> HoverClient::get(const std::string &path) { return call("GET", path, nullptr); }
 iovisor::Result<json> HoverClient::post(const std::string &path, const json &body) { return call("POST", path, &body); }
 iovisor::Result<json> HoverClient::put(const std::string &path, const json &body) { return call("PUT", path, &body); }
+iovisor::Result<json> HoverClient::patch(const std::string &path, const json &body) { return call("PATCH", path, &body); }
 iovisor::Status HoverClient::del(const std::string &path) {
     auto r = call("DELETE", path, nullptr);
     if (!r.ok()) return r.error();

@@ -24,6 +24,7 @@ public:
     iovisor::Result<nlohmann::json> get(const std::string &path);
     iovisor::Result<nlohmann::json> post(const std::string &path, const nlohmann::json &body);
     iovisor::Result<nlohmann::json> put(const std::string &path, const nlohmann::json &body);
+    iovisor::Result<nlohmann::json> patch(const std::string &path, const nlohmann::json &body);
     iovisor::Status del(const std::string &path);
 
     // hoverd's X-Hover-Generation from the last reply: changes when anyone

@@ -14,11 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hover/bytes.h"
 #include "iovisor/result.h"
 
 namespace hover {
-
-using Bytes = std::vector<uint8_t>;
 
 class BtfCodec {
 public:
@@ -41,8 +40,5 @@ struct MapCodec {
     BtfCodec value;
 };
 iovisor::Result<MapCodec> mapCodec(int map_fd);
-
-std::string toHex(const uint8_t *data, size_t len);
-iovisor::Result<Bytes> fromHex(const std::string &hex, size_t len);
 
 }  // namespace hover

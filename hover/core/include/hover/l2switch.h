@@ -1,13 +1,12 @@
-// Configuration API of an l2switch module instance: typed writes to its
-// tables (ports, fdb, arp_responder, port security). hoverd's REST layer and
-// the controller's desired state both end here.
+// An l2switch module instance configured through the typed model
+// (hover/model/l2switch.h): each call changes what the switch should hold
+// and writes the difference, exactly as the controller's reconciler would.
 #pragma once
 
 #include <vector>
 
+#include "hover/model/l2switch.h"
 #include "hover/module.h"
-#include "iovisor/net.h"
-#include "lib/tables.h"
 
 namespace hover {
 
@@ -18,11 +17,7 @@ struct L2PortSettings {
 
 // One OVN port_security entry: a MAC and the addresses it may use. No
 // addresses means only the MAC is enforced.
-struct PortSecurityEntry {
-    iovisor::Mac mac{};
-    std::vector<iovisor::Ipv4Prefix> ipv4;
-    std::vector<iovisor::Ipv6Prefix> ipv6;
-};
+using PortSecurityEntry = model::l2switch::Addresses;
 
 class L2Switch {
 public:
@@ -31,6 +26,8 @@ public:
     iovisor::Status setPort(uint32_t port, const L2PortSettings &settings);
     iovisor::Status addFdb(const iovisor::Mac &mac, uint32_t port);
     iovisor::Status removeFdb(const iovisor::Mac &mac);
+    // ARP requests for `ipv4` are answered with `mac` (which also goes to
+    // the fdb), except those from `port`, its owner.
     iovisor::Status addArpResponder(uint32_t ipv4, const iovisor::Mac &mac, uint32_t port);
     // Neighbor Solicitations for `ip` are answered with `mac` (with the
     // router flag when `router`), except those from `port`, its owner.
@@ -40,12 +37,14 @@ public:
     iovisor::Status setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries);
 
     // XDP instances flood through devmaps of their netdev ports; call after
-    // a port's peer changes (setPort and setPortSecurity call it too).
+    // a port's peer changes (every change above calls it too).
     iovisor::Status syncFloodPort(uint32_t port);
 
 private:
-    iovisor::Status clearPortSecurity(uint32_t port);
+    iovisor::Status sync();
     Module &module_;
+    model::l2switch::Switch switch_;
+    model::Entries installed_;
 };
 
 }  // namespace hover

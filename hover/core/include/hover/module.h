@@ -16,6 +16,7 @@
 
 #include "hover/attach.h"
 #include "hover/fd.h"
+#include "hover/model/module_type.h"
 #include "hover/typed_map.h"
 #include "iovisor/result.h"
 #include "lib/abi.h"
@@ -150,6 +151,14 @@ public:
         if (!fd.ok()) return fd.error();
         return TypedMap<K, V>::open(*fd);
     }
+
+    // Writes `batches` (model::diff's output) in order; the configuration
+    // changes once for all of them. A removal of an entry already gone
+    // succeeds (LRU eviction, a concurrent delete).
+    iovisor::Status apply(const std::vector<model::TableBatch> &batches) const;
+    // Makes the module hold `desired` where it holds `*installed` (the
+    // entries written through this call so far) and updates `*installed`.
+    iovisor::Status sync(const model::ModuleTypeDesc &type, model::Entries *installed, model::Entries desired) const;
 
     // Port wiring (`iov_ports`, and the shared `iov_netdev_ports`).
     iovisor::Status connectNetdev(uint32_t port, uint32_t ifindex);

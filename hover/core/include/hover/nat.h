@@ -1,13 +1,13 @@
-// Configuration API of a nat module instance (OVN NAT on a router port):
-// snat, dnat and dnat_and_snat rules, ARP answers for external addresses,
-// and a view of the connections being translated.
+// A nat module instance (OVN NAT on a router port) configured through the
+// typed model (hover/model/nat.h): snat, dnat and dnat_and_snat rules, ARP
+// answers for external addresses, and a view of the connections being
+// translated. Each call writes the difference.
 #pragma once
 
 #include <vector>
 
+#include "hover/model/nat.h"
 #include "hover/module.h"
-#include "iovisor/net.h"
-#include "lib/tables.h"
 
 namespace hover {
 
@@ -36,7 +36,10 @@ public:
     iovisor::Result<std::vector<Connection>> connections() const;
 
 private:
+    iovisor::Status sync();
     Module &module_;
+    model::nat::Nat nat_;
+    model::Entries installed_;
 };
 
 }  // namespace hover

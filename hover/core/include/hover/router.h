@@ -1,13 +1,13 @@
-// Configuration API of a router module instance: ports with their networks
-// (which also install the connected routes and the router's own addresses),
-// static and discard routes, and static neighbours.
+// A router module instance configured through the typed model
+// (hover/model/router.h): ports with their networks (which also give the
+// connected routes and the router's own addresses), static and discard
+// routes, static neighbours. Each call writes the difference.
 #pragma once
 
 #include <vector>
 
+#include "hover/model/router.h"
 #include "hover/module.h"
-#include "iovisor/net.h"
-#include "lib/tables.h"
 
 namespace hover {
 
@@ -35,8 +35,10 @@ public:
     iovisor::Status addNeighbor6(const iovisor::Ip6 &ip, const iovisor::Mac &mac);
 
 private:
-    iovisor::Status putRoute(const iovisor::Ipv4Prefix &prefix, const rt_route &route);
+    iovisor::Status sync();
     Module &module_;
+    model::router::Router router_;
+    model::Entries installed_;
 };
 
 }  // namespace hover

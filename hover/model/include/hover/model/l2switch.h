@@ -1,0 +1,62 @@
+// The l2switch module type: its tables and the rules that turn what a
+// logical switch wants (ports, the addresses behind them, port security)
+// into their entries.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "hover/model/module_type.h"
+#include "iovisor/net.h"
+#include "lib/tables.h"
+
+namespace hover::model::l2switch {
+
+bool learnedFdb(const uint8_t *value);
+
+inline constexpr auto kPorts = table<uint32_t, l2_port>("ports", /*array=*/true);
+inline constexpr auto kFdb = table<l2_fdb_key, l2_fdb_entry>("fdb", false, &learnedFdb);
+inline constexpr auto kArpResponder = table<uint32_t, l2_arp_entry>("arp_responder");
+inline constexpr auto kNdResponder = table<l2_nd_key, l2_nd_entry>("nd_responder");
+inline constexpr auto kPsMacs = table<l2_ps_mac_key, l2_ps_mac>("ps_macs");
+inline constexpr auto kPsIpv4Hosts = table<l2_ps_ipv4_host_key, uint8_t>("ps_ipv4_hosts");
+inline constexpr auto kPsIpv6Hosts = table<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts");
+inline constexpr auto kPsIpv4 = table<l2_ps_ipv4_key, uint8_t>("ps_ipv4");
+inline constexpr auto kPsIpv6 = table<l2_ps_ipv6_key, uint8_t>("ps_ipv6");
+// XDP builds only: devmaps of the netdev ports a flood reaches (hoverd
+// keeps them from `ports` and the links; not written by the control plane).
+inline constexpr auto kFloodAll = table<uint32_t, uint32_t>("flood_all");
+inline constexpr auto kFloodUnknown = table<uint32_t, uint32_t>("flood_unknown");
+
+extern const ModuleTypeDesc kType;
+
+// A MAC and the addresses behind it: an OVN `addresses` or `port_security`
+// entry ("02:00:00:00:00:01 10.0.0.1 fd00::1").
+struct Addresses {
+    iovisor::Mac mac{};
+    std::vector<iovisor::Ipv4Prefix> ipv4;
+    std::vector<iovisor::Ipv6Prefix> ipv6;
+};
+
+struct Port {
+    bool enabled = true;
+    bool learn = false;               // accepts unknown source MACs (OVN "unknown")
+    std::vector<Addresses> security;  // OVN port_security; empty: not enforced
+};
+
+// Addresses the switch delivers to `port` (fdb) and answers ARP and
+// Neighbor Solicitations for; `router`: they are a router port's.
+struct PortAddresses {
+    uint32_t port = 0;
+    Addresses addresses;
+    bool router = false;
+};
+
+struct Switch {
+    std::map<uint32_t, Port> ports;
+    std::vector<PortAddresses> addresses;
+};
+
+Entries entries(const Switch &sw);
+
+}  // namespace hover::model::l2switch

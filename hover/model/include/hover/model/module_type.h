@@ -1,0 +1,40 @@
+// One descriptor per built-in module type: its name in the REST API and the
+// tables the control plane writes, in the order they must be written. The
+// diff between what a module holds and what it should hold is a pure
+// function of two Entries and this order (like ovn-controller's ofctrl).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hover/model/table.h"
+
+namespace hover::model {
+
+struct ModuleTypeDesc {
+    const char *name;
+    // Written first to last, removed last to first: what restricts a port
+    // (port security) is in place before the entry that enables it.
+    std::vector<const TableDesc *> tables;
+
+    const TableDesc *findTable(const std::string &name) const;
+};
+
+// Every built-in module type (l2switch, router, nat).
+const std::vector<const ModuleTypeDesc *> &builtinModuleTypes();
+const ModuleTypeDesc *findModuleType(const std::string &name);
+
+// One request's worth of writes to one table.
+struct TableBatch {
+    enum class Kind { kDelete, kPut };
+    Kind kind = Kind::kPut;
+    const TableDesc *table = nullptr;
+    std::vector<std::pair<Bytes, Bytes>> entries;  // kDelete: values unused
+};
+
+// What turns `installed` into `desired`, in order: removals table by table
+// in reverse write order (array slots are zeroed, not deleted), then new and
+// changed entries in write order. Tables not in `type` are ignored.
+std::vector<TableBatch> diff(const ModuleTypeDesc &type, const Entries &installed, const Entries &desired);
+
+}  // namespace hover::model

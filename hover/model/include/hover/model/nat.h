@@ -1,0 +1,40 @@
+// The nat module type (OVN NAT on a router's gateway port): its tables and
+// the rules that turn snat, dnat and dnat_and_snat into their entries. The
+// conntrack table is the datapath's own.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "hover/model/module_type.h"
+#include "iovisor/net.h"
+#include "lib/tables.h"
+
+namespace hover::model::nat {
+
+inline constexpr auto kSnatRules = table<nat_snat_key, nat_snat>("snat_rules");
+inline constexpr auto kDnatRules = table<uint32_t, nat_dnat>("dnat_rules");
+inline constexpr auto kFipIn = table<uint32_t, nat_fip>("fip_in");
+inline constexpr auto kFipOut = table<uint32_t, nat_fip>("fip_out");
+inline constexpr auto kArpExternal = table<uint32_t, nat_arp>("arp_external");
+inline constexpr auto kConntrack = table<nat_ct_key, nat_ct_entry>("conntrack");
+
+extern const ModuleTypeDesc kType;
+
+// OVN snat: sources in `inside` leave as `external_ip`, ports from the range.
+struct Snat {
+    iovisor::Ipv4Prefix inside;
+    uint32_t external_ip = 0;
+    uint16_t port_min = 1024, port_max = 65535;
+};
+
+struct Nat {
+    std::vector<Snat> snat;
+    std::map<uint32_t, uint32_t> dnat;           // OVN dnat: external -> logical, stateful
+    std::map<uint32_t, uint32_t> floating;       // OVN dnat_and_snat: external <-> logical, 1:1
+    std::map<uint32_t, iovisor::Mac> arp_external;  // ARP answered on the outside port
+};
+
+Entries entries(const Nat &nat);
+
+}  // namespace hover::model::nat

@@ -1,0 +1,98 @@
+// The typed model of a module's tables: each table is a constant with its
+// key and value types from bpf/lib/tables.h, and an instance's entries are
+// kept as the exact bytes the maps hold, so "equal" means "equal in the
+// kernel" and a diff needs no knowledge of field names. Production (the
+// controller), hoverd and the bpf fixtures all build entries through it.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "hover/bytes.h"
+
+namespace hover {
+
+namespace model {
+
+// What the control plane must know of a table beyond its types.
+struct TableDesc {
+    const char *name;   // the map's name in the module's object
+    size_t key_size = 0, value_size = 0;
+    bool array = false;  // slots always exist: a removal writes zeros
+    // Entries the datapath writes itself (learned): never the control plane's.
+    bool (*learned)(const uint8_t *value) = nullptr;
+};
+
+template <typename K, typename V>
+struct Table {
+    using Key = K;
+    using Value = V;
+    TableDesc desc;
+};
+
+// A table whose key and value are K and V (sizes taken from them).
+template <typename K, typename V>
+constexpr Table<K, V> table(const char *name, bool array = false, bool (*learned)(const uint8_t *) = nullptr) {
+    return {{name, sizeof(K), sizeof(V), array, learned}};
+}
+
+// Bytes of a struct: no padding may hide between fields, or two equal
+// entries could differ in the kernel.
+template <typename T>
+Bytes bytesOf(const T &v) {
+    static_assert(std::is_trivially_copyable_v<T> && std::has_unique_object_representations_v<T>,
+                  "table structs must have explicit padding");
+    Bytes b(sizeof(T));
+    std::memcpy(b.data(), &v, sizeof(T));
+    return b;
+}
+
+template <typename T>
+T fromBytes(const Bytes &b) {
+    T v{};
+    std::memcpy(&v, b.data(), std::min(b.size(), sizeof(T)));
+    return v;
+}
+
+// The entries of one module instance: table name -> key -> value.
+class Entries {
+public:
+    using Rows = std::map<Bytes, Bytes>;
+
+    // In an array table an all-zero value is an empty slot, so it is no entry.
+    template <typename K, typename V>
+    void put(const Table<K, V> &t, const K &key, const V &value) {
+        putRaw(t.desc, bytesOf(key), bytesOf(value));
+    }
+    template <typename K, typename V>
+    std::optional<V> find(const Table<K, V> &t, const K &key) const {
+        const Rows &r = rows(t.desc);
+        auto it = r.find(bytesOf(key));
+        if (it == r.end()) return std::nullopt;
+        return fromBytes<V>(it->second);
+    }
+    template <typename K, typename V>
+    std::vector<std::pair<K, V>> list(const Table<K, V> &t) const {
+        std::vector<std::pair<K, V>> out;
+        for (const auto &[k, v] : rows(t.desc)) out.emplace_back(fromBytes<K>(k), fromBytes<V>(v));
+        return out;
+    }
+
+    void putRaw(const TableDesc &t, Bytes key, Bytes value);
+    const Rows &rows(const TableDesc &t) const;
+    size_t size() const;
+    bool operator==(const Entries &o) const { return tables_ == o.tables_; }
+    bool operator!=(const Entries &o) const { return !(*this == o); }
+
+private:
+    std::map<std::string, Rows> tables_;  // tables without entries are absent
+};
+
+}  // namespace model
+}  // namespace hover

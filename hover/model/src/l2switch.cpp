@@ -1,0 +1,99 @@
+#include "hover/model/l2switch.h"
+
+namespace hover::model::l2switch {
+
+bool learnedFdb(const uint8_t *value) {
+    l2_fdb_entry e;
+    std::memcpy(&e, value, sizeof e);
+    return e.flags == L2_FDB_LEARNED;
+}
+
+const ModuleTypeDesc kType = {
+    "l2switch",
+    {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
+     &kArpResponder.desc, &kNdResponder.desc, &kPorts.desc},
+};
+
+namespace {
+
+template <typename Key>
+Key portMacKey(uint32_t port, const iovisor::Mac &mac) {
+    Key k{};
+    k.port = port;
+    std::memcpy(k.mac, mac.data(), mac.size());
+    return k;
+}
+
+void answered(Entries &out, const PortAddresses &a) {
+    l2_fdb_key fdb{};
+    std::memcpy(fdb.mac, a.addresses.mac.data(), 6);
+    out.put(kFdb, fdb, l2_fdb_entry{a.port, L2_FDB_STATIC});
+    for (const auto &ip : a.addresses.ipv4) {
+        l2_arp_entry arp{};
+        std::memcpy(arp.mac, a.addresses.mac.data(), 6);
+        arp.port = a.port;
+        out.put(kArpResponder, ip.addr, arp);
+    }
+    for (const auto &ip : a.addresses.ipv6) {
+        l2_nd_key key{};
+        std::memcpy(key.addr, ip.addr.data(), 16);
+        l2_nd_entry nd{};
+        std::memcpy(nd.mac, a.addresses.mac.data(), 6);
+        nd.flags = a.router ? L2_ND_ROUTER : 0;
+        nd.port = a.port;
+        out.put(kNdResponder, key, nd);
+    }
+}
+
+// One port_security entry: single addresses go to the hashes (one lookup),
+// prefixes to the LPM tries (prefixlen counts the exact port + MAC bits);
+// the MAC's flags tell the datapath which of them to consult.
+void security(Entries &out, uint32_t port, const Addresses &a) {
+    l2_ps_mac flags{};
+    flags.flags = (a.ipv4.empty() ? 0 : L2_PS_IPV4) | (a.ipv6.empty() ? 0 : L2_PS_IPV6);
+    for (const auto &p : a.ipv4) {
+        if (p.len == 32) {
+            auto k = portMacKey<l2_ps_ipv4_host_key>(port, a.mac);
+            k.addr = p.addr;
+            out.put(kPsIpv4Hosts, k, uint8_t{1});
+            continue;
+        }
+        flags.flags |= L2_PS_IPV4_PREFIXES;
+        auto k = portMacKey<l2_ps_ipv4_key>(port, a.mac);
+        k.prefixlen = L2_PS_KEY_BITS + p.len;
+        k.addr = iovisor::networkOf(p);
+        out.put(kPsIpv4, k, uint8_t{1});
+    }
+    for (const auto &p : a.ipv6) {
+        if (p.len == 128) {
+            auto k = portMacKey<l2_ps_ipv6_host_key>(port, a.mac);
+            std::memcpy(k.addr, p.addr.data(), 16);
+            out.put(kPsIpv6Hosts, k, uint8_t{1});
+            continue;
+        }
+        flags.flags |= L2_PS_IPV6_PREFIXES;
+        auto k = portMacKey<l2_ps_ipv6_key>(port, a.mac);
+        k.prefixlen = L2_PS_KEY_BITS + p.len;
+        const iovisor::Ip6 net = iovisor::networkOf(p);
+        std::memcpy(k.addr, net.data(), 16);
+        out.put(kPsIpv6, k, uint8_t{1});
+    }
+    out.put(kPsMacs, portMacKey<l2_ps_mac_key>(port, a.mac), flags);
+}
+
+}  // namespace
+
+Entries entries(const Switch &sw) {
+    Entries out;
+    for (const auto &a : sw.addresses) answered(out, a);
+    for (const auto &[port, p] : sw.ports) {
+        for (const auto &a : p.security) security(out, port, a);
+        l2_port cfg{};
+        cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
+                    (p.security.empty() ? 0 : L2_PORT_SECURITY);
+        out.put(kPorts, port, cfg);
+    }
+    return out;
+}
+
+}  // namespace hover::model::l2switch

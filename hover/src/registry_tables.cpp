@@ -1,0 +1,288 @@
+// The registry's table I/O (JSON through each map's BTF, or raw bytes as
+// the typed model writes them) and counters.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <set>
+
+#include "hover/model/l2switch.h"
+#include "registry.h"
+
+namespace hover {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using iovisor::Result;
+using iovisor::Status;
+using nlohmann::json;
+
+namespace {
+
+size_t valueBytes(const MapInfo &info) {
+    if (!isPerCpu(info.type)) return info.value_size;
+    return ((info.value_size + 7) / 8 * 8) * possibleCpus();
+}
+
+}  // namespace
+
+Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {
+    auto map_fd = record.module->mapFd(table);
+    if (!map_fd.ok()) return map_fd.error();
+    *fd = *map_fd;
+    const auto key = std::make_pair(record.info.id, table);
+    auto it = codecs_.find(key);
+    if (it == codecs_.end()) {
+        auto c = mapCodec(*map_fd);
+        if (!c.ok()) return c.error();
+        it = codecs_.emplace(key, std::move(c.value())).first;
+    }
+    return &it->second;
+}
+
+Result<std::vector<TableInfo>> Registry::listTables(const std::string &module) {
+    std::vector<TableInfo> out;
+    std::vector<std::string> names;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto rec = find(module);
+        if (!rec.ok()) return rec.error();
+        names = (*rec)->module->tableNames();
+    }
+    for (const auto &name : names) {
+        auto t = getTable(module, name);
+        if (t.ok()) out.push_back(*t);
+    }
+    return out;
+}
+
+Result<TableInfo> Registry::getTable(const std::string &module, const std::string &table) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    auto fd = (*rec)->module->mapFd(table);
+    if (!fd.ok()) return fd.error();
+    auto info = mapInfo(*fd);
+    if (!info.ok()) return info.error();
+    const char *type = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(info->type));
+    return TableInfo{table, type ? type : "type " + std::to_string(info->type), info->key_size, info->value_size, info->max_entries};
+}
+
+namespace {
+json decodeValue(const MapCodec &c, const MapInfo &info, const Bytes &raw) {
+    if (!isPerCpu(info.type)) return c.value.decode(raw.data());
+    json per_cpu = json::array();
+    const size_t stride = (info.value_size + 7) / 8 * 8;
+    for (int cpu = 0; cpu < possibleCpus(); ++cpu) per_cpu.push_back(c.value.decode(raw.data() + cpu * stride));
+    return per_cpu;
+}
+}  // namespace
+
+Result<Registry::TableRef> Registry::openTable(const std::string &module, const std::string &table) {
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    TableRef t;
+    t.module = (*rec)->module.get();
+    auto c = codec(**rec, table, &t.fd);
+    if (!c.ok()) return c.error();
+    t.codec = *c;
+    auto info = mapInfo(t.fd);
+    if (!info.ok()) return info.error();
+    t.info = *info;
+    t.name = table;
+    return t;
+}
+
+Result<Bytes> Registry::encodeValue(const TableRef &t, const json &value_json) {
+    auto value = t.codec->value.encode(value_json);
+    if (!value.ok()) return value.error();
+    return perCpuValue(t, std::move(value.value()));
+}
+
+Bytes Registry::perCpuValue(const TableRef &t, Bytes value) {
+    if (!isPerCpu(t.info.type)) return value;
+    // Per-CPU maps take one copy per possible CPU, 8-byte aligned.
+    const size_t stride = (t.info.value_size + 7) / 8 * 8;
+    Bytes raw(stride * possibleCpus(), 0);
+    for (int cpu = 0; cpu < possibleCpus(); ++cpu) std::copy(value.begin(), value.end(), raw.begin() + cpu * stride);
+    return raw;
+}
+
+Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, uint64_t flags, const std::string &what) {
+    if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) return {};
+    const int err = errno;
+    if (err == EEXIST) return makeError(Errc::kConflict, what + " exists in " + t.name);
+    if (err == E2BIG) return makeError(Errc::kConflict, "table " + t.name + " is full at " + what);
+    return iovisor::errnoError(err, "write " + what + " in " + t.name);
+}
+
+std::vector<std::pair<Bytes, Bytes>> Registry::readAll(const TableRef &t) {
+    std::vector<std::pair<Bytes, Bytes>> out;
+    Bytes key(t.info.key_size), next(t.info.key_size), value(valueBytes(t.info));
+    const bool is_devmap = t.info.type == BPF_MAP_TYPE_DEVMAP || t.info.type == BPF_MAP_TYPE_DEVMAP_HASH;
+    for (const void *prev = nullptr; bpf_map_get_next_key(t.fd, prev, next.data()) == 0; prev = key.data()) {
+        key = next;
+        if (bpf_map_lookup_elem(t.fd, key.data(), value.data()) != 0) continue;  // raced delete
+        if (is_devmap && value.size() >= 4 && !value[0] && !value[1] && !value[2] && !value[3]) continue;
+        out.emplace_back(key, value);
+    }
+    return out;
+}
+
+Result<std::vector<TableEntry>> Registry::listEntries(const std::string &module, const std::string &table) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    std::vector<TableEntry> out;
+    for (const auto &[key, value] : readAll(*t))
+        out.push_back({t->codec->key.decode(key.data()), decodeValue(*t->codec, t->info, value)});
+    return out;
+}
+
+Result<std::vector<std::pair<Bytes, Bytes>>> Registry::listRawEntries(const std::string &module,
+                                                                      const std::string &table) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    return readAll(*t);
+}
+
+Status Registry::applyBatches(const std::string &module, const std::vector<RawBatch> &batches) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    // Everything is checked before anything is written.
+    std::vector<TableRef> tables;
+    for (size_t i = 0; i < batches.size(); ++i) {
+        auto t = openTable(module, batches[i].table);
+        if (!t.ok()) return t.error().context("batch " + std::to_string(i));
+        for (const auto &[key, value] : batches[i].entries)
+            if (key.size() != t->info.key_size || (!batches[i].remove && value.size() != t->info.value_size))
+                return makeError(Errc::kInvalid, "batch " + std::to_string(i) + ": table " + t->name + " takes " +
+                                                     std::to_string(t->info.key_size) + "-byte keys and " +
+                                                     std::to_string(t->info.value_size) + "-byte values");
+        tables.push_back(*t);
+    }
+    const Module::ConfigChange change{*(*rec)->module};
+    for (size_t i = 0; i < batches.size(); ++i)
+        if (auto s = writeBatch(**rec, tables[i], batches[i]); !s.ok()) return s.error().context("batch " + std::to_string(i));
+    return {};
+}
+
+Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch) {
+    const bool ports = record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name;
+    for (const auto &[key, value] : batch.entries) {
+        if (batch.remove) {
+            if (bpf_map_delete_elem(t.fd, key.data()) != 0 && errno != ENOENT)
+                return iovisor::errnoError(errno, "delete " + toHex(key) + " in " + t.name);
+        } else if (auto s = write(t, key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
+            return s;
+        }
+        if (ports) portChanged(record, model::fromBytes<uint32_t>(key));
+    }
+    return {};
+}
+
+Result<json> Registry::getEntry(const std::string &module, const std::string &table, const json &key_json) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
+    if (!key.ok()) return key.error().context("key");
+    Bytes value(valueBytes(t->info));
+    if (bpf_map_lookup_elem(t->fd, key->data(), value.data()) != 0)
+        return makeError(Errc::kNotFound, "no entry " + key_json.dump() + " in table " + table);
+    return decodeValue(*t->codec, t->info, value);
+}
+
+Status Registry::putEntry(const std::string &module, const std::string &table, const json &key_json,
+                          const json &value_json, bool must_not_exist) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
+    if (!key.ok()) return key.error().context("key");
+    auto value = encodeValue(*t, value_json);
+    if (!value.ok()) return value.error().context("value");
+    auto s = write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
+    if (s.ok()) t->module->configChanged();
+    return s;
+}
+
+Status Registry::putEntries(const std::string &module, const std::string &table,
+                            const std::vector<TableEntry> &entries) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    std::vector<std::pair<Bytes, Bytes>> encoded;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        auto key = t->codec->key.encode(entries[i].key);
+        if (!key.ok()) return key.error().context("entry " + std::to_string(i) + " key");
+        auto value = encodeValue(*t, entries[i].value);
+        if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
+        encoded.emplace_back(std::move(key.value()), std::move(value.value()));
+    }
+    Status result;
+    size_t written = 0;
+    for (; written < encoded.size(); ++written) {
+        result = write(*t, encoded[written].first, encoded[written].second, BPF_ANY, "entry " + std::to_string(written));
+        if (!result.ok()) break;
+    }
+    if (written > 0) t->module->configChanged();  // once for the whole batch
+    return result;
+}
+
+Status Registry::deleteEntry(const std::string &module, const std::string &table, const json &key_json) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    auto key = t->codec->key.encode(key_json);
+    if (!key.ok()) return key.error().context("key");
+    if (bpf_map_delete_elem(t->fd, key->data()) != 0) {
+        const int err = errno;
+        if (err == ENOENT) return makeError(Errc::kNotFound, "no entry " + key_json.dump() + " in table " + table);
+        if (err == EINVAL) return makeError(Errc::kInvalid, "entries of array table " + table + " cannot be deleted; write zeros");
+        return iovisor::errnoError(err, "delete entry in " + table);
+    }
+    t->module->configChanged();
+    return {};
+}
+
+Result<ModuleStats> Registry::stats(const std::string &module) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    ModuleStats out;
+    std::set<uint32_t> linked;
+    for (const auto &p : infoOf(**rec).ports) linked.insert(p.first);
+    for (uint32_t port = 0; port < IOV_MAX_PORTS; ++port) {
+        auto s = (*rec)->module->portStats(port);
+        if (!s.ok()) return s.error();
+        if (linked.count(port) || s->rx_packets || s->tx_packets) out.ports.push_back({port, *s});
+    }
+    auto drops = (*rec)->module->drops();
+    if (!drops.ok()) return drops.error();
+    for (uint32_t r = 1; r < IOV_DROP_MAX; ++r)
+        if ((*drops)[r]) out.drops.emplace_back(dropReasonName(r), (*drops)[r]);
+    return out;
+}
+
+Result<std::vector<FlowCacheInfo>> Registry::flows() const {
+    std::vector<FlowCacheInfo> out;
+    for (AttachMode mode : {AttachMode::kTc, AttachMode::kXdp}) {
+        FlowCacheInfo info;
+        info.mode = mode;
+        auto counters = chainFor(mode).flowCounters();
+        if (!counters.ok()) return counters.error();
+        info.counters = *counters;
+        auto drops = chainFor(mode).entryDrops();
+        if (!drops.ok()) return drops.error();
+        info.entry_drops = *drops;
+        auto live = chainFor(mode).liveFlows();
+        if (!live.ok()) return live.error();
+        info.flows = std::move(live.value());
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+}  // namespace hover
