@@ -1,13 +1,17 @@
 /* Keys and values of the modules' own tables, shared by the eBPF programs and
- * hoverd (C++). Addresses are in network byte order, as on the wire, and
- * typed __be32 / __be16 so that hoverd's BTF-driven JSON shows IPv4 fields as
- * dotted strings and ports in host order; `__u8 mac[6]` fields show as MACs. */
+ * hoverd (C++, through the typed model in hover/model). Addresses are in
+ * network byte order, as on the wire, and their types say what they are, so
+ * hoverd's BTF-driven JSON shows them as such: __be32 as dotted IPv4, __be16
+ * ports in host order, iov_mac_t as "02:00:00:00:00:01", iov_ip6_t as IPv6. */
 #ifndef IOVISOR_BPF_TABLES_H
 #define IOVISOR_BPF_TABLES_H
 
 #include <linux/types.h>
 
 #define IOV_ETH_ALEN 6
+
+typedef __u8 iov_mac_t[IOV_ETH_ALEN];
+typedef __u8 iov_ip6_t[16];
 
 /* ---- l2switch ---------------------------------------------------------- */
 
@@ -27,7 +31,7 @@ struct l2_port {
 
 /* Key of `fdb`. */
 struct l2_fdb_key {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
 };
 
@@ -40,21 +44,21 @@ struct l2_fdb_entry {
 /* Key of `nd_responder`: an IPv6 address the switch answers Neighbor
  * Solicitations for (as OVN does for the addresses it knows). */
 struct l2_nd_key {
-    __u8 addr[16];
+    iov_ip6_t addr;
 };
 
 #define L2_ND_ROUTER (1u << 0) /* the address is a router's: NA with the R flag */
 
 /* Value of `nd_responder`. */
 struct l2_nd_entry {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 flags;
     __u32 port; /* port that owns the address: its own solicitations are not answered */
 };
 
 /* Value of `arp_responder` (key: IPv4 address, __be32). */
 struct l2_arp_entry {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
     __u32 port; /* port that owns the address: its own requests are not answered */
 };
@@ -71,7 +75,7 @@ struct l2_arp_entry {
 /* Key of `ps_macs`: an allowed MAC on a port. */
 struct l2_ps_mac_key {
     __u32 port;
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
 };
 
@@ -85,7 +89,7 @@ struct l2_ps_mac {
 struct l2_ps_ipv4_key {
     __u32 prefixlen;
     __u32 port;
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
     __be32 addr;
 };
@@ -94,7 +98,7 @@ struct l2_ps_ipv4_key {
  * for (port, MAC), the common case, found with one lookup. */
 struct l2_ps_ipv4_host_key {
     __u32 port;
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
     __be32 addr;
 };
@@ -102,18 +106,18 @@ struct l2_ps_ipv4_host_key {
 /* Key of `ps_ipv6_hosts` (hash): as ps_ipv4_hosts, for a /128. */
 struct l2_ps_ipv6_host_key {
     __u32 port;
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
-    __u8 addr[16];
+    iov_ip6_t addr;
 };
 
 /* Key of `ps_ipv6` (LPM trie): as ps_ipv4, prefixlen = 64 + IPv6 prefix. */
 struct l2_ps_ipv6_key {
     __u32 prefixlen;
     __u32 port;
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
-    __u8 addr[16];
+    iov_ip6_t addr;
 };
 
 #define L2_PS_KEY_BITS 96 /* port + mac + pad, matched exactly */
@@ -124,10 +128,10 @@ struct l2_ps_ipv6_key {
 
 /* Value of `ports` (key: port number): a logical router port. */
 struct rt_port {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 flags;
     __be32 ip;     /* primary IPv4 address: source of ICMP errors sent out of it */
-    __u8 ip6[16];  /* primary IPv6 address: source of ICMPv6 errors ("::" if none) */
+    iov_ip6_t ip6;  /* primary IPv6 address: source of ICMPv6 errors ("::" if none) */
 };
 
 /* Value of `addrs` (key: IPv4 address of the router): the port owning it.
@@ -161,7 +165,7 @@ struct rt_route {
 
 /* Value of `neighbors` (key: IPv4 address). */
 struct rt_neigh {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 flags;
 };
 
@@ -170,21 +174,21 @@ struct rt_neigh {
  * tables. Neighbours come from the control plane or from Neighbor
  * Solicitations the router answers. */
 struct rt_ip6 {
-    __u8 addr[16];
+    iov_ip6_t addr;
 };
 
 /* Key of `routes6` (LPM trie): destination prefix. */
 struct rt_route6_key {
     __u32 prefixlen;
-    __u8 addr[16];
+    iov_ip6_t addr;
 };
 
 /* Value of `routes6`. */
 struct rt_route6 {
     __u32 type;       /* RT_ROUTE_* */
     __u32 port;       /* egress port */
-    __u8 nexthop[16]; /* RT_ROUTE_VIA: next-hop IPv6 */
-    __u8 src_addr[16]; /* router address on the egress network: source of its solicitations */
+    iov_ip6_t nexthop; /* RT_ROUTE_VIA: next-hop IPv6 */
+    iov_ip6_t src_addr; /* router address on the egress network: source of its solicitations */
 };
 
 /* ---- nat --------------------------------------------------------------- */
@@ -245,7 +249,7 @@ struct nat_ct_entry {
 /* Value of `arp_external` (key: external IP): MAC that answers ARP for it on
  * the outside port (OVN external_mac, or the router port's MAC). */
 struct nat_arp {
-    __u8 mac[IOV_ETH_ALEN];
+    iov_mac_t mac;
     __u16 pad;
 };
 

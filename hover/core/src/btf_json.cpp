@@ -22,6 +22,8 @@ struct Resolved {
     uint32_t id = 0;
     bool be32 = false;  // went through a __be32 typedef
     bool be16 = false;
+    bool mac = false;   // iov_mac_t (bpf/lib/tables.h)
+    bool ip6 = false;   // iov_ip6_t
 };
 
 Resolved resolve(const btf *b, uint32_t id) {
@@ -32,6 +34,8 @@ Resolved resolve(const btf *b, uint32_t id) {
             const std::string name = btf__name_by_offset(b, t->name_off);
             if (name == "__be32") r.be32 = true;
             if (name == "__be16") r.be16 = true;
+            if (name == "iov_mac_t") r.mac = true;
+            if (name == "iov_ip6_t") r.ip6 = true;
         }
         id = t->type;
         t = btf__type_by_id(b, id);
@@ -44,10 +48,6 @@ Resolved resolve(const btf *b, uint32_t id) {
 bool isByte(const btf *b, uint32_t id) {
     Resolved r = resolve(b, id);
     return r.t && btf_is_int(r.t) && r.t->size == 1;
-}
-
-bool looksLikeIpv6(const std::string &field) {
-    return field.find("addr") != std::string::npos || field.find("ip6") != std::string::npos || field == "nexthop";
 }
 
 uint64_t loadUint(const uint8_t *p, uint32_t size) {
@@ -74,7 +74,7 @@ class Decoder {
 public:
     explicit Decoder(const btf *b) : b_(b) {}
 
-    json value(uint32_t id, const uint8_t *p, const std::string &field) const {
+    json value(uint32_t id, const uint8_t *p) const {
         Resolved r = resolve(b_, id);
         const btf_type *t = r.t;
         if (!t) return toHex(p, 0);
@@ -92,19 +92,19 @@ public:
         }
         if (btf_is_array(t)) {
             const struct btf_array *a = btf_array(t);
-            if (isByte(b_, a->type) && a->nelems == 6) {
+            if (r.mac && isByte(b_, a->type) && a->nelems == 6) {
                 iovisor::Mac mac;
                 std::memcpy(mac.data(), p, 6);
                 return iovisor::formatMac(mac);
             }
-            if (isByte(b_, a->type) && a->nelems == 16 && looksLikeIpv6(field)) {
+            if (r.ip6 && isByte(b_, a->type) && a->nelems == 16) {
                 iovisor::Ip6 ip;
                 std::memcpy(ip.data(), p, 16);
                 return iovisor::formatIpv6(ip);
             }
             const int64_t elem = btf__resolve_size(b_, a->type);
             json list = json::array();
-            for (uint32_t i = 0; i < a->nelems && elem > 0; ++i) list.push_back(value(a->type, p + i * elem, field));
+            for (uint32_t i = 0; i < a->nelems && elem > 0; ++i) list.push_back(value(a->type, p + i * elem));
             return list;
         }
         if (btf_is_composite(t)) {
@@ -120,7 +120,7 @@ public:
                     std::memcpy(&word, p + bit_off / 64 * 8, 8);
                     obj[name] = (word >> (bit_off % 64)) & ((1ull << bits) - 1);
                 } else {
-                    obj[name] = value(m->type, p + bit_off / 8, name);
+                    obj[name] = value(m->type, p + bit_off / 8);
                 }
             }
             return obj;
@@ -149,7 +149,7 @@ public:
             return {};
         }
         if (btf_is_int(t) || btf_is_any_enum(t)) return integer(r, t->size, v, p, path);
-        if (btf_is_array(t)) return array(t, v, p, path);
+        if (btf_is_array(t)) return array(r, v, p, path);
         if (btf_is_composite(t)) return composite(t, v, p, path);
         return bad(path, "can only be given as a 0x... hex string");
     }
@@ -186,15 +186,15 @@ private:
         return {};
     }
 
-    iovisor::Status array(const btf_type *t, const json &v, uint8_t *p, const std::string &path) const {
-        const struct btf_array *a = btf_array(t);
-        if (isByte(b_, a->type) && a->nelems == 6 && v.is_string()) {
+    iovisor::Status array(const Resolved &r, const json &v, uint8_t *p, const std::string &path) const {
+        const struct btf_array *a = btf_array(r.t);
+        if (r.mac && isByte(b_, a->type) && a->nelems == 6 && v.is_string()) {
             auto mac = iovisor::parseMac(v.get<std::string>());
             if (!mac.ok()) return bad(path, mac.error().message);
             std::memcpy(p, mac->data(), 6);
             return {};
         }
-        if (isByte(b_, a->type) && a->nelems == 16 && v.is_string()) {
+        if (r.ip6 && isByte(b_, a->type) && a->nelems == 16 && v.is_string()) {
             auto ip = iovisor::parseIpv6(v.get<std::string>());
             if (!ip.ok()) return bad(path, ip.error().message);
             std::memcpy(p, ip->data(), 16);
@@ -243,7 +243,7 @@ BtfCodec::BtfCodec(std::shared_ptr<const btf> btf, uint32_t type_id, uint32_t si
 
 json BtfCodec::decode(const uint8_t *data) const {
     if (!btf_ || !type_id_) return toHex(data, size_);
-    return Decoder(btf_.get()).value(type_id_, data, "");
+    return Decoder(btf_.get()).value(type_id_, data);
 }
 
 iovisor::Result<Bytes> BtfCodec::encode(const json &value) const {

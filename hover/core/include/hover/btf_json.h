@@ -1,8 +1,8 @@
 // JSON <-> bytes for eBPF map keys and values, driven by the map's BTF:
 // structs are objects (pad* members hidden), arrays are lists, integers are
-// numbers, __be32 fields are dotted IPv4 strings, __be16 fields numbers in
-// host order, u8[6] fields MAC strings, u8[16] fields named *addr* or *ip6*
-// IPv6 strings. Types without BTF are hex strings ("0a000001").
+// numbers; the types of bpf/lib/tables.h say what an address is: __be32 is a
+// dotted IPv4 string, __be16 a number in host order, iov_mac_t a MAC string,
+// iov_ip6_t an IPv6 string. Types without BTF are hex strings ("0a000001").
 #pragma once
 
 #include <bpf/btf.h>
