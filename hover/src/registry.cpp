@@ -217,6 +217,7 @@ Status Registry::checkNewName(const std::string &name, const std::set<std::strin
         if (id != renamed && rec.info.display_name == name)
             return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(id) + ")");
     if (batch.count(name)) return makeError(Errc::kConflict, "the name '" + name + "' is given twice");
+    if (loading_names_.count(name)) return makeError(Errc::kConflict, "a module named '" + name + "' is being loaded");
     return {};
 }
 
@@ -226,27 +227,30 @@ Result<ModuleInfo> Registry::createModule(const CreateModule &request) {
     return created->front();
 }
 
-Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<CreateModule> &requests) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const auto where = [&](size_t i) {
-        return "module " + std::to_string(i) + " ('" + requests[i].display_name + "')";
-    };
-    const auto failed = [&](size_t i, iovisor::Error e) { return requests.size() > 1 ? e.context(where(i)) : e; };
-
-    // Names and ids first: nothing is loaded for a batch that cannot land.
+Result<std::vector<uint32_t>> Registry::reserve(const std::vector<CreateModule> &requests) {
     std::set<std::string> names;
     std::vector<uint32_t> ids;
     uint32_t id = next_module_id_;
     for (size_t i = 0; i < requests.size(); ++i) {
-        if (auto s = checkNewName(requests[i].display_name, names); !s.ok()) return failed(i, s.error());
+        if (auto s = checkNewName(requests[i].display_name, names); !s.ok())
+            return requests.size() > 1 ? s.error().context("module " + std::to_string(i)) : s.error();
         names.insert(requests[i].display_name);
-        if (modules_.size() + ids.size() >= IOV_MAX_MODULES - 1) return makeError(Errc::kConflict, "no free module id");
-        while (modules_.count(id) || id == 0 || id >= IOV_MAX_MODULES ||
+        if (modules_.size() + loading_ids_.size() + ids.size() >= IOV_MAX_MODULES - 1)
+            return makeError(Errc::kConflict, "no free module id");
+        while (modules_.count(id) || loading_ids_.count(id) || id == 0 || id >= IOV_MAX_MODULES ||
                std::find(ids.begin(), ids.end(), id) != ids.end())
             id = id + 1 >= IOV_MAX_MODULES ? 1 : id + 1;
         ids.push_back(id);
     }
+    names.erase("");
+    loading_names_.insert(names.begin(), names.end());
+    loading_ids_.insert(ids.begin(), ids.end());
+    next_module_id_ = id + 1 >= IOV_MAX_MODULES ? 1 : id + 1;
+    return ids;
+}
 
+std::vector<Result<std::unique_ptr<Module>>> Registry::loadAll(const std::vector<CreateModule> &requests,
+                                                               const std::vector<uint32_t> &ids) {
     // One loader thread per core; each load has its own bpf_object.
     std::vector<std::optional<Result<std::unique_ptr<Module>>>> loaded(requests.size());
     std::atomic<size_t> next{0};
@@ -258,26 +262,43 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
     for (size_t w = 1; w < workers; ++w) threads.emplace_back(loader);
     loader();
     for (auto &t : threads) t.join();
+    std::vector<Result<std::unique_ptr<Module>>> out;
+    for (auto &m : loaded) out.push_back(std::move(*m));
+    return out;
+}
 
+Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<CreateModule> &requests) {
+    // Names and ids are taken under the lock; the verifier runs without it,
+    // so /health and reads are not kept waiting by a full sync.
+    Result<std::vector<uint32_t>> ids = [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return reserve(requests);
+    }();
+    if (!ids.ok()) return ids.error();
+    auto loaded = loadAll(requests, *ids);
+
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < requests.size(); ++i) {
+        loading_ids_.erase((*ids)[i]);
+        loading_names_.erase(requests[i].display_name);
+    }
     std::optional<iovisor::Error> error;
     for (size_t i = 0; i < requests.size() && !error; ++i) {
-        if (!loaded[i]->ok()) error = failed(i, loaded[i]->error());
-        else if (auto s = (**loaded[i])->pin(pinDir(ids[i])); !s.ok()) error = failed(i, s.error());
+        if (!loaded[i].ok()) error = loaded[i].error();
+        else if (auto s = (*loaded[i])->pin(pinDir((*ids)[i])); !s.ok()) error = s.error();
+        if (error && requests.size() > 1) error->context("module " + std::to_string(i) + " ('" + requests[i].display_name + "')");
     }
     if (error) {
         for (auto &m : loaded)
-            if (m->ok()) (void)(**m)->remove();
+            if (m.ok()) (void)(*m)->remove();
         return *error;
     }
-
     std::vector<ModuleInfo> out;
     for (size_t i = 0; i < requests.size(); ++i) {
         const CreateModule &request = requests[i];
-        ModuleRecord rec;
-        rec.info = ModuleInfo{ids[i], request.type, request.display_name, request.mode, request.config, {}};
-        rec.module = std::move(loaded[i]->value());
-        out.push_back(infoOf(modules_.emplace(ids[i], std::move(rec)).first->second));
-        next_module_id_ = ids[i] + 1;
+        ModuleRecord rec{ModuleInfo{(*ids)[i], request.type, request.display_name, request.mode, request.config, {}},
+                         std::move(loaded[i].value())};
+        out.push_back(infoOf(modules_.emplace((*ids)[i], std::move(rec)).first->second));
     }
     if (auto s = save(); !s.ok()) return s.error();
     return out;

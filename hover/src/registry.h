@@ -2,7 +2,8 @@
 // netdevs, and their persistence. Every kernel object is pinned under
 // <pin_root> and the registry is saved to <state_dir>/registry.json, so a
 // restarted hoverd adopts everything without touching forwarding.
-// Thread-safe: each public call holds one lock.
+// Thread-safe: each public call holds one lock, except while the verifier
+// checks new modules (their names and ids are reserved first).
 #pragma once
 
 #include <map>
@@ -198,6 +199,11 @@ private:
     // `reserved`: a (module, port) the other side of the same link takes.
     iovisor::Result<Endpoint> parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved);
     iovisor::Result<std::unique_ptr<Module>> loadModule(const CreateModule &request, uint32_t id);
+    // Takes names and ids for a batch of modules about to load (mu_ held).
+    iovisor::Result<std::vector<uint32_t>> reserve(const std::vector<CreateModule> &requests);
+    // Loads (verifies) them in parallel, without mu_.
+    std::vector<iovisor::Result<std::unique_ptr<Module>>> loadAll(const std::vector<CreateModule> &requests,
+                                                                  const std::vector<uint32_t> &ids);
     // A name a module may take: not a number, not another module's (but
     // `renamed`'s own), not twice in one batch.
     iovisor::Status checkNewName(const std::string &name, const std::set<std::string> &batch, uint32_t renamed = 0) const;
@@ -237,6 +243,9 @@ private:
     std::map<uint32_t, LinkRecord> links_;
     std::map<std::pair<uint32_t, std::string>, MapCodec> codecs_;
     uint32_t next_module_id_ = 1, next_link_id_ = 1;
+    // Modules being loaded outside the lock: their names and ids are taken.
+    std::set<std::string> loading_names_;
+    std::set<uint32_t> loading_ids_;
 };
 
 }  // namespace hover

@@ -2,8 +2,11 @@
 // status codes, error bodies, and that bad input leaves it healthy.
 #include <bpf/bpf.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks gtest
 #include <cpprest/asyncrt_utils.h>
@@ -279,6 +282,37 @@ TEST_F(HoverdRest, TableWritesRenewTheConfigGeneration) {
     EXPECT_NE(after_write, before);
     EXPECT_EQ(hoverd_.call("DELETE", "/modules/r/tables/neighbors/entries/10.0.0.9").status, 204);
     EXPECT_NE(generation(), after_write);
+}
+
+// The verifier runs outside hoverd's lock: /health and reads answer while a
+// batch of modules loads, and a name being loaded is already taken.
+TEST_F(HoverdRest, ReadsAnswerWhileModulesLoad) {
+    json batch = json::array();
+    for (int i = 0; i < 40; ++i) batch.push_back({{"module_type", "router"}, {"display_name", "r" + std::to_string(i)}});
+    std::atomic<bool> loading{true};
+    std::thread load([&] {
+        auto created = hoverd_.call("POST", "/modules/", batch);
+        EXPECT_EQ(created.status, 201) << created.text.substr(0, 300);
+        loading = false;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int answered_while_loading = 0;
+    bool taken_checked = false;
+    while (loading) {
+        auto health = hoverd_.call("GET", "/health");
+        EXPECT_EQ(health.status, 200);
+        if (!loading) break;
+        ++answered_while_loading;
+        if (!taken_checked) {
+            expectError(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", "r7"}}), 409,
+                        "r7");
+            taken_checked = true;
+        }
+    }
+    load.join();
+    EXPECT_GT(answered_while_loading, 0) << "every /health waited for the whole batch";
+    EXPECT_TRUE(taken_checked);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 40u);
 }
 
 TEST_F(HoverdRest, BatchesAreAllOrNothing) {
