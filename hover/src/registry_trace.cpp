@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 
 #include <cstring>
 #include <set>
@@ -17,6 +18,16 @@ using iovisor::Status;
 using nlohmann::json;
 
 namespace {
+
+const char *verdictName(uint32_t tc_action) {
+    switch (tc_action) {
+    case TC_ACT_OK: return "pass";
+    case TC_ACT_SHOT: return "drop";
+    case TC_ACT_REDIRECT: return "redirect";
+    default: return "other";
+    }
+}
+
 struct Counters {
     std::map<uint32_t, iov_port_stats> ports;
     std::array<uint64_t, IOV_DROP_MAX> drops{};
@@ -73,7 +84,7 @@ Result<TraceResult> Registry::trace(const std::string &from, const Bytes &packet
     if (bpf_prog_test_run_opts(first.module->chainProgFd(), &opts) != 0)
         return iovisor::errnoError(errno, "BPF_PROG_TEST_RUN (the kernel refuses packets shorter than their IPv4 header)");
     out.output.resize(opts.data_size_out);
-    out.verdict = opts.retval == 0 ? "pass" : opts.retval == 2 ? "drop" : opts.retval == 7 ? "redirect" : "other";
+    out.verdict = verdictName(opts.retval);
     auto after = snapshot();
     if (!after.ok()) return after.error();
 

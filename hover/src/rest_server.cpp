@@ -38,6 +38,7 @@ namespace {
 struct Reply {
     int status = 200;
     json body;
+    bool read_only = false;  // a POST that changes nothing (trace): the generation stays
 };
 
 Reply error(const iovisor::Error &e) { return {httpStatus(e.code), {{"error", e.message}, {"status", httpStatus(e.code)}}}; }
@@ -103,7 +104,9 @@ struct RestServer::Impl {
             const std::string hex = r.body["packet"];
             auto packet = fromHex(hex, hex.size() / 2);
             if (!packet.ok() || hex.size() % 2) return error(Errc::kInvalid, "'packet' must be an even number of hex digits");
-            return ok(registry.trace(r.body["from"], *packet));
+            Reply traced = ok(registry.trace(r.body["from"], *packet));
+            traced.read_only = true;
+            return traced;
         }
         if (p.size() == 1 && p[0] == "flows" && v == methods::GET) {
             auto caches = registry.flows();
@@ -309,7 +312,7 @@ struct RestServer::Impl {
     }
 
     void send(http_request &req, const Reply &reply) {
-        if (req.method() != methods::GET && reply.status < 300) ++changes;
+        if (req.method() != methods::GET && !reply.read_only && reply.status < 300) ++changes;
         try {
             web::http::http_response response(reply.status);
             response.headers().add("X-Hover-Generation", generation());

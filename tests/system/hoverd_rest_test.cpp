@@ -315,6 +315,21 @@ TEST_F(HoverdRest, ReadsAnswerWhileModulesLoad) {
     EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), 40u);
 }
 
+// A trace runs the programs but changes no configuration: clients watching
+// the generation (iovisor-ovnd) must not reload everything after one.
+TEST_F(HoverdRest, TraceIsNotAConfigurationChange) {
+    createSwitch("sw");
+    const std::string before = hoverd_.call("GET", "/health").body["generation"];
+    const std::string frame = "ffffffffffff020000000001" "0800" + std::string(92, '0');  // broadcast, IPv4 type
+    auto traced = hoverd_.call("POST", "/trace", {{"from", "m:sw:0"}, {"packet", frame}});
+    ASSERT_EQ(traced.status, 200) << traced.text;
+    EXPECT_TRUE(traced.body["verdict"] == "drop" || traced.body["verdict"] == "pass" ||
+                traced.body["verdict"] == "redirect") << traced.text;
+    EXPECT_EQ(hoverd_.call("GET", "/health").body["generation"], before);
+    createSwitch("sw2");
+    EXPECT_NE(hoverd_.call("GET", "/health").body["generation"], before) << "a real change moves it";
+}
+
 TEST_F(HoverdRest, BatchesAreAllOrNothing) {
     // Modules: a list is created in one request, loaded in parallel.
     json batch = json::array();
