@@ -7,6 +7,25 @@ find_program(BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-multiarch
                 OUTPUT_VARIABLE BPF_MULTIARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
+# libbpf's bpf_tracing.h names architectures as the kernel does.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|i.86|amd64|AMD64)$")
+  set(BPF_TARGET_ARCH x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(BPF_TARGET_ARCH arm64)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^arm")
+  set(BPF_TARGET_ARCH arm)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(ppc64|ppc64le|powerpc64)")
+  set(BPF_TARGET_ARCH powerpc)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^s390")
+  set(BPF_TARGET_ARCH s390)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^riscv")
+  set(BPF_TARGET_ARCH riscv)
+else()
+  set(BPF_TARGET_ARCH ${CMAKE_SYSTEM_PROCESSOR})
+endif()
+# The flags every eBPF object is compiled with (custom modules too: hoverd
+# gets them at build time).
+set(BPF_CFLAGS -target bpf -O2 -g -Wall -D__TARGET_ARCH_${BPF_TARGET_ARCH} -I/usr/include/${BPF_MULTIARCH})
 set(BPF_OUTPUT_DIR ${CMAKE_BINARY_DIR}/bpf)
 file(MAKE_DIRECTORY ${BPF_OUTPUT_DIR})
 
@@ -21,8 +40,7 @@ function(add_bpf_object name source)
   set(skel ${BPF_OUTPUT_DIR}/${name}.skel.h)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 ${defines}
-            -I${CMAKE_SOURCE_DIR}/bpf -I/usr/include/${BPF_MULTIARCH}
+    COMMAND ${BPF_CLANG} ${BPF_CFLAGS} -Werror ${defines} -I${CMAKE_SOURCE_DIR}/bpf
             -MD -MF ${obj}.d -c ${src} -o ${obj}
     DEPENDS ${src}
     DEPFILE ${obj}.d

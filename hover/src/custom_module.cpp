@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 namespace hover {
@@ -28,10 +29,15 @@ iovisor::Result<Bytes> compileCustomModule(const std::string &source, AttachMode
         std::ofstream src(dir + "/module.bpf.c");
         src << source;
     }
-    std::vector<std::string> argv = {"timeout", "60", "clang", "-target", "bpf", "-O2", "-g", "-Wall",
-                                     "-D__TARGET_ARCH_x86", "-I" + include_dir, "-I/usr/include/x86_64-linux-gnu",
-                                     "-c", dir + "/module.bpf.c", "-o", dir + "/module.bpf.o"};
-    if (mode == AttachMode::kXdp) argv.insert(argv.begin() + 8, "-DIOV_XDP");
+    // The flags the built-in modules were compiled with, for this host's
+    // architecture (cmake/BpfObject.cmake), tab-separated.
+    std::vector<std::string> argv = {"timeout", "60", IOV_BPF_CLANG};
+    std::istringstream flags(IOV_BPF_CFLAGS);
+    for (std::string flag; std::getline(flags, flag, '\t');) argv.push_back(flag);
+    if (mode == AttachMode::kXdp) argv.push_back("-DIOV_XDP");
+    for (const std::string &arg : {"-I" + include_dir, std::string("-c"), dir + "/module.bpf.c", std::string("-o"),
+                                   dir + "/module.bpf.o"})
+        argv.push_back(arg);
     const iovisor::CommandResult out = iovisor::runCommand(argv);
     if (out.exit_code == 127) return makeError(Errc::kUnavailable, "clang not found: apt-get install clang");
     if (out.exit_code != 0) return makeError(Errc::kRejected, "clang rejected the module source:\n" + out.output);
