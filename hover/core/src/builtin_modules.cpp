@@ -1,14 +1,7 @@
 // The module types compiled into hoverd, from their libbpf skeletons (one
-// object per hook).
+// object per hook): every bpf/*.bpf.c (bpf/CMakeLists.txt generates the list).
+#include "builtin_objects.h"
 #include "hover/module.h"
-#include "entry.skel.h"
-#include "entry_xdp.skel.h"
-#include "l2switch.skel.h"
-#include "l2switch_xdp.skel.h"
-#include "nat.skel.h"
-#include "nat_xdp.skel.h"
-#include "router.skel.h"
-#include "router_xdp.skel.h"
 
 namespace hover {
 
@@ -24,14 +17,10 @@ ModuleType builtin(const char *name, AttachMode mode) {
 }
 
 const std::vector<ModuleType> &builtins() {
-    static const std::vector<ModuleType> types = {
-        builtin<l2switch__elf_bytes>("l2switch", AttachMode::kTc),
-        builtin<l2switch_xdp__elf_bytes>("l2switch", AttachMode::kXdp),
-        builtin<router__elf_bytes>("router", AttachMode::kTc),
-        builtin<router_xdp__elf_bytes>("router", AttachMode::kXdp),
-        builtin<nat__elf_bytes>("nat", AttachMode::kTc),
-        builtin<nat_xdp__elf_bytes>("nat", AttachMode::kXdp),
-    };
+#define IOV_BUILTIN(name) builtin<name##__elf_bytes>(#name, AttachMode::kTc), \
+                          builtin<name##_xdp__elf_bytes>(#name, AttachMode::kXdp),
+    static const std::vector<ModuleType> types = {IOV_BUILTIN_MODULE_TYPES(IOV_BUILTIN)};
+#undef IOV_BUILTIN
     return types;
 }
 
