@@ -1,5 +1,6 @@
-/* The maps every module instance of a hook shares (hover::ChainMap creates
- * and pins them), and the flow cache: record a flow's walk through the
+/* The maps every module instance of a hook shares (libbpf pins them by name
+ * under hoverd's directory for the hook, and reuses them in every object
+ * loaded after the first), and the flow cache: record a flow's walk through the
  * module graph once, replay it for the next packets at the netdev entry.
  * The contract (what may be replayed, what invalidates a record) is in
  * abi.h, next to the structs hoverd reads. */
@@ -18,6 +19,7 @@
  * shared netdev entry (bpf/entry.bpf.c). */
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_MAX_MODULES);
     __type(key, __u32);
     __type(value, __u32);
@@ -26,6 +28,7 @@ struct {
 /* Ingress netdev ifindex -> the module and port it feeds. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_MAX_NETDEVS);
     __type(key, __u32);
     __type(value, struct iov_netdev_port);
@@ -34,6 +37,7 @@ struct {
 /* Drop reason -> packets the shared entry dropped before any module, per CPU. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_DROP_MAX);
     __type(key, __u32);
     __type(value, __u64);
@@ -42,6 +46,7 @@ struct {
 /* Slot 0: the flow generation; a record made under another one is stale. */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
@@ -51,6 +56,7 @@ struct {
  * every port it crosses, as its walk did. */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_MAX_MODULES);
     __type(key, __u32);
     __array(values, struct {
@@ -65,6 +71,7 @@ struct {
  * collision replaces the older flow). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_FLOW_CACHE_SIZE);
     __type(key, __u32);
     __type(value, struct iov_flow);
@@ -73,6 +80,7 @@ struct {
 /* Slot 0: the walk being recorded on this CPU. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct iov_flow_record);
@@ -81,6 +89,7 @@ struct {
 /* enum iov_flow_counter -> packets, per CPU. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(max_entries, IOV_FLOW_COUNTERS);
     __type(key, __u32);
     __type(value, __u64);

@@ -55,9 +55,9 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + " (is bpffs mounted at /sys/fs/bpf?): " + ec.message());
     fs::create_directories(options.state_dir, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.state_dir + ": " + ec.message());
-    auto tc = ChainMap::openPinned(options.pin_root + "/chain_tc", AttachMode::kTc);
+    auto tc = ChainMap::openPinned(options.pin_root + "/tc", AttachMode::kTc);
     if (!tc.ok()) return tc.error();
-    auto xdp = ChainMap::openPinned(options.pin_root + "/chain_xdp", AttachMode::kXdp);
+    auto xdp = ChainMap::openPinned(options.pin_root + "/xdp", AttachMode::kXdp);
     if (!xdp.ok()) return xdp.error();
     r->chain_tc_ = std::move(tc.value());
     r->chain_xdp_ = std::move(xdp.value());
@@ -306,7 +306,9 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
 
 Registry::Counts Registry::counts() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {modules_.size(), links_.size()};
+    Counts counts{modules_.size(), links_.size(), chain_tc_->errors()};
+    for (auto &e : chain_xdp_->errors()) counts.errors.push_back(std::move(e));
+    return counts;
 }
 
 std::vector<ModuleInfo> Registry::listModules() {

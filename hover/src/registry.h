@@ -133,6 +133,7 @@ public:
     // How many modules and links there are (cheap: for /health).
     struct Counts {
         size_t modules = 0, links = 0;
+        std::vector<std::string> errors;  // datapath bookkeeping that failed (the flows concerned walk)
     };
     Counts counts();
 

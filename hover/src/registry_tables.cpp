@@ -162,10 +162,10 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
                                                      std::to_string(t->info.value_size) + "-byte values");
         tables.push_back(*t);
     }
-    const Module::ConfigChange change{*(*rec)->module};
     for (size_t i = 0; i < batches.size(); ++i)
-        if (auto s = writeBatch(**rec, tables[i], batches[i]); !s.ok()) return s.error().context("batch " + std::to_string(i));
-    return {};
+        if (auto s = writeBatch(**rec, tables[i], batches[i]); !s.ok())
+            return (*rec)->module->changed(s.error().context("batch " + std::to_string(i)));
+    return (*rec)->module->configChanged();
 }
 
 Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch) {
@@ -204,8 +204,7 @@ Status Registry::putEntry(const std::string &module, const std::string &table, c
     auto value = encodeValue(*t, value_json);
     if (!value.ok()) return value.error().context("value");
     auto s = write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
-    if (s.ok()) t->module->configChanged();
-    return s;
+    return s.ok() ? t->module->configChanged() : s;
 }
 
 Status Registry::putEntries(const std::string &module, const std::string &table,
@@ -227,7 +226,7 @@ Status Registry::putEntries(const std::string &module, const std::string &table,
         result = write(*t, encoded[written].first, encoded[written].second, BPF_ANY, "entry " + std::to_string(written));
         if (!result.ok()) break;
     }
-    if (written > 0) t->module->configChanged();  // once for the whole batch
+    if (written > 0) return t->module->changed(result);  // once for the whole batch
     return result;
 }
 
@@ -243,8 +242,7 @@ Status Registry::deleteEntry(const std::string &module, const std::string &table
         if (err == EINVAL) return makeError(Errc::kInvalid, "entries of array table " + table + " cannot be deleted; write zeros");
         return iovisor::errnoError(err, "delete entry in " + table);
     }
-    t->module->configChanged();
-    return {};
+    return t->module->configChanged();
 }
 
 Result<ModuleStats> Registry::stats(const std::string &module) {

@@ -92,7 +92,8 @@ struct RestServer::Impl {
         const auto &v = r.verb;
         if (p.size() == 1 && p[0] == "health" && v == methods::GET) {
             const Registry::Counts n = registry.counts();
-            return {200, {{"status", "ok"}, {"modules", n.modules}, {"links", n.links}, {"generation", generation()}}};
+            return {200, {{"status", n.errors.empty() ? "ok" : "degraded"}, {"errors", n.errors}, {"modules", n.modules},
+                          {"links", n.links}, {"generation", generation()}}};
         }
         if (p.size() == 1 && p[0] == "openapi.json" && v == methods::GET) return {200, json::parse(kOpenApiDocument)};
         if (!p.empty() && p[0] == "modules") return modules(r);

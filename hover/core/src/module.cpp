@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 namespace hover {
 
@@ -68,45 +69,6 @@ const char *dropReasonText(uint32_t reason) { return reason < IOV_DROP_MAX ? kDr
 
 namespace {
 
-// The maps of struct ChainMap, as bpf/lib/chain.h and flow.h declare them.
-struct SharedMapSpec {
-    const char *name;
-    bpf_map_type type;
-    uint32_t value_size;
-    uint32_t max_entries;
-};
-const SharedMapSpec kSharedMaps[] = {
-    {"iov_chain", BPF_MAP_TYPE_PROG_ARRAY, sizeof(uint32_t), IOV_MAX_MODULES},
-    {"iov_netdev_ports", BPF_MAP_TYPE_HASH, sizeof(iov_netdev_port), IOV_MAX_NETDEVS},
-    {"iov_entry_drops", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint64_t), IOV_DROP_MAX},
-    {"iov_flow_gen", BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 1},
-    {"iov_mod_stats", BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(uint32_t), IOV_MAX_MODULES},
-    {"iov_flow_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(iov_flow), IOV_FLOW_CACHE_SIZE},
-    {"iov_flow_record", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(iov_flow_record), 1},
-    {"iov_flow_stats", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint64_t), IOV_FLOW_COUNTERS},
-};
-
-bool isShared(const std::string &name) {
-    for (const auto &spec : kSharedMaps)
-        if (name == spec.name) return true;
-    return false;
-}
-
-Result<Fd> createShared(const SharedMapSpec &spec) {
-    LIBBPF_OPTS(bpf_map_create_opts, opts);
-    Fd inner;
-    if (spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-        // Template of the inner maps: a module's iov_port_stats.
-        inner = Fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "iov_port_stats", sizeof(uint32_t),
-                                  sizeof(iov_port_stats), IOV_MAX_PORTS, nullptr));
-        if (!inner.valid()) return errnoError(errno, "create the port counters template");
-        opts.inner_map_fd = inner.get();
-    }
-    Fd fd(bpf_map_create(spec.type, spec.name, sizeof(uint32_t), spec.value_size, spec.max_entries, &opts));
-    if (!fd.valid()) return errnoError(errno, std::string("create shared map ") + spec.name);
-    return fd;
-}
-
 // Per-CPU u64 counters 0..N-1 of the map `fd`, summed over CPUs.
 template <size_t N>
 Result<std::array<uint64_t, N>> sumCounters(int fd) {
@@ -127,16 +89,7 @@ uint64_t freshGeneration() {
     return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) << 16;
 }
 
-// Points the object's copies of the shared maps at `chain`'s.
-Status shareMaps(bpf_object *obj, const ChainMap &chain) {
-    for (const auto &[name, fd] : chain.maps()) {
-        bpf_map *shared = bpf_object__find_map_by_name(obj, name.c_str());
-        if (shared && bpf_map__reuse_fd(shared, fd.get()) != 0) return errnoError(errno, "share " + name);
-    }
-    return {};
-}
-
-using ObjectPtr = std::unique_ptr<bpf_object, void (*)(bpf_object *)>;
+bool isInternal(const std::string &map_name) { return map_name.find('.') != std::string::npos; }
 
 }  // namespace
 
@@ -148,28 +101,26 @@ uint64_t datapathClockNs() {
 
 Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode) { return openPinned("", mode); }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path, AttachMode mode) {
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
-    for (const auto &spec : kSharedMaps) {
-        const std::string pin = path.empty() ? "" : spec.name == std::string("iov_chain") ? path : path + "_" + spec.name;
-        Fd fd(pin.empty() ? -1 : bpf_obj_get(pin.c_str()));
-        if (!fd.valid()) {
-            auto created = createShared(spec);
-            if (!created.ok()) return created.error();
-            fd = std::move(created.value());
-            if (!pin.empty() && bpf_obj_pin(fd.get(), pin.c_str()) != 0) return errnoError(errno, "pin " + pin);
-        }
-        chain->maps_.emplace_back(spec.name, std::move(fd));
+    chain->pin_dir_ = dir;
+    std::error_code ec;
+    if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))
+        return makeError(Errc::kUnavailable, "cannot create " + dir + ": " + ec.message());
+    // The entry object creates the shared maps (or libbpf reuses the pinned ones).
+    const ModuleType &entry = sharedEntryObject(mode);
+    LIBBPF_OPTS(bpf_object_open_opts, opts);
+    auto obj = chain->openObject(entry, &opts);
+    if (!obj.ok()) return obj.error().context("entry program");
+    if (bpf_object__load(obj->get()) != 0) return errnoError(errno, "load the entry program");
+    bpf_map *map;
+    bpf_object__for_each_map(map, obj->get()) {
+        if (!isInternal(bpf_map__name(map))) chain->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
-    chain->invalidateFlows();  // also: a generation that is never 0
+    if (auto s = chain->invalidateFlows(); !s.ok()) return s.error();  // also: a generation that is never 0
     chain->worker_ = std::thread([c = chain.get()] { c->registrar(); });
 
-    const ModuleType &entry = sharedEntryObject(mode);
-    ObjectPtr obj(bpf_object__open_mem(entry.elf, entry.elf_size, nullptr), bpf_object__close);
-    if (!obj) return errnoError(errno, "open the entry program");
-    if (auto s = shareMaps(obj.get(), *chain); !s.ok()) return s.error().context("entry program");
-    if (bpf_object__load(obj.get()) != 0) return errnoError(errno, "load the entry program");
-    bpf_program *prog = bpf_object__find_program_by_name(obj.get(), "iov_entry");
+    bpf_program *prog = bpf_object__find_program_by_name(obj->get(), "iov_entry");
     if (!prog) return makeError(Errc::kInternal, "entry object without iov_entry");
     chain->entry_prog_ = Fd(dup(bpf_program__fd(prog)));
     const uint32_t slot = IOV_ENTRY_SLOT;
@@ -177,6 +128,22 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &path, 
     if (bpf_map_update_elem(chain->fd(), &slot, &prog_fd, BPF_ANY) != 0)
         return errnoError(errno, "insert the entry program into iov_chain");
     return chain;
+}
+
+Result<ChainMap::Object> ChainMap::openObject(const ModuleType &type, bpf_object_open_opts *opts) const {
+    if (!pin_dir_.empty()) opts->pin_root_path = pin_dir_.c_str();
+    Object obj(bpf_object__open_mem(type.elf, type.elf_size, opts), bpf_object__close);
+    if (!obj) return makeError(Errc::kInvalid, "not a usable eBPF ELF object (" + std::string(std::strerror(errno)) + ")");
+    if (!pin_dir_.empty()) return obj;
+    // Unpinned (tests, benchmarks): the shared maps are handed over by fd.
+    bpf_map *map;
+    bpf_object__for_each_map(map, obj.get()) {
+        if (bpf_map__set_pin_path(map, nullptr) != 0) return errnoError(errno, "unpin " + std::string(bpf_map__name(map)));
+        const int shared = fdOf(bpf_map__name(map));
+        if (shared >= 0 && bpf_map__reuse_fd(map, shared) != 0)
+            return errnoError(errno, "share " + std::string(bpf_map__name(map)));
+    }
+    return obj;
 }
 
 Status ChainMap::bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) const {
@@ -211,6 +178,11 @@ void ChainMap::setModuleStats(uint32_t id, int stats_fd) const {
     cv_.notify_all();
 }
 
+std::vector<std::string> ChainMap::errors() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return errors_;
+}
+
 void ChainMap::settle() const {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return ops_.empty() && !busy_; });
@@ -226,14 +198,15 @@ void ChainMap::registrar() {
         ops_.pop_front();
         busy_ = true;
         lock.unlock();
-        if (op.stats.valid()) {
-            const int fd = op.stats.get();
-            bpf_map_update_elem(outer, &op.id, &fd, BPF_ANY);
-        } else {
-            bpf_map_delete_elem(outer, &op.id);
-        }
-        invalidateFlows();  // flows stored meanwhile may count on the old map
+        const int fd = op.stats.get();
+        const bool done = op.stats.valid() ? bpf_map_update_elem(outer, &op.id, &fd, BPF_ANY) == 0
+                                           : bpf_map_delete_elem(outer, &op.id) == 0 || errno == ENOENT;
+        // Without its counters in iov_mod_stats the datapath stores no flow
+        // through the module: it walks, which is slower but exact.
+        Status s = done ? invalidateFlows()  // flows stored meanwhile may count on the old map
+                        : Status(errnoError(errno, "module " + std::to_string(op.id) + "'s counters in iov_mod_stats"));
         lock.lock();
+        if (!s.ok()) errors_.push_back(s.error().message);
         busy_ = false;
         cv_.notify_all();
     }
@@ -245,10 +218,13 @@ int ChainMap::fdOf(const std::string &name) const {
     return -1;
 }
 
-void ChainMap::invalidateFlows() const {
+Status ChainMap::invalidateFlows() const {
     const uint32_t zero = 0;
     const uint64_t gen = freshGeneration();
-    bpf_map_update_elem(fdOf("iov_flow_gen"), &zero, &gen, BPF_ANY);
+    if (bpf_map_update_elem(fdOf("iov_flow_gen"), &zero, &gen, BPF_ANY) == 0) return {};
+    const iovisor::Error e = errnoError(errno, "renew the flow generation (cached flows may be stale)");
+    std::cerr << "hoverd: " << e.message << "\n";
+    return e;
 }
 
 Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> ChainMap::flowCounters() const {
@@ -282,8 +258,6 @@ std::string tail(const std::vector<char> &log) {
     return text.size() > kMax ? "..." + text.substr(text.size() - kMax) : text;
 }
 
-bool isTable(const std::string &name) { return !isShared(name) && name.find('.') == std::string::npos; }
-
 }  // namespace
 
 Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id, const ChainMap &chain) {
@@ -294,9 +268,9 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     std::vector<char> log(256 * 1024, '\0');
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = type.name.c_str(), .kernel_log_buf = log.data(),
                 .kernel_log_size = log.size());
-    std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj(bpf_object__open_mem(type.elf, type.elf_size, &opts),
-                                                            bpf_object__close);
-    if (!obj) return makeError(Errc::kInvalid, what + ": not a usable eBPF ELF object (" + std::strerror(errno) + ")");
+    auto opened = chain.openObject(type, &opts);
+    if (!opened.ok()) return opened.error().context(what);
+    ChainMap::Object obj = std::move(opened.value());
 
     bpf_program *netdev = nullptr, *chain_prog = nullptr, *p;
     bpf_object__for_each_program(p, obj.get()) {
@@ -313,7 +287,6 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     if (!status.ok()) return status.error().context(what);
     if (!bpf_object__find_map_by_name(obj.get(), "iov_chain"))
         return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
-    if (auto s = shareMaps(obj.get(), chain); !s.ok()) return s.error().context(what);
     if (bpf_object__load(obj.get()) != 0) {
         const int err = errno;
         return makeError(Errc::kRejected, what + ": rejected (" + std::strerror(err) + "). Verifier log:\n" + tail(log));
@@ -328,7 +301,7 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
     bpf_map *map;
     bpf_object__for_each_map(map, obj.get()) {
-        if (isTable(bpf_map__name(map))) m->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
+        if (!isInternal(bpf_map__name(map)) && chain.fdOf(bpf_map__name(map)) < 0) m->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);
     return m;
@@ -340,8 +313,7 @@ Status Module::joinChain() {
     // Replayed flows count on this module's ports through iov_mod_stats.
     auto stats = mapFd("iov_port_stats");
     if (stats.ok()) chain_->setModuleStats(id_, *stats);
-    chain_->invalidateFlows();
-    return {};
+    return chain_->invalidateFlows();
 }
 
 Result<std::unique_ptr<Module>> Module::adopt(const std::string &dir, uint32_t id, const std::string &type_name,
@@ -397,7 +369,7 @@ Status Module::remove() {
     if (chain_) {
         bpf_map_delete_elem(chain_->fd(), &id_);
         chain_->setModuleStats(id_, -1);
-        chain_->invalidateFlows();
+        if (auto s = chain_->invalidateFlows(); !s.ok()) return s;
         chain_ = nullptr;
     }
     if (!pin_dir_.empty()) {
@@ -425,17 +397,31 @@ Result<int> Module::mapFd(const std::string &name) const {
     return makeError(Errc::kNotFound, "module " + std::to_string(id_) + " has no table " + name);
 }
 
-void Module::configChanged() const {
-    if (chain_) chain_->invalidateFlows();
+Status Module::configChanged() const {
+    Status flows = chain_ ? chain_->invalidateFlows() : Status();
     auto fd = mapFd("iov_config_gen");
-    if (!fd.ok()) return;
+    if (!fd.ok()) return flows;
     const uint32_t zero = 0;
     const uint64_t gen = freshGeneration();
-    bpf_map_update_elem(*fd, &zero, &gen, BPF_ANY);
+    if (bpf_map_update_elem(*fd, &zero, &gen, BPF_ANY) != 0)
+        return errnoError(errno, "renew the configuration generation of module " + std::to_string(id_));
+    return flows;
 }
 
-Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {
-    ConfigChange change{*this};  // flows through this port are stale
+Status Module::changed(Status s) const {
+    Status bumped = configChanged();
+    return s.ok() ? bumped : s;
+}
+
+// Flows through a port whose peer changes are stale: every wiring change is
+// a configuration change.
+Status Module::connectNetdev(uint32_t port, uint32_t ifindex) { return changed(wireNetdev(port, ifindex)); }
+Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port) {
+    return changed(wireModule(port, peer_module, peer_port));
+}
+Status Module::disconnect(uint32_t port) { return changed(unwire(port)); }
+
+Status Module::wireNetdev(uint32_t port, uint32_t ifindex) {
     if (port >= IOV_MAX_PORTS) return makeError(Errc::kInvalid, "port " + std::to_string(port) + " out of range");
     auto ports = map<uint32_t, iov_port>("iov_ports");
     if (!ports.ok()) return ports.error();
@@ -447,8 +433,7 @@ Status Module::connectNetdev(uint32_t port, uint32_t ifindex) {
     return ports->update(port, peer);
 }
 
-Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port) {
-    ConfigChange change{*this};  // flows through this port are stale
+Status Module::wireModule(uint32_t port, uint32_t peer_module, uint32_t peer_port) {
     if (port >= IOV_MAX_PORTS || peer_port >= IOV_MAX_PORTS)
         return makeError(Errc::kInvalid, "port out of range 0.." + std::to_string(IOV_MAX_PORTS - 1));
     auto ports = map<uint32_t, iov_port>("iov_ports");
@@ -460,8 +445,7 @@ Status Module::connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_
     return ports->update(port, peer);
 }
 
-Status Module::disconnect(uint32_t port) {
-    ConfigChange change{*this};  // flows through this port are stale
+Status Module::unwire(uint32_t port) {
     auto ports = map<uint32_t, iov_port>("iov_ports");
     if (!ports.ok()) return ports.error();
     auto old = ports->lookup(port);

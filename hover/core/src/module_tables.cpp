@@ -42,14 +42,14 @@ Status write(int fd, const model::TableBatch &batch) {
 
 Status Module::apply(const std::vector<model::TableBatch> &batches) const {
     if (batches.empty()) return {};
-    const ConfigChange change{*this};
     for (const auto &batch : batches) {
         auto fd = mapFd(batch.table->name);
         if (!fd.ok()) return fd.error();
         if (auto s = checkSizes(*fd, *batch.table); !s.ok()) return s;
-        if (auto s = write(*fd, batch); !s.ok()) return s;
     }
-    return {};
+    for (const auto &batch : batches)
+        if (auto s = write(*mapFd(batch.table->name), batch); !s.ok()) return changed(s);
+    return configChanged();
 }
 
 Status Module::sync(const model::ModuleTypeDesc &type, model::Entries *installed, model::Entries desired) const {

@@ -55,19 +55,24 @@ const char *dropReasonText(uint32_t reason);
 // user-space reference goes, so hoverd pins the maps.
 class ChainMap {
 public:
+    // Unpinned: the maps go when the last holder of them does (tests).
     static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode);
-    // Opens the maps pinned at `path` (the program array; the others at
-    // `path`_<map name>: bpffs refuses dots), or creates and pins them there;
-    // (re)loads the entry program.
-    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &path, AttachMode mode);
+    // The maps pinned in `dir` (libbpf pins them by name, LIBBPF_PIN_BY_NAME
+    // in bpf/lib/flow.h), created there if missing; (re)loads the entry program.
+    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode);
+    // Opens an object that uses the shared maps, so that loading it reuses
+    // them: libbpf finds the pinned ones by name; an unpinned chain hands its
+    // own over by fd.
+    using Object = std::unique_ptr<bpf_object, void (*)(bpf_object *)>;
+    iovisor::Result<Object> openObject(const ModuleType &type, bpf_object_open_opts *opts) const;
     int fd() const { return fdOf("iov_chain"); }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
     const std::vector<std::pair<std::string, Fd>> &maps() const { return maps_; }
 
     // Makes every recorded flow stale. hoverd calls it after each change of
-    // a table, a link or the set of modules.
-    void invalidateFlows() const;
+    // a table, a link or the set of modules. A failure is logged and returned.
+    iovisor::Status invalidateFlows() const;
     // Flow cache outcomes (enum iov_flow_counter) summed over CPUs.
     iovisor::Result<std::array<uint64_t, IOV_FLOW_COUNTERS>> flowCounters() const;
     // Packets the entry dropped before any module, by reason, summed over CPUs.
@@ -84,12 +89,16 @@ public:
     void setModuleStats(uint32_t id, int stats_fd) const;
     // Waits until every setModuleStats() is done.
     void settle() const;
+    // What setModuleStats() could not do (the modules concerned are walked,
+    // never replayed); for /health.
+    std::vector<std::string> errors() const;
     ~ChainMap();
 
 private:
     ChainMap() = default;
     void registrar();
 
+    std::string pin_dir_;  // empty: not pinned
     std::vector<std::pair<std::string, Fd>> maps_;
     Fd entry_prog_;
     struct StatsOp {
@@ -100,18 +109,12 @@ private:
     mutable std::condition_variable cv_;
     mutable std::deque<StatsOp> ops_;
     mutable bool busy_ = false, stopping_ = false;
+    std::vector<std::string> errors_;
     std::thread worker_;
 };
 
 class Module {
 public:
-    // Calls configChanged() when it goes out of scope: for methods that
-    // write tables, whatever path they return by.
-    struct ConfigChange {
-        const Module &module;
-        ~ConfigChange() { module.configChanged(); }
-    };
-
     // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
     // A program the verifier rejects gives Errc::kRejected with its log.
     static iovisor::Result<std::unique_ptr<Module>> load(const ModuleType &type, uint32_t id, const ChainMap &chain);
@@ -144,7 +147,10 @@ public:
     // After writing its tables: a fresh configuration generation for modules
     // that cache derived lookups (bpf/lib/config_gen.h, if the module has
     // one) and for the flow cache.
-    void configChanged() const;
+    iovisor::Status configChanged() const;
+    // `s`, after the configuration change it made (whether or not it
+    // failed half way): the first error of the two.
+    iovisor::Status changed(iovisor::Status s) const;
     template <typename K, typename V>
     iovisor::Result<TypedMap<K, V>> map(const std::string &name) const {
         auto fd = mapFd(name);
@@ -172,6 +178,9 @@ public:
 private:
     Module() = default;
     iovisor::Status joinChain();
+    iovisor::Status wireNetdev(uint32_t port, uint32_t ifindex);
+    iovisor::Status wireModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
+    iovisor::Status unwire(uint32_t port);
 
     Fd netdev_prog_, chain_prog_;
     std::vector<std::pair<std::string, Fd>> maps_;  // by name, in object order
