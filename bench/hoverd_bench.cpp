@@ -85,6 +85,54 @@ std::string macFor(int i) {
     return buf;
 }
 
+// One module at a time through REST; the seconds it took, or < 0.
+double createModules(testsupport::HoverdProcess &hoverd, int modules) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < modules; ++i) {
+        auto r = hoverd.call("POST", "/modules/", {{"module_type", "l2switch"}});
+        if (r.status != 201) {
+            std::fprintf(stderr, "module %d: %s\n", i, r.text.c_str());
+            return -1;
+        }
+    }
+    return seconds(t0);
+}
+
+// `clients` connections writing fdb entries spread over the modules.
+double restWrites(testsupport::HoverdProcess &hoverd, int modules, int entries, int clients, std::atomic<int> *failures) {
+    std::atomic<int> next{0};
+    const auto t0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c)
+        threads.emplace_back([&] {
+            KeepAliveClient client(hoverd.port());
+            for (int i; (i = next++) < entries;) {
+                const int module = 1 + i % modules;
+                const std::string path = "/modules/" + std::to_string(module) + "/tables/fdb/entries/" +
+                                         testsupport::urlEncode(json({{"mac", macFor(i)}}).dump());
+                if (client.request("PUT", path, json({{"port", i % 200}}).dump()) != 200) ++*failures;
+            }
+        });
+    for (auto &t : threads) t.join();
+    return seconds(t0);
+}
+
+// Reference: the same number of writes straight into one module's map.
+double directWrites(int fd, int entries) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < entries; ++i) {
+        struct {
+            uint8_t mac[6];
+            uint16_t pad;
+        } key{{0x06, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i), 0, 1}, 0};
+        struct {
+            uint32_t port, flags;
+        } value{uint32_t(i % 200), 0};
+        bpf_map_update_elem(fd, &key, &value, BPF_ANY);
+    }
+    return seconds(t0);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -102,51 +150,14 @@ int main(int argc, char **argv) {
     }
     const pid_t pid = hoverd.pid();
     const long rss_empty = rssKib(pid);
-
-    auto t0 = Clock::now();
-    for (int i = 0; i < modules; ++i) {
-        auto r = hoverd.call("POST", "/modules/", {{"module_type", "l2switch"}});
-        if (r.status != 201) {
-            std::fprintf(stderr, "module %d: %s\n", i, r.text.c_str());
-            return 1;
-        }
-    }
-    const double create_s = seconds(t0);
-
-    // REST: `clients` connections writing fdb entries spread over the modules.
-    std::atomic<int> next{0}, failures{0};
-    t0 = Clock::now();
-    std::vector<std::thread> threads;
-    for (int c = 0; c < clients; ++c)
-        threads.emplace_back([&] {
-            KeepAliveClient client(hoverd.port());
-            for (int i; (i = next++) < entries;) {
-                const int module = 1 + i % modules;
-                const std::string path = "/modules/" + std::to_string(module) + "/tables/fdb/entries/" +
-                                         testsupport::urlEncode(json({{"mac", macFor(i)}}).dump());
-                if (client.request("PUT", path, json({{"port", i % 200}}).dump()) != 200) ++failures;
-            }
-        });
-    for (auto &t : threads) t.join();
-    const double rest_s = seconds(t0);
+    const double create_s = createModules(hoverd, modules);
+    if (create_s < 0) return 1;
+    std::atomic<int> failures{0};
+    const double rest_s = restWrites(hoverd, modules, entries, clients, &failures);
     const long rss_full = rssKib(pid);
-
-    // Reference: the same number of writes straight into one module's map.
     const int fd = bpf_obj_get((hoverd.pinRoot() + "/m1/map_fdb").c_str());
-    t0 = Clock::now();
-    for (int i = 0; i < entries; ++i) {
-        struct {
-            uint8_t mac[6];
-            uint16_t pad;
-        } key{{0x06, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i), 0, 1}, 0};
-        struct {
-            uint32_t port, flags;
-        } value{uint32_t(i % 200), 0};
-        bpf_map_update_elem(fd, &key, &value, BPF_ANY);
-    }
-    const double direct_s = seconds(t0);
-
-    t0 = Clock::now();
+    const double direct_s = directWrites(fd, entries);
+    auto t0 = Clock::now();
     auto listed = hoverd.call("GET", "/modules/");
     const double list_s = seconds(t0);
     t0 = Clock::now();

@@ -46,7 +46,19 @@ void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovn
         return std::string(buf);
     }() : ovs.hostname;
     if (host != str(ch->hostname)) sbrec_chassis_set_hostname(ch, host.c_str());
+    setOtherConfig(ch, ovs);
+    setEncaps(txn, ch, ovs);
+    const sbrec_chassis_private *cp = findChassisPrivate(sb, name_);
+    if (!cp) {
+        cp = sbrec_chassis_private_insert(txn);
+        sbrec_chassis_private_set_name(cp, name_.c_str());
+    }
+    if (cp->chassis != ch) sbrec_chassis_private_set_chassis(cp, ch);
+}
 
+// What ovn-controller publishes, so that northd and Neutron see a chassis
+// like any other (Neutron reads ovn-cms-options and ovn-bridge-mappings).
+void ChassisDuties::setOtherConfig(const sbrec_chassis *ch, const ovnmon::OvsState &ovs) {
     smap other = SMAP_INITIALIZER(&other);
     smap_add(&other, "ovn-bridge-mappings", ovs.bridge_mappings.c_str());
     smap_add(&other, "datapath-type", "");
@@ -65,11 +77,12 @@ void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovn
     smap_add(&other, "iovisor-ovn", "true");
     if (!smap_equal(&ch->other_config, &other)) sbrec_chassis_set_other_config(ch, &other);
     smap_destroy(&other);
+}
 
-    // One Encap per configured type, all at ovn-encap-ip.
+// One Encap per configured type, all at ovn-encap-ip.
+void ChassisDuties::setEncaps(ovsdb_idl_txn *txn, const sbrec_chassis *ch, const ovnmon::OvsState &ovs) {
     const std::string ip = ovs.encap_ip.empty() ? "127.0.0.1" : ovs.encap_ip;
     const std::string types = ovs.encap_type.empty() ? "geneve" : ovs.encap_type;
-    bool encaps_ok = ch->n_encaps > 0;
     std::set<std::string> want_types;
     for (size_t start = 0; start <= types.size();) {
         const size_t comma = types.find(',', start);
@@ -77,32 +90,24 @@ void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovn
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
-    if (ch->n_encaps != want_types.size()) encaps_ok = false;
+    bool encaps_ok = ch->n_encaps == want_types.size();
     for (size_t i = 0; encaps_ok && i < ch->n_encaps; ++i)
         if (!want_types.count(ch->encaps[i]->type) || ip != ch->encaps[i]->ip) encaps_ok = false;
-    if (!encaps_ok) {
-        std::vector<sbrec_encap *> encaps;
-        for (const auto &type : want_types) {
-            sbrec_encap *e = const_cast<sbrec_encap *>(sbrec_encap_insert(txn));
-            sbrec_encap_set_type(e, type.c_str());
-            sbrec_encap_set_ip(e, ip.c_str());
-            sbrec_encap_set_chassis_name(e, name_.c_str());
-            smap opts = SMAP_INITIALIZER(&opts);
-            smap_add(&opts, "csum", "true");
-            sbrec_encap_set_options(e, &opts);
-            smap_destroy(&opts);
-            encaps.push_back(e);
-        }
-        for (size_t i = 0; i < ch->n_encaps; ++i) sbrec_encap_delete(ch->encaps[i]);
-        sbrec_chassis_set_encaps(ch, encaps.data(), encaps.size());
+    if (encaps_ok) return;
+    std::vector<sbrec_encap *> encaps;
+    for (const auto &type : want_types) {
+        sbrec_encap *e = const_cast<sbrec_encap *>(sbrec_encap_insert(txn));
+        sbrec_encap_set_type(e, type.c_str());
+        sbrec_encap_set_ip(e, ip.c_str());
+        sbrec_encap_set_chassis_name(e, name_.c_str());
+        smap opts = SMAP_INITIALIZER(&opts);
+        smap_add(&opts, "csum", "true");
+        sbrec_encap_set_options(e, &opts);
+        smap_destroy(&opts);
+        encaps.push_back(e);
     }
-
-    const sbrec_chassis_private *cp = findChassisPrivate(sb, name_);
-    if (!cp) {
-        cp = sbrec_chassis_private_insert(txn);
-        sbrec_chassis_private_set_name(cp, name_.c_str());
-    }
-    if (cp->chassis != ch) sbrec_chassis_private_set_chassis(cp, ch);
+    for (size_t i = 0; i < ch->n_encaps; ++i) sbrec_encap_delete(ch->encaps[i]);
+    sbrec_chassis_set_encaps(ch, encaps.data(), encaps.size());
 }
 
 void ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn) {

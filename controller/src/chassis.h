@@ -17,6 +17,7 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
+struct sbrec_chassis;
 
 namespace ctl {
 
@@ -35,6 +36,8 @@ public:
     const std::string &name() const { return name_; }
 
 private:
+    void setOtherConfig(const sbrec_chassis *ch, const ovnmon::OvsState &ovs);
+    void setEncaps(ovsdb_idl_txn *txn, const sbrec_chassis *ch, const ovnmon::OvsState &ovs);
     std::string name_;
 };
 

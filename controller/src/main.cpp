@@ -20,13 +20,14 @@
 #include "debug_endpoint.h"
 #include "snapshot.h"
 #include "hover/client.h"
+#include "log.h"
 #include "ovnmon/monitor.h"
 #include "reconciler.h"
 #include "translate.h"
 
 #include <config.h>
 #include "openvswitch/poll-loop.h"
-#include "openvswitch/vlog.h"
+#include "openvswitch/util.h"
 
 namespace {
 
@@ -92,8 +93,6 @@ Options parse(int argc, char **argv) {
     return o;
 }
 
-void log(const std::string &line) { std::cerr << "iovisor-ovnd: " << line << std::endl; }
-
 // --check: a fresh full recompute compared with hoverd, read-only. After any
 // sequence of incremental updates by the running daemon it must find nothing.
 int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
@@ -110,13 +109,13 @@ int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
     ctl::Reconciler reconciler(hover);
     ctl::PortAllocator ports;
     if (auto s = reconciler.load(&ports); !s.ok()) {
-        log(s.error().message);
+        ctl::log::error(s.error().message);
         return 2;
     }
     const auto desired = ctl::translate({mon.nb(), mon.sb(), ovs, ovs.system_id}, ports);
     auto diff = reconciler.diff(desired);
     if (!diff.ok()) {
-        log(diff.error().message);
+        ctl::log::error(diff.error().message);
         return 2;
     }
     std::cout << "modules " << desired.modules.size() << ", links " << desired.links.size() << ": "
@@ -125,116 +124,154 @@ int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
     return diff->total() == 0 ? 0 : 1;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    const Options options = parse(argc, argv);
-    vlog_set_levels(nullptr, VLF_ANY_DESTINATION, VLL_WARN);
-
-    // Blocked before any thread exists, so every thread inherits the mask and
-    // SIGTERM reaches only the signalfd: a thread with it unblocked would run
-    // the OVS library's fatal-signal handler, which exits without releasing
-    // the chassis.
+// SIGINT/SIGTERM as a readable fd. Blocked before any thread exists, so
+// every thread inherits the mask and the signals reach only the fd: a thread
+// with them unblocked would run the OVS library's fatal-signal handler, which
+// exits without releasing the chassis.
+int blockStopSignals() {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    const int sigfd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
-    crossplat::threadpool::initialize_with_threads(2);
+    return signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 
+bool stopRequested(int sigfd) {
+    signalfd_siginfo info;
+    return read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info);
+}
+
+// The chassis daemon's state between rounds of its loop.
+class Daemon {
+public:
+    Daemon(const Options &options, ovnmon::OvnMonitor &mon)
+        : options_(options), mon_(mon), hover_(options.hover), reconciler_(hover_) {}
+
+    void start() {
+        if (auto s = debug_.open(options_.debug_socket); !s.ok()) ctl::log::warn("no debug socket: " + s.error().message);
+        if (!options_.pidfile.empty()) std::ofstream(options_.pidfile) << getpid() << "\n";
+        ctl::log::info("started: OVS " + options_.monitor.ovs_remote + ", NB " + options_.monitor.nb_remote +
+                       ", hoverd " + options_.hover);
+    }
+
+    // One round: read the databases, reconcile if anything changed, then
+    // the chassis duties. Returns how long the loop may sleep.
+    int round() {
+        dirty_ |= mon_.run();
+        for (const auto &c : mon_.changes()) ctl::log::debug(c.db + " " + c.table + " " + c.what + " " + c.row);
+        const ovnmon::OvsState ovs = mon_.ovs();
+        if (!ovs.present || ovs.system_id.empty()) {
+            ctl::log::warnRateLimited("waiting for the Open_vSwitch row and external_ids:system-id "
+                                      "(ovs-vsctl set open . external_ids:system-id=...)");
+        } else if (mon_.sbIdl() && mon_.ready()) {
+            chassis_.registerChassis(mon_.sbIdl()->raw(), mon_.sbTxn(), ovs);
+            chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn());
+            noticeChangesBehindOurBack();
+            if (dirty_) reconcile(ovs);
+            chassisDuties();
+        }
+        return dirty_ ? 500 : std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count();
+    }
+
+    void stop() {
+        ctl::log::info("stopping");
+        if (!options_.keep_chassis && mon_.sbIdl()) releaseChassis();
+        if (!options_.pidfile.empty()) unlink(options_.pidfile.c_str());
+    }
+
+private:
+    // An idle controller asks hoverd now and then whether anyone else changed it.
+    void noticeChangesBehindOurBack() {
+        if (dirty_ || std::chrono::steady_clock::now() - last_hoverd_check_ < kHoverdCheckInterval) return;
+        last_hoverd_check_ = std::chrono::steady_clock::now();
+        if (!reconciler_.changedBehindOurBack()) return;
+        ctl::log::warn("hoverd changed behind our back (or restarted): reloading and repairing");
+        dirty_ = true;
+    }
+
+    void reconcile(const ovnmon::OvsState &ovs) {
+        if (!reconciler_.loaded())
+            if (auto s = reconciler_.load(&ports_); !s.ok()) ctl::log::warnRateLimited(s.error().message);
+        const ovnmon::NbState nb = mon_.nb();
+        const ovnmon::SbState sb = mon_.sb();
+        const ctl::DesiredState desired = ctl::translate({nb, sb, ovs, ovs.system_id}, ports_);
+        ctl::ReconcileStats stats;
+        auto s = reconciler_.apply(desired, &stats);
+        programmed_ = s.ok();
+        const std::string error = programmed_ ? "" : s.error().message;
+        if (!programmed_) ctl::log::warnRateLimited("reconcile failed, retrying: " + error);
+        else if (stats.total())
+            ctl::log::info("reconciled: " + std::to_string(stats.module_ops) + " module, " +
+                           std::to_string(stats.link_ops) + " link, " + std::to_string(stats.entry_ops) +
+                           " entry operations");
+        debug_.publish(ctl::snapshot({nb, sb, ovs, desired, ovs.system_id, options_.hover, error, programmed_}).dump());
+        bindings_ = desired.bindings;
+        if (programmed_) nb_cfg_seen_ = nb.nb_cfg;
+        dirty_ = !programmed_;
+    }
+
+    // Idempotent: they write only what differs, every round.
+    void chassisDuties() {
+        chassis_.claim(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.ovsIdl().raw(), mon_.ovsTxn(), bindings_, programmed_);
+        // Report SB's nb_cfg only once the NB contents it stands for are
+        // programmed (we read NB directly, northd may be ahead of us).
+        chassis_.reportNbCfg(mon_.sbIdl()->raw(), mon_.sbTxn(), programmed_ && nb_cfg_seen_ >= mon_.sbNbCfg());
+    }
+
+    // Bindings and the Chassis rows go: a few rounds to commit.
+    void releaseChassis() {
+        for (int i = 0; i < 20; ++i) {
+            mon_.run();
+            if (mon_.sbTxn() && mon_.ovsTxn()) {
+                chassis_.release(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.ovsIdl().raw(), mon_.ovsTxn());
+                mon_.wait(0);
+                for (int j = 0; j < 10; ++j) {
+                    mon_.run();
+                    mon_.wait(100);
+                }
+                return;
+            }
+            mon_.wait(100);
+        }
+    }
+
+    const Options &options_;
+    ovnmon::OvnMonitor &mon_;
+    hover::HoverClient hover_;
+    ctl::Reconciler reconciler_;
+    ctl::PortAllocator ports_;
+    ctl::ChassisDuties chassis_;
+    ctl::DebugEndpoint debug_;
+    bool dirty_ = true, programmed_ = false;
+    int64_t nb_cfg_seen_ = 0;                      // NB_Global.nb_cfg of the NB state last programmed
+    std::map<std::string, std::string> bindings_;  // of the last translation
+    std::chrono::steady_clock::time_point last_hoverd_check_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const Options options = parse(argc, argv);
+    ctl::log::setUp(options.verbose);
+    const int sigfd = blockStopSignals();
+    crossplat::threadpool::initialize_with_threads(2);
     auto monitor = ovnmon::OvnMonitor::open(options.monitor);
     if (!monitor.ok()) {
-        log(monitor.error().message);
+        ctl::log::error(monitor.error().message);
         return 1;
     }
-    ovnmon::OvnMonitor &mon = **monitor;
-    hover::HoverClient hover(options.hover);
-    ctl::Reconciler reconciler(hover);
-    ctl::PortAllocator ports;
-    ctl::ChassisDuties chassis;
-    if (options.check) return check(mon, hover);
-    ctl::DebugEndpoint debug;
-    if (auto s = debug.open(options.debug_socket); !s.ok()) log("no debug socket: " + s.error().message);
-    if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
-    log("started: OVS " + options.monitor.ovs_remote + ", NB " + options.monitor.nb_remote + ", hoverd " + options.hover);
-
-    bool dirty = true, programmed = false;
-    int64_t nb_cfg_seen = 0;  // NB_Global.nb_cfg of the NB state last programmed
-    std::map<std::string, std::string> bindings;  // of the last translation
-    auto last_warning = std::chrono::steady_clock::time_point{};
-    auto last_hoverd_check = std::chrono::steady_clock::now();
-    for (;;) {
-        signalfd_siginfo info;
-        if (read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) break;
-
-        dirty |= mon.run();
-        if (options.verbose)
-            for (const auto &c : mon.changes()) log(c.db + " " + c.table + " " + c.what + " " + c.row);
-        const ovnmon::OvsState ovs = mon.ovs();
-        if (!ovs.present || ovs.system_id.empty()) {
-            if (std::chrono::steady_clock::now() - last_warning > std::chrono::seconds(10)) {
-                log("waiting for the Open_vSwitch row and external_ids:system-id (ovs-vsctl set open . external_ids:system-id=...)");
-                last_warning = std::chrono::steady_clock::now();
-            }
-        } else if (mon.sbIdl() && mon.ready()) {
-            chassis.registerChassis(mon.sbIdl()->raw(), mon.sbTxn(), ovs);
-            chassis.ovsHousekeeping(mon.ovsIdl().raw(), mon.ovsTxn());
-            if (!dirty && std::chrono::steady_clock::now() - last_hoverd_check > kHoverdCheckInterval) {
-                last_hoverd_check = std::chrono::steady_clock::now();
-                if (reconciler.changedBehindOurBack()) {
-                    log("hoverd changed behind our back (or restarted): reloading and repairing");
-                    dirty = true;
-                }
-            }
-            if (dirty) {
-                if (!reconciler.loaded()) {
-                    if (auto s = reconciler.load(&ports); !s.ok()) log(s.error().message);
-                }
-                const ovnmon::NbState nb = mon.nb();
-                const ovnmon::SbState sb = mon.sb();
-                const ctl::DesiredState desired = ctl::translate({nb, sb, ovs, ovs.system_id}, ports);
-                ctl::ReconcileStats stats;
-                auto s = reconciler.apply(desired, &stats);
-                programmed = s.ok();
-                const std::string error = programmed ? "" : s.error().message;
-                if (!programmed) log("reconcile failed, retrying: " + error);
-                else if (options.verbose || stats.total())
-                    log("reconciled: " + std::to_string(stats.module_ops) + " module, " +
-                        std::to_string(stats.link_ops) + " link, " + std::to_string(stats.entry_ops) +
-                        " entry operations");
-                debug.publish(ctl::snapshot({nb, sb, ovs, desired, ovs.system_id, options.hover, error, programmed}).dump());
-                bindings = desired.bindings;
-                if (programmed) nb_cfg_seen = nb.nb_cfg;
-                dirty = !programmed;
-            }
-            // Idempotent: they write only what differs, every round.
-            chassis.claim(mon.sbIdl()->raw(), mon.sbTxn(), mon.ovsIdl().raw(), mon.ovsTxn(), bindings, programmed);
-            // Report SB's nb_cfg only once the NB contents it stands for are
-            // programmed (we read NB directly, northd may be ahead of us).
-            chassis.reportNbCfg(mon.sbIdl()->raw(), mon.sbTxn(), programmed && nb_cfg_seen >= mon.sb().nb_cfg);
-        }
+    if (options.check) {
+        hover::HoverClient hover(options.hover);
+        return check(**monitor, hover);
+    }
+    Daemon daemon(options, **monitor);
+    daemon.start();
+    while (!stopRequested(sigfd)) {
+        const int sleep_ms = daemon.round();
         poll_fd_wait(sigfd, POLLIN);
-        mon.wait(dirty ? 500 : std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count());
+        (*monitor)->wait(sleep_ms);
     }
-
-    log("stopping");
-    if (!options.keep_chassis && mon.sbIdl()) {
-        // Give the release a few rounds to commit.
-        for (int i = 0; i < 20; ++i) {
-            mon.run();
-            if (mon.sbTxn() && mon.ovsTxn()) {
-                chassis.release(mon.sbIdl()->raw(), mon.sbTxn(), mon.ovsIdl().raw(), mon.ovsTxn());
-                mon.wait(0);
-                for (int j = 0; j < 10; ++j) {
-                    mon.run();
-                    mon.wait(100);
-                }
-                break;
-            }
-            mon.wait(100);
-        }
-    }
-    if (!options.pidfile.empty()) unlink(options.pidfile.c_str());
+    daemon.stop();
     return 0;
 }

@@ -139,7 +139,15 @@ iovisor::Result<ReconcileStats> Reconciler::diff(const DesiredState &desired) {
 }
 
 Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) {
-    // 1. Links that should not be there.
+    if (auto s = removeStale(desired, stats); !s.ok()) return s;
+    if (auto s = createModules(desired, stats); !s.ok()) return s;
+    for (const auto &[name, want] : desired.modules)
+        if (auto s = configure(name, want, &modules_.at(name), stats); !s.ok()) return s;
+    return createLinks(desired, stats);  // once both ends are configured
+}
+
+// Links first, then the modules they held.
+Status Reconciler::removeStale(const DesiredState &desired, ReconcileStats *stats) {
     for (auto it = links_.begin(); it != links_.end();) {
         if (desired.links.count(it->first)) {
             ++it;
@@ -150,7 +158,6 @@ Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) 
         ++stats->link_ops;
         it = links_.erase(it);
     }
-    // 2. Modules that should not be there.
     for (auto it = modules_.begin(); it != modules_.end();) {
         auto want = desired.modules.find(it->first);
         if (want != desired.modules.end() && want->second.type == it->second.type) {
@@ -162,31 +169,37 @@ Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) 
         ++stats->module_ops;
         it = modules_.erase(it);
     }
-    // 3. New modules, in one batch (hoverd loads them in parallel).
+    return {};
+}
+
+// New modules, in one batch (hoverd loads them in parallel).
+Status Reconciler::createModules(const DesiredState &desired, ReconcileStats *stats) {
     json new_modules = json::array();
     for (const auto &[name, want] : desired.modules)
         if (!modules_.count(name))
             new_modules.push_back({{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
-    if (!new_modules.empty()) {
+    if (new_modules.empty()) return {};
+    if (!dry_run_)
+        if (auto created = hover_.post("/modules/", new_modules); !created.ok()) return created.error();
+    stats->module_ops += new_modules.size();
+    for (const auto &m : new_modules) modules_.emplace(m["display_name"], Module{m["module_type"], m["config"], {}});
+    return {};
+}
+
+// A module's config (ports, OVN object), then its tables.
+Status Reconciler::configure(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats) {
+    if (have->config != want.config) {
         if (!dry_run_)
-            if (auto created = hover_.post("/modules/", new_modules); !created.ok()) return created.error();
-        stats->module_ops += new_modules.size();
-        for (const auto &m : new_modules) modules_.emplace(m["display_name"], Module{m["module_type"], m["config"], {}});
+            if (auto updated = hover_.put("/modules/" + name, {{"config", want.config}}); !updated.ok())
+                return updated.error();
+        ++stats->module_ops;
+        have->config = want.config;
     }
-    // 4. Changed configs, table entries.
-    for (const auto &[name, want] : desired.modules) {
-        Module &have = modules_.at(name);
-        if (have.config != want.config) {
-            if (!dry_run_) {
-                auto updated = hover_.put("/modules/" + name, {{"config", want.config}});
-                if (!updated.ok()) return updated.error();
-            }
-            ++stats->module_ops;
-            have.config = want.config;
-        }
-        if (auto s = applyTables(name, want, &have, stats); !s.ok()) return s;
-    }
-    // 5. New links, once both ends are configured, in one batch.
+    return applyTables(name, want, have, stats);
+}
+
+// New links, in one batch.
+Status Reconciler::createLinks(const DesiredState &desired, ReconcileStats *stats) {
     std::vector<LinkSpec> new_links;
     json batch = json::array();
     for (const auto &link : desired.links) {

@@ -48,6 +48,10 @@ private:
     iovisor::Status loadTables(const std::string &name, const hover::model::ModuleTypeDesc &type, Module *m);
     iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
     iovisor::Status applyAll(const DesiredState &desired, ReconcileStats *stats);
+    iovisor::Status removeStale(const DesiredState &desired, ReconcileStats *stats);
+    iovisor::Status createModules(const DesiredState &desired, ReconcileStats *stats);
+    iovisor::Status configure(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
+    iovisor::Status createLinks(const DesiredState &desired, ReconcileStats *stats);
 
     hover::HoverClient &hover_;
     bool loaded_ = false;

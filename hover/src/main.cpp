@@ -46,12 +46,15 @@ bool onBpffs(std::string dir) {
     return fs.f_type == BPF_FS_MAGIC;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
+struct Options {
     hover::RestOptions rest;
     std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
+};
+
+// Exits on --help (0) and on a usage error (2).
+Options parse(int argc, char **argv) {
+    Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&](std::string *out) {
@@ -63,76 +66,89 @@ int main(int argc, char **argv) {
         };
         if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
-            return 0;
-        } else if (arg == "--listen") value(&rest.listen);
-        else if (arg == "--instance") value(&instance);
-        else if (arg == "--pin-root") value(&pin_root);
-        else if (arg == "--state-dir") value(&state_dir);
-        else if (arg == "--token-file") value(&token_file);
-        else if (arg == "--unix") value(&unix_path);
-        else if (arg == "--bpf-include") value(&bpf_include);
-        else if (arg == "--pidfile") value(&pidfile);
+            std::exit(0);
+        } else if (arg == "--listen") value(&o.rest.listen);
+        else if (arg == "--instance") value(&o.instance);
+        else if (arg == "--pin-root") value(&o.pin_root);
+        else if (arg == "--state-dir") value(&o.state_dir);
+        else if (arg == "--token-file") value(&o.token_file);
+        else if (arg == "--unix") value(&o.unix_path);
+        else if (arg == "--bpf-include") value(&o.bpf_include);
+        else if (arg == "--pidfile") value(&o.pidfile);
         else {
             std::cerr << "hoverd: unknown argument '" << arg << "'\n" << kUsage;
-            return 2;
+            std::exit(2);
         }
     }
-    if (pin_root.empty()) pin_root = "/sys/fs/bpf/iovisor/" + instance;
-    if (state_dir.empty()) state_dir = "/var/lib/iovisor-ovn/hoverd-" + instance;
-    if (!onBpffs(pin_root)) {
-        std::cerr << "hoverd: " << pin_root << " is not on a bpffs: mount one with 'mount -t bpf bpf /sys/fs/bpf' "
+    if (o.pin_root.empty()) o.pin_root = "/sys/fs/bpf/iovisor/" + o.instance;
+    if (o.state_dir.empty()) o.state_dir = "/var/lib/iovisor-ovn/hoverd-" + o.instance;
+    return o;
+}
+
+// What must hold before anything is loaded: a bpffs, the token.
+bool prepare(Options *o) {
+    if (!onBpffs(o->pin_root)) {
+        std::cerr << "hoverd: " << o->pin_root << " is not on a bpffs: mount one with 'mount -t bpf bpf /sys/fs/bpf' "
                      "(scripts/install-deps.sh does) or pass --pin-root\n";
-        return 1;
+        return false;
     }
     if (geteuid() != 0) std::cerr << "hoverd: warning: not root; loading eBPF programs needs CAP_BPF and CAP_NET_ADMIN\n";
-    if (!token_file.empty()) {
-        std::ifstream in(token_file);
-        if (!(in >> rest.token)) {
-            std::cerr << "hoverd: cannot read a token from " << token_file << "\n";
-            return 1;
-        }
-    }
+    if (o->token_file.empty()) return true;
+    std::ifstream in(o->token_file);
+    if (in >> o->rest.token) return true;
+    std::cerr << "hoverd: cannot read a token from " << o->token_file << "\n";
+    return false;
+}
 
+// The unix socket, relayed to the TCP listener (which must be on loopback).
+bool openUnixRelay(const Options &o, hover::UnixSocketRelay *relay) {
+    if (o.unix_path.empty()) return true;
+    const auto colon = o.rest.listen.rfind(':');
+    if (o.rest.listen.rfind("127.", 0) != 0 && o.rest.listen.rfind("localhost", 0) != 0) {
+        std::cerr << "hoverd: --unix needs --listen on loopback (127.x.x.x:PORT)\n";
+        return false;
+    }
+    if (auto s = relay->open(o.unix_path, std::stoi(o.rest.listen.substr(colon + 1))); !s.ok()) {
+        std::cerr << "hoverd: " << s.error().message << "\n";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    Options options = parse(argc, argv);
+    if (!prepare(&options)) return 1;
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
     // cpprestsdk's default pool has 40 threads; on a hypervisor's few cores
     // their hand-offs cost more than the requests themselves.
     crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
 
-    auto registry = hover::Registry::open({pin_root, state_dir, bpf_include});
+    auto registry = hover::Registry::open({options.pin_root, options.state_dir, options.bpf_include});
     if (!registry.ok()) {
         std::cerr << "hoverd: " << registry.error().message << "\n";
         return 1;
     }
-    hover::RestServer server(**registry, rest);
+    hover::RestServer server(**registry, options.rest);
     if (auto s = server.open(); !s.ok()) {
         std::cerr << "hoverd: " << s.error().message << "\n";
         return 1;
     }
     hover::UnixSocketRelay unix_relay;
-    if (!unix_path.empty()) {
-        const auto colon = rest.listen.rfind(':');
-        if (rest.listen.rfind("127.", 0) != 0 && rest.listen.rfind("localhost", 0) != 0) {
-            std::cerr << "hoverd: --unix needs --listen on loopback (127.x.x.x:PORT)\n";
-            return 1;
-        }
-        if (auto s = unix_relay.open(unix_path, std::stoi(rest.listen.substr(colon + 1))); !s.ok()) {
-            std::cerr << "hoverd: " << s.error().message << "\n";
-            return 1;
-        }
-    }
-    if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
-    std::cerr << "hoverd: listening on http://" << rest.listen << " (pins " << pin_root << ", state " << state_dir
-              << ")\n";
+    if (!openUnixRelay(options, &unix_relay)) return 1;
+    if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
+    std::cerr << "hoverd: listening on http://" << options.rest.listen << " (pins " << options.pin_root << ", state "
+              << options.state_dir << ")\n";
     int sig = 0;
     sigwait(&signals, &sig);
     std::cerr << "hoverd: " << strsignal(sig) << ", stopping (modules and links stay in the kernel)\n";
     unix_relay.close();
     server.close();
-    if (!pidfile.empty()) unlink(pidfile.c_str());
+    if (!options.pidfile.empty()) unlink(options.pidfile.c_str());
     return 0;
 }

@@ -110,6 +110,12 @@ struct TraceResult {
     Bytes output;
 };
 
+// One module's counters, before or after a traced packet.
+struct TraceCounters {
+    std::map<uint32_t, iov_port_stats> ports;
+    std::array<uint64_t, IOV_DROP_MAX> drops{};
+};
+
 struct Interface {
     std::string name;
     uint32_t ifindex = 0;
@@ -231,6 +237,12 @@ private:
     iovisor::Status writeBatch(ModuleRecord &record, const TableRef &table, const RawBatch &batch);
     static iovisor::Status write(const TableRef &table, const Bytes &key, const Bytes &value, uint64_t flags,
                                  const std::string &what);
+    // The steps of trace() (mu_ held).
+    iovisor::Result<std::pair<ModuleRecord *, uint32_t>> traceStart(const std::string &from);
+    iovisor::Result<std::map<uint32_t, TraceCounters>> traceCounters(uint32_t first, uint32_t in_port);
+    static iovisor::Status traceRun(const ModuleRecord &first, uint32_t in_port, const Bytes &packet, TraceResult *out);
+    void traceWalk(uint32_t first, uint32_t in_port, const std::map<uint32_t, TraceCounters> &before,
+                   const std::map<uint32_t, TraceCounters> &after, TraceResult *out);
     const ChainMap &chainFor(AttachMode mode) const;
     std::string pinDir(uint32_t id) const;
     iovisor::Status save() const;

@@ -167,15 +167,14 @@ void OvnMonitor::collectChanges() {
                             ovsrec_interface_track_get_next, [](const ovsrec_interface *r) { return str(r->name); });
 }
 
-NbState OvnMonitor::nb() const {
-    NbState s;
-    const ovsdb_idl *idl = nb_->raw();
-    if (const nbrec_nb_global *global = nbrec_nb_global_first(idl)) s.nb_cfg = global->nb_cfg;
+namespace {
+
+void switchesOf(const ovsdb_idl *idl, NbState *s) {
     const nbrec_logical_switch *ls;
     NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
         LogicalSwitch out{uuidText(ls->header_.uuid), str(ls->name), uuids(ls->ports, ls->n_ports),
                           uuids(ls->acls, ls->n_acls), uuids(ls->load_balancer, ls->n_load_balancer)};
-        s.switches[out.uuid] = out;
+        s->switches[out.uuid] = out;
     }
     const nbrec_logical_switch_port *lsp;
     NBREC_LOGICAL_SWITCH_PORT_FOR_EACH (lsp, idl) {
@@ -190,8 +189,11 @@ NbState OvnMonitor::nb() const {
         out.options = toMap(&lsp->options);
         if (lsp->dhcpv4_options) out.dhcpv4_options = uuidText(lsp->dhcpv4_options->header_.uuid);
         if (lsp->dhcpv6_options) out.dhcpv6_options = uuidText(lsp->dhcpv6_options->header_.uuid);
-        s.switch_ports[out.uuid] = out;
+        s->switch_ports[out.uuid] = out;
     }
+}
+
+void routersOf(const ovsdb_idl *idl, NbState *s) {
     const nbrec_logical_router *lr;
     NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
         LogicalRouter out;
@@ -210,7 +212,7 @@ NbState OvnMonitor::nb() const {
             out.nat.push_back({str(n->type), str(n->external_ip), str(n->external_mac), str(n->logical_ip),
                                str(n->logical_port)});
         }
-        s.routers[out.uuid] = out;
+        s->routers[out.uuid] = out;
     }
     const nbrec_logical_router_port *lrp;
     NBREC_LOGICAL_ROUTER_PORT_FOR_EACH (lrp, idl) {
@@ -221,30 +223,54 @@ NbState OvnMonitor::nb() const {
         out.networks = strings(lrp->networks, lrp->n_networks);
         out.enabled = enabledFlag(lrp->enabled, lrp->n_enabled);
         out.peer = str(lrp->peer);
-        s.router_ports[out.uuid] = out;
+        s->router_ports[out.uuid] = out;
     }
+}
+
+// ACLs with what their matches name: address sets ($name), port groups (@name).
+void aclsOf(const ovsdb_idl *idl, NbState *s) {
     const nbrec_acl *acl;
     NBREC_ACL_FOR_EACH (acl, idl) {
         Acl out{uuidText(acl->header_.uuid), str(acl->name), str(acl->direction), acl->priority,
                 str(acl->match),            str(acl->action), acl->log};
-        s.acls[out.uuid] = out;
+        s->acls[out.uuid] = out;
     }
     const nbrec_address_set *as;
     NBREC_ADDRESS_SET_FOR_EACH (as, idl)
-        s.address_sets[str(as->name)] = {uuidText(as->header_.uuid), str(as->name), strings(as->addresses, as->n_addresses)};
+        s->address_sets[str(as->name)] = {uuidText(as->header_.uuid), str(as->name), strings(as->addresses, as->n_addresses)};
     const nbrec_port_group *pg;
     NBREC_PORT_GROUP_FOR_EACH (pg, idl)
-        s.port_groups[str(pg->name)] = {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports),
+        s->port_groups[str(pg->name)] = {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports),
                                         uuids(pg->acls, pg->n_acls)};
+}
+
+void servicesOf(const ovsdb_idl *idl, NbState *s) {
     const nbrec_dhcp_options *dhcp;
     NBREC_DHCP_OPTIONS_FOR_EACH (dhcp, idl)
-        s.dhcp_options[uuidText(dhcp->header_.uuid)] = {uuidText(dhcp->header_.uuid), str(dhcp->cidr), toMap(&dhcp->options)};
+        s->dhcp_options[uuidText(dhcp->header_.uuid)] = {uuidText(dhcp->header_.uuid), str(dhcp->cidr), toMap(&dhcp->options)};
     const nbrec_load_balancer *lb;
     NBREC_LOAD_BALANCER_FOR_EACH (lb, idl)
-        s.load_balancers[uuidText(lb->header_.uuid)] = {uuidText(lb->header_.uuid), str(lb->name),
+        s->load_balancers[uuidText(lb->header_.uuid)] = {uuidText(lb->header_.uuid), str(lb->name),
                                                         lb->protocol ? str(lb->protocol) : "tcp", toMap(&lb->vips),
                                                         toMap(&lb->options)};
+}
+
+}  // namespace
+
+NbState OvnMonitor::nb() const {
+    NbState s;
+    const ovsdb_idl *idl = nb_->raw();
+    if (const nbrec_nb_global *global = nbrec_nb_global_first(idl)) s.nb_cfg = global->nb_cfg;
+    switchesOf(idl, &s);
+    routersOf(idl, &s);
+    aclsOf(idl, &s);
+    servicesOf(idl, &s);
     return s;
+}
+
+int64_t OvnMonitor::sbNbCfg() const {
+    const sbrec_sb_global *global = sb_ ? sbrec_sb_global_first(sb_->raw()) : nullptr;
+    return global ? global->nb_cfg : 0;
 }
 
 SbState OvnMonitor::sb() const {

@@ -43,6 +43,8 @@ public:
 
     NbState nb() const;
     SbState sb() const;
+    // SB_Global.nb_cfg, read in place (sb() copies the whole Southbound).
+    int64_t sbNbCfg() const;
     OvsState ovs() const;
     // Changes seen by the last run(), deletes first.
     const std::vector<Change> &changes() const { return changes_; }
