@@ -16,6 +16,12 @@
 
 namespace ctl {
 
+// Keys of a module's config that the controller writes (and reads back after
+// a restart): the OVN object it stands for (it marks the module as ours),
+// and the module port of each OVN port.
+inline constexpr const char *kConfigOvn = "ovn";
+inline constexpr const char *kConfigPorts = "ports";
+
 struct ModuleSpec {
     std::string type;                // a built-in module type: l2switch, router, nat
     nlohmann::json config;           // ovn object, port names: for the CLI and restarts

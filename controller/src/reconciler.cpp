@@ -13,7 +13,7 @@ namespace {
 // The controller's modules: a built-in type and an "ovn" config (what
 // translate() writes); anything else in hoverd is someone else's.
 const hover::model::ModuleTypeDesc *ownedType(const json &module) {
-    if (!module.contains("config") || !module["config"].is_object() || !module["config"].contains("ovn")) return nullptr;
+    if (!module.contains("config") || !module["config"].is_object() || !module["config"].contains(kConfigOvn)) return nullptr;
     return hover::model::findModuleType(module.value("module_type", ""));
 }
 
@@ -58,9 +58,9 @@ Status Reconciler::load(PortAllocator *ports) {
         if (!type) continue;
         Module mod{m["module_type"], m["config"], {}};
         if (auto s = loadTables(name, *type, &mod); !s.ok()) return s;
-        if (ports && mod.config.contains("ports")) {
+        if (ports && mod.config.contains(kConfigPorts)) {
             std::map<std::string, uint32_t> assigned;
-            for (auto it = mod.config["ports"].begin(); it != mod.config["ports"].end(); ++it)
+            for (auto it = mod.config[kConfigPorts].begin(); it != mod.config[kConfigPorts].end(); ++it)
                 assigned[it.key()] = it.value().get<uint32_t>();
             ports->seed(name, assigned);
         }

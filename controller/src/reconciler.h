@@ -1,5 +1,5 @@
 // Desired vs installed: keeps a copy of what hoverd holds for the modules
-// the controller owns (display names ls-/lr-/nat- with an "ovn" config) and
+// the controller owns (a built-in type with an "ovn" config) and
 // sends hoverd only the difference, in an order that never exposes a
 // half-configured port: stale links go first, then modules, table entries
 // (port security before the flag that enforces it), and new links last.

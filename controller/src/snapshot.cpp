@@ -8,8 +8,8 @@ namespace {
 
 json portOf(const DesiredState &d, const std::string &module, const std::string &object) {
     auto m = d.modules.find(module);
-    if (m == d.modules.end() || !m->second.config.contains("ports")) return nullptr;
-    const json &ports = m->second.config["ports"];
+    if (m == d.modules.end() || !m->second.config.contains(kConfigPorts)) return nullptr;
+    const json &ports = m->second.config[kConfigPorts];
     return ports.contains(object) ? ports[object] : json(nullptr);
 }
 

@@ -116,7 +116,7 @@ private:
     void module(const std::string &name, const hover::model::ModuleTypeDesc &type, const json &ovn) {
         ModuleSpec &m = out_.modules[name];
         m.type = type.name;
-        m.config = {{"ovn", ovn}};
+        m.config = {{kConfigOvn, ovn}};
     }
 
     // Is the VIF meant for this chassis (requested-chassis unset or us)?
@@ -351,7 +351,7 @@ DesiredState translate(const TranslateInput &in, PortAllocator &ports) {
     for (auto &[name, module] : out.modules) {
         json assigned = json::object();
         for (const auto &[object, port] : ports.assigned(name)) assigned[object] = port;
-        module.config["ports"] = assigned;
+        module.config[kConfigPorts] = assigned;
     }
     return out;
 }

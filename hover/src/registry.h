@@ -23,6 +23,12 @@
 
 namespace hover {
 
+// hoverd's own sources use the project's error style unqualified.
+using iovisor::Errc;
+using iovisor::makeError;
+using iovisor::Result;
+using iovisor::Status;
+
 struct RegistryOptions {
     std::string pin_root;         // bpffs directory owned by this hoverd instance
     std::string state_dir;        // registry.json lives here

@@ -8,10 +8,6 @@
 
 namespace hover {
 
-using iovisor::Errc;
-using iovisor::makeError;
-using iovisor::Result;
-using iovisor::Status;
 using nlohmann::json;
 
 Result<Endpoint> Registry::parseEndpoint(const std::string &text, const std::optional<Endpoint> &reserved) {

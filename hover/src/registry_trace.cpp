@@ -11,10 +11,6 @@
 
 namespace hover {
 
-using iovisor::Errc;
-using iovisor::makeError;
-using iovisor::Result;
-using iovisor::Status;
 using nlohmann::json;
 
 namespace {

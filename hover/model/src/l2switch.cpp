@@ -2,12 +2,6 @@
 
 namespace hover::model::l2switch {
 
-bool learnedFdb(const uint8_t *value) {
-    l2_fdb_entry e;
-    std::memcpy(&e, value, sizeof e);
-    return e.flags == L2_FDB_LEARNED;
-}
-
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,

@@ -2,12 +2,6 @@
 
 namespace hover::model::router {
 
-bool learnedNeighbor(const uint8_t *value) {
-    rt_neigh n;
-    std::memcpy(&n, value, sizeof n);
-    return n.flags == RT_NEIGH_LEARNED;
-}
-
 const ModuleTypeDesc kType = {
     "router",
     {&kAddrs.desc, &kRoutes.desc, &kNeighbors.desc, &kAddrs6.desc, &kRoutes6.desc, &kNeighbors6.desc, &kPorts.desc},

@@ -12,10 +12,8 @@
 
 namespace hover::model::l2switch {
 
-bool learnedFdb(const uint8_t *value);
-
 inline constexpr auto kPorts = table<uint32_t, l2_port>("ports", /*array=*/true);
-inline constexpr auto kFdb = table<l2_fdb_key, l2_fdb_entry>("fdb", false, &learnedFdb);
+inline constexpr auto kFdb = table<l2_fdb_key, l2_fdb_entry>("fdb", false, &learnedBy<l2_fdb_entry, L2_FDB_LEARNED>);
 inline constexpr auto kArpResponder = table<uint32_t, l2_arp_entry>("arp_responder");
 inline constexpr auto kNdResponder = table<l2_nd_key, l2_nd_entry>("nd_responder");
 inline constexpr auto kPsMacs = table<l2_ps_mac_key, l2_ps_mac>("ps_macs");

@@ -14,15 +14,13 @@
 
 namespace hover::model::router {
 
-bool learnedNeighbor(const uint8_t *value);
-
 inline constexpr auto kPorts = table<uint32_t, rt_port>("ports", /*array=*/true);
 inline constexpr auto kAddrs = table<uint32_t, rt_addr>("addrs");
 inline constexpr auto kRoutes = table<rt_route_key, rt_route>("routes");
-inline constexpr auto kNeighbors = table<uint32_t, rt_neigh>("neighbors", false, &learnedNeighbor);
+inline constexpr auto kNeighbors = table<uint32_t, rt_neigh>("neighbors", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
 inline constexpr auto kAddrs6 = table<rt_ip6, rt_addr>("addrs6");
 inline constexpr auto kRoutes6 = table<rt_route6_key, rt_route6>("routes6");
-inline constexpr auto kNeighbors6 = table<rt_ip6, rt_neigh>("neighbors6", false, &learnedNeighbor);
+inline constexpr auto kNeighbors6 = table<rt_ip6, rt_neigh>("neighbors6", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
 
 extern const ModuleTypeDesc kType;
 

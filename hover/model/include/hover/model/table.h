@@ -36,6 +36,14 @@ struct Table {
     TableDesc desc;
 };
 
+// A `learned` predicate: the value's `flags` field says the datapath wrote it.
+template <typename V, uint32_t kLearned>
+bool learnedBy(const uint8_t *value) {
+    V v;
+    std::memcpy(&v, value, sizeof v);
+    return v.flags == kLearned;
+}
+
 // A table whose key and value are K and V (sizes taken from them).
 template <typename K, typename V>
 constexpr Table<K, V> table(const char *name, bool array = false, bool (*learned)(const uint8_t *) = nullptr) {
