@@ -7,18 +7,34 @@ namespace hover {
 
 namespace {
 
+// Opens a built-in object through its skeleton, the module id written into
+// the skeleton's .rodata (a built-in module without IOV_MODULE_ID does not
+// compile).
+template <typename Skel, Skel *(*Open)(const bpf_object_open_opts *), void (*Destroy)(Skel *)>
+iovisor::Result<OpenedObject> openSkeleton(uint32_t id, const bpf_object_open_opts *opts) {
+    Skel *skel = Open(opts);
+    if (!skel) return iovisor::errnoError(errno, "open the skeleton");
+    std::shared_ptr<void> owner(skel, [](void *s) { Destroy(static_cast<Skel *>(s)); });
+    skel->rodata->IOV_MODULE_ID = id;
+    return OpenedObject{skel->obj, owner};
+}
+
 template <const void *(*ElfBytes)(size_t *)>
-ModuleType builtin(const char *name, AttachMode mode) {
+ModuleType builtin(const char *name, AttachMode mode,
+                   iovisor::Result<OpenedObject> (*open)(uint32_t, const bpf_object_open_opts *) = nullptr) {
     ModuleType t;
     t.name = name;
     t.mode = mode;
     t.elf = ElfBytes(&t.elf_size);
+    t.open_skeleton = open;
     return t;
 }
 
 const std::vector<ModuleType> &builtins() {
-#define IOV_BUILTIN(name) builtin<name##__elf_bytes>(#name, AttachMode::kTc), \
-                          builtin<name##_xdp__elf_bytes>(#name, AttachMode::kXdp),
+#define IOV_BUILTIN(name)                                                                           \
+    builtin<name##__elf_bytes>(#name, AttachMode::kTc, openSkeleton<name, name##__open_opts, name##__destroy>), \
+        builtin<name##_xdp__elf_bytes>(#name, AttachMode::kXdp,                                             \
+                                       openSkeleton<name##_xdp, name##_xdp__open_opts, name##_xdp__destroy>),
     static const std::vector<ModuleType> types = {IOV_BUILTIN_MODULE_TYPES(IOV_BUILTIN)};
 #undef IOV_BUILTIN
     return types;

@@ -91,6 +91,23 @@ uint64_t freshGeneration() {
 
 bool isInternal(const std::string &map_name) { return map_name.find('.') != std::string::npos; }
 
+// Built-in types through their skeleton; others from their ELF bytes, the
+// module id (if any) set through BTF.
+Result<OpenedObject> openModuleObject(const ModuleType &type, uint32_t id, const bpf_object_open_opts *opts) {
+    if (type.open_skeleton) {
+        // The skeleton finds its maps by the object's own name.
+        bpf_object_open_opts skeleton_opts = *opts;
+        skeleton_opts.object_name = nullptr;
+        return type.open_skeleton(id, &skeleton_opts);
+    }
+    bpf_object *obj = bpf_object__open_mem(type.elf, type.elf_size, opts);
+    if (!obj) return makeError(Errc::kInvalid, "not a usable eBPF ELF object (" + std::string(std::strerror(errno)) + ")");
+    OpenedObject opened{obj, std::shared_ptr<void>(obj, [](void *o) { bpf_object__close(static_cast<bpf_object *>(o)); })};
+    if (id)
+        if (auto s = setRodataU32(obj, "IOV_MODULE_ID", id); !s.ok()) return s.error();
+    return opened;
+}
+
 }  // namespace
 
 uint64_t datapathClockNs() {
@@ -110,17 +127,17 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
     // The entry object creates the shared maps (or libbpf reuses the pinned ones).
     const ModuleType &entry = sharedEntryObject(mode);
     LIBBPF_OPTS(bpf_object_open_opts, opts);
-    auto obj = chain->openObject(entry, &opts);
+    auto obj = chain->openObject(entry, 0, &opts);
     if (!obj.ok()) return obj.error().context("entry program");
-    if (bpf_object__load(obj->get()) != 0) return errnoError(errno, "load the entry program");
+    if (bpf_object__load(obj->obj) != 0) return errnoError(errno, "load the entry program");
     bpf_map *map;
-    bpf_object__for_each_map(map, obj->get()) {
+    bpf_object__for_each_map(map, obj->obj) {
         if (!isInternal(bpf_map__name(map))) chain->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = chain->invalidateFlows(); !s.ok()) return s.error();  // also: a generation that is never 0
     chain->worker_ = std::thread([c = chain.get()] { c->registrar(); });
 
-    bpf_program *prog = bpf_object__find_program_by_name(obj->get(), "iov_entry");
+    bpf_program *prog = bpf_object__find_program_by_name(obj->obj, "iov_entry");
     if (!prog) return makeError(Errc::kInternal, "entry object without iov_entry");
     chain->entry_prog_ = Fd(dup(bpf_program__fd(prog)));
     const uint32_t slot = IOV_ENTRY_SLOT;
@@ -130,20 +147,19 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
     return chain;
 }
 
-Result<ChainMap::Object> ChainMap::openObject(const ModuleType &type, bpf_object_open_opts *opts) const {
+Result<OpenedObject> ChainMap::openObject(const ModuleType &type, uint32_t id, bpf_object_open_opts *opts) const {
     if (!pin_dir_.empty()) opts->pin_root_path = pin_dir_.c_str();
-    Object obj(bpf_object__open_mem(type.elf, type.elf_size, opts), bpf_object__close);
-    if (!obj) return makeError(Errc::kInvalid, "not a usable eBPF ELF object (" + std::string(std::strerror(errno)) + ")");
-    if (!pin_dir_.empty()) return obj;
+    auto opened = openModuleObject(type, id, opts);
+    if (!opened.ok() || !pin_dir_.empty()) return opened;
     // Unpinned (tests, benchmarks): the shared maps are handed over by fd.
     bpf_map *map;
-    bpf_object__for_each_map(map, obj.get()) {
+    bpf_object__for_each_map(map, opened->obj) {
         if (bpf_map__set_pin_path(map, nullptr) != 0) return errnoError(errno, "unpin " + std::string(bpf_map__name(map)));
         const int shared = fdOf(bpf_map__name(map));
         if (shared >= 0 && bpf_map__reuse_fd(map, shared) != 0)
             return errnoError(errno, "share " + std::string(bpf_map__name(map)));
     }
-    return obj;
+    return opened;
 }
 
 Status ChainMap::bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) const {
@@ -268,12 +284,12 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     std::vector<char> log(256 * 1024, '\0');
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = type.name.c_str(), .kernel_log_buf = log.data(),
                 .kernel_log_size = log.size());
-    auto opened = chain.openObject(type, &opts);
+    auto opened = chain.openObject(type, id, &opts);
     if (!opened.ok()) return opened.error().context(what);
-    ChainMap::Object obj = std::move(opened.value());
+    bpf_object *obj = opened->obj;
 
     bpf_program *netdev = nullptr, *chain_prog = nullptr, *p;
-    bpf_object__for_each_program(p, obj.get()) {
+    bpf_object__for_each_program(p, obj) {
         if (endsWith(bpf_program__name(p), "_netdev")) netdev = p;
         if (endsWith(bpf_program__name(p), "_chain")) chain_prog = p;
     }
@@ -283,11 +299,9 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     if (bpf_program__type(netdev) != want || bpf_program__type(chain_prog) != want)
         return makeError(Errc::kInvalid, what + ": programs are not of the " + attachModeName(type.mode) +
                                              " type (SEC(\"" + (type.mode == AttachMode::kXdp ? "xdp" : "tc") + "\"))");
-    auto status = setRodataU32(obj.get(), "IOV_MODULE_ID", id);
-    if (!status.ok()) return status.error().context(what);
-    if (!bpf_object__find_map_by_name(obj.get(), "iov_chain"))
+    if (!bpf_object__find_map_by_name(obj, "iov_chain"))
         return makeError(Errc::kInvalid, what + ": no iov_chain map (include lib/chain.h)");
-    if (bpf_object__load(obj.get()) != 0) {
+    if (bpf_object__load(obj) != 0) {
         const int err = errno;
         return makeError(Errc::kRejected, what + ": rejected (" + std::strerror(err) + "). Verifier log:\n" + tail(log));
     }
@@ -300,7 +314,7 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     m->netdev_prog_ = Fd(dup(bpf_program__fd(netdev)));
     m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
     bpf_map *map;
-    bpf_object__for_each_map(map, obj.get()) {
+    bpf_object__for_each_map(map, obj) {
         if (!isInternal(bpf_map__name(map)) && chain.fdOf(bpf_map__name(map)) < 0) m->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);

@@ -23,6 +23,13 @@
 
 namespace hover {
 
+// An opened, not yet loaded, object and what owns it (its skeleton, or the
+// object itself).
+struct OpenedObject {
+    bpf_object *obj = nullptr;
+    std::shared_ptr<void> owner;
+};
+
 // Name (as in the REST API) and ELF object of a module type, built for one
 // hook: TC and XDP instances of a type are different programs.
 struct ModuleType {
@@ -30,6 +37,9 @@ struct ModuleType {
     AttachMode mode = AttachMode::kTc;
     const void *elf = nullptr;
     size_t elf_size = 0;
+    // Built-in types open through their libbpf skeleton, which sets the
+    // module id in .rodata; custom objects (null) get it through their BTF.
+    iovisor::Result<OpenedObject> (*open_skeleton)(uint32_t id, const bpf_object_open_opts *opts) = nullptr;
 };
 
 // Built-in module types, compiled at build time (l2switch, router, nat, ...).
@@ -60,11 +70,10 @@ public:
     // The maps pinned in `dir` (libbpf pins them by name, LIBBPF_PIN_BY_NAME
     // in bpf/lib/flow.h), created there if missing; (re)loads the entry program.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode);
-    // Opens an object that uses the shared maps, so that loading it reuses
-    // them: libbpf finds the pinned ones by name; an unpinned chain hands its
-    // own over by fd.
-    using Object = std::unique_ptr<bpf_object, void (*)(bpf_object *)>;
-    iovisor::Result<Object> openObject(const ModuleType &type, bpf_object_open_opts *opts) const;
+    // Opens an object that uses the shared maps, as module `id` (0: the
+    // entry), so that loading it reuses them: libbpf finds the pinned ones
+    // by name; an unpinned chain hands its own over by fd.
+    iovisor::Result<OpenedObject> openObject(const ModuleType &type, uint32_t id, bpf_object_open_opts *opts) const;
     int fd() const { return fdOf("iov_chain"); }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
