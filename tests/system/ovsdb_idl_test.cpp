@@ -44,6 +44,40 @@ TEST(OvsdbIdl, NbReplicaFollowsOvnNbctl) {
         << "the deleted Logical_Switch stayed in the IDL replica";
 }
 
+// Writes what Neutron writes for a port's DHCP, security group and a load
+// balancer; returns the DHCP_Options uuid.
+std::string writeNeutronLikeNb(const std::string &remote) {
+    auto dhcp = testsupport::run({"ovn-nbctl", "--db=" + remote, "create", "DHCP_Options", "cidr=10.0.0.0/24",
+                                  "options:router=10.0.0.1", "options:lease_time=3600"});
+    EXPECT_EQ(dhcp.exit_code, 0) << dhcp.output;
+    const std::string dhcp_uuid = dhcp.output.substr(0, dhcp.output.find('\n'));
+    auto r = testsupport::shell(
+        "ovn-nbctl --db=" + remote + " ls-add sw -- lsp-add sw p1 -- lsp-set-dhcpv4-options p1 " + dhcp_uuid +
+        " -- pg-add pg1 p1 -- create Address_Set name=as1 'addresses=\"10.0.0.1\",\"10.0.0.2\"'"
+        " -- acl-add pg1 from-lport 1001 'inport == @pg1 && ip4' allow-related"
+        " -- acl-add sw to-lport 900 'ip4.src == $as1' drop"
+        " -- lb-add lb1 10.0.0.100:80 10.0.0.1:8080,10.0.0.2:8080 udp -- ls-lb-add sw lb1 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return dhcp_uuid;
+}
+
+// Runs the monitor until `done` (at most 5 s); the changes it tracked.
+template <typename Done>
+std::vector<ovnmon::Change> runMonitorUntil(ovnmon::OvnMonitor &m, Done done) {
+    std::vector<ovnmon::Change> seen;
+    for (int i = 0; i < 100 && !done(); ++i) {
+        if (m.run()) seen.insert(seen.end(), m.changes().begin(), m.changes().end());
+        m.wait(50);
+    }
+    return seen;
+}
+
+bool tracked(const std::vector<ovnmon::Change> &seen, const std::string &table, const std::string &what) {
+    for (const auto &c : seen)
+        if (c.table == table && c.what == what) return true;
+    return false;
+}
+
 // What Neutron writes for security groups, DHCP and load balancers reaches
 // the monitor's NB snapshot, with the references resolved to uuids/names,
 // and shows in the tracked changes.
@@ -56,28 +90,9 @@ TEST(OvnMonitor, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
     auto monitor = ovnmon::OvnMonitor::open({ovs.remote(), nb.remote(), ""});
     ASSERT_TRUE(monitor.ok()) << monitor.error().message;
     auto &m = *monitor.value();
-
-    const std::string dhcp_uuid = [&] {
-        auto r = testsupport::run({"ovn-nbctl", "--db=" + nb.remote(), "create", "DHCP_Options", "cidr=10.0.0.0/24",
-                                   "options:router=10.0.0.1", "options:lease_time=3600"});
-        EXPECT_EQ(r.exit_code, 0) << r.output;
-        return r.output.substr(0, r.output.find('\n'));
-    }();
-    auto r = testsupport::shell(
-        "ovn-nbctl --db=" + nb.remote() + " ls-add sw -- lsp-add sw p1 -- lsp-set-dhcpv4-options p1 " + dhcp_uuid +
-        " -- pg-add pg1 p1 -- create Address_Set name=as1 'addresses=\"10.0.0.1\",\"10.0.0.2\"'"
-        " -- acl-add pg1 from-lport 1001 'inport == @pg1 && ip4' allow-related"
-        " -- acl-add sw to-lport 900 'ip4.src == $as1' drop"
-        " -- lb-add lb1 10.0.0.100:80 10.0.0.1:8080,10.0.0.2:8080 udp -- ls-lb-add sw lb1 2>&1");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-
-    std::vector<ovnmon::Change> seen;
-    ovnmon::NbState nbs;
-    for (int i = 0; i < 100 && nbs.load_balancers.empty(); ++i) {
-        if (m.run()) seen.insert(seen.end(), m.changes().begin(), m.changes().end());
-        nbs = m.nb();
-        m.wait(50);
-    }
+    const std::string dhcp_uuid = writeNeutronLikeNb(nb.remote());
+    const auto seen = runMonitorUntil(m, [&] { return !m.nb().load_balancers.empty(); });
+    const ovnmon::NbState nbs = m.nb();
     ASSERT_EQ(nbs.switches.size(), 1u);
     const auto &sw = nbs.switches.begin()->second;
     const auto &p1 = nbs.switch_ports.begin()->second;
@@ -102,24 +117,15 @@ TEST(OvnMonitor, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
     EXPECT_EQ(lb.name, "lb1");
     EXPECT_EQ(lb.protocol, "udp");
     EXPECT_EQ(lb.vips.at("10.0.0.100:80"), "10.0.0.1:8080,10.0.0.2:8080");
-    for (const char *table : {"ACL", "Address_Set", "Port_Group", "DHCP_Options", "Load_Balancer"}) {
-        bool tracked = false;
-        for (const auto &c : seen) tracked |= c.table == table && c.what == "inserted";
-        EXPECT_TRUE(tracked) << table << " inserts are tracked";
-    }
+    for (const char *table : {"ACL", "Address_Set", "Port_Group", "DHCP_Options", "Load_Balancer"})
+        EXPECT_TRUE(tracked(seen, table, "inserted")) << table << " inserts are tracked";
 
     // Deletes are tracked too, and leave the snapshot.
     ASSERT_EQ(testsupport::run({"ovn-nbctl", "--db=" + nb.remote(), "acl-del", "pg1"}).exit_code, 0);
-    seen.clear();
-    for (int i = 0; i < 100 && !m.nb().port_groups.at("pg1").acls.empty(); ++i) {
-        if (m.run()) seen.insert(seen.end(), m.changes().begin(), m.changes().end());
-        m.wait(50);
-    }
+    const auto after = runMonitorUntil(m, [&] { return m.nb().port_groups.at("pg1").acls.empty(); });
     EXPECT_TRUE(m.nb().port_groups.at("pg1").acls.empty());
     EXPECT_EQ(m.nb().acls.size(), 1u);
-    bool deleted = false;
-    for (const auto &c : seen) deleted |= c.table == "ACL" && c.what == "deleted";
-    EXPECT_TRUE(deleted);
+    EXPECT_TRUE(tracked(after, "ACL", "deleted"));
 }
 
 TEST(OvsdbIdl, RejectsMalformedRemote) {
