@@ -7,6 +7,7 @@
 namespace {
 
 using namespace testsupport;
+namespace l2 = hover::model::l2switch;
 using bpftest::kRedirect;
 using bpftest::kShot;
 
@@ -86,7 +87,7 @@ TEST_P(L2SwitchTest, BroadcastFloodsEveryPortButIngress) {
                              ipv4(ip4("10.0.0.3"), ip4("255.255.255.255"), 17, udp(ip4("10.0.0.3"), ip4("255.255.255.255"), 68, 67)));
     auto r = harness_->runOnPort(1, 2, packet);
     ASSERT_EQ(r.rc, 0);
-    if (xdp()) return expectXdpFlood(r, packet, "flood_all", {0, 1, 2});  // the kernel skips the ingress netdev
+    if (xdp()) return expectXdpFlood(r, packet, l2::kFloodAll.desc.name, {0, 1, 2});  // the kernel skips the ingress netdev
     EXPECT_EQ(r.verdict, kShot) << "the original is consumed after the clones";
     EXPECT_EQ(harness_->txPackets(1, 0), 1u);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
@@ -99,9 +100,9 @@ TEST_P(L2SwitchTest, UnknownUnicastFloodsOnlyWherePortSecurityAllows) {
     auto r = harness_->runOnPort(1, 2, udpFrame(kStranger, kMac3, "10.0.0.3", "10.0.0.50"));
     ASSERT_EQ(r.rc, 0);
     if (xdp()) {
-        expectXdpFlood(r, udpFrame(kStranger, kMac3, "10.0.0.3", "10.0.0.50"), "flood_unknown", {2});
+        expectXdpFlood(r, udpFrame(kStranger, kMac3, "10.0.0.3", "10.0.0.50"), l2::kFloodUnknown.desc.name, {2});
         ASSERT_TRUE(sw_->setPortSecurity(1, {}).ok());
-        return expectXdpFlood(r, r.out, "flood_unknown", {1, 2});
+        return expectXdpFlood(r, r.out, l2::kFloodUnknown.desc.name, {1, 2});
     }
     EXPECT_EQ(harness_->txPackets(1, 0), 0u);
     EXPECT_EQ(harness_->txPackets(1, 1), 0u);
@@ -127,7 +128,7 @@ TEST_P(L2SwitchTest, PortSecurityAllowsDhcpDiscover) {
     auto r = harness_->runOnPort(1, 0, discover);
     ASSERT_EQ(r.rc, 0);
     EXPECT_EQ(harness_->totalDrops(1), 0u);
-    if (xdp()) return expectXdpFlood(r, discover, "flood_all", {0, 1, 2});
+    if (xdp()) return expectXdpFlood(r, discover, l2::kFloodAll.desc.name, {0, 1, 2});
     EXPECT_EQ(harness_->txPackets(1, 2), 1u);
 }
 
@@ -143,7 +144,7 @@ TEST_P(L2SwitchTest, DisabledPortDropsEverything) {
     expectDropped(0, udpFrame(kMac3, kMac1, "10.0.0.1", "10.0.0.3"), IOV_DROP_PORT_DISABLED);
     // ...and floods skip it.
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
-    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), "flood_all", {0, 1});
+    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), l2::kFloodAll.desc.name, {0, 1});
     EXPECT_EQ(harness_->txPackets(1, 2), 0u);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
 }
@@ -160,7 +161,7 @@ TEST_P(L2SwitchTest, ArpResponderAnswersKnownAddresses) {
 
 TEST_P(L2SwitchTest, ArpForUnknownAddressFloods) {
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
-    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), "flood_all", {0, 1, 2});
+    if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), l2::kFloodAll.desc.name, {0, 1, 2});
     EXPECT_EQ(r.verdict, kShot);
     EXPECT_EQ(harness_->txPackets(1, 1), 1u);
     EXPECT_EQ(harness_->txPackets(1, 2), 1u);
