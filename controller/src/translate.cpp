@@ -93,8 +93,11 @@ public:
     Translator(const TranslateInput &in, PortAllocator &ports) : in_(in), ports_(ports) { index(); }
 
     DesiredState run() {
-        for (const auto &[uuid, ls] : in_.nb.switches) logicalSwitch(ls);
-        for (const auto &[uuid, lr] : in_.nb.routers) logicalRouter(lr);
+        const std::set<std::string> local = localDatapaths();
+        for (const auto &[uuid, ls] : in_.nb.switches)
+            if (local.count(uuid)) logicalSwitch(ls);
+        for (const auto &[uuid, lr] : in_.nb.routers)
+            if (local.count(uuid)) logicalRouter(lr);
         for (const auto &[name, sw] : switches_) out_.modules.at(name).tables = l2::entries(sw);
         for (const auto &[name, r] : routers_) out_.modules.at(name).tables = rt::entries(r);
         for (const auto &[name, n] : nats_) out_.modules.at(name).tables = nt::entries(n);
@@ -117,6 +120,60 @@ private:
         ModuleSpec &m = out_.modules[name];
         m.type = type.name;
         m.config = {{kConfigOvn, ovn}};
+    }
+
+    // OVN's local datapaths (ovn-controller's local_data.c): the switches
+    // with a port on this chassis, and every switch and router reachable
+    // from them through router ports (all ours are distributed: no gateway
+    // chassis yet). Nothing else is instantiated here.
+    std::set<std::string> localDatapaths() const {
+        std::map<std::string, std::set<std::string>> next;  // datapath uuid -> neighbours
+        std::vector<std::string> todo;
+        for (const auto &[uuid, ls] : in_.nb.switches)
+            for (const auto &p : ls.ports) {
+                auto it = in_.nb.switch_ports.find(p);
+                if (it == in_.nb.switch_ports.end()) continue;
+                if (isLocal(it->second)) todo.push_back(uuid);
+                const LogicalRouterPort *lrp = it->second.type == "router" ? peerRouterPort(it->second) : nullptr;
+                if (lrp && router_of_port_.count(lrp->uuid)) link(&next, uuid, router_of_port_.at(lrp->uuid)->uuid);
+            }
+        for (const auto &[uuid, lrp] : in_.nb.router_ports) {
+            auto peer = lrp_by_name_.find(lrp.peer);
+            if (peer != lrp_by_name_.end() && router_of_port_.count(uuid) && router_of_port_.count(peer->second->uuid))
+                link(&next, router_of_port_.at(uuid)->uuid, router_of_port_.at(peer->second->uuid)->uuid);
+        }
+        std::set<std::string> local;
+        while (!todo.empty()) {
+            const std::string dp = todo.back();
+            todo.pop_back();
+            if (!local.insert(dp).second) continue;
+            for (const auto &n : next[dp]) todo.push_back(n);
+        }
+        return local;
+    }
+
+    static void link(std::map<std::string, std::set<std::string>> *next, const std::string &a, const std::string &b) {
+        (*next)[a].insert(b);
+        (*next)[b].insert(a);
+    }
+
+    // A port that makes its switch local: a VIF or localport whose interface
+    // is here, a localnet whose network is mapped to a bridge with interfaces.
+    bool isLocal(const LogicalSwitchPort &lsp) const {
+        if (lsp.type.empty() || lsp.type == "localport") return local_vifs_.count(lsp.name) && forUs(lsp);
+        return lsp.type == "localnet" && !localnetInterfaces(lsp).empty();
+    }
+
+    // The interfaces of the bridge a localnet port's network maps to.
+    std::vector<std::string> localnetInterfaces(const LogicalSwitchPort &lsp) const {
+        std::vector<std::string> out;
+        auto network = lsp.options.find("network_name");
+        if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) return out;
+        const std::string &bridge = bridge_of_network_.at(network->second);
+        for (const auto &[ifname, itf] : in_.ovs.interfaces)
+            if (itf.bridge == bridge && ifname != bridge && itf.type != "internal" && itf.type != "patch")
+                out.push_back(ifname);
+        return out;
     }
 
     // Is the VIF meant for this chassis (requested-chassis unset or us)?
@@ -189,11 +246,7 @@ private:
     // network maps to.
     void localnetPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
                       const std::vector<l2::Addresses> &addresses) {
-        auto network = lsp.options.find("network_name");
-        if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) return;
-        const std::string &bridge = bridge_of_network_.at(network->second);
-        for (const auto &[ifname, itf] : in_.ovs.interfaces) {
-            if (itf.bridge != bridge || ifname == bridge || itf.type == "internal" || itf.type == "patch") continue;
+        for (const auto &ifname : localnetInterfaces(lsp)) {
             const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
             out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
             switchPort(sw, port, addresses, lsp.enabled, true, {});

@@ -1,6 +1,8 @@
 // OVN -> IOModule graph. A pure function of its inputs, so a full recompute
 // from the databases and the incremental path through the reconciler must
-// agree (tests compare them).
+// agree (tests compare them). Only the local datapaths are instantiated (the
+// switches with a port on this chassis and what their routers reach), as
+// ovn-controller does.
 //   logical switch  -> l2switch "ls-<uuid>"
 //   logical router  -> router   "lr-<uuid>"
 //   router NAT      -> nat      "nat-<uuid>" between the gateway router port

@@ -3,6 +3,7 @@
 // The tests act only as a user would: ovn-nbctl, ovs-vsctl, traffic; plus
 // hoverd's stats API and `iovisor-ovnd --check` to look inside.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -13,6 +14,12 @@ namespace {
 
 using testsupport::CommandResult;
 using testsupport::TestHost;
+
+std::string hex2(int v) {
+    char text[3];
+    std::snprintf(text, sizeof text, "%02x", v & 0xff);
+    return text;
+}
 
 class OvnE2E : public ::testing::Test {
 protected:
@@ -258,6 +265,47 @@ TEST_F(OvnE2E, Ipv6ThroughARouter) {
     syncHv();
     EXPECT_NE(vm1.exec("ping -6 -c 1 -W 1 fd01::3").exit_code, 0) << "no route to sw1 any more";
     EXPECT_EQ(vm1.exec("ping -6 -c 1 -W 1 fd00::fe").exit_code, 0);
+    expectInSync();
+}
+
+// A chassis serves only its local datapaths: VMs on 5 of 1,000 networks
+// load 5 switches, plus the router between two of them and the remote
+// network that router reaches; a switch goes with its last local port.
+TEST_F(OvnE2E, OnlyTheNetworksThisChassisHostsAreLoaded) {
+    std::string batch;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string n = std::to_string(i);
+        batch += " -- ls-add ls" + n + " -- lsp-add ls" + n + " p" + n + " -- lsp-set-addresses p" + n +
+                 " '02:00:00:00:" + (i < 256 ? "00" : "01") + ":" + hex2(i % 256) + " 10.0." +
+                 std::to_string(i % 250) + ".2'";
+    }
+    nbctl(batch.substr(4));
+    nbctl("lr-add r0 -- lrp-add r0 r0-ls0 02:00:00:00:aa:00 10.0.0.1/24 -- lrp-add r0 r0-ls1 02:00:00:00:aa:01 10.0.1.1/24"
+          " -- lrp-add r0 r0-ls999 02:00:00:00:aa:02 10.0.249.1/24");
+    for (const char *ls : {"ls0", "ls1", "ls999"}) {
+        const std::string p = std::string(ls) + "-r0";
+        nbctl("lsp-add " + std::string(ls) + " " + p + " -- lsp-set-type " + p + " router -- lsp-set-addresses " + p +
+              " router -- lsp-set-options " + p + " router-port=r0-" + ls);
+    }
+    std::vector<TestHost *> local;
+    for (int i : {0, 1, 2, 3, 4})
+        local.push_back(&vm("p" + std::to_string(i), "02:00:00:00:00:" + hex2(i),
+                            "10.0." + std::to_string(i) + ".2/24"));
+    syncHv();
+    auto modules = [&] {
+        auto health = testsupport::shell("curl -sf http://127.0.0.1:" + port_ + "/health");
+        const auto at = health.output.find("\"modules\":");
+        return at == std::string::npos ? -1 : std::atoi(health.output.c_str() + at + 10);
+    };
+    EXPECT_EQ(modules(), 7) << "5 local switches, r0 and ls999 behind it" << logs();
+    ASSERT_EQ(local[0]->exec("ip route add default via 10.0.0.1").exit_code, 0);
+    ASSERT_EQ(local[1]->exec("ip route add default via 10.0.1.1").exit_code, 0);
+    EXPECT_TRUE(local[0]->ping("10.0.1.2")) << "across r0 between two local networks" << logs();
+    expectInSync();
+    // The last local port of ls4 goes: so does its module.
+    vsctl("del-port br-int " + local[4]->hostIfname());
+    syncHv();
+    EXPECT_EQ(modules(), 6);
     expectInSync();
 }
 

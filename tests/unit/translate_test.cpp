@@ -120,7 +120,65 @@ struct World {
     }
 
     DesiredState translate(PortAllocator &ports) const { return ctl::translate({nb, sb, ovs, "hv1"}, ports); }
+
+    // A router `lr` with one port on each switch of `switches` ("router" LSPs).
+    void router(const std::string &lr, const std::vector<std::string> &switches) {
+        nb.routers[lr].uuid = lr;
+        nb.routers[lr].name = lr;
+        for (const auto &ls : switches) {
+            LogicalRouterPort lrp;
+            lrp.uuid = "u-" + lr + "-" + ls;
+            lrp.name = lr + "-" + ls;
+            lrp.mac = "02:00:00:00:aa:01";
+            nb.router_ports[lrp.uuid] = lrp;
+            nb.routers[lr].ports.push_back(lrp.uuid);
+            LogicalSwitchPort lsp;
+            lsp.uuid = "u-sw-" + lrp.name;
+            lsp.name = "sw-" + lrp.name;
+            lsp.type = "router";
+            lsp.options["router-port"] = lrp.name;
+            nb.switch_ports[lsp.uuid] = lsp;
+            nb.switches[ls].ports.push_back(lsp.uuid);
+        }
+    }
 };
+
+// Only the local datapaths: switches with a port here and what their routers
+// reach, as ovn-controller builds them (5 of 1,000 networks here).
+TEST(Translate, OnlyTheDatapathsThisChassisNeeds) {
+    World w;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string n = std::to_string(i);
+        const bool local = i % 200 == 0;  // ls0, ls200, ... ls800
+        w.vif("ls" + n, "vm" + n, "02:00:00:00:00:01 10.0.0.1", local ? "tap" + n : "");
+    }
+    w.router("r1", {"ls0", "ls500"});  // a local switch's router reaches ls500
+    w.router("r2", {"ls600", "ls700"});  // nothing local behind r2
+    w.router("r3", {"ls900"});
+    // r1 and r3 are peers (router to router): r3 and ls900 become local too.
+    LogicalRouterPort a, b;
+    a.uuid = "u-r1-r3", a.name = "r1-r3", a.peer = "r3-r1", a.mac = "02:00:00:00:bb:01";
+    b.uuid = "u-r3-r1", b.name = "r3-r1", b.peer = "r1-r3", b.mac = "02:00:00:00:bb:02";
+    w.nb.router_ports[a.uuid] = a;
+    w.nb.router_ports[b.uuid] = b;
+    w.nb.routers["r1"].ports.push_back(a.uuid);
+    w.nb.routers["r3"].ports.push_back(b.uuid);
+    PortAllocator ports;
+    const DesiredState d = w.translate(ports);
+    std::set<std::string> modules;
+    for (const auto &[name, m] : d.modules) modules.insert(name);
+    EXPECT_EQ(modules, (std::set<std::string>{"ls-ls0", "ls-ls200", "ls-ls400", "ls-ls600", "ls-ls800", "ls-ls500",
+                                              "ls-ls900", "ls-ls700", "lr-r1", "lr-r3", "lr-r2"}))
+        << "ls600 holds a local VIF, so r2 and ls700 come along";
+    EXPECT_EQ(d.bindings.size(), 5u);
+    // The last local port goes: its switch (and what only it reached) goes.
+    w.ovs.interfaces.erase("tap600");
+    const DesiredState after = w.translate(ports);
+    EXPECT_EQ(after.modules.count("ls-ls600"), 0u);
+    EXPECT_EQ(after.modules.count("lr-r2"), 0u);
+    EXPECT_EQ(after.modules.count("ls-ls700"), 0u);
+    EXPECT_EQ(after.modules.size(), 8u);
+}
 
 TEST(Translate, SwitchWithTwoVifs) {
     World w;
