@@ -2,7 +2,9 @@
  * IOV_ENTRY_SLOT of iov_chain; every module's <name>_netdev tail-calls it.
  * It replays the packet's flow if the flow cache has it; otherwise it finds
  * the module and port the netdev feeds, writes the metadata (recording the
- * walk if the packet is cacheable) and tail-calls that module. */
+ * walk if the packet is cacheable) and tail-calls that module. Loaded
+ * first, it also creates the hook's shared maps (the connection table too). */
+#include "lib/conntrack.h"
 #include "lib/flow.h"
 
 static __always_inline int entry_drop(__u32 reason) {

@@ -4,18 +4,16 @@
  *                  connection (TCP/UDP ports, ICMP echo ids);
  *   dnat           external IP -> logical IP, stateful;
  *   dnat_and_snat  1:1 floating IP, stateless both ways.
- * Connections live in an LRU map with per-protocol idle timeouts. Port
+ * Connections live in the hook's shared connection table (lib/conntrack.h)
+ * in this instance's zone, with per-protocol idle timeouts. Port
  * allocation claims the reply-direction key with BPF_NOEXIST: an atomic
  * insert, so CPUs never take a shared lock. */
 #include "lib/chain.h"
+#include "lib/conntrack.h"
 #include "lib/parse.h"
 #include "lib/tables.h"
 
 #define NAT_PORT_TRIES 16
-#define NAT_TIMEOUT_TCP_NS (7440ull * 1000000000ull)
-#define NAT_TIMEOUT_UDP_NS (180ull * 1000000000ull)
-#define NAT_TIMEOUT_ICMP_NS (30ull * 1000000000ull)
-#define NAT_REFRESH_NS 1000000000ull /* last_seen written at most once a second */
 
 /* Inside source prefix -> external IP and port range (OVN snat). */
 struct {
@@ -53,14 +51,6 @@ struct {
     __type(value, struct nat_fip);
 } fip_out SEC(".maps");
 
-/* Connection (one direction) -> the rewrite its packets get. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 262144);
-    __type(key, struct nat_ct_key);
-    __type(value, struct nat_ct_entry);
-} conntrack SEC(".maps");
-
 /* External IP -> MAC answering ARP for it on the outside port. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -73,19 +63,13 @@ struct {
 /* Where a packet's translatable fields are, by offset (helpers that fix
  * checksums invalidate packet pointers). */
 struct nat_pkt {
-    struct nat_ct_key key;
+    struct iov_ct_key key;
     __u32 l4_off;
     __u32 csum_off;   /* L4 checksum field */
     __u32 csum_flags; /* CTX_CSUM_UDP for UDP */
     __u8 has_ports;   /* TCP/UDP/ICMP echo: key ports are meaningful */
     __u8 fragment;
 };
-
-static __always_inline __u64 ct_timeout(__u8 proto) {
-    if (proto == IPPROTO_TCP) return NAT_TIMEOUT_TCP_NS;
-    if (proto == IPPROTO_UDP) return NAT_TIMEOUT_UDP_NS;
-    return NAT_TIMEOUT_ICMP_NS;
-}
 
 /* Reads the IPv4 packet (`pkt`, `ip`: already parsed) into `np`; returns 0
  * or a drop reason. */
@@ -99,6 +83,7 @@ static __always_inline int nat_parse(struct iov_ctx *ctx, struct iov_pkt pkt, st
     np->key.saddr = ip->saddr;
     np->key.daddr = ip->daddr;
     np->key.proto = ip->protocol;
+    np->key.zone = IOV_MODULE_ID;
     np->l4_off = l4_off;
     np->fragment = iov_ipv4_is_fragment(ip);
     if (np->fragment) return 0;
@@ -154,16 +139,8 @@ static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt
     return 0;
 }
 
-/* The live entry for `key`, or NULL (absent or idle past its timeout). */
-static __always_inline struct nat_ct_entry *ct_lookup(const struct nat_ct_key *key, __u64 now) {
-    struct nat_ct_entry *e = bpf_map_lookup_elem(&conntrack, key);
-    if (!e || now - e->last_seen_ns > ct_timeout(key->proto)) return 0;
-    if (now - e->last_seen_ns > NAT_REFRESH_NS) e->last_seen_ns = now;
-    return e;
-}
-
 static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
-                                    const struct nat_ct_entry *e, __u32 out_port) {
+                                    const struct iov_ct_entry *e, __u32 out_port) {
     if (nat_rewrite(ctx, np, e->rewrite, e->addr, e->port)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     return iov_send(ctx, md, out_port);
 }
@@ -172,31 +149,25 @@ static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, cons
  * flow cache (which walks here again at least once per IOV_FLOW_MAX_AGE_NS,
  * so the connection stays fresh). */
 static __always_inline int apply_established(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
-                                             const struct nat_ct_entry *e, __u32 out_port) {
+                                             const struct iov_ct_entry *e, __u32 out_port) {
     iov_flow_replayable(ctx);
     return apply_ct(ctx, md, np, e, out_port);
-}
-
-/* The key of the packets answering `key`. */
-static __always_inline struct nat_ct_key ct_reverse(const struct nat_ct_key *key) {
-    return (struct nat_ct_key){.saddr = key->daddr, .daddr = key->saddr, .sport = key->dport, .dport = key->sport,
-                               .proto = key->proto};
 }
 
 /* Claims external `port` for a new SNAT connection: its reply key must be
  * free (an atomic insert, no lock). Fills `fwd`; 0 on success. */
 static __always_inline int snat_claim(const struct nat_pkt *np, const struct nat_snat *rule, __be16 port, __u64 now,
-                                      struct nat_ct_entry *fwd) {
-    const struct nat_ct_entry back = {
+                                      struct iov_ct_entry *fwd) {
+    const struct iov_ct_entry back = {
         .addr = np->key.saddr, .port = np->key.sport, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
-    struct nat_ct_key translated = np->key;
+    struct iov_ct_key translated = np->key;
     translated.saddr = rule->external_ip;
     translated.sport = port;
-    struct nat_ct_key rk = ct_reverse(&translated);
-    if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_NOEXIST)) return -1;
-    *fwd = (struct nat_ct_entry){.addr = rule->external_ip, .port = port, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
-    if (bpf_map_update_elem(&conntrack, &np->key, fwd, BPF_ANY)) {
-        bpf_map_delete_elem(&conntrack, &rk);
+    struct iov_ct_key rk = iov_ct_reverse(&translated);
+    if (bpf_map_update_elem(&iov_conntrack, &rk, &back, BPF_NOEXIST)) return -1;
+    *fwd = (struct iov_ct_entry){.addr = rule->external_ip, .port = port, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
+    if (bpf_map_update_elem(&iov_conntrack, &np->key, fwd, BPF_ANY)) {
+        bpf_map_delete_elem(&iov_conntrack, &rk);
         return -1;
     }
     return 0;
@@ -208,7 +179,7 @@ static __always_inline int snat_new(struct iov_ctx *ctx, struct iov_md *md, cons
                                     const struct nat_snat *rule, __u64 now) {
     if (np->fragment) return iov_drop(ctx, IOV_DROP_FRAGMENT);
     if (!np->has_ports) return iov_drop(ctx, IOV_DROP_NAT_PROTO);
-    struct nat_ct_entry fwd;
+    struct iov_ct_entry fwd;
     const __u16 own = bpf_ntohs(np->key.sport);
     if (own >= rule->port_min && own <= rule->port_max && !snat_claim(np, rule, np->key.sport, now, &fwd))
         return apply_ct(ctx, md, np, &fwd, NAT_PORT_OUTSIDE);
@@ -226,20 +197,20 @@ static __always_inline int snat_new(struct iov_ctx *ctx, struct iov_md *md, cons
 static __always_inline int dnat_new(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
                                     const struct nat_dnat *rule, __u64 now) {
     if (np->fragment) return iov_drop(ctx, IOV_DROP_FRAGMENT);
-    const struct nat_ct_entry fwd = {.addr = rule->logical_ip, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
-    const struct nat_ct_entry back = {.addr = np->key.daddr, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
-    struct nat_ct_key translated = np->key;
+    const struct iov_ct_entry fwd = {.addr = rule->logical_ip, .rewrite = NAT_REWRITE_DST, .last_seen_ns = now};
+    const struct iov_ct_entry back = {.addr = np->key.daddr, .rewrite = NAT_REWRITE_SRC, .last_seen_ns = now};
+    struct iov_ct_key translated = np->key;
     translated.daddr = rule->logical_ip;
-    struct nat_ct_key rk = ct_reverse(&translated);
-    if (bpf_map_update_elem(&conntrack, &rk, &back, BPF_ANY) ||
-        bpf_map_update_elem(&conntrack, &np->key, &fwd, BPF_ANY))
+    struct iov_ct_key rk = iov_ct_reverse(&translated);
+    if (bpf_map_update_elem(&iov_conntrack, &rk, &back, BPF_ANY) ||
+        bpf_map_update_elem(&iov_conntrack, &np->key, &fwd, BPF_ANY))
         return iov_drop(ctx, IOV_DROP_INTERNAL);
     return apply_ct(ctx, md, np, &fwd, NAT_PORT_INSIDE);
 }
 
 static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
     const __u64 now = ctx_now_ns();
-    struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
+    struct iov_ct_entry *e = np->fragment ? 0 : iov_ct_lookup(&np->key, now);
     if (e) return apply_established(ctx, md, np, e, NAT_PORT_OUTSIDE);
     __be32 saddr = np->key.saddr;
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_out, &saddr);
@@ -257,7 +228,7 @@ static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, cons
 
 static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
     const __u64 now = ctx_now_ns();
-    struct nat_ct_entry *e = np->fragment ? 0 : ct_lookup(&np->key, now);
+    struct iov_ct_entry *e = np->fragment ? 0 : iov_ct_lookup(&np->key, now);
     if (e) return apply_established(ctx, md, np, e, NAT_PORT_INSIDE);
     __be32 daddr = np->key.daddr;
     struct nat_fip *fip = bpf_map_lookup_elem(&fip_in, &daddr);

@@ -36,6 +36,7 @@
 #define IOV_MAX_PORTS 256
 #define IOV_MAX_HOPS 16
 #define IOV_MAX_NETDEVS 65536 /* netdevs attached to modules, per hook */
+#define IOV_CT_DEFAULT_ENTRIES 262144 /* connections tracked per hook unless hoverd is told otherwise */
 
 /* Per-packet metadata carried between modules. Keep it at 20 bytes (skb->cb);
  * the reserved words are for a logical port key, a conntrack state and a

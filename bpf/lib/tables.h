@@ -223,34 +223,39 @@ struct nat_dnat {
     __be32 logical_ip;
 };
 
-/* Key of `conntrack`: a connection as seen in one direction. For ICMP echo
- * the id stands in for the ports: request (id, 0), reply (0, id). */
-struct nat_ct_key {
-    __be32 saddr;
-    __be32 daddr;
-    __be16 sport;
-    __be16 dport;
-    __u8 proto;
-    __u8 pad[3];
-};
-
-#define NAT_REWRITE_SRC 1
-#define NAT_REWRITE_DST 2
-
-/* Value of `conntrack`: what to rewrite for packets matching the key. */
-struct nat_ct_entry {
-    __be32 addr;
-    __be16 port;    /* 0 = keep */
-    __u8 rewrite;   /* NAT_REWRITE_SRC or NAT_REWRITE_DST */
-    __u8 pad;
-    __u64 last_seen_ns;
-};
-
 /* Value of `arp_external` (key: external IP): MAC that answers ARP for it on
  * the outside port (OVN external_mac, or the router port's MAC). */
 struct nat_arp {
     iov_mac_t mac;
     __u16 pad;
+};
+
+/* ---- conntrack (shared by the modules of a hook, bpf/lib/conntrack.h) ---- */
+
+/* Key of `iov_conntrack`: a connection as seen in one direction, in the zone
+ * of the module instance that tracks it (its module id), so instances never
+ * see each other's connections. For ICMP echo the id stands in for the
+ * ports: request (id, 0), reply (0, id). */
+struct iov_ct_key {
+    __be32 saddr;
+    __be32 daddr;
+    __be16 sport;
+    __be16 dport;
+    __u8 proto;
+    __u8 pad;
+    __u16 zone;
+};
+
+#define NAT_REWRITE_SRC 1
+#define NAT_REWRITE_DST 2
+
+/* Value of `iov_conntrack`: what to rewrite for packets matching the key. */
+struct iov_ct_entry {
+    __be32 addr;
+    __be16 port;    /* 0 = keep */
+    __u8 rewrite;   /* NAT_REWRITE_SRC or NAT_REWRITE_DST */
+    __u8 pad;
+    __u64 last_seen_ns;
 };
 
 #endif /* IOVISOR_BPF_TABLES_H */

@@ -41,6 +41,7 @@ const char kUsage[] =
     "  tables ID set TABLE KEY VALUE\n"
     "  tables ID delete TABLE KEY\n"
     "  stats [ID]                         packets/bytes per port and drops by reason\n"
+    "  conntrack                          the connection table of each hook: how full, per module\n"
     "  flows                              the flow cache: flows replayed at their netdev,\n"
     "                                     the modules they cross, how they leave\n"
     "  ovn                                OVN objects -> modules, ports, interfaces, bindings\n"
@@ -327,6 +328,24 @@ int flows(Cli &cli) {
     });
 }
 
+int conntrack(Cli &cli) {
+    auto r = cli.client.get("/conntrack");
+    if (!r.ok()) return fail(r.error());
+    auto modules = cli.client.get("/modules/");
+    std::map<std::string, std::string> names;  // module id -> display name
+    if (modules.ok())
+        for (const auto &m : *modules) names[text(m["id"])] = text(m["display_name"]);
+    return show(cli, *r, [&] {
+        for (const auto &c : *r) {
+            std::cout << text(c["hook"]) << ": " << text(c["entries"]) << " of " << text(c["max_entries"])
+                      << " connections (" << text(c["fill_percent"]) << "%)\n";
+            for (auto it = c["zones"].begin(); it != c["zones"].end(); ++it)
+                std::cout << "  module " << it.key() << (names.count(it.key()) ? " (" + names[it.key()] + ")" : "")
+                          << ": " << it.value() << "\n";
+        }
+    });
+}
+
 int ovn(Cli &cli) {
     auto state = ovndState(cli.ovnd_socket);
     if (!state.ok()) return fail(state.error());
@@ -459,6 +478,7 @@ int main(int argc, char **argv) {
     if (cmd == "tables") return tables(cli, rest);
     if (cmd == "stats") return stats(cli, rest);
     if (cmd == "flows") return rest.empty() ? flows(cli) : usage("flows: no arguments");
+    if (cmd == "conntrack") return rest.empty() ? conntrack(cli) : usage("conntrack: no arguments");
     if (cmd == "status") return status(cli);
     if (cmd == "ovn") return ovn(cli);
     if (cmd == "trace") return trace(cli, rest);

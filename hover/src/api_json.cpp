@@ -1,5 +1,7 @@
 #include "api_json.h"
 
+#include <cmath>
+
 #include "iovisor/net.h"
 
 #include <arpa/inet.h>
@@ -153,6 +155,14 @@ iovisor::Result<RawBatch> rawBatchFrom(const json &b) {
 }
 
 }  // namespace
+
+json conntrackJson(AttachMode mode, const ChainMap::ConntrackFill &fill) {
+    json zones = json::object();
+    for (const auto &[zone, n] : fill.zones) zones[std::to_string(zone)] = n;
+    const double percent = fill.max_entries ? 100.0 * fill.entries / fill.max_entries : 0;
+    return {{"hook", attachModeName(mode)}, {"max_entries", fill.max_entries}, {"entries", fill.entries},
+            {"fill_percent", std::round(percent * 10) / 10}, {"zones", zones}};
+}
 
 iovisor::Result<std::vector<RawBatch>> rawBatchesFrom(const json &body) {
     if (!body.is_array()) return makeError(Errc::kInvalid, "body must be a list of table batches");

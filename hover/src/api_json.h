@@ -15,6 +15,7 @@ nlohmann::json toJson(const ModuleStats &stats);
 nlohmann::json toJson(const Interface &itf);
 nlohmann::json toJson(const TraceResult &trace);
 nlohmann::json toJson(const FlowCacheInfo &cache);
+nlohmann::json conntrackJson(AttachMode mode, const ChainMap::ConntrackFill &fill);
 std::string endpointText(const Endpoint &e);
 
 // POST /modules/ body -> request; errors name the offending field.

@@ -32,6 +32,7 @@ const char kUsage[] =
     "                       which then must be on loopback)\n"
     "  --token-file FILE    require 'Authorization: Bearer <token>' from non-loopback clients\n"
     "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
+    "  --conntrack-entries N  connections tracked per hook, shared by every module (default 262144)\n"
     "  --pidfile FILE       write the daemon's PID here\n"
     "  --help               this text\n";
 
@@ -50,7 +51,20 @@ struct Options {
     hover::RestOptions rest;
     std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
+    uint32_t conntrack_entries = IOV_CT_DEFAULT_ENTRIES;
 };
+
+// A whole number in [min, max], or exit 2 naming the option.
+uint32_t count(const std::string &option, const std::string &text, uint32_t min, uint32_t max) {
+    char *end = nullptr;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end || text[0] == '-' || v < min || v > max) {
+        std::cerr << "hoverd: " << option << " takes a whole number from " << min << " to " << max << ", not '"
+                  << text << "'\n";
+        std::exit(2);
+    }
+    return static_cast<uint32_t>(v);
+}
 
 // Exits on --help (0) and on a usage error (2).
 Options parse(int argc, char **argv) {
@@ -75,6 +89,11 @@ Options parse(int argc, char **argv) {
         else if (arg == "--unix") value(&o.unix_path);
         else if (arg == "--bpf-include") value(&o.bpf_include);
         else if (arg == "--pidfile") value(&o.pidfile);
+        else if (arg == "--conntrack-entries") {
+            std::string text;
+            value(&text);
+            o.conntrack_entries = count(arg, text, 1024, 1u << 26);
+        }
         else {
             std::cerr << "hoverd: unknown argument '" << arg << "'\n" << kUsage;
             std::exit(2);
@@ -129,7 +148,8 @@ int main(int argc, char **argv) {
     // their hand-offs cost more than the requests themselves.
     crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
 
-    auto registry = hover::Registry::open({options.pin_root, options.state_dir, options.bpf_include});
+    auto registry = hover::Registry::open(
+        {options.pin_root, options.state_dir, options.bpf_include, options.conntrack_entries});
     if (!registry.ok()) {
         std::cerr << "hoverd: " << registry.error().message << "\n";
         return 1;

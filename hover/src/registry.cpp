@@ -51,9 +51,9 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + " (is bpffs mounted at /sys/fs/bpf?): " + ec.message());
     fs::create_directories(options.state_dir, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.state_dir + ": " + ec.message());
-    auto tc = ChainMap::openPinned(options.pin_root + "/tc", AttachMode::kTc);
+    auto tc = ChainMap::openPinned(options.pin_root + "/tc", AttachMode::kTc, options.conntrack_entries);
     if (!tc.ok()) return tc.error();
-    auto xdp = ChainMap::openPinned(options.pin_root + "/xdp", AttachMode::kXdp);
+    auto xdp = ChainMap::openPinned(options.pin_root + "/xdp", AttachMode::kXdp, options.conntrack_entries);
     if (!xdp.ok()) return xdp.error();
     r->chain_tc_ = std::move(tc.value());
     r->chain_xdp_ = std::move(xdp.value());

@@ -33,6 +33,7 @@ struct RegistryOptions {
     std::string pin_root;         // bpffs directory owned by this hoverd instance
     std::string state_dir;        // registry.json lives here
     std::string bpf_include_dir;  // headers custom C modules compile against
+    uint32_t conntrack_entries = IOV_CT_DEFAULT_ENTRIES;  // connections tracked per hook
 };
 
 struct CreateModule {
@@ -190,6 +191,8 @@ public:
     iovisor::Result<ModuleStats> stats(const std::string &module);
     // The flow caches of both hooks.
     iovisor::Result<std::vector<FlowCacheInfo>> flows() const;
+    // How full each hook's connection table is.
+    iovisor::Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> conntrack() const;
     // Runs `packet` through the real programs from `from` ("m:<module>:<port>")
     // with BPF_PROG_TEST_RUN and reports, module by module, what happened
     // (from their counters). Like a real packet, it counts in the stats and

@@ -279,4 +279,14 @@ Result<std::vector<FlowCacheInfo>> Registry::flows() const {
     return out;
 }
 
+Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> Registry::conntrack() const {
+    std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>> out;
+    for (AttachMode mode : {AttachMode::kTc, AttachMode::kXdp}) {
+        auto fill = chainFor(mode).conntrackFill();
+        if (!fill.ok()) return fill.error();
+        out.emplace_back(mode, std::move(fill.value()));
+    }
+    return out;
+}
+
 }  // namespace hover

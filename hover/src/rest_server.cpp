@@ -109,6 +109,13 @@ struct RestServer::Impl {
             traced.read_only = true;
             return traced;
         }
+        if (p.size() == 1 && p[0] == "conntrack" && v == methods::GET) {
+            auto tables = registry.conntrack();
+            if (!tables.ok()) return error(tables.error());
+            json out = json::array();
+            for (const auto &[mode, fill] : *tables) out.push_back(conntrackJson(mode, fill));
+            return {200, out};
+        }
         if (p.size() == 1 && p[0] == "flows" && v == methods::GET) {
             auto caches = registry.flows();
             if (!caches.ok()) return error(caches.error());

@@ -169,6 +169,36 @@ TEST_P(NatTest, ConnectionsAreVisible) {
     EXPECT_EQ(conns->size(), 2u) << "one entry per direction";
 }
 
+// Two nat instances share the hook's one connection table, each in its own
+// zone: the same 5-tuple is two connections, translated each its own way.
+TEST_P(NatTest, InstancesShareOneConnectionTableInTheirOwnZones) {
+    hover::Nat other(harness_->load("nat", 2));
+    harness_->netdevPort(2, kInside);
+    harness_->netdevPort(2, kOutside);
+    ASSERT_TRUE(other.addSnat({ip4("10.0.0.0"), 24}, ip4("172.24.4.20")).ok());
+    const Bytes out = udpOut("10.0.0.1", 1000, "8.8.8.8", 53);
+    auto first = run(kInside, out, kOutside);
+    auto r = harness_->runOnPort(2, kInside, out);
+    ASSERT_EQ(r.verdict, kRedirect);
+    EXPECT_EQ(Bytes(first.out.begin() + 26, first.out.begin() + 30), Bytes({172, 24, 4, 10}));
+    EXPECT_EQ(Bytes(r.out.begin() + 26, r.out.begin() + 30), Bytes({172, 24, 4, 20})) << "zone 2's own rule";
+    auto mine = nat_->connections(), theirs = other.connections();
+    ASSERT_TRUE(mine.ok() && theirs.ok());
+    ASSERT_EQ(mine->size(), 2u);
+    ASSERT_EQ(theirs->size(), 2u);
+    for (const auto &c : *mine) EXPECT_EQ(c.key.zone, 1u);
+    for (const auto &c : *theirs) EXPECT_EQ(c.key.zone, 2u);
+    auto fill = harness_->chain().conntrackFill();
+    ASSERT_TRUE(fill.ok()) << fill.error().message;
+    EXPECT_EQ(fill->entries, 4u);
+    EXPECT_EQ(fill->zones, (std::map<uint32_t, uint64_t>{{1, 2}, {2, 2}}));
+    EXPECT_EQ(fill->max_entries, static_cast<uint32_t>(IOV_CT_DEFAULT_ENTRIES));
+    // The reply to instance 2's connection is un-SNATed by instance 2 only.
+    auto back = harness_->runOnPort(1, kOutside, udpIn("8.8.8.8", 53, "172.24.4.20", srcPort(r.out)));
+    EXPECT_EQ(Bytes(back.out.begin() + 30, back.out.begin() + 34), Bytes({172, 24, 4, 20}))
+        << "instance 1 does not know instance 2's connection";
+}
+
 // Every fixture runs the TC and the XDP build of the module.
 INSTANTIATE_TEST_SUITE_P(Hook, NatTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
                          [](const auto &info) { return info.param == hover::AttachMode::kXdp ? "xdp" : "tc"; });

@@ -417,6 +417,38 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
 
 namespace {
 
+// One connection table per hook for the whole host, sized by configuration,
+// its fill level visible; a restart may not silently resize it.
+TEST(HoverdConntrack, SizedByConfigurationAndItsFillVisible) {
+    REQUIRE_ROOT();
+    HoverdProcess hoverd;
+    hoverd.addArgs({"--conntrack-entries", "4096"});
+    ASSERT_TRUE(hoverd.start()) << hoverd.error();
+    auto r = hoverd.call("GET", "/conntrack");
+    ASSERT_EQ(r.status, 200) << r.text;
+    ASSERT_EQ(r.body.size(), 2u) << "tc and xdp";
+    for (const auto &hook : r.body) {
+        EXPECT_EQ(hook["max_entries"], 4096);
+        EXPECT_EQ(hook["entries"], 0);
+        EXPECT_EQ(hook["fill_percent"], 0);
+    }
+    // Two nat instances add no table of their own: still one pinned per hook.
+    ASSERT_EQ(hoverd.call("POST", "/modules/", json::array({{{"module_type", "nat"}}, {{"module_type", "nat"}}})).status,
+              201);
+    EXPECT_EQ(hoverd.call("GET", "/modules/1/tables/iov_conntrack").status, 404) << "not a module's own table";
+    EXPECT_TRUE(std::filesystem::exists(hoverd.pinRoot() + "/tc/iov_conntrack"));
+    hoverd.stop();
+    hoverd.addArgs({"--conntrack-entries", "8192"});
+    EXPECT_FALSE(hoverd.start());
+    EXPECT_NE(hoverd.error().find("--conntrack-entries 4096"), std::string::npos) << hoverd.error();
+}
+
+TEST(HoverdConntrack, BadSizesAreRefused) {
+    auto r = testsupport::shell(std::string(HOVERD_BINARY) + " --conntrack-entries 12x 2>&1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--conntrack-entries takes a whole number from 1024"), std::string::npos) << r.output;
+}
+
 TEST(HoverdAccess, UnixSocketServesTheSameApi) {
     REQUIRE_ROOT();
     REQUIRE_TOOL("curl", "curl");

@@ -51,7 +51,7 @@ TEST_F(BtfJson, Be32IsAnIpv4StringAndBe16AHostOrderPort) {
     EXPECT_EQ(arp_key.decode(k->data()), "10.0.0.1");
 
     open("nat");
-    auto [ct_key, ct_value] = codecs("conntrack");
+    auto [ct_key, ct_value] = codecs("iov_conntrack");
     auto ck = ct_key.encode({{"saddr", "10.0.0.1"}, {"daddr", "8.8.8.8"}, {"sport", 1000}, {"dport", 53}, {"proto", 17}});
     ASSERT_TRUE(ck.ok()) << ck.error().message;
     EXPECT_EQ((*ck)[8], 0x03);

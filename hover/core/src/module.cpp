@@ -91,6 +91,20 @@ uint64_t freshGeneration() {
 
 bool isInternal(const std::string &map_name) { return map_name.find('.') != std::string::npos; }
 
+// A connection table pinned by an earlier hoverd must have the size asked
+// for (libbpf would refuse to reuse it with a less helpful message).
+Status checkPinnedSize(const std::string &pin, uint32_t entries) {
+    Fd fd(bpf_obj_get(pin.c_str()));
+    if (!fd.valid()) return {};
+    auto info = mapInfo(fd.get());
+    if (!info.ok()) return info.error();
+    if (info->max_entries == entries) return {};
+    return makeError(Errc::kConflict, pin + " holds " + std::to_string(info->max_entries) +
+                                          " connections, not " + std::to_string(entries) +
+                                          ": start with --conntrack-entries " + std::to_string(info->max_entries) +
+                                          " or remove the pins (connections are lost)");
+}
+
 // Built-in types through their skeleton; others from their ELF bytes, the
 // module id (if any) set through BTF.
 Result<OpenedObject> openModuleObject(const ModuleType &type, uint32_t id, const bpf_object_open_opts *opts) {
@@ -116,14 +130,18 @@ uint64_t datapathClockNs() {
     return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode) { return openPinned("", mode); }
+Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, uint32_t ct_entries) {
+    return openPinned("", mode, ct_entries);
+}
 
-Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode) {
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, uint32_t ct_entries) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     chain->pin_dir_ = dir;
+    chain->ct_entries_ = ct_entries;
     std::error_code ec;
     if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))
         return makeError(Errc::kUnavailable, "cannot create " + dir + ": " + ec.message());
+    if (auto s = checkPinnedSize(dir + "/iov_conntrack", ct_entries); !s.ok()) return s.error();
     // The entry object creates the shared maps (or libbpf reuses the pinned ones).
     const ModuleType &entry = sharedEntryObject(mode);
     LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -150,7 +168,10 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
 Result<OpenedObject> ChainMap::openObject(const ModuleType &type, uint32_t id, bpf_object_open_opts *opts) const {
     if (!pin_dir_.empty()) opts->pin_root_path = pin_dir_.c_str();
     auto opened = openModuleObject(type, id, opts);
-    if (!opened.ok() || !pin_dir_.empty()) return opened;
+    if (!opened.ok()) return opened;
+    if (bpf_map *ct = bpf_object__find_map_by_name(opened->obj, "iov_conntrack"))
+        if (bpf_map__set_max_entries(ct, ct_entries_) != 0) return errnoError(errno, "size iov_conntrack");
+    if (!pin_dir_.empty()) return opened;
     // Unpinned (tests, benchmarks): the shared maps are handed over by fd.
     bpf_map *map;
     bpf_object__for_each_map(map, opened->obj) {

@@ -72,13 +72,11 @@ Status Nat::removeArpExternal(uint32_t external_ip) {
 }
 
 iovisor::Result<std::vector<Nat::Connection>> Nat::connections() const {
-    auto ct = module_.map<nat_ct_key, nat_ct_entry>(nat::kConntrack.desc.name);
-    if (!ct.ok()) return ct.error();
+    if (!module_.chain()) return makeError(Errc::kInvalid, "the nat module is out of its chain");
+    auto all = module_.chain()->connections(module_.id());
+    if (!all.ok()) return all.error();
     std::vector<Connection> out;
-    for (const auto &key : ct->keys()) {
-        auto entry = ct->lookup(key);
-        if (entry.ok()) out.push_back({key, *entry});
-    }
+    for (const auto &[key, entry] : *all) out.push_back({key, entry});
     return out;
 }
 

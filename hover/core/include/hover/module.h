@@ -8,6 +8,7 @@
 #include <array>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "hover/typed_map.h"
 #include "iovisor/result.h"
 #include "lib/abi.h"
+#include "lib/tables.h"
 
 namespace hover {
 
@@ -66,10 +68,13 @@ const char *dropReasonText(uint32_t reason);
 class ChainMap {
 public:
     // Unpinned: the maps go when the last holder of them does (tests).
-    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode);
+    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode,
+                                                             uint32_t ct_entries = IOV_CT_DEFAULT_ENTRIES);
     // The maps pinned in `dir` (libbpf pins them by name, LIBBPF_PIN_BY_NAME
-    // in bpf/lib/flow.h), created there if missing; (re)loads the entry program.
-    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode);
+    // in bpf/lib/flow.h and conntrack.h), created there if missing, the
+    // connection table with room for `ct_entries`; (re)loads the entry program.
+    static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode,
+                                                                 uint32_t ct_entries = IOV_CT_DEFAULT_ENTRIES);
     // Opens an object that uses the shared maps, as module `id` (0: the
     // entry), so that loading it reuses them: libbpf finds the pinned ones
     // by name; an unpinned chain hands its own over by fd.
@@ -91,6 +96,17 @@ public:
     // The flows each CPU would replay now (current generation, not expired).
     iovisor::Result<std::vector<iov_flow>> liveFlows() const;
 
+    // How full the shared connection table is: in all and per zone (the
+    // module id of the instance tracking them).
+    struct ConntrackFill {
+        uint32_t max_entries = 0;
+        uint64_t entries = 0;
+        std::map<uint32_t, uint64_t> zones;
+    };
+    iovisor::Result<ConntrackFill> conntrackFill() const;
+    // Every tracked connection of a zone.
+    iovisor::Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> connections(uint32_t zone) const;
+
     // Puts module `id`'s port counters (`stats_fd`, duplicated) into
     // iov_mod_stats, or takes them out (-1). A map-in-map write waits for an
     // RCU grace period (~10 ms), so it is done in the background, in order;
@@ -108,6 +124,7 @@ private:
     void registrar();
 
     std::string pin_dir_;  // empty: not pinned
+    uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
     std::vector<std::pair<std::string, Fd>> maps_;
     Fd entry_prog_;
     struct StatsOp {
@@ -145,6 +162,9 @@ public:
     iovisor::Status remove();
 
     uint32_t id() const { return id_; }
+    // The maps it shares with the other instances of its hook (null once
+    // out of the chain).
+    const ChainMap *chain() const { return chain_; }
     const std::string &typeName() const { return type_name_; }
     AttachMode mode() const { return mode_; }
     int netdevProgFd() const { return netdev_prog_.get(); }
@@ -198,6 +218,7 @@ private:
     std::string type_name_;
     AttachMode mode_ = AttachMode::kTc;
     std::string pin_dir_;  // empty: not pinned
+    uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
 };
 
 }  // namespace hover

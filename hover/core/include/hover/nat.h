@@ -29,9 +29,10 @@ public:
     iovisor::Status addArpExternal(uint32_t external_ip, const iovisor::Mac &mac);
     iovisor::Status removeArpExternal(uint32_t external_ip);
 
+    // The connections it tracks (its zone of the shared connection table).
     struct Connection {
-        nat_ct_key key;
-        nat_ct_entry entry;
+        iov_ct_key key;
+        iov_ct_entry entry;
     };
     iovisor::Result<std::vector<Connection>> connections() const;
 

@@ -1,6 +1,7 @@
 // The nat module type (OVN NAT on a router's gateway port): its tables and
-// the rules that turn snat, dnat and dnat_and_snat into their entries. The
-// conntrack table is the datapath's own.
+// the rules that turn snat, dnat and dnat_and_snat into their entries. Its
+// connections live in the hook's shared table (bpf/lib/conntrack.h), in the
+// instance's zone: the datapath's, not the control plane's.
 #pragma once
 
 #include <map>
@@ -17,7 +18,6 @@ inline constexpr auto kDnatRules = table<uint32_t, nat_dnat>("dnat_rules");
 inline constexpr auto kFipIn = table<uint32_t, nat_fip>("fip_in");
 inline constexpr auto kFipOut = table<uint32_t, nat_fip>("fip_out");
 inline constexpr auto kArpExternal = table<uint32_t, nat_arp>("arp_external");
-inline constexpr auto kConntrack = table<nat_ct_key, nat_ct_entry>("conntrack");
 
 extern const ModuleTypeDesc kType;
 
