@@ -62,6 +62,13 @@ TEST_F(IovisorCtl, ModulesLinksTablesAndStats) {
     ASSERT_TRUE(caches.is_array()) << "flows --json";
     EXPECT_EQ(caches.size(), 2u);
     EXPECT_EQ(ctl({"flows", "extra"}).exit_code, 2);
+    auto ct = ctl({"conntrack"});
+    EXPECT_EQ(ct.exit_code, 0);
+    EXPECT_NE(ct.output.find("tc: 0 of 262144 connections (0.0%)"), std::string::npos) << ct.output;
+    json tables = json::parse(ctl({"--json", "conntrack"}).output, nullptr, false);
+    ASSERT_TRUE(tables.is_array()) << "conntrack --json";
+    EXPECT_EQ(tables.size(), 2u);
+    EXPECT_EQ(ctl({"conntrack", "extra"}).exit_code, 2);
 }
 
 TEST_F(IovisorCtl, ErrorsHaveMessagesAndExitCodes) {
