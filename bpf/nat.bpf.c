@@ -141,7 +141,8 @@ static __always_inline int nat_rewrite(struct iov_ctx *ctx, const struct nat_pkt
 
 static __always_inline int apply_ct(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np,
                                     const struct iov_ct_entry *e, __u32 out_port) {
-    if (nat_rewrite(ctx, np, e->rewrite, e->addr, e->port)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    if (e->rewrite != NAT_REWRITE_NONE && nat_rewrite(ctx, np, e->rewrite, e->addr, e->port))
+        return iov_drop(ctx, IOV_DROP_INTERNAL);
     return iov_send(ctx, md, out_port);
 }
 
@@ -208,6 +209,17 @@ static __always_inline int dnat_new(struct iov_ctx *ctx, struct iov_md *md, cons
     return apply_ct(ctx, md, np, &fwd, NAT_PORT_INSIDE);
 }
 
+/* Remembers that the replies of an untranslated inbound connection go out
+ * untranslated (no SNAT): a tracked connection wins over the rules. */
+static __always_inline void track_untranslated(const struct nat_pkt *np, __u64 now) {
+    if (np->fragment || !np->has_ports) return;
+    if (np->key.proto == IPPROTO_ICMP && !np->key.sport) return; /* only echo requests start a connection */
+    struct iov_ct_key reply = iov_ct_reverse(&np->key);
+    if (iov_ct_lookup(&reply, now)) return;
+    const struct iov_ct_entry pass = {.rewrite = NAT_REWRITE_NONE, .last_seen_ns = now};
+    bpf_map_update_elem(&iov_conntrack, &reply, &pass, BPF_ANY);
+}
+
 static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, const struct nat_pkt *np) {
     const __u64 now = ctx_now_ns();
     struct iov_ct_entry *e = np->fragment ? 0 : iov_ct_lookup(&np->key, now);
@@ -239,7 +251,9 @@ static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const
     }
     struct nat_dnat *rule = bpf_map_lookup_elem(&dnat_rules, &daddr);
     if (rule) return dnat_new(ctx, md, np, rule, now);
-    /* Not translated: e.g. the router's own external address. */
+    /* Not translated (an inside address routed from outside, the router's
+     * own): its replies leave as they are, not SNATed, as in OVN. */
+    track_untranslated(np, now);
     iov_flow_replayable(ctx);
     return iov_send(ctx, md, NAT_PORT_INSIDE);
 }

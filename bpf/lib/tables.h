@@ -246,6 +246,7 @@ struct iov_ct_key {
     __u16 zone;
 };
 
+#define NAT_REWRITE_NONE 0 /* tracked, not translated: a connection from outside to an inside address */
 #define NAT_REWRITE_SRC 1
 #define NAT_REWRITE_DST 2
 
@@ -253,7 +254,7 @@ struct iov_ct_key {
 struct iov_ct_entry {
     __be32 addr;
     __be16 port;    /* 0 = keep */
-    __u8 rewrite;   /* NAT_REWRITE_SRC or NAT_REWRITE_DST */
+    __u8 rewrite;   /* NAT_REWRITE_* */
     __u8 pad;
     __u64 last_seen_ns;
 };

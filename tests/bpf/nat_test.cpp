@@ -169,6 +169,28 @@ TEST_P(NatTest, ConnectionsAreVisible) {
     EXPECT_EQ(conns->size(), 2u) << "one entry per direction";
 }
 
+// An inside address routed from outside (no NAT rule for it) is reached as
+// it is, and its replies leave as they are: SNAT is for connections from
+// inside, as in OVN. New connections from inside are still SNATed.
+TEST_P(NatTest, RoutedInboundConnectionsAreAnsweredUntranslated) {
+    const Bytes in = udpIn("8.8.8.8", 53, "10.0.0.1", 1000);
+    EXPECT_EQ(run(kOutside, in, kInside).out, in);
+    const Bytes reply = udpOut("10.0.0.1", 1000, "8.8.8.8", 53);
+    EXPECT_EQ(run(kInside, reply, kOutside).out, reply) << "the reply is not SNATed";
+    const Bytes ping_in = pingIn("8.8.8.8", "10.0.0.1", 8, 77);
+    EXPECT_EQ(run(kOutside, ping_in, kInside).out, ping_in);
+    const Bytes pong = pingOut("10.0.0.1", "8.8.8.8", 0, 77);
+    EXPECT_EQ(run(kInside, pong, kOutside).out, pong);
+    auto fresh = run(kInside, udpOut("10.0.0.1", 1001, "8.8.8.8", 53), kOutside);
+    EXPECT_EQ(Bytes(fresh.out.begin() + 26, fresh.out.begin() + 30), Bytes({172, 24, 4, 10}))
+        << "a connection from inside is still SNATed";
+    // An unsolicited echo reply from outside opens nothing: the inside's
+    // own ping with that id is SNATed.
+    run(kOutside, pingIn("8.8.8.8", "10.0.0.2", 0, 99), kInside);
+    auto ping = run(kInside, pingOut("10.0.0.2", "8.8.8.8", 8, 99), kOutside);
+    EXPECT_EQ(Bytes(ping.out.begin() + 26, ping.out.begin() + 30), Bytes({172, 24, 4, 10}));
+}
+
 // Two nat instances share the hook's one connection table, each in its own
 // zone: the same 5-tuple is two connections, translated each its own way.
 TEST_P(NatTest, InstancesShareOneConnectionTableInTheirOwnZones) {

@@ -221,6 +221,11 @@ TEST_F(OvnE2E, RouterStaticRouteSnatAndFloatingIp) {
     EXPECT_TRUE(vm2_->ping("172.24.4.254")) << "the floating-IP VM reaches outside";
     std::string log;
     EXPECT_TRUE(vm1_->tcpTo(ext, "172.24.4.254", &log)) << "TCP through SNAT:\n" << log;
+    // An external host routing the tenant network via the router reaches a
+    // VM's private address, and the replies are not SNATed (as in OVN).
+    ASSERT_EQ(ext.exec("ip route add 10.0.0.0/16 via 172.24.4.1").exit_code, 0);
+    EXPECT_TRUE(ext.ping("10.0.0.1")) << "routed in to a private address";
+    EXPECT_TRUE(ext.tcpTo(*vm1_, "10.0.0.1", &log)) << "TCP routed in, answered untranslated:\n" << log;
     expectInSync();
 }
 
