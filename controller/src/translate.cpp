@@ -324,16 +324,31 @@ private:
                 const LogicalRouterPort *lrp = peerRouterPort(it->second);
                 attached |= lrp && router_ports.count(lrp->name);
             }
+            if (!attached) continue;
             for (const auto &p : ls.ports) {
                 auto it = in_.nb.switch_ports.find(p);
-                if (!attached || it == in_.nb.switch_ports.end() || it->second.type == "router") continue;
-                bool unknown;
-                for (const auto &a : portAddresses(it->second, &unknown)) {
-                    for (const auto &ip : a.ipv4) r.neighbors.emplace(ip.addr, a.mac);
-                    for (const auto &ip : a.ipv6) r.neighbors6.emplace(ip.addr, a.mac);
-                }
+                if (it != in_.nb.switch_ports.end())
+                    for (const auto &a : neighborAddresses(it->second, router_ports)) {
+                        for (const auto &ip : a.ipv4) r.neighbors.emplace(ip.addr, a.mac);
+                        for (const auto &ip : a.ipv6) r.neighbors6.emplace(ip.addr, a.mac);
+                    }
             }
         }
+    }
+
+    // What a router knows of a port on a switch it is attached to: the
+    // port's addresses, or, for another router's port, that port's networks
+    // (as northd's ARP resolution does: no ARP between routers on a switch).
+    std::vector<l2::Addresses> neighborAddresses(const LogicalSwitchPort &lsp,
+                                                 const std::map<std::string, uint32_t> &own_ports) const {
+        if (lsp.type == "router") {
+            const LogicalRouterPort *lrp = peerRouterPort(lsp);
+            if (!lrp || own_ports.count(lrp->name)) return {};
+            auto a = routerPortAddresses(*lrp);
+            return a ? std::vector<l2::Addresses>{*a} : std::vector<l2::Addresses>{};
+        }
+        bool unknown;
+        return portAddresses(lsp, &unknown);
     }
 
     // OVN static routes (src-ip policy routes are not supported); an

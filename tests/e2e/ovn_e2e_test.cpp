@@ -273,6 +273,34 @@ TEST_F(OvnE2E, Ipv6ThroughARouter) {
     expectInSync();
 }
 
+// Two routers on one join switch, a static route via the other router's port
+// (issue 14's first difference): every packet arrives, the first included,
+// as on ovn-controller + OVS (the routers know each other's ports statically).
+TEST_F(OvnE2E, StaticRouteViaAnotherRouterOnAJoinSwitch) {
+    nbctl("ls-add lsa -- ls-add lsb -- ls-add join");
+    lsp("lsa", "vm1", "02:00:00:00:00:01", "10.0.1.1");
+    lsp("lsb", "vm2", "02:00:00:00:00:02", "10.0.2.1");
+    nbctl("lr-add r0 -- lrp-add r0 r0-a 02:00:00:00:aa:01 10.0.1.254/24 -- lrp-add r0 r0-j 02:00:00:00:aa:02 10.0.0.1/24");
+    nbctl("lr-add r1 -- lrp-add r1 r1-b 02:00:00:00:bb:01 10.0.2.254/24 -- lrp-add r1 r1-j 02:00:00:00:bb:02 10.0.0.2/24");
+    for (const auto &[ls, lrp] : std::vector<std::pair<std::string, std::string>>{
+             {"lsa", "r0-a"}, {"join", "r0-j"}, {"lsb", "r1-b"}, {"join", "r1-j"}}) {
+        const std::string p = ls + "-" + lrp;
+        nbctl("lsp-add " + ls + " " + p + " -- lsp-set-type " + p + " router -- lsp-set-addresses " + p +
+              " router -- lsp-set-options " + p + " router-port=" + lrp);
+    }
+    nbctl("lr-route-add r0 10.0.2.0/24 10.0.0.2 -- lr-route-add r1 10.0.1.0/24 10.0.0.1");
+    TestHost &vm1 = vm("vm1", "02:00:00:00:00:01", "10.0.1.1/24");
+    TestHost &vm2 = vm("vm2", "02:00:00:00:00:02", "10.0.2.1/24");
+    ASSERT_EQ(vm1.exec("ip route add default via 10.0.1.254").exit_code, 0);
+    ASSERT_EQ(vm2.exec("ip route add default via 10.0.2.254").exit_code, 0);
+    syncHv();
+    auto ping = vm1.exec("ping -c 4 -i 0.3 -W 1 10.0.2.1");
+    EXPECT_NE(ping.output.find(" 0% packet loss"), std::string::npos) << ping.output << logs();
+    std::string log;
+    EXPECT_TRUE(vm1.tcpTo(vm2, "10.0.2.1", &log)) << log;
+    expectInSync();
+}
+
 // A chassis serves only its local datapaths: VMs on 5 of 1,000 networks
 // load 5 switches, plus the router between two of them and the remote
 // network that router reaches; a switch goes with its last local port.

@@ -143,6 +143,25 @@ struct World {
     }
 };
 
+// Two routers on one (join) switch know each other's port addresses
+// statically, as northd's ARP resolution does: no ARP, no lost first packet.
+TEST(Translate, RoutersOnOneSwitchKnowEachOthersPorts) {
+    World w;
+    w.vif("lsa", "vm1", "02:00:00:00:00:01 10.0.1.1", "tap1");
+    w.nb.switches["join"].uuid = "join";
+    w.router("r0", {"lsa", "join"});
+    w.router("r1", {"join"});
+    w.nb.router_ports["u-r0-join"].networks = {"10.0.0.1/24"};
+    w.nb.router_ports["u-r1-join"].networks = {"10.0.0.2/24", "fd00::2/64"};
+    w.nb.router_ports["u-r1-join"].mac = "02:00:00:00:bb:02";
+    PortAllocator ports;
+    const DesiredState d = w.translate(ports);
+    expectEntry(d.modules.at("lr-r0").tables, rt::kNeighbors, ip4("10.0.0.2"), neighbor("02:00:00:00:bb:02"));
+    expectEntry(d.modules.at("lr-r0").tables, rt::kNeighbors6, rtIp6("fd00::2"), neighbor("02:00:00:00:bb:02"));
+    EXPECT_FALSE(d.modules.at("lr-r0").tables.find(rt::kNeighbors, ip4("10.0.0.1"))) << "not its own port";
+    expectEntry(d.modules.at("lr-r1").tables, rt::kNeighbors, ip4("10.0.0.1"), neighbor("02:00:00:00:aa:01"));
+}
+
 // Only the local datapaths: switches with a port here and what their routers
 // reach, as ovn-controller builds them (5 of 1,000 networks here).
 TEST(Translate, OnlyTheDatapathsThisChassisNeeds) {
