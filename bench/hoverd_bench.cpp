@@ -4,6 +4,7 @@
 //   sudo build/bench/hoverd_bench [modules] [entries] [clients]
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -83,6 +85,53 @@ std::string macFor(int i) {
     char buf[18];
     std::snprintf(buf, sizeof buf, "02:%02x:%02x:%02x:00:01", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
     return buf;
+}
+
+// Kernel memory of the maps pinned in `dir` (fdinfo memlock), and the part
+// held by per-CPU maps (it grows with the CPU count).
+struct Memlock {
+    double total_mib = 0, per_cpu_mib = 0;
+};
+
+Memlock memlockOf(const std::string &dir) {
+    Memlock m;
+    for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+        const int fd = bpf_obj_get(entry.path().c_str());
+        if (fd < 0) continue;
+        std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+        long long bytes = 0;
+        int type = 0;
+        for (std::string line; std::getline(info, line);) {
+            if (line.rfind("memlock:", 0) == 0) bytes = std::atoll(line.c_str() + 8);
+            if (line.rfind("map_type:", 0) == 0) type = std::atoi(line.c_str() + 9);
+        }
+        close(fd);
+        const bool per_cpu = type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+                             type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+        m.total_mib += bytes / 1048576.0;
+        if (per_cpu) m.per_cpu_mib += bytes / 1048576.0;
+    }
+    return m;
+}
+
+// One instance of each built-in type: what each costs in kernel memory, and
+// what the instances of a hook share.
+bool printMemory(testsupport::HoverdProcess &hoverd) {
+    std::printf("kernel memory (map memlock) on %u possible CPUs\n", libbpf_num_possible_cpus());
+    for (const char *type : {"l2switch", "router", "nat"}) {
+        auto r = hoverd.call("POST", "/modules/", {{"module_type", type}});
+        if (r.status != 201) {
+            std::fprintf(stderr, "%s: %s\n", type, r.text.c_str());
+            return false;
+        }
+        const Memlock m = memlockOf(hoverd.pinRoot() + "/m" + std::to_string(r.body["id"].get<int>()));
+        std::printf("  per %-8s instance  %7.2f MiB (%.2f MiB of it per-CPU)\n", type, m.total_mib, m.per_cpu_mib);
+        hoverd.call("DELETE", "/modules/" + std::to_string(r.body["id"].get<int>()));
+    }
+    const Memlock tc = memlockOf(hoverd.pinRoot() + "/tc");
+    std::printf("  shared per hook        %7.2f MiB (%.2f MiB of it per-CPU; tc and xdp each)\n", tc.total_mib,
+                tc.per_cpu_mib);
+    return true;
 }
 
 // One module at a time through REST; the seconds it took, or < 0.
@@ -176,5 +225,6 @@ int main(int argc, char **argv) {
     close(fd);
     // Clean up: links none; delete modules so the kernel frees them.
     for (int i = 1; i <= modules; ++i) hoverd.call("DELETE", "/modules/" + std::to_string(i));
+    if (!printMemory(hoverd)) return 1;
     return failures.load() ? 1 : 0;
 }
