@@ -13,7 +13,23 @@ static __always_inline int entry_drop(__u32 reason) {
     return CTX_DROP;
 }
 
+#ifndef IOV_XDP
+/* A flood's copy for a further module peer (lib/chain.h): to that peer. */
+static __always_inline int recirculated(struct iov_ctx *ctx, __u32 mark) {
+    ctx->mark = 0;
+    const __u32 module = IOV_RECIRC_MODULE(mark);
+    struct iov_md md = {.module = module, .in_port = IOV_RECIRC_PORT(mark), .hops = IOV_RECIRC_HOPS(mark)};
+    if (module == 0 || ctx_md_store(ctx, &md)) return entry_drop(IOV_DROP_INTERNAL);
+    bpf_tail_call(ctx, &iov_chain, module);
+    return entry_drop(IOV_DROP_CHAIN_MISSING);
+}
+#endif
+
 SEC(IOV_SEC) int iov_entry(struct iov_ctx *ctx) {
+#ifndef IOV_XDP
+    const __u32 mark = ctx->mark;
+    if ((mark & IOV_RECIRC_MAGIC_MASK) == IOV_RECIRC_MAGIC) return recirculated(ctx, mark);
+#endif
     struct iov_flow_key key;
     struct iov_flow_pkt fp;
     const int cacheable = iov_flow_parse(ctx, &key, &fp);

@@ -126,6 +126,7 @@ struct flood_state {
     const struct l2_dst *dst;
     __u32 in_port;
     __u32 module_port; /* first port whose peer is a module, or IOV_MAX_PORTS */
+    __u8 hops;
 };
 
 static int flood_port(__u32 port, struct flood_state *st) {
@@ -135,13 +136,16 @@ static int flood_port(__u32 port, struct flood_state *st) {
     if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, port)) return 0;
     if (!iov_clone_to_netdev(st->ctx, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
-    else iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+#ifndef IOV_XDP
+    else iov_recirculate(st->ctx, port, st->hops);
+#endif
     return 0;
 }
 
 /* Copies to every enabled port but the ingress one that port security lets
- * the destination through. Netdev peers get clones; one module peer gets the
- * original packet last (a tail call does not return). XDP mode differs: see
+ * the destination through. Netdev peers get clones; further module peers get
+ * recirculated clones (lib/chain.h); the first module peer gets the original
+ * packet last (a tail call does not return). XDP mode differs: see
  * flood_all. */
 static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const struct l2_dst *dst) {
 #ifdef IOV_XDP
@@ -151,7 +155,8 @@ static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const s
     if (iov_mac_is_multicast(dst->mac)) return bpf_redirect_map(&flood_all, 0, flags);
     return bpf_redirect_map(&flood_unknown, 0, flags);
 #endif
-    struct flood_state st = {.ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS};
+    struct flood_state st = {
+        .ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS, .hops = md->hops};
     bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
     if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);
     return iov_consume(ctx); /* every copy is out */

@@ -38,6 +38,22 @@
 #define IOV_MAX_NETDEVS 65536 /* netdevs attached to modules, per hook */
 #define IOV_CT_DEFAULT_ENTRIES 262144 /* connections tracked per hook unless hoverd is told otherwise */
 
+/* Recirculation (TC): a flood reaches its first module peer by tail call
+ * (which does not return); every further module peer gets a clone sent back
+ * in at the packet's ingress netdev with the peer in skb->mark, where the
+ * shared entry hands it to that peer. Marks set by anything else never carry
+ * the magic (and a netns crossing clears the mark). */
+#define IOV_RECIRC_MAGIC 0xa0000000u
+#define IOV_RECIRC_MAGIC_MASK 0xfe000000u
+#define IOV_RECIRC_MARK(module, port, hops) \
+    (IOV_RECIRC_MAGIC | ((__u32)(hops) & 0x1f) << 20 | ((__u32)(module) & 0xfff) << 8 | ((__u32)(port) & 0xff))
+#define IOV_RECIRC_HOPS(mark) (((mark) >> 20) & 0x1f)
+#define IOV_RECIRC_MODULE(mark) (((mark) >> 8) & 0xfff)
+#define IOV_RECIRC_PORT(mark) ((mark) & 0xff)
+#ifndef __cplusplus
+_Static_assert(IOV_MAX_MODULES <= 4096 && IOV_MAX_PORTS <= 256 && IOV_MAX_HOPS < 32, "the recirculation mark holds them");
+#endif
+
 /* Per-packet metadata carried between modules. Keep it at 20 bytes (skb->cb);
  * the reserved words are for a logical port key, a conntrack state and a
  * tunnel key. */
@@ -101,7 +117,7 @@ struct iov_port_stats {
     X(UNKNOWN_DST, "unknown unicast destination and no port accepts unknown")     \
     X(CHAIN_DEPTH, "too many module hand-overs (IOV_MAX_HOPS)")                    \
     X(CHAIN_MISSING, "tail call to a module that is not loaded")                   \
-    X(FLOOD_PEER_LIMIT, "flood copy to a second module peer not possible")        \
+    X(FLOOD_PEER_LIMIT, "flood copy to a second module peer not possible (XDP, no ingress netdev)") \
     X(TTL_EXCEEDED, "IPv4 TTL expired")                                            \
     X(NO_ROUTE, "no route to destination")                                         \
     X(ROUTE_DISCARD, "route says discard")                                         \

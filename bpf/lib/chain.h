@@ -114,6 +114,30 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
     return 0;
 }
 
+#ifndef IOV_XDP
+/* Flood helper: a copy of the packet for a further module peer of `port`
+ * (the first is tail-called): sent back in at the packet's ingress netdev
+ * with the peer in skb->mark, where the shared entry hands it on. */
+static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u8 hops) {
+    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+    if (!peer || peer->kind != IOV_PEER_MODULE) return;
+    if (hops >= IOV_MAX_HOPS) {
+        iov_count_drop(IOV_DROP_CHAIN_DEPTH);
+        return;
+    }
+    const __u32 ifindex = ctx->ingress_ifindex;
+    if (!ifindex) {
+        iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+        return;
+    }
+    const __u32 mark = ctx->mark;
+    ctx->mark = IOV_RECIRC_MARK(peer->peer_module, peer->peer_port, hops + 1);
+    if (bpf_clone_redirect(ctx, ifindex, BPF_F_INGRESS) == 0) iov_count_tx(ctx, port);
+    else iov_count_drop(IOV_DROP_INTERNAL);
+    ctx->mark = mark;
+}
+#endif
+
 /* Defines the two entry programs of a module over its body
  *   static __always_inline int body(struct iov_ctx *ctx, struct iov_md *md);
  *   <name>_chain:  tail-call target, reads the metadata left by the sender;

@@ -68,9 +68,39 @@ protected:
             {{"type", 0}, {"port", port}, {"nexthop", "0.0.0.0"}, {"src", ip}});
     }
 
+    // Packets module `m` received on `port`.
+    uint64_t rxPackets(const std::string &m, int port) {
+        const json stats = hoverd_.call("GET", "/modules/" + m + "/stats").body;
+        for (const auto &p : stats["ports"])
+            if (p["port"] == port) return p["rx_packets"].get<uint64_t>();
+        return 0;
+    }
+
     HoverdProcess hoverd_;
     std::unique_ptr<TestHost> h1_, h2_;
 };
+
+// A broadcast on a switch with several router peers reaches every one of
+// them, as in OVN (a tail call reaches one; the others get recirculated
+// copies), and the hosts still get theirs.
+TEST_F(HoverdChain, AFloodReachesEveryModulePeer) {
+    for (const char *r : {"r2", "r3"}) {
+        post("/modules/", {{"module_type", "router"}, {"display_name", r}});
+        put(entry(r, "ports", 0), {{"mac", "02:00:00:00:ee:00"}, {"flags", 1}, {"ip", "10.0.0.200"}});
+    }
+    post("/links/", {{"from", "m:sw1:2"}, {"to", "m:r2:0"}});
+    post("/links/", {{"from", "m:sw1:3"}, {"to", "m:r3:0"}});
+    for (int port : {2, 3}) put(entry("sw1", "ports", port), {{"flags", 1}});
+    const uint64_t before[] = {rxPackets("r", 0), rxPackets("r2", 0), rxPackets("r3", 0)};
+    // ARP requests for an address nobody answers: broadcasts, flooded.
+    h1_->exec("ping -c 2 -W 1 10.0.0.99");
+    EXPECT_GE(rxPackets("r", 0), before[0] + 2);
+    EXPECT_GE(rxPackets("r2", 0), before[1] + 2) << "second router peer";
+    EXPECT_GE(rxPackets("r3", 0), before[2] + 2) << "third router peer";
+    const json drops = hoverd_.call("GET", "/modules/sw1/stats").body["drops"];
+    EXPECT_FALSE(drops.contains("FLOOD_PEER_LIMIT")) << drops.dump();
+    EXPECT_TRUE(h1_->ping("10.0.1.2")) << "unicast through the chain unchanged";
+}
 
 TEST_F(HoverdChain, TrafficFlowsAndSurvivesARestart) {
     ASSERT_TRUE(h1_->ping("10.0.1.2")) << "no traffic through the chain built over REST";
