@@ -129,7 +129,7 @@ bool printMemory(testsupport::HoverdProcess &hoverd) {
         hoverd.call("DELETE", "/modules/" + std::to_string(r.body["id"].get<int>()));
     }
     const Memlock tc = memlockOf(hoverd.pinRoot() + "/tc");
-    std::printf("  shared per hook        %7.2f MiB (%.2f MiB of it per-CPU; tc and xdp each)\n", tc.total_mib,
+    std::printf("  shared per hook        %7.2f MiB (%.2f MiB of it per-CPU; once per hook in use)\n", tc.total_mib,
                 tc.per_cpu_mib);
     return true;
 }

@@ -51,12 +51,10 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + " (is bpffs mounted at /sys/fs/bpf?): " + ec.message());
     fs::create_directories(options.state_dir, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.state_dir + ": " + ec.message());
-    auto tc = ChainMap::openPinned(options.pin_root + "/tc", AttachMode::kTc, options.conntrack_entries);
-    if (!tc.ok()) return tc.error();
-    auto xdp = ChainMap::openPinned(options.pin_root + "/xdp", AttachMode::kXdp, options.conntrack_entries);
-    if (!xdp.ok()) return xdp.error();
-    r->chain_tc_ = std::move(tc.value());
-    r->chain_xdp_ = std::move(xdp.value());
+    // The XDP hook's shared maps (tens of MiB) exist once an XDP module does.
+    if (auto s = r->openChain(AttachMode::kTc); !s.ok()) return s.error();
+    if (fs::exists(options.pin_root + "/xdp"))
+        if (auto s = r->openChain(AttachMode::kXdp); !s.ok()) return s.error();
 
     std::ifstream in(options.state_dir + "/registry.json");
     if (in) {
@@ -85,6 +83,7 @@ Status Registry::restore(const json &state) {
             auto mode = parseAttachMode(m.value("attach", "tc"));
             if (!mode.ok()) return mode.error();
             rec.info.mode = *mode;
+            if (auto s = openChain(rec.info.mode); !s.ok()) return s;
             auto adopted = Module::adopt(pinDir(rec.info.id), rec.info.id, rec.info.type, rec.info.mode,
                                          chainFor(rec.info.mode));
             if (adopted.ok()) {
@@ -155,6 +154,21 @@ Status Registry::save() const {
 
 const ChainMap &Registry::chainFor(AttachMode mode) const { return mode == AttachMode::kXdp ? *chain_xdp_ : *chain_tc_; }
 
+std::vector<const ChainMap *> Registry::chains() const {
+    std::vector<const ChainMap *> out{chain_tc_.get()};
+    if (chain_xdp_) out.push_back(chain_xdp_.get());
+    return out;
+}
+
+Status Registry::openChain(AttachMode mode) {
+    std::unique_ptr<ChainMap> &chain = mode == AttachMode::kXdp ? chain_xdp_ : chain_tc_;
+    if (chain) return {};
+    auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.conntrack_entries);
+    if (!opened.ok()) return opened.error();
+    chain = std::move(opened.value());
+    return {};
+}
+
 std::string Registry::pinDir(uint32_t id) const { return options_.pin_root + "/m" + std::to_string(id); }
 
 ModuleInfo Registry::infoOf(const ModuleRecord &record) const {
@@ -224,6 +238,8 @@ Result<ModuleInfo> Registry::createModule(const CreateModule &request) {
 }
 
 Result<std::vector<uint32_t>> Registry::reserve(const std::vector<CreateModule> &requests) {
+    for (const auto &request : requests)
+        if (auto s = openChain(request.mode); !s.ok()) return s.error();
     std::set<std::string> names;
     std::vector<uint32_t> ids;
     uint32_t id = next_module_id_;
@@ -302,8 +318,9 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
 
 Registry::Counts Registry::counts() {
     std::lock_guard<std::mutex> lock(mu_);
-    Counts counts{modules_.size(), links_.size(), chain_tc_->errors()};
-    for (auto &e : chain_xdp_->errors()) counts.errors.push_back(std::move(e));
+    Counts counts{modules_.size(), links_.size(), {}};
+    for (const ChainMap *chain : chains())
+        for (auto &e : chain->errors()) counts.errors.push_back(std::move(e));
     return counts;
 }
 

@@ -189,10 +189,10 @@ public:
     iovisor::Status applyBatches(const std::string &module, const std::vector<RawBatch> &batches);
 
     iovisor::Result<ModuleStats> stats(const std::string &module);
-    // The flow caches of both hooks.
-    iovisor::Result<std::vector<FlowCacheInfo>> flows() const;
-    // How full each hook's connection table is.
-    iovisor::Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> conntrack() const;
+    // The flow caches of the hooks in use (tc; xdp once an XDP module exists).
+    iovisor::Result<std::vector<FlowCacheInfo>> flows();
+    // How full the connection table of each hook in use is.
+    iovisor::Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> conntrack();
     // Runs `packet` through the real programs from `from` ("m:<module>:<port>")
     // with BPF_PROG_TEST_RUN and reports, module by module, what happened
     // (from their counters). Like a real packet, it counts in the stats and
@@ -252,7 +252,11 @@ private:
     static iovisor::Status traceRun(const ModuleRecord &first, uint32_t in_port, const Bytes &packet, TraceResult *out);
     void traceWalk(uint32_t first, uint32_t in_port, const std::map<uint32_t, TraceCounters> &before,
                    const std::map<uint32_t, TraceCounters> &after, TraceResult *out);
+    // The hook's shared maps: open (mu_ held) before a module of the hook loads.
     const ChainMap &chainFor(AttachMode mode) const;
+    std::vector<const ChainMap *> chains() const;  // the hooks in use, tc first
+    std::vector<const ChainMap *> lockedChains();
+    iovisor::Status openChain(AttachMode mode);
     std::string pinDir(uint32_t id) const;
     iovisor::Status save() const;
     ModuleInfo infoOf(const ModuleRecord &record) const;

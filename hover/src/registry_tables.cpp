@@ -260,18 +260,18 @@ Result<ModuleStats> Registry::stats(const std::string &module) {
     return out;
 }
 
-Result<std::vector<FlowCacheInfo>> Registry::flows() const {
+Result<std::vector<FlowCacheInfo>> Registry::flows() {
     std::vector<FlowCacheInfo> out;
-    for (AttachMode mode : {AttachMode::kTc, AttachMode::kXdp}) {
+    for (const ChainMap *chain : lockedChains()) {
         FlowCacheInfo info;
-        info.mode = mode;
-        auto counters = chainFor(mode).flowCounters();
+        info.mode = chain->mode();
+        auto counters = chain->flowCounters();
         if (!counters.ok()) return counters.error();
         info.counters = *counters;
-        auto drops = chainFor(mode).entryDrops();
+        auto drops = chain->entryDrops();
         if (!drops.ok()) return drops.error();
         info.entry_drops = *drops;
-        auto live = chainFor(mode).liveFlows();
+        auto live = chain->liveFlows();
         if (!live.ok()) return live.error();
         info.flows = std::move(live.value());
         out.push_back(std::move(info));
@@ -279,14 +279,20 @@ Result<std::vector<FlowCacheInfo>> Registry::flows() const {
     return out;
 }
 
-Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> Registry::conntrack() const {
+Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> Registry::conntrack() {
     std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>> out;
-    for (AttachMode mode : {AttachMode::kTc, AttachMode::kXdp}) {
-        auto fill = chainFor(mode).conntrackFill();
+    for (const ChainMap *chain : lockedChains()) {
+        auto fill = chain->conntrackFill();
         if (!fill.ok()) return fill.error();
-        out.emplace_back(mode, std::move(fill.value()));
+        out.emplace_back(chain->mode(), std::move(fill.value()));
     }
     return out;
+}
+
+// Chains are never closed once open: their pointers outlive the lock.
+std::vector<const ChainMap *> Registry::lockedChains() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return chains();
 }
 
 }  // namespace hover

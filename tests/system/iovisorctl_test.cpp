@@ -60,14 +60,14 @@ TEST_F(IovisorCtl, ModulesLinksTablesAndStats) {
     EXPECT_NE(flows.output.find("tc: 0 packets replayed"), std::string::npos) << flows.output;
     json caches = json::parse(ctl({"--json", "flows"}).output, nullptr, false);
     ASSERT_TRUE(caches.is_array()) << "flows --json";
-    EXPECT_EQ(caches.size(), 2u);
+    EXPECT_EQ(caches.size(), 1u) << "tc: no xdp module";
     EXPECT_EQ(ctl({"flows", "extra"}).exit_code, 2);
     auto ct = ctl({"conntrack"});
     EXPECT_EQ(ct.exit_code, 0);
     EXPECT_NE(ct.output.find("tc: 0 of 262144 connections (0.0%)"), std::string::npos) << ct.output;
     json tables = json::parse(ctl({"--json", "conntrack"}).output, nullptr, false);
     ASSERT_TRUE(tables.is_array()) << "conntrack --json";
-    EXPECT_EQ(tables.size(), 2u);
+    EXPECT_EQ(tables.size(), 1u);
     EXPECT_EQ(ctl({"conntrack", "extra"}).exit_code, 2);
 }
 

@@ -137,6 +137,7 @@ Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, uint32_t ct_
 Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, uint32_t ct_entries) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     chain->pin_dir_ = dir;
+    chain->mode_ = mode;
     chain->ct_entries_ = ct_entries;
     std::error_code ec;
     if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))

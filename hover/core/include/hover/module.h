@@ -80,6 +80,7 @@ public:
     // by name; an unpinned chain hands its own over by fd.
     iovisor::Result<OpenedObject> openObject(const ModuleType &type, uint32_t id, bpf_object_open_opts *opts) const;
     int fd() const { return fdOf("iov_chain"); }
+    AttachMode mode() const { return mode_; }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
     const std::vector<std::pair<std::string, Fd>> &maps() const { return maps_; }
@@ -123,6 +124,7 @@ private:
     ChainMap() = default;
     void registrar();
 
+    AttachMode mode_ = AttachMode::kTc;
     std::string pin_dir_;  // empty: not pinned
     uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
     std::vector<std::pair<std::string, Fd>> maps_;
@@ -218,7 +220,6 @@ private:
     std::string type_name_;
     AttachMode mode_ = AttachMode::kTc;
     std::string pin_dir_;  // empty: not pinned
-    uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
 };
 
 }  // namespace hover
