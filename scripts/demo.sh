@@ -94,6 +94,8 @@ done
 run ovn-nbctl lsp-add ext ext-localnet -- lsp-set-type ext-localnet localnet \
   -- lsp-set-addresses ext-localnet unknown -- lsp-set-options ext-localnet network_name=physnet1
 run ovn-nbctl lr-route-add r1 0.0.0.0/0 172.24.4.254
+# NAT happens at a gateway: r1-ext is a distributed gateway port on this chassis.
+run ovn-nbctl lrp-set-gateway-chassis r1-ext "$(ovs-vsctl get open . external_ids:system-id | tr -d '"')" 10
 run ovn-nbctl lr-nat-add r1 snat 172.24.4.1 10.0.0.0/16
 run ovn-nbctl lr-nat-add r1 dnat_and_snat 172.24.4.50 10.0.0.2
 run ovs-vsctl add-br br-ex -- set open . external_ids:ovn-bridge-mappings=physnet1:br-ex

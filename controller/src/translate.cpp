@@ -1,5 +1,6 @@
 #include "translate.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "hover/model/l2switch.h"
@@ -73,8 +74,8 @@ std::optional<l2::Addresses> routerPortAddresses(const LogicalRouterPort &lrp) {
     return a;
 }
 
-// The router port whose network holds the NAT external addresses.
-bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) {
+// Does `lrp` hold the network of the router's NAT external addresses?
+bool holdsExternalAddresses(const LogicalRouter &lr, const LogicalRouterPort &lrp) {
     for (const auto &n : lr.nat) {
         auto ip = iovisor::parseIpv4(n.external_ip);
         if (!ip.ok()) continue;
@@ -82,6 +83,10 @@ bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) {
             if (iovisor::contains(net, *ip)) return true;
     }
     return false;
+}
+
+bool contains(const std::vector<std::string> &names, const std::string &name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 std::string switchModule(const LogicalSwitch &ls) { return "ls-" + ls.uuid; }
@@ -174,6 +179,16 @@ private:
             if (itf.bridge == bridge && ifname != bridge && itf.type != "internal" && itf.type != "patch")
                 out.push_back(ifname);
         return out;
+    }
+
+    // Where OVN does NAT: on a gateway router (options:chassis) bound here,
+    // at the port holding the external network; on a distributed router, at
+    // its distributed gateway port (gateway_chassis / ha_chassis_group) when
+    // this chassis is one of its gateways. A router with neither NATs nothing.
+    bool isNatGateway(const LogicalRouter &lr, const LogicalRouterPort &lrp) const {
+        auto bound = lr.options.find("chassis");
+        if (bound != lr.options.end()) return bound->second == in_.chassis && holdsExternalAddresses(lr, lrp);
+        return contains(lrp.gateway_chassis, in_.chassis);
     }
 
     // Is the VIF meant for this chassis (requested-chassis unset or us)?

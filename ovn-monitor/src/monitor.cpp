@@ -223,6 +223,11 @@ void routersOf(const ovsdb_idl *idl, NbState *s) {
         out.networks = strings(lrp->networks, lrp->n_networks);
         out.enabled = enabledFlag(lrp->enabled, lrp->n_enabled);
         out.peer = str(lrp->peer);
+        for (size_t i = 0; i < lrp->n_gateway_chassis; ++i)
+            out.gateway_chassis.push_back(str(lrp->gateway_chassis[i]->chassis_name));
+        if (const auto *group = lrp->ha_chassis_group)
+            for (size_t i = 0; i < group->n_ha_chassis; ++i)
+                out.gateway_chassis.push_back(str(group->ha_chassis[i]->chassis_name));
         s->router_ports[out.uuid] = out;
     }
 }

@@ -201,6 +201,9 @@ TEST_F(OvnE2E, RouterStaticRouteSnatAndFloatingIp) {
     }
     nbctl("lsp-add ext ext-localnet -- lsp-set-type ext-localnet localnet -- lsp-set-addresses ext-localnet unknown"
           " -- lsp-set-options ext-localnet network_name=physnet1");
+    // NAT happens at a gateway (a distributed gateway port resident here), as in OVN.
+    const std::string chassis = vsctl("get open . external_ids:system-id");
+    nbctl("lrp-set-gateway-chassis r0-ext " + chassis.substr(0, chassis.find('\n')) + " 10");
     nbctl("lr-nat-add r0 snat 172.24.4.1 10.0.0.0/24 -- lr-nat-add r0 dnat_and_snat 172.24.4.50 10.0.0.2");
     nbctl("lr-route-add r0 0.0.0.0/0 172.24.4.254 -- lr-route-add r0 192.168.50.0/24 10.0.1.100");
     TestHost &vm3 = vm("vm3", "02:00:00:00:01:03", "10.0.1.3/24");

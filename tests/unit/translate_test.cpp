@@ -138,6 +138,7 @@ struct World {
             lsp.type = "router";
             lsp.options["router-port"] = lrp.name;
             nb.switch_ports[lsp.uuid] = lsp;
+            nb.switches[ls].uuid = ls;
             nb.switches[ls].ports.push_back(lsp.uuid);
         }
     }
@@ -314,6 +315,7 @@ TEST(Translate, RouterNatAndStaticRoutes) {
         lrp.name = name;
         lrp.mac = mac;
         lrp.networks = {net};
+        if (std::string(name) == "lrp-ext") lrp.gateway_chassis = {"hv1"};  // a distributed gateway port, here
         w.nb.router_ports[lrp.uuid] = lrp;
         lr.ports.push_back(lrp.uuid);
         LogicalSwitchPort lsp;
@@ -355,6 +357,33 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     const uint32_t router_side = d.modules.at("ls-ext").config["ports"]["sw-lrp-ext"];
     expectEntry(d.modules.at("ls-ext").tables, l2::kArpResponder, ip4("172.24.4.50"),
                 arpEntry("02:00:00:00:aa:02", router_side));
+}
+
+// OVN does NAT only at a gateway: a distributed gateway port whose gateway
+// is this chassis, or a gateway router bound here. Elsewhere, none.
+TEST(Translate, NatOnlyWhereOvnHasAGateway) {
+    auto routed = [](const std::vector<std::string> &gateways, const std::string &bound_to) {
+        World w;
+        w.vif("ls1", "vm1", "02:00:00:00:00:01 10.0.0.1", "tap1");
+        w.router("r1", {"ls1", "ext"});
+        auto &ext = w.nb.router_ports["u-r1-ext"];
+        ext.networks = {"172.24.4.1/24"};
+        ext.gateway_chassis = gateways;
+        if (!bound_to.empty()) w.nb.routers["r1"].options["chassis"] = bound_to;
+        w.nb.routers["r1"].nat = {{"snat", "172.24.4.1", "", "10.0.0.0/24", ""}};
+        PortAllocator ports;
+        return w.translate(ports);
+    };
+    EXPECT_EQ(routed({"hv1"}, "").modules.count("nat-r1"), 1u) << "distributed gateway port here";
+    EXPECT_EQ(routed({"hv2", "hv1"}, "").modules.count("nat-r1"), 1u) << "one of its gateways";
+    EXPECT_EQ(routed({"hv2"}, "").modules.count("nat-r1"), 0u) << "the gateway is another chassis";
+    EXPECT_EQ(routed({}, "hv1").modules.count("nat-r1"), 1u) << "gateway router bound here";
+    EXPECT_EQ(routed({}, "hv2").modules.count("nat-r1"), 0u) << "gateway router bound elsewhere";
+    const DesiredState plain = routed({}, "");
+    EXPECT_EQ(plain.modules.count("nat-r1"), 0u) << "a distributed router without gateway: no NAT, as in OVN";
+    EXPECT_TRUE(plain.links.count(makeLink(modulePort("lr-r1", plain.modules.at("lr-r1").config["ports"]["r1-ext"]),
+                                           modulePort("ls-ext", plain.modules.at("ls-ext").config["ports"]["sw-r1-ext"]))))
+        << "the router port is linked to its switch directly";
 }
 
 TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {

@@ -71,6 +71,9 @@ struct LogicalRouterPort {
     std::vector<std::string> networks;      // "10.0.0.1/24"
     bool enabled = true;
     std::string peer;
+    // A distributed gateway port: the chassis it may be resident on
+    // (gateway_chassis, or the ha_chassis_group's members); empty otherwise.
+    std::vector<std::string> gateway_chassis;
 };
 
 struct StaticRoute {
