@@ -8,7 +8,7 @@
 #  2. time to full sync of SYNC_PORTS ports on SWITCHES switches with
 #     ROUTERS routers: the chassis daemon starts on that NB content, the clock
 #     stops when every port is up in the Northbound DB.
-# Usage: sudo bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
+# Usage (as root): bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ports=${1:-100} sync_ports=${2:-1000} switches=${3:-100} routers=${4:-20}

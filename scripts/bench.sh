@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the benchmarks; each prints its figures next to
 # the reference it is compared with, measured in the same run.
-#   sudo scripts/bench.sh             # all
-#   sudo scripts/bench.sh modules     # per-packet cost of the IOModules
-#   sudo scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
-#   sudo scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
-#   sudo scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
+#   scripts/bench.sh             # all
+#   scripts/bench.sh modules     # per-packet cost of the IOModules
+#   scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
+#   scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
+#   scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}

@@ -17,9 +17,9 @@ src=$out/src
 jobs=$(nproc)
 
 die() { echo "build-ovs-idl: $*" >&2; exit 1; }
-[ -f "$tarball" ] || die "$tarball not found: install openvswitch-source (sudo scripts/install-deps.sh)"
+[ -f "$tarball" ] || die "$tarball not found: install openvswitch-source (scripts/install-deps.sh as root)"
 for schema in /usr/share/ovn/ovn-nb.ovsschema /usr/share/ovn/ovn-sb.ovsschema; do
-  [ -f "$schema" ] || die "$schema not found: install ovn-common (sudo scripts/install-deps.sh)"
+  [ -f "$schema" ] || die "$schema not found: install ovn-common (scripts/install-deps.sh as root)"
 done
 
 mkdir -p "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian 12 (packages, build) and runs every
 # test: unit, bpf, system and e2e. Extra arguments go to ctest, e.g.
-#   sudo scripts/test.sh -L unit
+#   scripts/test.sh -L unit
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"

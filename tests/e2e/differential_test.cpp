@@ -109,6 +109,18 @@ std::string echoSourceSeenBy(const TestHost &host, const std::function<void()> &
     return src;
 }
 
+// Router r0 between sw0 (10.0.0.0/24) and ext (172.24.4.0/24, a localnet on
+// physnet1); both switches must exist.
+void routerToExternal(Chassis &c) {
+    c.nbctl("lr-add r0 -- lrp-add r0 r0-sw0 02:00:00:00:aa:00 10.0.0.254/24"
+            " -- lrp-add r0 r0-ext 02:00:00:00:aa:02 172.24.4.1/24");
+    for (const std::string ls : {"sw0", "ext"})
+        c.nbctl("lsp-add " + ls + " " + ls + "-r0 -- lsp-set-type " + ls + "-r0 router -- lsp-set-addresses " + ls +
+                "-r0 router -- lsp-set-options " + ls + "-r0 router-port=r0-" + ls);
+    c.nbctl("lsp-add ext ext-ln -- lsp-set-type ext-ln localnet -- lsp-set-addresses ext-ln unknown"
+            " -- lsp-set-options ext-ln network_name=physnet1");
+}
+
 using Scenario = std::function<void(Chassis &, Observations &)>;
 
 class Differential : public ::testing::Test {
@@ -177,13 +189,7 @@ TEST_F(Differential, GatewayRouterNat) {
     compare([](Chassis &c, Observations &see) {
         c.nbctl("ls-add sw0 -- lsp-add sw0 vm1 -- lsp-set-addresses vm1 '02:00:00:00:00:01 10.0.0.1'"
                 " -- lsp-add sw0 vm2 -- lsp-set-addresses vm2 '02:00:00:00:00:02 10.0.0.2' -- ls-add ext");
-        c.nbctl("lr-add r0 -- lrp-add r0 r0-sw0 02:00:00:00:aa:00 10.0.0.254/24"
-                " -- lrp-add r0 r0-ext 02:00:00:00:aa:02 172.24.4.1/24");
-        for (const std::string ls : {"sw0", "ext"})
-            c.nbctl("lsp-add " + ls + " " + ls + "-r0 -- lsp-set-type " + ls + "-r0 router -- lsp-set-addresses " +
-                    ls + "-r0 router -- lsp-set-options " + ls + "-r0 router-port=r0-" + ls);
-        c.nbctl("lsp-add ext ext-ln -- lsp-set-type ext-ln localnet -- lsp-set-addresses ext-ln unknown"
-                " -- lsp-set-options ext-ln network_name=physnet1");
+        routerToExternal(c);
         c.nbctl("lrp-set-gateway-chassis r0-ext " + c.systemId() + " 10");
         c.nbctl("lr-nat-add r0 snat 172.24.4.1 10.0.0.0/24 -- lr-nat-add r0 dnat_and_snat 172.24.4.50 10.0.0.2"
                 " -- lr-route-add r0 0.0.0.0/0 172.24.4.254");
@@ -206,13 +212,7 @@ TEST_F(Differential, GatewayRouterNat) {
 TEST_F(Differential, NoNatWithoutAGateway) {
     compare([](Chassis &c, Observations &see) {
         c.nbctl("ls-add sw0 -- lsp-add sw0 vm1 -- lsp-set-addresses vm1 '02:00:00:00:00:01 10.0.0.1' -- ls-add ext");
-        c.nbctl("lr-add r0 -- lrp-add r0 r0-sw0 02:00:00:00:aa:00 10.0.0.254/24"
-                " -- lrp-add r0 r0-ext 02:00:00:00:aa:02 172.24.4.1/24");
-        for (const std::string ls : {"sw0", "ext"})
-            c.nbctl("lsp-add " + ls + " " + ls + "-r0 -- lsp-set-type " + ls + "-r0 router -- lsp-set-addresses " +
-                    ls + "-r0 router -- lsp-set-options " + ls + "-r0 router-port=r0-" + ls);
-        c.nbctl("lsp-add ext ext-ln -- lsp-set-type ext-ln localnet -- lsp-set-addresses ext-ln unknown"
-                " -- lsp-set-options ext-ln network_name=physnet1");
+        routerToExternal(c);
         c.nbctl("lr-nat-add r0 snat 172.24.4.1 10.0.0.0/24 -- lr-route-add r0 0.0.0.0/0 172.24.4.254");
         c.mappedBridge("br-ex", "physnet1");
         TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");

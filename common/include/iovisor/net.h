@@ -35,6 +35,9 @@ uint32_t networkOf(uint32_t addr, int len);
 Ip6 networkOf(Ip6 addr, int len);
 inline uint32_t networkOf(const Ipv4Prefix &p) { return networkOf(p.addr, p.len); }
 inline Ip6 networkOf(const Ipv6Prefix &p) { return networkOf(p.addr, p.len); }
+// The same network: same length and network address (host bits ignored).
+inline bool sameNetwork(const Ipv4Prefix &a, const Ipv4Prefix &b) { return a.len == b.len && networkOf(a) == networkOf(b); }
+inline bool sameNetwork(const Ipv6Prefix &a, const Ipv6Prefix &b) { return a.len == b.len && networkOf(a) == networkOf(b); }
 // `addr` lies in the prefix.
 inline bool contains(const Ipv4Prefix &p, uint32_t addr) { return networkOf(addr, p.len) == networkOf(p); }
 inline bool contains(const Ipv6Prefix &p, const Ip6 &addr) { return networkOf(addr, p.len) == networkOf(p); }

@@ -31,11 +31,7 @@ Status Nat::addSnat(const iovisor::Ipv4Prefix &inside, uint32_t external_ip, uin
 Status Nat::removeSnat(const iovisor::Ipv4Prefix &inside) {
     auto &s = nat_.snat;
     const size_t before = s.size();
-    s.erase(std::remove_if(s.begin(), s.end(),
-                           [&](const nat::Snat &r) {
-                               return r.inside.len == inside.len &&
-                                      iovisor::networkOf(r.inside) == iovisor::networkOf(inside);
-                           }),
+    s.erase(std::remove_if(s.begin(), s.end(), [&](const nat::Snat &r) { return iovisor::sameNetwork(r.inside, inside); }),
             s.end());
     if (auto e = erased(before - s.size(), "snat rule", inside.addr); !e.ok()) return e;
     return sync();

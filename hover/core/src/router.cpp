@@ -11,16 +11,11 @@ namespace rt = model::router;
 
 namespace {
 
-template <typename Prefix>
-bool samePrefix(const Prefix &a, const Prefix &b) {
-    return a.len == b.len && iovisor::networkOf(a) == iovisor::networkOf(b);
-}
-
 // Adds `route`, replacing one for the same prefix.
 template <typename Route>
 void replaceRoute(std::vector<Route> &routes, const Route &route) {
     routes.erase(std::remove_if(routes.begin(), routes.end(),
-                                [&](const Route &r) { return samePrefix(r.prefix, route.prefix); }),
+                                [&](const Route &r) { return iovisor::sameNetwork(r.prefix, route.prefix); }),
                  routes.end());
     routes.push_back(route);
 }
@@ -54,7 +49,7 @@ Status Router::addDiscardRoute(const iovisor::Ipv4Prefix &prefix) {
 
 Status Router::removeRoute(const iovisor::Ipv4Prefix &prefix) {
     auto &r = router_.routes;
-    r.erase(std::remove_if(r.begin(), r.end(), [&](const rt::Route &x) { return samePrefix(x.prefix, prefix); }),
+    r.erase(std::remove_if(r.begin(), r.end(), [&](const rt::Route &x) { return iovisor::sameNetwork(x.prefix, prefix); }),
             r.end());
     return sync();
 }
