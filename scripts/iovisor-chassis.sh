@@ -223,7 +223,7 @@ wait_unregistered() {
 
 clean() {
   for name in ovnd hoverd ovsdb; do
-    [ ! -s "$rundir/$name.pid" ] || ! kill -0 "$(cat "$rundir/$name.pid")" 2>/dev/null ||
+    [ ! -s "$rundir/$name.pid" ] || ! running "$(cat "$rundir/$name.pid")" ||
       die "$name is still running: iovisor-chassis.sh stop first"
   done
   local link

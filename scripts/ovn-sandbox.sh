@@ -7,7 +7,8 @@
 #
 #   ovn-sandbox.sh start DIR [HOVER_PORT]   then: . DIR/env  (ovn-nbctl, ovs-vsctl just work)
 #   ovn-sandbox.sh stop DIR
-#   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state)
+#   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state;
+#                                                        ovnd is ovn-controller with IMPL=reference)
 #
 # IMPL=reference runs the real ovn-controller + ovs-vswitchd (userspace
 # datapath) instead of hoverd + iovisor-ovnd: the reference for benchmarks.
@@ -28,6 +29,12 @@ start_db() {  # name schema socket
   [ -f "$dir/$1.db" ] || ovsdb-tool create "$dir/$1.db" "$2"
   ovsdb-server "$dir/$1.db" --remote="punix:$dir/$3" --pidfile="$dir/$1.pid" --log-file="$dir/$1.log" \
     --unixctl="$dir/$1.ctl" --detach --no-chdir -vconsole:off
+}
+
+# The reference's controller (IMPL=reference).
+start_ovn_controller() {
+  OVN_RUNDIR=$dir OVS_RUNDIR=$dir ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" \
+    --log-file="$dir/controller.log" --detach --no-chdir -vconsole:off
 }
 
 # The chassis half (local Open_vSwitch DB, hoverd, iovisor-ovnd) is
@@ -77,8 +84,7 @@ ENV
     ip link show ovs-netdev >/dev/null 2>&1 || touch "$dir/ours-ovs-netdev"
     ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
       --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
-    ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" \
-      --detach --no-chdir -vconsole:off
+    start_ovn_controller
     chassis wait-registered
   else
     chassis start all
@@ -90,7 +96,9 @@ restart)
   case "$what" in
     ovnnb) stop_pid ovnnb; start_db ovnnb /usr/share/ovn/ovn-nb.ovsschema ovnnb_db.sock ;;
     ovnsb) stop_pid ovnsb; start_db ovnsb /usr/share/ovn/ovn-sb.ovsschema ovnsb_db.sock ;;
-    ovnd|hoverd) chassis stop "$what"; chassis start "$what" ;;
+    ovnd) if [ -f "$dir/controller.pid" ]; then stop_pid controller; start_ovn_controller
+          else chassis stop ovnd; chassis start ovnd; fi ;;
+    hoverd) chassis stop hoverd; chassis start hoverd ;;
     *) echo "ovn-sandbox: cannot restart '$what'" >&2; exit 2 ;;
   esac
   ;;

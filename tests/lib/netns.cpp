@@ -44,14 +44,14 @@ std::string TestHost::prepareForXdp(const std::string &xdp_pass_object) const {
     return r.exit_code == 0 ? "" : "preparing " + ns_ + " for XDP: " + r.output;
 }
 
-bool TestHost::tcpTo(const TestHost &server, const std::string &server_ip, std::string *log) const {
+bool TestHost::tcpTo(const TestHost &server, const std::string &server_ip, std::string *log, int attempts) const {
     TempDir dir("iovisor-iperf");
     const std::string pidfile = dir.path() + "/iperf3.pid";
     // -1: the server serves one test and exits; its output must not hold our pipe.
     if (server.exec("iperf3 -s -1 -D -B " + server_ip + " --pidfile " + pidfile + " >/dev/null 2>&1").exit_code != 0)
         return false;
-    auto client = exec("for i in 1 2 3 4 5; do timeout 20 iperf3 -c " + server_ip +
-                       " -t 1 && exit 0; sleep 0.2; done; exit 1");
+    auto client = exec("for i in $(seq " + std::to_string(attempts) + "); do timeout 10 iperf3 --connect-timeout 3000 -c " +
+                       server_ip + " -t 1 && exit 0; sleep 0.2; done; exit 1");
     stopPid(readPidfile(pidfile));
     *log = client.output;
     return client.exit_code == 0;

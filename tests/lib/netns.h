@@ -35,8 +35,8 @@ public:
     // offload is lost on the XDP path. Returns "" or the error.
     std::string prepareForXdp(const std::string &xdp_pass_object) const;
     // A one-second iperf3 TCP run from this host to `server` listening on
-    // `server_ip`; retried a few times while ARP settles. Output in `log`.
-    bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log) const;
+    // `server_ip`; `attempts` tries while ARP settles. Output in `log`.
+    bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log, int attempts = 5) const;
 
 private:
     std::string ns_, host_if_, error_;

@@ -53,11 +53,26 @@ pid_t readPidfile(const std::string &path) {
     return static_cast<pid_t>(pid);
 }
 
+namespace {
+
+// The process exists and has not exited: an exited daemon stays a zombie
+// until init reaps it (seconds in some containers), and kill(pid, 0) still
+// succeeds on it.
+bool running(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const auto end = line.rfind(')');  // the command name may hold spaces
+    return end != std::string::npos && end + 2 < line.size() && line[end + 2] != 'Z' && line[end + 2] != 'X';
+}
+
+}  // namespace
+
 void stopPid(pid_t pid, int grace_ms) {
     if (pid <= 0 || kill(pid, SIGTERM) != 0) return;
     for (int waited = 0; waited < grace_ms; waited += 10) {
-        if (kill(pid, 0) != 0) return;
         waitpid(pid, nullptr, WNOHANG);  // reap if it is our child
+        if (!running(pid)) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     kill(pid, SIGKILL);
