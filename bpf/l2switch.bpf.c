@@ -180,8 +180,10 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     }
     if (cfg->flags & L2_PORT_LEARN) learn(pkt.eth->h_source, in_port);
 
-    if (pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, in_port)) return iov_send(ctx, md, in_port);
-    if (pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) && nd_respond(ctx, &pkt, in_port))
+    const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
+    if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, in_port)) return iov_send(ctx, md, in_port);
+    if (respond && pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) &&
+        nd_respond(ctx, &pkt, in_port))
         return iov_send(ctx, md, in_port);
     if (iov_mac_is_multicast(dst.mac)) return flood(ctx, md, &dst);
 

@@ -19,6 +19,7 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_ENABLED (1u << 0)       /* admin up (OVN `enabled`) */
 #define L2_PORT_SECURITY (1u << 1)      /* enforce ps_macs / ps_ipv4 / ps_ipv6 */
 #define L2_PORT_LEARN (1u << 2)         /* learn source MACs (OVN "unknown") */
+#define L2_PORT_NO_RESPONDER (1u << 3)  /* ARP/NS from here are not answered by the switch (OVN localnet) */
 
 /* Value of `ports` (key: port number). */
 struct l2_port {

@@ -221,14 +221,15 @@ private:
     }
 
     // `router`: the port leads to a router (its IPv6 addresses are a router's).
-    void switchPort(l2::Switch &sw, uint32_t port, const std::vector<l2::Addresses> &addresses, bool enabled,
-                    bool learn, const std::vector<std::string> &port_security, bool router = false) {
+    l2::Port &switchPort(l2::Switch &sw, uint32_t port, const std::vector<l2::Addresses> &addresses, bool enabled,
+                         bool learn, const std::vector<std::string> &port_security, bool router = false) {
         l2::Port &p = sw.ports[port];
         p.enabled = enabled;
         p.learn = learn;
         for (const auto &entry : port_security)
             if (auto ps = parseAddresses(entry)) p.security.push_back(*ps);
         for (const auto &a : addresses) sw.addresses.push_back({port, a, router});
+        return p;
     }
 
     void logicalSwitch(const LogicalSwitch &ls) {
@@ -264,7 +265,8 @@ private:
         for (const auto &ifname : localnetInterfaces(lsp)) {
             const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
             out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
-            switchPort(sw, port, addresses, lsp.enabled, true, {});
+            // As northd: the switch does not answer ARP/ND from a localnet port.
+            switchPort(sw, port, addresses, lsp.enabled, true, {}).answered_by_owners = true;
         }
     }
 
@@ -390,16 +392,21 @@ private:
     }
 
     void nat(const LogicalRouter &lr) {
-        bool has_gateway = false;
+        const LogicalRouterPort *gateway = nullptr;
         for (const auto &p : lr.ports)
-            if (in_.nb.router_ports.count(p) && isNatGateway(lr, in_.nb.router_ports.at(p))) has_gateway = true;
-        if (lr.nat.empty() || !has_gateway) return;
+            if (in_.nb.router_ports.count(p) && isNatGateway(lr, in_.nb.router_ports.at(p)))
+                gateway = &in_.nb.router_ports.at(p);
+        if (lr.nat.empty() || !gateway) return;
         const std::string name = natModule(lr);
         module(name, nt::kType, {{"kind", "nat"}, {"name", lr.name}, {"uuid", lr.uuid}});
         nt::Nat &n = nats_[name];
         for (const auto &rule : lr.nat) {
             auto external = iovisor::parseIpv4(rule.external_ip);
             if (!external.ok()) continue;
+            // The gateway answers ARP for every external address (requests
+            // from a localnet port are not answered by the switch).
+            auto mac = iovisor::parseMac(rule.external_mac.empty() ? gateway->mac : rule.external_mac);
+            if (mac.ok()) n.arp_external[*external] = *mac;
             if (rule.type == "snat") {
                 if (auto inside = iovisor::parseIpv4Prefix(rule.logical_ip); inside.ok())
                     n.snat.push_back({*inside, *external});

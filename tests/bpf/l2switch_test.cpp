@@ -159,6 +159,31 @@ TEST_P(L2SwitchTest, ArpResponderAnswersKnownAddresses) {
     EXPECT_EQ(hex(r.out), hex(reply));
 }
 
+// As northd does for localnet ports: requests from a port answered by the
+// owners are flooded (the owner answers), not answered by the switch.
+TEST_P(L2SwitchTest, ArpAndNsFromALocalnetPortAreFloodedToTheOwners) {
+    ASSERT_TRUE(sw_->setPort(2, {.enabled = true, .learn = true, .answered_by_owners = true}).ok());
+    ASSERT_TRUE(sw_->addNdResponder(ip6("fd00::2"), kMac2, 1, false).ok());
+    const Bytes request = arpRequest(kMac3, "10.0.0.3", "10.0.0.2");
+    auto r = harness_->runOnPort(1, 2, request);
+    const Ip6 asker = ip6("fd00::3"), group = ip6("ff02::1:ff00:2");
+    const Bytes solicit = eth(mac("33:33:ff:00:00:02"), kMac3, kEthIp6,
+                              ipv6(asker, group, 58, icmp6(asker, group, neighborDiscovery(135, 0, ip6("fd00::2"), 1, kMac3)), 255));
+    auto r6 = harness_->runOnPort(1, 2, solicit);
+    if (xdp()) {
+        expectXdpFlood(r, request, l2::kFloodAll.desc.name, {0, 1, 2});
+        return expectXdpFlood(r6, solicit, l2::kFloodAll.desc.name, {0, 1, 2});
+    }
+    EXPECT_EQ(r.verdict, kShot) << "every copy is out";
+    EXPECT_EQ(harness_->txPackets(1, 1), 2u) << "the ARP request and the NS reach the owner, vm2";
+    EXPECT_EQ(harness_->txPackets(1, 0), 2u) << "and every other port";
+    EXPECT_EQ(harness_->txPackets(1, 2), 0u) << "nothing is answered back to the localnet port";
+    // The same request from a VIF is answered by the switch.
+    r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.2"));
+    EXPECT_EQ(harness_->txPackets(1, 0), 3u) << "answered back to vm1";
+    EXPECT_EQ(harness_->txPackets(1, 1), 2u) << "not flooded";
+}
+
 TEST_P(L2SwitchTest, ArpForUnknownAddressFloods) {
     auto r = harness_->runOnPort(1, 0, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"));
     if (xdp()) return expectXdpFlood(r, arpRequest(kMac1, "10.0.0.1", "10.0.0.200"), l2::kFloodAll.desc.name, {0, 1, 2});

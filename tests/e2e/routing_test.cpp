@@ -100,7 +100,10 @@ TEST_F(RouterE2E, NoNatWithoutAGateway) {
 
 // Two tenants' routers on one provider network, with overlapping tenant
 // subnets (as in any Neutron cloud): each router's gateway, SNAT and
-// floating IP work side by side on the shared external switch.
+// floating IP work side by side on the shared external switch. The switch
+// leaves ARP from its localnet port to the owners (as northd), so the
+// external host's requests reach each router only if a flood reaches every
+// module peer of the switch (issue 14's third difference).
 TEST_F(RouterE2E, TwoTenantRoutersShareTheExternalNetwork) {
     compare([](Chassis &c, Observations &see) {
         c.nbctl("ls-add tenant-a -- ls-add tenant-b");

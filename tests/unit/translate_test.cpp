@@ -328,7 +328,8 @@ TEST(Translate, RouterNatAndStaticRoutes) {
         w.nb.switches[ls].ports.push_back(lsp.uuid);
     }
     lr.static_routes = {{"0.0.0.0/0", "172.24.4.254", "", ""}, {"192.168.0.0/16", "discard", "", ""}};
-    lr.nat = {{"snat", "172.24.4.1", "", "10.0.0.0/24", ""}, {"dnat_and_snat", "172.24.4.50", "", "10.0.0.1", ""}};
+    lr.nat = {{"snat", "172.24.4.1", "", "10.0.0.0/24", ""},
+              {"dnat_and_snat", "172.24.4.50", "02:00:00:00:fe:50", "10.0.0.1", "vm1"}};
     w.nb.routers["r1"] = lr;
     PortAllocator ports;
     DesiredState d = w.translate(ports);
@@ -343,7 +344,16 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     expectEntry(nat.tables, nt::kFipIn, ip4("172.24.4.50"), nat_fip{ip4("10.0.0.1")});
     expectEntry(nat.tables, nt::kFipOut, ip4("10.0.0.1"), nat_fip{ip4("172.24.4.50")});
     expectEntry(nat.tables, nt::kSnatRules, nat_snat_key{24, ip4("10.0.0.0")}, nat_snat{ip4("172.24.4.1"), 1024, 65535});
-    EXPECT_EQ(nat.tables.size(), 3u);
+    // The gateway answers ARP for every external address: with the rule's
+    // external_mac if it has one, else with the gateway port's MAC.
+    auto arp = [](const char *m) {
+        nat_arp a{};
+        copyTo(a.mac, mac(m).data());
+        return a;
+    };
+    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.1"), arp("02:00:00:00:aa:02"));
+    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.50"), arp("02:00:00:00:fe:50"));
+    EXPECT_EQ(nat.tables.size(), 5u) << "entries";
     // The gateway port goes through the nat module; the inside port does not.
     auto port = [&](const std::string &module, const std::string &object) {
         return d.modules.at(module).config["ports"][object].get<uint32_t>();
@@ -353,10 +363,10 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     EXPECT_TRUE(d.links.count(makeLink(modulePort("lr-r1", port("lr-r1", "lrp-in")),
                                        modulePort("ls-ls1", port("ls-ls1", "sw-lrp-in")))));
     EXPECT_EQ(d.links.size(), 4u) << "vm1, inside router port, router-nat, nat-ext";
-    // The external switch answers ARP for the floating IP with the router's MAC.
+    // The external switch answers ARP from VIFs for the floating IP (its external_mac).
     const uint32_t router_side = d.modules.at("ls-ext").config["ports"]["sw-lrp-ext"];
     expectEntry(d.modules.at("ls-ext").tables, l2::kArpResponder, ip4("172.24.4.50"),
-                arpEntry("02:00:00:00:aa:02", router_side));
+                arpEntry("02:00:00:00:fe:50", router_side));
 }
 
 // OVN does NAT only at a gateway: a distributed gateway port whose gateway
@@ -384,6 +394,31 @@ TEST(Translate, NatOnlyWhereOvnHasAGateway) {
     EXPECT_TRUE(plain.links.count(makeLink(modulePort("lr-r1", plain.modules.at("lr-r1").config["ports"]["r1-ext"]),
                                            modulePort("ls-ext", plain.modules.at("ls-ext").config["ports"]["sw-r1-ext"]))))
         << "the router port is linked to its switch directly";
+}
+
+// A localnet port: one switch port per interface of the mapped bridge, which
+// learns, and whose ARP/ND requests the switch leaves to the owners (northd
+// skips the responder for localnet ports).
+TEST(Translate, LocalnetPortsAreAnsweredByTheOwners) {
+    World w;
+    w.vif("ext", "vm1", "02:00:00:00:00:01 172.24.4.10", "tap1");
+    LogicalSwitchPort ln;
+    ln.uuid = "u-ln";
+    ln.name = "ext-ln";
+    ln.type = "localnet";
+    ln.addresses = {"unknown"};
+    ln.options["network_name"] = "physnet1";
+    w.nb.switch_ports[ln.uuid] = ln;
+    w.nb.switches["ext"].ports.push_back(ln.uuid);
+    w.ovs.bridge_mappings = "physnet1:br-ex";
+    w.ovs.interfaces["eth1"] = {"i-eth1", "eth1", "", "br-ex", "", 2, false};
+    PortAllocator ports;
+    const DesiredState d = w.translate(ports);
+    const auto &sw = d.modules.at("ls-ext");
+    const uint32_t ln_port = sw.config["ports"]["ext-ln@eth1"], vm_port = sw.config["ports"]["vm1"];
+    EXPECT_TRUE(d.links.count(makeLink(modulePort("ls-ext", ln_port), "i:eth1")));
+    expectEntry(sw.tables, l2::kPorts, ln_port, l2_port{L2_PORT_ENABLED | L2_PORT_LEARN | L2_PORT_NO_RESPONDER});
+    expectEntry(sw.tables, l2::kPorts, vm_port, l2_port{L2_PORT_ENABLED});
 }
 
 TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {

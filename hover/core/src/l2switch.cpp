@@ -18,6 +18,7 @@ Status L2Switch::setPort(uint32_t port, const L2PortSettings &settings) {
     l2::Port &p = switch_.ports[port];
     p.enabled = settings.enabled;
     p.learn = settings.learn;
+    p.answered_by_owners = settings.answered_by_owners;
     return sync();
 }
 

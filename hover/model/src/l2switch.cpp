@@ -84,7 +84,7 @@ Entries entries(const Switch &sw) {
         for (const auto &a : p.security) security(out, port, a);
         l2_port cfg{};
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
-                    (p.security.empty() ? 0 : L2_PORT_SECURITY);
+                    (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0);
         out.put(kPorts, port, cfg);
     }
     return out;

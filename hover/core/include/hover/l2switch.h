@@ -13,6 +13,7 @@ namespace hover {
 struct L2PortSettings {
     bool enabled = true;
     bool learn = false;  // accepts unknown source MACs (OVN "unknown" address)
+    bool answered_by_owners = false;  // ARP/NS from it flooded, not answered (OVN localnet)
 };
 
 // One OVN port_security entry: a MAC and the addresses it may use. No

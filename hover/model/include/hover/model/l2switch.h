@@ -40,6 +40,11 @@ struct Port {
     bool enabled = true;
     bool learn = false;               // accepts unknown source MACs (OVN "unknown")
     std::vector<Addresses> security;  // OVN port_security; empty: not enforced
+    // ARP requests and Neighbor Solicitations from this port are not
+    // answered by the switch but flooded, for their owners to answer: a
+    // localnet port in OVN, whose requests reach every chassis of the
+    // physical network (only the owner, e.g. a gateway chassis, replies).
+    bool answered_by_owners = false;
 };
 
 // Addresses the switch delivers to `port` (fdb) and answers ARP and
