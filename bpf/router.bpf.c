@@ -75,21 +75,36 @@ struct {
     __type(value, struct rt_neigh);
 } neighbors6 SEC(".maps");
 
-/* Unresolved IPv6 next hop -> time of the last solicitation sent for it. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 4096);
-    __type(key, struct rt_ip6);
-    __type(value, __u64);
-} ns_pending SEC(".maps");
+/* The datapath's own caches below are shared by every router of a hook
+ * (pinned by name) and keyed by the router's module id: their cost does not
+ * grow with the number of routers. */
+struct rt_pending6_key {
+    __u32 module;
+    struct rt_ip6 addr;
+};
 
-/* Unresolved next hop -> time of the last ARP request sent for it. */
+struct rt_module_ip4 {
+    __u32 module;
+    __be32 addr;
+};
+
+/* (router, unresolved IPv6 next hop) -> time of the last solicitation sent for it. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 4096);
-    __type(key, __be32);
+    __uint(max_entries, 16384);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_pending6_key);
     __type(value, __u64);
-} arp_pending SEC(".maps");
+} rt_ns_pending SEC(".maps");
+
+/* (router, unresolved next hop) -> time of the last ARP request sent for it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_module_ip4);
+    __type(value, __u64);
+} rt_arp_pending SEC(".maps");
 
 /* How packets to one destination were last forwarded. */
 struct rt_fib {
@@ -102,14 +117,16 @@ struct rt_fib {
     __u32 pad3;
 };
 
-/* Destination -> its forwarding result while the configuration is unchanged:
- * one lookup instead of own address + route + neighbour. */
+/* (router, destination) -> its forwarding result while the router's
+ * configuration is unchanged: one lookup instead of own address + route +
+ * neighbour. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 65536);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_module_ip4);
     __type(value, struct rt_fib);
-} fib_cache SEC(".maps");
+} rt_fib_cache SEC(".maps");
 
 static __always_inline struct rt_port *router_port(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
 
@@ -215,9 +232,10 @@ static __always_inline int request_neighbor(struct iov_ctx *ctx, struct iov_md *
                                             const struct rt_port *port, __be32 nexthop, __be32 src) {
     iov_count_drop(IOV_DROP_NEIGH_PENDING);
     const __u64 now = ctx_now_ns();
-    __u64 *last = bpf_map_lookup_elem(&arp_pending, &nexthop);
+    const struct rt_module_ip4 pending = {.module = md->module, .addr = nexthop};
+    __u64 *last = bpf_map_lookup_elem(&rt_arp_pending, &pending);
     if ((last && now - *last < ARP_RETRY_NS) || ctx_is_gso(ctx)) return CTX_DROP;
-    bpf_map_update_elem(&arp_pending, &nexthop, &now, BPF_ANY);
+    bpf_map_update_elem(&rt_arp_pending, &pending, &now, BPF_ANY);
 
     if (ctx_resize(ctx, sizeof(struct ethhdr) + sizeof(struct iov_arp))) return iov_drop(ctx, IOV_DROP_INTERNAL);
     struct ethhdr *eth = ctx_data(ctx);
@@ -267,8 +285,8 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
     struct rt_fib fib = {.gen = iov_config_generation(), .port = out_port};
     iov_mac_copy(fib.dst_mac, neigh->mac);
     iov_mac_copy(fib.src_mac, out->mac);
-    __be32 daddr = ip->daddr;
-    bpf_map_update_elem(&fib_cache, &daddr, &fib, BPF_ANY);
+    const struct rt_module_ip4 cached = {.module = md->module, .addr = ip->daddr};
+    bpf_map_update_elem(&rt_fib_cache, &cached, &fib, BPF_ANY);
     return send_routed(ctx, md, pkt, ip, &fib);
 }
 
@@ -334,9 +352,11 @@ static __always_inline int solicit_neighbor(struct iov_ctx *ctx, struct iov_md *
                                             const __u8 *src) {
     iov_count_drop(IOV_DROP_NEIGH_PENDING);
     const __u64 now = ctx_now_ns();
-    __u64 *last = bpf_map_lookup_elem(&ns_pending, nexthop);
+    struct rt_pending6_key pending = {.module = md->module};
+    pending.addr = *nexthop;
+    __u64 *last = bpf_map_lookup_elem(&rt_ns_pending, &pending);
     if ((last && now - *last < ARP_RETRY_NS) || ctx_is_gso(ctx) || ip6_is_unspecified(src)) return CTX_DROP;
-    bpf_map_update_elem(&ns_pending, nexthop, &now, BPF_ANY);
+    bpf_map_update_elem(&rt_ns_pending, &pending, &now, BPF_ANY);
     __u8 source[16];
     ip6_copy(source, src);
 
@@ -472,7 +492,8 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     err = iov_parse_ipv4(&pkt, &ip);
     if (err) return iov_drop(ctx, err);
     __be32 daddr = ip->daddr;
-    struct rt_fib *fib = bpf_map_lookup_elem(&fib_cache, &daddr);
+    const struct rt_module_ip4 cached = {.module = md->module, .addr = daddr};
+    struct rt_fib *fib = bpf_map_lookup_elem(&rt_fib_cache, &cached);
     if (fib && fib->gen == iov_config_generation() && ip->ttl > 1) {
         struct rt_fib copy = *fib; /* LRU values may be reused under us */
         return send_routed(ctx, md, &pkt, ip, &copy);

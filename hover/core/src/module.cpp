@@ -172,9 +172,12 @@ Result<OpenedObject> ChainMap::openObject(const ModuleType &type, uint32_t id, b
     if (!opened.ok()) return opened;
     if (bpf_map *ct = bpf_object__find_map_by_name(opened->obj, "iov_conntrack"))
         if (bpf_map__set_max_entries(ct, ct_entries_) != 0) return errnoError(errno, "size iov_conntrack");
+    bpf_map *map;
+    bpf_object__for_each_map(map, opened->obj) {
+        if (bpf_map__pin_path(map)) opened->shared.push_back(bpf_map__name(map));
+    }
     if (!pin_dir_.empty()) return opened;
     // Unpinned (tests, benchmarks): the shared maps are handed over by fd.
-    bpf_map *map;
     bpf_object__for_each_map(map, opened->obj) {
         if (bpf_map__set_pin_path(map, nullptr) != 0) return errnoError(errno, "unpin " + std::string(bpf_map__name(map)));
         const int shared = fdOf(bpf_map__name(map));
@@ -253,7 +256,20 @@ void ChainMap::registrar() {
 int ChainMap::fdOf(const std::string &name) const {
     for (const auto &[map_name, fd] : maps_)
         if (map_name == name) return fd.get();
+    std::lock_guard<std::mutex> lock(type_shared_mu_);
+    for (const auto &[map_name, fd] : type_shared_)
+        if (map_name == name) return fd.get();
     return -1;
+}
+
+void ChainMap::keepShared(bpf_object *obj, const std::vector<std::string> &names) const {
+    if (!pin_dir_.empty()) return;  // libbpf finds them by their pins
+    for (const auto &name : names) {
+        bpf_map *map = bpf_object__find_map_by_name(obj, name.c_str());
+        if (!map || fdOf(name) >= 0) continue;
+        std::lock_guard<std::mutex> lock(type_shared_mu_);
+        type_shared_.emplace_back(name, Fd(dup(bpf_map__fd(map))));
+    }
 }
 
 Status ChainMap::invalidateFlows() const {
@@ -335,9 +351,13 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     m->chain_ = &chain;
     m->netdev_prog_ = Fd(dup(bpf_program__fd(netdev)));
     m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
+    chain.keepShared(obj, opened->shared);
+    const auto &shared = opened->shared;
     bpf_map *map;
     bpf_object__for_each_map(map, obj) {
-        if (!isInternal(bpf_map__name(map)) && chain.fdOf(bpf_map__name(map)) < 0) m->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
+        const std::string name = bpf_map__name(map);
+        if (!isInternal(name) && std::find(shared.begin(), shared.end(), name) == shared.end())
+            m->maps_.emplace_back(name, Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);
     return m;

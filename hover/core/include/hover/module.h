@@ -30,6 +30,9 @@ namespace hover {
 struct OpenedObject {
     bpf_object *obj = nullptr;
     std::shared_ptr<void> owner;
+    // Maps the object shares with others of the hook (declared
+    // LIBBPF_PIN_BY_NAME): not an instance's own tables.
+    std::vector<std::string> shared;
 };
 
 // Name (as in the REST API) and ELF object of a module type, built for one
@@ -83,6 +86,9 @@ public:
     AttachMode mode() const { return mode_; }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
+    // After a module object is loaded: an unpinned chain keeps the maps its
+    // type shares (e.g. the routers' caches) to hand them to the next ones.
+    void keepShared(bpf_object *obj, const std::vector<std::string> &names) const;
     const std::vector<std::pair<std::string, Fd>> &maps() const { return maps_; }
 
     // Makes every recorded flow stale. hoverd calls it after each change of
@@ -128,6 +134,8 @@ private:
     std::string pin_dir_;  // empty: not pinned
     uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
     std::vector<std::pair<std::string, Fd>> maps_;
+    mutable std::mutex type_shared_mu_;
+    mutable std::vector<std::pair<std::string, Fd>> type_shared_;  // unpinned chains only
     Fd entry_prog_;
     struct StatsOp {
         uint32_t id;
