@@ -139,6 +139,17 @@ int hoverDrops(Chassis &c, const std::string &module, const std::string &reason)
     return at == std::string::npos ? 0 : std::atoi(r.output.c_str() + at + reason.size() + 3);
 }
 
+// Two VMs on sw0 with port security: vm1 10.0.0.1, vm2 10.0.0.2.
+std::pair<TestHost *, TestHost *> twoVms(Chassis &c) {
+    c.nbctl("ls-add sw0");
+    addVifPort(c, "sw0", "vm1", "02:00:00:00:00:01", "10.0.0.1");
+    addVifPort(c, "sw0", "vm2", "02:00:00:00:00:02", "10.0.0.2");
+    TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
+    TestHost &vm2 = c.vm("vm2", "02:00:00:00:00:02", "10.0.0.2/24");
+    c.syncHv();
+    return {&vm1, &vm2};
+}
+
 void addVifPort(Chassis &c, const std::string &ls, const std::string &name, const std::string &mac,
                 const std::string &ips, bool port_security) {
     c.nbctl("lsp-add " + ls + " " + name + " -- lsp-set-addresses " + name + " '" + mac + " " + ips + "'" +

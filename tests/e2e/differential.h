@@ -86,6 +86,9 @@ void addVifPort(Chassis &c, const std::string &ls, const std::string &name, cons
                 const std::string &ips, bool port_security = true);
 // The switch port of type router `ls`-`lrp` that leads to router port `lrp`.
 void connectRouterPort(Chassis &c, const std::string &ls, const std::string &lrp);
+// Two VMs on a new switch sw0 with port security (vm1 02:..:01 10.0.0.1,
+// vm2 02:..:02 10.0.0.2), plugged, the NB applied.
+std::pair<TestHost *, TestHost *> twoVms(Chassis &c);
 // A localnet port `name` on `ls` for the provider network `network`.
 void addLocalnetPort(Chassis &c, const std::string &ls, const std::string &name, const std::string &network);
 

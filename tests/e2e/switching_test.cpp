@@ -16,17 +16,6 @@ std::string hex2(int v) {
     return text;
 }
 
-// Two VMs on sw0 with port security: vm1 10.0.0.1, vm2 10.0.0.2.
-std::pair<TestHost *, TestHost *> twoVms(Chassis &c) {
-    c.nbctl("ls-add sw0");
-    addVifPort(c, "sw0", "vm1", "02:00:00:00:00:01", "10.0.0.1");
-    addVifPort(c, "sw0", "vm2", "02:00:00:00:00:02", "10.0.0.2");
-    TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
-    TestHost &vm2 = c.vm("vm2", "02:00:00:00:00:02", "10.0.0.2/24");
-    c.syncHv();
-    return {&vm1, &vm2};
-}
-
 using SwitchE2E = Differential;
 
 // The chassis contract (bound, up, ovn-installed, ofport) and traffic.

@@ -67,6 +67,12 @@ l2_nd_entry ndEntry(const char *m, uint16_t flags, uint32_t port) {
     return e;
 }
 
+nat_arp natArp(const char *m) {
+    nat_arp a{};
+    copyTo(a.mac, mac(m).data());
+    return a;
+}
+
 rt_ip6 rtIp6(const char *addr) {
     rt_ip6 k{};
     copyTo(k.addr, ip6(addr).data());
@@ -117,6 +123,19 @@ struct World {
         nb.switches[ls].name = "name-" + ls;
         nb.switches[ls].ports.push_back(p.uuid);
         if (!ifname.empty()) ovs.interfaces[ifname] = {"i-" + ifname, ifname, "", "br-int", name, 1, false};
+    }
+
+    // A switch port of another type (localnet, router...).
+    void port(const std::string &ls, const std::string &name, const std::string &type,
+              const std::vector<std::string> &addresses, const std::map<std::string, std::string> &options) {
+        LogicalSwitchPort p;
+        p.uuid = "u-" + name;
+        p.name = name;
+        p.type = type;
+        p.addresses = addresses;
+        p.options = options;
+        nb.switch_ports[p.uuid] = p;
+        nb.switches[ls].ports.push_back(p.uuid);
     }
 
     DesiredState translate(PortAllocator &ports) const { return ctl::translate({nb, sb, ovs, "hv1"}, ports); }
@@ -333,7 +352,6 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     w.nb.routers["r1"] = lr;
     PortAllocator ports;
     DesiredState d = w.translate(ports);
-
     const ModuleSpec &router = d.modules.at("lr-r1");
     const uint32_t ext_port = d.modules.at("lr-r1").config["ports"]["lrp-ext"];
     expectEntry(router.tables, rt::kNeighbors, ip4("10.0.0.1"), neighbor("02:00:00:00:00:01"));
@@ -344,15 +362,9 @@ TEST(Translate, RouterNatAndStaticRoutes) {
     expectEntry(nat.tables, nt::kFipIn, ip4("172.24.4.50"), nat_fip{ip4("10.0.0.1")});
     expectEntry(nat.tables, nt::kFipOut, ip4("10.0.0.1"), nat_fip{ip4("172.24.4.50")});
     expectEntry(nat.tables, nt::kSnatRules, nat_snat_key{24, ip4("10.0.0.0")}, nat_snat{ip4("172.24.4.1"), 1024, 65535});
-    // The gateway answers ARP for every external address: with the rule's
-    // external_mac if it has one, else with the gateway port's MAC.
-    auto arp = [](const char *m) {
-        nat_arp a{};
-        copyTo(a.mac, mac(m).data());
-        return a;
-    };
-    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.1"), arp("02:00:00:00:aa:02"));
-    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.50"), arp("02:00:00:00:fe:50"));
+    // ARP for every external address: with the rule's external_mac, else the gateway port's MAC.
+    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.1"), natArp("02:00:00:00:aa:02"));
+    expectEntry(nat.tables, nt::kArpExternal, ip4("172.24.4.50"), natArp("02:00:00:00:fe:50"));
     EXPECT_EQ(nat.tables.size(), 5u) << "entries";
     // The gateway port goes through the nat module; the inside port does not.
     auto port = [&](const std::string &module, const std::string &object) {
@@ -402,14 +414,7 @@ TEST(Translate, NatOnlyWhereOvnHasAGateway) {
 TEST(Translate, LocalnetPortsAreAnsweredByTheOwners) {
     World w;
     w.vif("ext", "vm1", "02:00:00:00:00:01 172.24.4.10", "tap1");
-    LogicalSwitchPort ln;
-    ln.uuid = "u-ln";
-    ln.name = "ext-ln";
-    ln.type = "localnet";
-    ln.addresses = {"unknown"};
-    ln.options["network_name"] = "physnet1";
-    w.nb.switch_ports[ln.uuid] = ln;
-    w.nb.switches["ext"].ports.push_back(ln.uuid);
+    w.port("ext", "ext-ln", "localnet", {"unknown"}, {{"network_name", "physnet1"}});
     w.ovs.bridge_mappings = "physnet1:br-ex";
     w.ovs.interfaces["eth1"] = {"i-eth1", "eth1", "", "br-ex", "", 2, false};
     PortAllocator ports;
@@ -433,14 +438,7 @@ TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
     lrp.networks = {"10.0.0.254/24", "fd00::fe/64"};
     w.nb.router_ports[lrp.uuid] = lrp;
     lr.ports = {lrp.uuid};
-    LogicalSwitchPort lsp;
-    lsp.uuid = "u-sw-lrp";
-    lsp.name = "sw-lrp";
-    lsp.type = "router";
-    lsp.addresses = {"router"};
-    lsp.options["router-port"] = "lrp";
-    w.nb.switch_ports[lsp.uuid] = lsp;
-    w.nb.switches["ls1"].ports.push_back(lsp.uuid);
+    w.port("ls1", "sw-lrp", "router", {"router"}, {{"router-port", "lrp"}});
     lr.static_routes = {{"fd99::/48", "fd00::1", "", ""}, {"fd66::/48", "discard", "", ""}, {"fd77::/48", "fd55::1", "", ""}};
     w.nb.routers["r1"] = lr;
     PortAllocator ports;
