@@ -107,14 +107,20 @@ stop)
   dir=$(cd "$dir" && pwd)
   # Every daemon first, by the pidfiles in DIR; then the chassis' state.
   stop_pid controller
-  if [ -f "$dir/chassis.env" ]; then chassis stop all; fi
   # The reference ovs-vswitchd removes its datapath and their taps
-  # (ovs-netdev, br-int) only when asked to on its way out.
+  # (ovs-netdev, br-int) only when asked to on its way out, while its
+  # database still answers; the taps of bridges added later (br-ex) stay.
+  bridges=""
   if [ -S "$dir/vswitchd.ctl" ]; then
+    bridges=$(OVS_RUNDIR=$dir timeout 5 ovs-vsctl --no-wait list-br 2>/dev/null || true)
     timeout 10 ovs-appctl -t "$dir/vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
   fi
+  if [ -f "$dir/chassis.env" ]; then chassis stop all; fi
   for name in vswitchd northd ovnsb ovnnb; do stop_pid "$name"; done
   if [ -f "$dir/ours-ovs-netdev" ]; then ip link del ovs-netdev 2>/dev/null || true; fi
+  for bridge in $bridges; do  # this vswitchd's bridges: only their tap devices
+    if ip -d link show "$bridge" 2>/dev/null | grep -q "tun type tap"; then ip link del "$bridge" || true; fi
+  done
   if [ -f "$dir/chassis.env" ]; then chassis clean; fi
   rm -rf "$dir"
   ;;
