@@ -3,7 +3,9 @@
  * A module instance is one loaded copy of a module program with its own maps,
  * identified by a module id (1..IOV_MAX_MODULES-1) that hoverd assigns and
  * sets through the skeleton before load. It has numbered ports
- * (0..IOV_MAX_PORTS-1); each port's peer, in the map `iov_ports`, is either
+ * (0..IOV_MAX_PORTS-1), each counted in a slot of the hook's shared
+ * `iov_port_counters` that hoverd gives it when it is first connected; each
+ * port's peer, in the map `iov_ports`, is either
  *   - a netdev:  packets leave with bpf_redirect(ifindex), or
  *   - another module's port: the metadata below is rewritten and the packet
  *     is handed over with bpf_tail_call(ctx, &iov_chain, peer_module).
@@ -37,6 +39,8 @@
 #define IOV_MAX_HOPS 16
 #define IOV_MAX_NETDEVS 65536 /* netdevs attached to modules, per hook */
 #define IOV_CT_DEFAULT_ENTRIES 262144 /* connections tracked per hook unless hoverd is told otherwise */
+#define IOV_COUNTERS_DEFAULT 16384    /* port counters per hook (iov_port_counters) unless told otherwise */
+#define IOV_DROP_KEYS 65536           /* (module, reason) drop counters per hook */
 
 /* Recirculation (TC): a flood reaches its first module peer by tail call
  * (which does not return); every further module peer gets a clone sent back
@@ -81,6 +85,7 @@ struct iov_port {
     __u32 ifindex;     /* IOV_PEER_NETDEV */
     __u32 peer_module; /* IOV_PEER_MODULE */
     __u32 peer_port;   /* IOV_PEER_MODULE */
+    __u32 counter;     /* index of the port's counters in iov_port_counters (0: none yet) */
 };
 
 /* Value of `iov_netdev_ports` (key: ingress ifindex). */
@@ -89,7 +94,7 @@ struct iov_netdev_port {
     __u32 port;
 };
 
-/* Value of `iov_port_stats` (per CPU, key: port number). */
+/* Value of `iov_port_counters` (per CPU, key: the port's counter index). */
 struct iov_port_stats {
     __u64 rx_packets;
     __u64 rx_bytes;
@@ -159,11 +164,16 @@ enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };
 #define IOV_FLOW_MAX_SLOTS 16    /* counters a flow touches: rx + tx of up to 8 modules */
 #define IOV_FLOW_MAX_AGE_NS 1000000000ull
 
-/* Counter slot: module id, port, and rx (0) or tx (1). */
-#define IOV_FLOW_SLOT(module, port, tx) (((__u32)(module) << 9) | ((__u32)(port) << 1) | (tx))
-#define IOV_FLOW_SLOT_MODULE(slot) ((slot) >> 9)
-#define IOV_FLOW_SLOT_PORT(slot) (((slot) >> 1) & 0xff)
+/* Counter slot of a flow: a port's counter index and rx (0) or tx (1). */
+#define IOV_FLOW_SLOT(counter, tx) (((__u32)(counter) << 1) | (tx))
+#define IOV_FLOW_SLOT_COUNTER(slot) ((slot) >> 1)
 #define IOV_FLOW_SLOT_TX(slot) ((slot) & 1)
+
+/* Key of `iov_module_drops`. */
+struct iov_drop_key {
+    __u32 module;
+    __u32 reason; /* enum iov_drop_reason */
+};
 
 /* What identifies a flow at its netdev entry. */
 struct iov_flow_key {

@@ -1,6 +1,6 @@
-/* Maps and helpers every module instance has: its ports, their counters, its
- * drop counters, and the hand-over to a peer (netdev or module). See abi.h
- * for the contract. */
+/* Maps and helpers every module instance has: its ports and the hand-over to
+ * a peer (netdev or module); its counters live in the hook's shared maps
+ * (lib/flow.h). See abi.h for the contract. */
 #ifndef IOVISOR_BPF_CHAIN_H
 #define IOVISOR_BPF_CHAIN_H
 
@@ -18,25 +18,26 @@ struct {
     __type(value, struct iov_port);
 } iov_ports SEC(".maps");
 
-/* Port number -> packet and byte counters, per CPU. */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, IOV_MAX_PORTS);
-    __type(key, __u32);
-    __type(value, struct iov_port_stats);
-} iov_port_stats SEC(".maps");
+/* Counts a drop of module `module` for `reason`. A global function: its
+ * key lives in its own frame, not in the stack of every module that drops
+ * (the XDP l2switch is close to the 512-byte limit), and it is verified once. */
+__attribute__((noinline)) int iov_count_module_drop(__u32 module, __u32 reason) {
+    struct iov_drop_key key = {.module = module, .reason = reason};
+    __u64 *count = bpf_map_lookup_elem(&iov_module_drops, &key);
+    if (count) {
+        *count += 1;
+        return 0;
+    }
+    __u64 first = 1; /* this CPU's value; the others start at 0 */
+    bpf_map_update_elem(&iov_module_drops, &key, &first, BPF_NOEXIST);
+    return 0;
+}
 
-/* Drop reason -> packets dropped for it, per CPU. */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, IOV_DROP_MAX);
-    __type(key, __u32);
-    __type(value, __u64);
-} iov_drops SEC(".maps");
+/* Counts a drop without deciding the verdict (e.g. one flood copy lost). */
+static __always_inline void iov_count_drop(__u32 reason) { iov_count_module_drop(IOV_MODULE_ID, reason); }
 
 static __always_inline int iov_drop(struct iov_ctx *ctx, __u32 reason) {
-    __u64 *count = bpf_map_lookup_elem(&iov_drops, &reason);
-    if (count) *count += 1;
+    iov_count_drop(reason);
     (void)ctx;
     return CTX_DROP;
 }
@@ -48,48 +49,36 @@ static __always_inline int iov_consume(struct iov_ctx *ctx) {
     return CTX_DROP;
 }
 
-/* Counts a drop without deciding the verdict (e.g. one flood copy lost). */
-static __always_inline void iov_count_drop(__u32 reason) {
-    __u64 *count = bpf_map_lookup_elem(&iov_drops, &reason);
-    if (count) *count += 1;
-}
-
-static __always_inline void iov_count(const struct iov_ctx *ctx, __u32 port, int tx) {
-    struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_stats, &port);
-    if (!s) return;
-    if (tx) {
-        s->tx_packets++;
-        s->tx_bytes += CTX_PROG_LEN(ctx);
-    } else {
-        s->rx_packets++;
-        s->rx_bytes += CTX_PROG_LEN(ctx);
-    }
+/* The counter index of `port` (0, the sink, if it has none). */
+static __always_inline __u32 iov_port_counter(__u32 port) {
+    struct iov_port *p = bpf_map_lookup_elem(&iov_ports, &port);
+    return p ? p->counter : 0;
 }
 
 /* Port counters; a walk being recorded for the flow cache notes each one. */
-static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
-    iov_count(ctx, port, 0);
-    iov_flow_record_slot(ctx, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 0));
+static __always_inline void iov_count_at(const struct iov_ctx *ctx, __u32 counter, int tx) {
+    iov_count_port(counter, tx, CTX_PROG_LEN(ctx));
+    iov_flow_record_slot(ctx, IOV_FLOW_SLOT(counter, tx));
 }
 
-static __always_inline void iov_count_tx(const struct iov_ctx *ctx, __u32 port) {
-    iov_count(ctx, port, 1);
-    iov_flow_record_slot(ctx, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1));
+static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
+    iov_count_at(ctx, iov_port_counter(port), 0);
 }
 
 /* Hands the packet to `port`'s peer. Returns the verdict to return. */
 static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u32 port) {
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind == IOV_PEER_NONE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
+    const __u32 counter = peer->counter;
     if (peer->kind == IOV_PEER_NETDEV) {
-        iov_count(ctx, port, 1);
+        iov_count_port(counter, 1, CTX_PROG_LEN(ctx));
         const __u32 ifindex = peer->ifindex;
         const __u32 tag = iov_flow_tag(ctx);
-        if (tag) iov_flow_leave(ctx, tag, md->hops + 1, IOV_FLOW_SLOT(IOV_MODULE_ID, port, 1), ifindex);
+        if (tag) iov_flow_leave(ctx, tag, md->hops + 1, IOV_FLOW_SLOT(counter, 1), ifindex);
         return bpf_redirect(ifindex, 0);
     }
     if (md->hops >= IOV_MAX_HOPS) return iov_drop(ctx, IOV_DROP_CHAIN_DEPTH);
-    iov_count_tx(ctx, port);
+    iov_count_at(ctx, counter, 1);
     md->module = peer->peer_module;
     md->in_port = peer->peer_port;
     md->hops++;
@@ -108,7 +97,7 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
     /* XDP cannot clone; floods in XDP mode use the module's devmap. */
     iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
 #else
-    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_tx(ctx, port);
+    if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_at(ctx, peer->counter, 1);
     else iov_count_drop(IOV_DROP_INTERNAL);
 #endif
     return 0;
@@ -132,7 +121,7 @@ static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u
     }
     const __u32 mark = ctx->mark;
     ctx->mark = IOV_RECIRC_MARK(peer->peer_module, peer->peer_port, hops + 1);
-    if (bpf_clone_redirect(ctx, ifindex, BPF_F_INGRESS) == 0) iov_count_tx(ctx, port);
+    if (bpf_clone_redirect(ctx, ifindex, BPF_F_INGRESS) == 0) iov_count_at(ctx, peer->counter, 1);
     else iov_count_drop(IOV_DROP_INTERNAL);
     ctx->mark = mark;
 }

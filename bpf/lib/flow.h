@@ -52,20 +52,26 @@ struct {
     __type(value, __u64);
 } iov_flow_gen SEC(".maps");
 
-/* Module id -> that module's iov_port_stats: a replayed flow counts on
- * every port it crosses, as its walk did. */
+/* Counter index -> a module port's packets and bytes, per CPU (index in the
+ * port's iov_ports entry; 0 is a sink nobody reads). Sized by hoverd. */
 struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
-    __uint(max_entries, IOV_MAX_MODULES);
+    __uint(max_entries, IOV_COUNTERS_DEFAULT);
     __type(key, __u32);
-    __array(values, struct {
-        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-        __uint(max_entries, IOV_MAX_PORTS);
-        __uint(key_size, sizeof(__u32));
-        __uint(value_size, sizeof(struct iov_port_stats));
-    });
-} iov_mod_stats SEC(".maps");
+    __type(value, struct iov_port_stats);
+} iov_port_counters SEC(".maps");
+
+/* (module, reason) -> packets the module dropped for it, per CPU; entries
+ * appear with the first drop. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __uint(max_entries, IOV_DROP_KEYS);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct iov_drop_key);
+    __type(value, __u64);
+} iov_module_drops SEC(".maps");
 
 /* Hash of the key -> the flow recorded there, per CPU (no locks; a
  * collision replaces the older flow). */
@@ -229,14 +235,11 @@ static __always_inline void iov_flow_l4_csum(struct iov_ctx *ctx, __sum16 *check
     if (udp && *check == 0) *check = 0xffff;
 }
 
-/* Adds the packet to every counter the flow's walk touched. */
-static __always_inline void iov_flow_count_port(__u32 slot, __u64 len) {
-    __u32 module = IOV_FLOW_SLOT_MODULE(slot), port = IOV_FLOW_SLOT_PORT(slot);
-    void *stats_map = bpf_map_lookup_elem(&iov_mod_stats, &module);
-    if (!stats_map) return;
-    struct iov_port_stats *s = bpf_map_lookup_elem(stats_map, &port);
+/* Adds a packet of `len` bytes to a port's counters, received or sent. */
+static __always_inline void iov_count_port(__u32 counter, int tx, __u64 len) {
+    struct iov_port_stats *s = bpf_map_lookup_elem(&iov_port_counters, &counter);
     if (!s) return;
-    if (IOV_FLOW_SLOT_TX(slot)) {
+    if (tx) {
         s->tx_packets++;
         s->tx_bytes += len;
     } else {
@@ -245,11 +248,12 @@ static __always_inline void iov_flow_count_port(__u32 slot, __u64 len) {
     }
 }
 
+/* Adds the packet to every counter the flow's walk touched. */
 static __always_inline void iov_flow_count_ports(const struct iov_flow *f, __u64 len) {
     const __u32 n = f->nslots;
 #pragma unroll
     for (__u32 i = 0; i < IOV_FLOW_MAX_SLOTS; i++)
-        if (i < n) iov_flow_count_port(f->slots[i], len);
+        if (i < n) iov_count_port(IOV_FLOW_SLOT_COUNTER(f->slots[i]), IOV_FLOW_SLOT_TX(f->slots[i]), len);
 }
 
 /* Replays the flow recorded for `key`: the verdict, or -1 to walk the graph. */
@@ -402,17 +406,6 @@ static __always_inline int iov_flow_store(struct iov_ctx *ctx, __u32 tag, __u32 
     return 1;
 }
 
-/* Replays count through iov_mod_stats: every module the walk crossed must be
- * in it (hoverd adds a new module's counters in the background). */
-static __always_inline int iov_flow_counted(const struct iov_flow_record *rec) {
-    const __u32 nslots = rec->nslots;
-    for (__u32 i = 0; i < IOV_FLOW_MAX_SLOTS && i < nslots; i++) {
-        __u32 module = IOV_FLOW_SLOT_MODULE(rec->slots[i]);
-        if (!bpf_map_lookup_elem(&iov_mod_stats, &module)) return 0;
-    }
-    return 1;
-}
-
 /* The walk of the packet tagged `tag` leaves by netdev `ifindex` after
  * crossing `modules` modules, its last counter `slot`: note it, and store
  * the flow if it may be replayed. One global function, so a module's many
@@ -420,8 +413,6 @@ static __always_inline int iov_flow_counted(const struct iov_flow_record *rec) {
 __attribute__((noinline)) int iov_flow_leave(struct iov_ctx *ctx, __u32 tag, __u32 modules, __u32 slot,
                                              __u32 ifindex) {
     iov_flow_note_slot(tag, slot);
-    struct iov_flow_record *rec = iov_flow_record_of(tag);
-    if (!rec || !iov_flow_counted(rec)) return 0;
     return iov_flow_store(ctx, tag, modules, ifindex);
 }
 

@@ -102,12 +102,9 @@ json flowHeaders(const uint8_t *src_mac, const uint8_t *dst_mac, uint32_t saddr,
 json toJson(const FlowCacheInfo &cache) {
     const uint64_t now_ns = datapathClockNs();
     json flows = json::array();
-    for (const auto &f : cache.flows) {
-        json modules = json::array();
-        for (uint32_t i = 0; i < f.nslots && i < IOV_FLOW_MAX_SLOTS; ++i) {
-            const uint32_t module = IOV_FLOW_SLOT_MODULE(f.slots[i]);
-            if (modules.empty() || modules.back() != module) modules.push_back(module);
-        }
+    for (size_t n = 0; n < cache.flows.size(); ++n) {
+        const iov_flow &f = cache.flows[n];
+        const json modules = n < cache.modules.size() ? json(cache.modules[n]) : json::array();
         const auto &k = f.key;
         flows.push_back({{"in", netdevName(k.ifindex)},
                          {"match", flowHeaders(k.src_mac, k.dst_mac, k.saddr, k.daddr, k.proto, k.l4_a, k.l4_b)},

@@ -33,6 +33,7 @@ const char kUsage[] =
     "  --token-file FILE    require 'Authorization: Bearer <token>' from non-loopback clients\n"
     "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
     "  --conntrack-entries N  connections tracked per hook, shared by every module (default 262144)\n"
+    "  --port-counters N    module ports counted per hook (default 16384; 32 bytes per CPU each)\n"
     "  --pidfile FILE       write the daemon's PID here\n"
     "  --help               this text\n";
 
@@ -51,7 +52,7 @@ struct Options {
     hover::RestOptions rest;
     std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
-    uint32_t conntrack_entries = IOV_CT_DEFAULT_ENTRIES;
+    hover::HookSizes hook_sizes;
 };
 
 // A whole number in [min, max], or exit 2 naming the option.
@@ -92,7 +93,11 @@ Options parse(int argc, char **argv) {
         else if (arg == "--conntrack-entries") {
             std::string text;
             value(&text);
-            o.conntrack_entries = count(arg, text, 1024, 1u << 26);
+            o.hook_sizes.conntrack = count(arg, text, 1024, 1u << 26);
+        } else if (arg == "--port-counters") {
+            std::string text;
+            value(&text);
+            o.hook_sizes.port_counters = count(arg, text, 256, 1u << 24);
         }
         else {
             std::cerr << "hoverd: unknown argument '" << arg << "'\n" << kUsage;
@@ -149,7 +154,7 @@ int main(int argc, char **argv) {
     crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
 
     auto registry = hover::Registry::open(
-        {options.pin_root, options.state_dir, options.bpf_include, options.conntrack_entries});
+        {options.pin_root, options.state_dir, options.bpf_include, options.hook_sizes});
     if (!registry.ok()) {
         std::cerr << "hoverd: " << registry.error().message << "\n";
         return 1;

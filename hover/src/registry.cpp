@@ -163,7 +163,7 @@ std::vector<const ChainMap *> Registry::chains() const {
 Status Registry::openChain(AttachMode mode) {
     std::unique_ptr<ChainMap> &chain = mode == AttachMode::kXdp ? chain_xdp_ : chain_tc_;
     if (chain) return {};
-    auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.conntrack_entries);
+    auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.hook_sizes);
     if (!opened.ok()) return opened.error();
     chain = std::move(opened.value());
     return {};
@@ -319,8 +319,6 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
 Registry::Counts Registry::counts() {
     std::lock_guard<std::mutex> lock(mu_);
     Counts counts{modules_.size(), links_.size(), {}};
-    for (const ChainMap *chain : chains())
-        for (auto &e : chain->errors()) counts.errors.push_back(std::move(e));
     return counts;
 }
 

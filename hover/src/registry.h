@@ -33,7 +33,7 @@ struct RegistryOptions {
     std::string pin_root;         // bpffs directory owned by this hoverd instance
     std::string state_dir;        // registry.json lives here
     std::string bpf_include_dir;  // headers custom C modules compile against
-    uint32_t conntrack_entries = IOV_CT_DEFAULT_ENTRIES;  // connections tracked per hook
+    HookSizes hook_sizes;         // shared tables of each hook
 };
 
 struct CreateModule {
@@ -100,6 +100,7 @@ struct FlowCacheInfo {
     std::array<uint64_t, IOV_FLOW_COUNTERS> counters{};
     std::array<uint64_t, IOV_DROP_MAX> entry_drops{};  // before any module, by reason
     std::vector<iov_flow> flows;
+    std::vector<std::vector<uint32_t>> modules;  // per flow: the modules it crosses, in order
 };
 
 // One module a traced packet went through, read off its counters.

@@ -274,6 +274,14 @@ Result<std::vector<FlowCacheInfo>> Registry::flows() {
         auto live = chain->liveFlows();
         if (!live.ok()) return live.error();
         info.flows = std::move(live.value());
+        for (const auto &f : info.flows) {
+            std::vector<uint32_t> modules;
+            for (uint32_t i = 0; i < f.nslots && i < IOV_FLOW_MAX_SLOTS; ++i) {
+                const auto owner = chain->counterOwner(IOV_FLOW_SLOT_COUNTER(f.slots[i]));
+                if (owner && (modules.empty() || modules.back() != owner->first)) modules.push_back(owner->first);
+            }
+            info.modules.push_back(std::move(modules));
+        }
         out.push_back(std::move(info));
     }
     return out;

@@ -32,7 +32,6 @@ hover::Module &ModuleHarness::load(const std::string &type, uint32_t id) {
     if (!t) throw std::runtime_error("no builtin module " + type);
     auto m = hover::Module::load(*t, id, *chain_);
     if (!m.ok()) throw std::runtime_error(m.error().message);
-    chain_->settle();  // its counters are in iov_mod_stats: its flows can be stored
     modules_.push_back(std::move(m.value()));
     return *modules_.back();
 }

@@ -91,18 +91,17 @@ uint64_t freshGeneration() {
 
 bool isInternal(const std::string &map_name) { return map_name.find('.') != std::string::npos; }
 
-// A connection table pinned by an earlier hoverd must have the size asked
-// for (libbpf would refuse to reuse it with a less helpful message).
-Status checkPinnedSize(const std::string &pin, uint32_t entries) {
+// A shared table pinned by an earlier hoverd must have the size asked for
+// (libbpf would refuse to reuse it with a less helpful message).
+Status checkPinnedSize(const std::string &pin, uint32_t entries, const std::string &flag, const std::string &lost) {
     Fd fd(bpf_obj_get(pin.c_str()));
     if (!fd.valid()) return {};
     auto info = mapInfo(fd.get());
     if (!info.ok()) return info.error();
     if (info->max_entries == entries) return {};
-    return makeError(Errc::kConflict, pin + " holds " + std::to_string(info->max_entries) +
-                                          " connections, not " + std::to_string(entries) +
-                                          ": start with --conntrack-entries " + std::to_string(info->max_entries) +
-                                          " or remove the pins (connections are lost)");
+    return makeError(Errc::kConflict, pin + " holds " + std::to_string(info->max_entries) + " entries, not " +
+                                          std::to_string(entries) + ": start with " + flag + " " +
+                                          std::to_string(info->max_entries) + " or remove the pins (" + lost + ")");
 }
 
 // Built-in types through their skeleton; others from their ELF bytes, the
@@ -130,19 +129,24 @@ uint64_t datapathClockNs() {
     return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, uint32_t ct_entries) {
-    return openPinned("", mode, ct_entries);
+Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, HookSizes sizes) {
+    return openPinned("", mode, sizes);
 }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, uint32_t ct_entries) {
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, HookSizes sizes) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     chain->pin_dir_ = dir;
     chain->mode_ = mode;
-    chain->ct_entries_ = ct_entries;
+    chain->sizes_ = sizes;
     std::error_code ec;
     if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))
         return makeError(Errc::kUnavailable, "cannot create " + dir + ": " + ec.message());
-    if (auto s = checkPinnedSize(dir + "/iov_conntrack", ct_entries); !s.ok()) return s.error();
+    if (auto s = checkPinnedSize(dir + "/iov_conntrack", sizes.conntrack, "--conntrack-entries", "connections are lost");
+        !s.ok())
+        return s.error();
+    if (auto s = checkPinnedSize(dir + "/iov_port_counters", sizes.port_counters, "--port-counters", "counters restart");
+        !s.ok())
+        return s.error();
     // The entry object creates the shared maps (or libbpf reuses the pinned ones).
     const ModuleType &entry = sharedEntryObject(mode);
     LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -154,7 +158,6 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
         if (!isInternal(bpf_map__name(map))) chain->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = chain->invalidateFlows(); !s.ok()) return s.error();  // also: a generation that is never 0
-    chain->worker_ = std::thread([c = chain.get()] { c->registrar(); });
 
     bpf_program *prog = bpf_object__find_program_by_name(obj->obj, "iov_entry");
     if (!prog) return makeError(Errc::kInternal, "entry object without iov_entry");
@@ -170,8 +173,10 @@ Result<OpenedObject> ChainMap::openObject(const ModuleType &type, uint32_t id, b
     if (!pin_dir_.empty()) opts->pin_root_path = pin_dir_.c_str();
     auto opened = openModuleObject(type, id, opts);
     if (!opened.ok()) return opened;
-    if (bpf_map *ct = bpf_object__find_map_by_name(opened->obj, "iov_conntrack"))
-        if (bpf_map__set_max_entries(ct, ct_entries_) != 0) return errnoError(errno, "size iov_conntrack");
+    for (const auto &[name, entries] : {std::pair<const char *, uint32_t>{"iov_conntrack", sizes_.conntrack},
+                                        {"iov_port_counters", sizes_.port_counters}})
+        if (bpf_map *map = bpf_object__find_map_by_name(opened->obj, name))
+            if (bpf_map__set_max_entries(map, entries) != 0) return errnoError(errno, std::string("size ") + name);
     bpf_map *map;
     bpf_object__for_each_map(map, opened->obj) {
         if (bpf_map__pin_path(map)) opened->shared.push_back(bpf_map__name(map));
@@ -200,57 +205,6 @@ Status ChainMap::bindNetdev(uint32_t ifindex, uint32_t module, uint32_t port) co
 
 Result<std::array<uint64_t, IOV_DROP_MAX>> ChainMap::entryDrops() const {
     return sumCounters<IOV_DROP_MAX>(fdOf("iov_entry_drops"));
-}
-
-ChainMap::~ChainMap() {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (worker_.joinable()) worker_.join();
-}
-
-void ChainMap::setModuleStats(uint32_t id, int stats_fd) const {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        ops_.push_back({id, Fd(stats_fd >= 0 ? dup(stats_fd) : -1)});
-    }
-    cv_.notify_all();
-}
-
-std::vector<std::string> ChainMap::errors() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return errors_;
-}
-
-void ChainMap::settle() const {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return ops_.empty() && !busy_; });
-}
-
-void ChainMap::registrar() {
-    const int outer = fdOf("iov_mod_stats");
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-        cv_.wait(lock, [&] { return stopping_ || !ops_.empty(); });
-        if (ops_.empty()) return;  // stopping, nothing left
-        StatsOp op = std::move(ops_.front());
-        ops_.pop_front();
-        busy_ = true;
-        lock.unlock();
-        const int fd = op.stats.get();
-        const bool done = op.stats.valid() ? bpf_map_update_elem(outer, &op.id, &fd, BPF_ANY) == 0
-                                           : bpf_map_delete_elem(outer, &op.id) == 0 || errno == ENOENT;
-        // Without its counters in iov_mod_stats the datapath stores no flow
-        // through the module: it walks, which is slower but exact.
-        Status s = done ? invalidateFlows()  // flows stored meanwhile may count on the old map
-                        : Status(errnoError(errno, "module " + std::to_string(op.id) + "'s counters in iov_mod_stats"));
-        lock.lock();
-        if (!s.ok()) errors_.push_back(s.error().message);
-        busy_ = false;
-        cv_.notify_all();
-    }
 }
 
 int ChainMap::fdOf(const std::string &name) const {
@@ -366,9 +320,6 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
 Status Module::joinChain() {
     const int fd = chain_prog_.get();
     if (bpf_map_update_elem(chain_->fd(), &id_, &fd, BPF_ANY) != 0) return errnoError(errno, "insert into iov_chain");
-    // Replayed flows count on this module's ports through iov_mod_stats.
-    auto stats = mapFd("iov_port_stats");
-    if (stats.ok()) chain_->setModuleStats(id_, *stats);
     return chain_->invalidateFlows();
 }
 
@@ -400,6 +351,7 @@ Result<std::unique_ptr<Module>> Module::adopt(const std::string &dir, uint32_t i
     // The chain entry survived in the pinned chain map; re-insert in case
     // the chain map was recreated.
     if (auto s = m->joinChain(); !s.ok()) return s.error().context(what);
+    m->claimCounters();
     return m;
 }
 
@@ -424,8 +376,8 @@ Status Module::pin(const std::string &dir) {
 Status Module::remove() {
     if (chain_) {
         bpf_map_delete_elem(chain_->fd(), &id_);
-        chain_->setModuleStats(id_, -1);
         if (auto s = chain_->invalidateFlows(); !s.ok()) return s;
+        releaseCounters();
         chain_ = nullptr;
     }
     if (!pin_dir_.empty()) {
@@ -482,9 +434,12 @@ Status Module::wireNetdev(uint32_t port, uint32_t ifindex) {
     auto ports = map<uint32_t, iov_port>("iov_ports");
     if (!ports.ok()) return ports.error();
     if (!chain_) return makeError(Errc::kInvalid, "module " + std::to_string(id_) + " is out of the chain");
+    auto counter = portCounter(port);
+    if (!counter.ok()) return counter.error();
     iov_port peer{};
     peer.kind = IOV_PEER_NETDEV;
     peer.ifindex = ifindex;
+    peer.counter = *counter;
     if (auto s = chain_->bindNetdev(ifindex, id_, port); !s.ok()) return s;
     return ports->update(port, peer);
 }
@@ -494,10 +449,13 @@ Status Module::wireModule(uint32_t port, uint32_t peer_module, uint32_t peer_por
         return makeError(Errc::kInvalid, "port out of range 0.." + std::to_string(IOV_MAX_PORTS - 1));
     auto ports = map<uint32_t, iov_port>("iov_ports");
     if (!ports.ok()) return ports.error();
+    auto counter = portCounter(port);
+    if (!counter.ok()) return counter.error();
     iov_port peer{};
     peer.kind = IOV_PEER_MODULE;
     peer.peer_module = peer_module;
     peer.peer_port = peer_port;
+    peer.counter = *counter;
     return ports->update(port, peer);
 }
 
@@ -506,28 +464,9 @@ Status Module::unwire(uint32_t port) {
     if (!ports.ok()) return ports.error();
     auto old = ports->lookup(port);
     if (old.ok() && old->kind == IOV_PEER_NETDEV && chain_) (void)chain_->bindNetdev(old->ifindex, 0, 0);
-    return ports->update(port, iov_port{});
-}
-
-Result<iov_port_stats> Module::portStats(uint32_t port) const {
-    auto stats = map<uint32_t, iov_port_stats>("iov_port_stats");
-    if (!stats.ok()) return stats.error();
-    auto per_cpu = stats->lookupPerCpu(port);
-    if (!per_cpu.ok()) return per_cpu.error();
-    iov_port_stats sum{};
-    for (const auto &s : *per_cpu) {
-        sum.rx_packets += s.rx_packets;
-        sum.rx_bytes += s.rx_bytes;
-        sum.tx_packets += s.tx_packets;
-        sum.tx_bytes += s.tx_bytes;
-    }
-    return sum;
-}
-
-Result<std::array<uint64_t, IOV_DROP_MAX>> Module::drops() const {
-    auto fd = mapFd("iov_drops");
-    if (!fd.ok()) return fd.error();
-    return sumCounters<IOV_DROP_MAX>(*fd);
+    iov_port none{};
+    none.counter = old.ok() ? old->counter : 0;  // its counts stay with the port
+    return ports->update(port, none);
 }
 
 }  // namespace hover

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <vector>
@@ -68,16 +69,21 @@ const char *dropReasonText(uint32_t reason);
 // id -> port counters table. TC and XDP instances need a set each (a program
 // array holds one program type). A program array empties when the last
 // user-space reference goes, so hoverd pins the maps.
+// Sizes of a hook's shared tables (hoverd's flags).
+struct HookSizes {
+    uint32_t conntrack = IOV_CT_DEFAULT_ENTRIES;    // --conntrack-entries
+    uint32_t port_counters = IOV_COUNTERS_DEFAULT;  // --port-counters
+};
+
 class ChainMap {
 public:
     // Unpinned: the maps go when the last holder of them does (tests).
-    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode,
-                                                             uint32_t ct_entries = IOV_CT_DEFAULT_ENTRIES);
+    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode, HookSizes sizes = {});
     // The maps pinned in `dir` (libbpf pins them by name, LIBBPF_PIN_BY_NAME
     // in bpf/lib/flow.h and conntrack.h), created there if missing, the
-    // connection table with room for `ct_entries`; (re)loads the entry program.
+    // shared tables of `sizes`; (re)loads the entry program.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode,
-                                                                 uint32_t ct_entries = IOV_CT_DEFAULT_ENTRIES);
+                                                                 HookSizes sizes = {});
     // Opens an object that uses the shared maps, as module `id` (0: the
     // entry), so that loading it reuses them: libbpf finds the pinned ones
     // by name; an unpinned chain hands its own over by fd.
@@ -114,39 +120,35 @@ public:
     // Every tracked connection of a zone.
     iovisor::Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> connections(uint32_t zone) const;
 
-    // Puts module `id`'s port counters (`stats_fd`, duplicated) into
-    // iov_mod_stats, or takes them out (-1). A map-in-map write waits for an
-    // RCU grace period (~10 ms), so it is done in the background, in order;
-    // until then the datapath stores no flow crossing the module.
-    void setModuleStats(uint32_t id, int stats_fd) const;
-    // Waits until every setModuleStats() is done.
-    void settle() const;
-    // What setModuleStats() could not do (the modules concerned are walked,
-    // never replayed); for /health.
-    std::vector<std::string> errors() const;
-    ~ChainMap();
+    // Port counters (iov_port_counters, per CPU): every module port gets an
+    // index when it is first connected (kept in its iov_ports entry) and
+    // gives it back when its module goes. Index 0 is the sink of ports
+    // without one.
+    iovisor::Result<uint32_t> allocateCounter(uint32_t module, uint32_t port) const;
+    // A counter found in a pinned module's ports after a restart.
+    void claimCounter(uint32_t index, uint32_t module, uint32_t port) const;
+    void releaseCounter(uint32_t index) const;
+    // Summed over CPUs (zeros for index 0).
+    iovisor::Result<iov_port_stats> counter(uint32_t index) const;
+    // The (module, port) a counter index belongs to, if any (for /flows).
+    std::optional<std::pair<uint32_t, uint32_t>> counterOwner(uint32_t index) const;
+    // Module `module`'s drops by reason, summed over CPUs; forget: when it goes.
+    iovisor::Result<std::array<uint64_t, IOV_DROP_MAX>> moduleDrops(uint32_t module) const;
+    void forgetModuleDrops(uint32_t module) const;
 
 private:
     ChainMap() = default;
-    void registrar();
 
     AttachMode mode_ = AttachMode::kTc;
     std::string pin_dir_;  // empty: not pinned
-    uint32_t ct_entries_ = IOV_CT_DEFAULT_ENTRIES;
+    HookSizes sizes_;
     std::vector<std::pair<std::string, Fd>> maps_;
     mutable std::mutex type_shared_mu_;
     mutable std::vector<std::pair<std::string, Fd>> type_shared_;  // unpinned chains only
     Fd entry_prog_;
-    struct StatsOp {
-        uint32_t id;
-        Fd stats;  // invalid: remove
-    };
-    mutable std::mutex mu_;
-    mutable std::condition_variable cv_;
-    mutable std::deque<StatsOp> ops_;
-    mutable bool busy_ = false, stopping_ = false;
-    std::vector<std::string> errors_;
-    std::thread worker_;
+    mutable std::mutex counters_mu_;
+    mutable std::map<uint32_t, std::pair<uint32_t, uint32_t>> counter_owners_;  // index -> (module, port)
+    mutable uint32_t next_counter_ = 1;  // where the search for a free index starts
 };
 
 class Module {
@@ -220,6 +222,10 @@ private:
     iovisor::Status wireNetdev(uint32_t port, uint32_t ifindex);
     iovisor::Status wireModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
     iovisor::Status unwire(uint32_t port);
+    // `port`'s counter index, allocated on its first wiring.
+    iovisor::Result<uint32_t> portCounter(uint32_t port) const;
+    void claimCounters() const;    // adopted: its ports' counters are taken
+    void releaseCounters() const;  // leaving the chain
 
     Fd netdev_prog_, chain_prog_;
     std::vector<std::pair<std::string, Fd>> maps_;  // by name, in object order
