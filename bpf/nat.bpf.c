@@ -83,7 +83,7 @@ static __always_inline int nat_parse(struct iov_ctx *ctx, struct iov_pkt pkt, st
     np->key.saddr = ip->saddr;
     np->key.daddr = ip->daddr;
     np->key.proto = ip->protocol;
-    np->key.zone = IOV_MODULE_ID;
+    np->key.zone = ctx_md_word(ctx, 0); /* this instance's module id */
     np->l4_off = l4_off;
     np->fragment = iov_ipv4_is_fragment(ip);
     if (np->fragment) return 0;

@@ -198,7 +198,7 @@ static __always_inline int reply_echo(struct iov_ctx *ctx, struct iov_md *md, co
 static __always_inline int send_time_exceeded(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
     struct iov_pkt pkt;
     struct iphdr *ip;
-    iov_count_drop(IOV_DROP_TTL_EXCEEDED);
+    iov_count_drop(ctx, IOV_DROP_TTL_EXCEEDED);
     if (ctx_is_gso(ctx) || !port->ip) return CTX_DROP;
     if (ctx_pull(ctx, ETH_HLEN + TE_QUOTE)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv4(&pkt, &ip) || ip->ihl != 5) return CTX_DROP;
@@ -230,7 +230,7 @@ static __always_inline int send_time_exceeded(struct iov_ctx *ctx, struct iov_md
  * `out_port`; the packet that needed it is dropped (NEIGH_PENDING). */
 static __always_inline int request_neighbor(struct iov_ctx *ctx, struct iov_md *md, __u32 out_port,
                                             const struct rt_port *port, __be32 nexthop, __be32 src) {
-    iov_count_drop(IOV_DROP_NEIGH_PENDING);
+    iov_count_drop(ctx, IOV_DROP_NEIGH_PENDING);
     const __u64 now = ctx_now_ns();
     const struct rt_module_ip4 pending = {.module = md->module, .addr = nexthop};
     __u64 *last = bpf_map_lookup_elem(&rt_arp_pending, &pending);
@@ -350,7 +350,7 @@ static __always_inline int reply_echo6(struct iov_ctx *ctx, struct iov_md *md, s
 static __always_inline int solicit_neighbor(struct iov_ctx *ctx, struct iov_md *md, __u32 out_port,
                                             const struct rt_port *port, const struct rt_ip6 *nexthop,
                                             const __u8 *src) {
-    iov_count_drop(IOV_DROP_NEIGH_PENDING);
+    iov_count_drop(ctx, IOV_DROP_NEIGH_PENDING);
     const __u64 now = ctx_now_ns();
     struct rt_pending6_key pending = {.module = md->module};
     pending.addr = *nexthop;
@@ -400,7 +400,7 @@ static __always_inline int solicit_neighbor(struct iov_ctx *ctx, struct iov_md *
 static __always_inline int send_time_exceeded6(struct iov_ctx *ctx, struct iov_md *md, const struct rt_port *port) {
     struct iov_pkt pkt;
     struct ipv6hdr *ip6;
-    iov_count_drop(IOV_DROP_HOP_LIMIT);
+    iov_count_drop(ctx, IOV_DROP_HOP_LIMIT);
     if (ctx_is_gso(ctx) || ip6_is_unspecified(port->ip6)) return CTX_DROP;
     if (ctx_pull(ctx, ETH_HLEN + TE6_QUOTE)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     if (iov_parse_eth(ctx, &pkt) || iov_parse_ipv6(&pkt, &ip6)) return CTX_DROP;

@@ -18,11 +18,13 @@ struct {
     __type(value, struct iov_port);
 } iov_ports SEC(".maps");
 
-/* Counts a drop of module `module` for `reason`. A global function: its
- * key lives in its own frame, not in the stack of every module that drops
- * (the XDP l2switch is close to the 512-byte limit), and it is verified once. */
-__attribute__((noinline)) int iov_count_module_drop(__u32 module, __u32 reason) {
-    struct iov_drop_key key = {.module = module, .reason = reason};
+/* Counts a drop for `reason` under `module` (0: the module processing the
+ * packet, as its metadata says: the id comes with the packet, not from the
+ * program). A global function: its key lives in its own frame, not in the
+ * stack of every module that drops (the XDP l2switch is close to the
+ * 512-byte limit), and it is verified once. */
+__attribute__((noinline)) int iov_count_module_drop(struct iov_ctx *ctx, __u32 module, __u32 reason) {
+    struct iov_drop_key key = {.module = module ? module : ctx_md_word(ctx, 0), .reason = reason};
     __u64 *count = bpf_map_lookup_elem(&iov_module_drops, &key);
     if (count) {
         *count += 1;
@@ -33,12 +35,13 @@ __attribute__((noinline)) int iov_count_module_drop(__u32 module, __u32 reason) 
     return 0;
 }
 
-/* Counts a drop without deciding the verdict (e.g. one flood copy lost). */
-static __always_inline void iov_count_drop(__u32 reason) { iov_count_module_drop(IOV_MODULE_ID, reason); }
+/* Counts a drop without deciding the verdict (e.g. one flood copy lost),
+ * for the module processing the packet (the metadata's module: the id
+ * comes with the packet, not from the program). */
+static __always_inline void iov_count_drop(struct iov_ctx *ctx, __u32 reason) { iov_count_module_drop(ctx, 0, reason); }
 
 static __always_inline int iov_drop(struct iov_ctx *ctx, __u32 reason) {
-    iov_count_drop(reason);
-    (void)ctx;
+    iov_count_drop(ctx, reason);
     return CTX_DROP;
 }
 
@@ -84,7 +87,11 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
     md->hops++;
     if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     bpf_tail_call(ctx, &iov_chain, peer->peer_module);
-    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+    /* The metadata names the peer by now: counted under the program's own
+     * id. (Keeping the sender's id in a register costs the XDP l2switch the
+     * stack it does not have; a program shared by instances will need it.) */
+    iov_count_module_drop(ctx, IOV_MODULE_ID, IOV_DROP_CHAIN_MISSING);
+    return CTX_DROP;
 }
 
 /* Flood helper: a copy of the packet out of `port` if its peer is a netdev.
@@ -95,10 +102,10 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
     if (peer->kind == IOV_PEER_MODULE) return 1;
 #ifdef IOV_XDP
     /* XDP cannot clone; floods in XDP mode use the module's devmap. */
-    iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+    iov_count_drop(ctx, IOV_DROP_FLOOD_PEER_LIMIT);
 #else
     if (bpf_clone_redirect(ctx, peer->ifindex, 0) == 0) iov_count_at(ctx, peer->counter, 1);
-    else iov_count_drop(IOV_DROP_INTERNAL);
+    else iov_count_drop(ctx, IOV_DROP_INTERNAL);
 #endif
     return 0;
 }
@@ -111,18 +118,18 @@ static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u
     struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
     if (!peer || peer->kind != IOV_PEER_MODULE) return;
     if (hops >= IOV_MAX_HOPS) {
-        iov_count_drop(IOV_DROP_CHAIN_DEPTH);
+        iov_count_drop(ctx, IOV_DROP_CHAIN_DEPTH);
         return;
     }
     const __u32 ifindex = ctx->ingress_ifindex;
     if (!ifindex) {
-        iov_count_drop(IOV_DROP_FLOOD_PEER_LIMIT);
+        iov_count_drop(ctx, IOV_DROP_FLOOD_PEER_LIMIT);
         return;
     }
     const __u32 mark = ctx->mark;
     ctx->mark = IOV_RECIRC_MARK(peer->peer_module, peer->peer_port, hops + 1);
     if (bpf_clone_redirect(ctx, ifindex, BPF_F_INGRESS) == 0) iov_count_at(ctx, peer->counter, 1);
-    else iov_count_drop(IOV_DROP_INTERNAL);
+    else iov_count_drop(ctx, IOV_DROP_INTERNAL);
     ctx->mark = mark;
 }
 #endif
