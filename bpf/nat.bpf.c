@@ -15,50 +15,59 @@
 
 #define NAT_PORT_TRIES 16
 
-/* Inside source prefix -> external IP and port range (OVN snat). */
+/* The tables of every nat instance of the hook, shared (pinned by name) and
+ * keyed by the instance's module id (the model's sharedTable): creating an
+ * instance adds entries, not maps. */
+
+/* (instance, inside source prefix) -> external IP and port range (OVN snat). */
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-    __uint(max_entries, 1024);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct nat_snat_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct nat_snat_mkey);
     __type(value, struct nat_snat);
-} snat_rules SEC(".maps");
+} nat_snat_rules SEC(".maps");
 
-/* External IP -> logical IP (OVN dnat, stateful). */
+/* (instance, external IP) -> logical IP (OVN dnat, stateful). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct nat_ip_mkey);
     __type(value, struct nat_dnat);
-} dnat_rules SEC(".maps");
+} nat_dnat_rules SEC(".maps");
 
-/* Floating IP (external) -> logical IP (OVN dnat_and_snat, inbound). */
+/* (instance, floating IP) -> logical IP (OVN dnat_and_snat, inbound). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4096);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct nat_ip_mkey);
     __type(value, struct nat_fip);
-} fip_in SEC(".maps");
+} nat_fip_in SEC(".maps");
 
-/* Logical IP -> floating IP (OVN dnat_and_snat, outbound). */
+/* (instance, logical IP) -> floating IP (OVN dnat_and_snat, outbound). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4096);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct nat_ip_mkey);
     __type(value, struct nat_fip);
-} fip_out SEC(".maps");
+} nat_fip_out SEC(".maps");
 
-/* External IP -> MAC answering ARP for it on the outside port. */
+/* (instance, external IP) -> MAC answering ARP for it on the outside port. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4096);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct nat_ip_mkey);
     __type(value, struct nat_arp);
-} arp_external SEC(".maps");
+} nat_arp_ext SEC(".maps");
 
 /* Where a packet's translatable fields are, by offset (helpers that fix
  * checksums invalidate packet pointers). */
@@ -224,15 +233,15 @@ static __always_inline int outbound(struct iov_ctx *ctx, struct iov_md *md, cons
     const __u64 now = ctx_now_ns();
     struct iov_ct_entry *e = np->fragment ? 0 : iov_ct_lookup(&np->key, now);
     if (e) return apply_established(ctx, md, np, e, NAT_PORT_OUTSIDE);
-    __be32 saddr = np->key.saddr;
-    struct nat_fip *fip = bpf_map_lookup_elem(&fip_out, &saddr);
+    const struct nat_ip_mkey out = {.module = md->module, .key = np->key.saddr};
+    struct nat_fip *fip = bpf_map_lookup_elem(&nat_fip_out, &out);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_SRC, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
         iov_flow_replayable(ctx); /* stateless */
         return iov_send(ctx, md, NAT_PORT_OUTSIDE);
     }
-    struct nat_snat_key sk = {.prefixlen = 32, .addr = saddr};
-    struct nat_snat *rule = bpf_map_lookup_elem(&snat_rules, &sk);
+    const struct nat_snat_mkey sk = {.prefixlen = 64, .module = md->module, .addr = np->key.saddr};
+    struct nat_snat *rule = bpf_map_lookup_elem(&nat_snat_rules, &sk);
     if (rule) return snat_new(ctx, md, np, rule, now);
     iov_flow_replayable(ctx); /* not translated */
     return iov_send(ctx, md, NAT_PORT_OUTSIDE);
@@ -242,14 +251,14 @@ static __always_inline int inbound(struct iov_ctx *ctx, struct iov_md *md, const
     const __u64 now = ctx_now_ns();
     struct iov_ct_entry *e = np->fragment ? 0 : iov_ct_lookup(&np->key, now);
     if (e) return apply_established(ctx, md, np, e, NAT_PORT_INSIDE);
-    __be32 daddr = np->key.daddr;
-    struct nat_fip *fip = bpf_map_lookup_elem(&fip_in, &daddr);
+    const struct nat_ip_mkey in = {.module = md->module, .key = np->key.daddr};
+    struct nat_fip *fip = bpf_map_lookup_elem(&nat_fip_in, &in);
     if (fip) {
         if (nat_rewrite(ctx, np, NAT_REWRITE_DST, fip->addr, 0)) return iov_drop(ctx, IOV_DROP_INTERNAL);
         iov_flow_replayable(ctx); /* stateless */
         return iov_send(ctx, md, NAT_PORT_INSIDE);
     }
-    struct nat_dnat *rule = bpf_map_lookup_elem(&dnat_rules, &daddr);
+    struct nat_dnat *rule = bpf_map_lookup_elem(&nat_dnat_rules, &in);
     if (rule) return dnat_new(ctx, md, np, rule, now);
     /* Not translated (an inside address routed from outside, the router's
      * own): its replies leave as they are, not SNATed, as in OVN. */
@@ -263,7 +272,8 @@ static __always_inline int arp_external_reply(struct iov_ctx *ctx, struct iov_md
     struct iov_arp *arp;
     if (iov_parse_arp(pkt, &arp) || arp->op != ARPOP_REQUEST_BE) return 0;
     __be32 target = arp->tpa;
-    struct nat_arp *entry = bpf_map_lookup_elem(&arp_external, &target);
+    const struct nat_ip_mkey key = {.module = md->module, .key = target};
+    struct nat_arp *entry = bpf_map_lookup_elem(&nat_arp_ext, &key);
     if (!entry) return 0;
     iov_arp_make_reply(pkt, arp, entry->mac, target);
     return 1;

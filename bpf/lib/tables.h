@@ -205,6 +205,20 @@ struct nat_snat_key {
     __be32 addr;
 };
 
+/* The nat tables are shared by the instances of a hook (model: sharedTable):
+ * their map keys put the instance's module id in front of the table key,
+ * after the prefixlen for the LPM one (which then counts 32 more bits). */
+struct nat_snat_mkey {
+    __u32 prefixlen; /* 32 + the rule's prefix length */
+    __u32 module;
+    __be32 addr;
+};
+
+struct nat_ip_mkey {
+    __u32 module;
+    __be32 key; /* named `key`: hoverd shows a shared hash key's `key` member as the table key */
+};
+
 /* Value of `snat_rules`: external IP and the port range to allocate from
  * (host order, inclusive). */
 struct nat_snat {

@@ -236,10 +236,14 @@ private:
     struct TableRef {
         const Module *module = nullptr;
         int fd = -1;
+        TableMap map;                // where its entries are (own or shared map)
         const MapCodec *codec = nullptr;
-        MapInfo info;
+        MapInfo info;                // of the map
+        uint32_t key_size = 0;       // the table's key (a shared map's keys are longer)
         std::string name;
     };
+    static iovisor::Result<Bytes> encodeKey(const TableRef &table, const nlohmann::json &key);
+    static nlohmann::json decodeKey(const TableRef &table, const Bytes &map_key);
     iovisor::Result<TableRef> openTable(const std::string &module, const std::string &table);
     static iovisor::Result<Bytes> encodeValue(const TableRef &table, const nlohmann::json &value);
     static Bytes perCpuValue(const TableRef &table, Bytes value);

@@ -22,13 +22,13 @@ size_t valueBytes(const MapInfo &info) {
 }  // namespace
 
 Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {
-    auto map_fd = record.module->mapFd(table);
-    if (!map_fd.ok()) return map_fd.error();
-    *fd = *map_fd;
+    auto map = record.module->tableMap(table);
+    if (!map.ok()) return map.error();
+    *fd = map->fd;
     const auto key = std::make_pair(record.info.id, table);
     auto it = codecs_.find(key);
     if (it == codecs_.end()) {
-        auto c = mapCodec(*map_fd);
+        auto c = mapCodec(map->fd);
         if (!c.ok()) return c.error();
         it = codecs_.emplace(key, std::move(c.value())).first;
     }
@@ -53,14 +53,12 @@ Result<std::vector<TableInfo>> Registry::listTables(const std::string &module) {
 
 Result<TableInfo> Registry::getTable(const std::string &module, const std::string &table) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rec = find(module);
-    if (!rec.ok()) return rec.error();
-    auto fd = (*rec)->module->mapFd(table);
-    if (!fd.ok()) return fd.error();
-    auto info = mapInfo(*fd);
-    if (!info.ok()) return info.error();
-    const char *type = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(info->type));
-    return TableInfo{table, type ? type : "type " + std::to_string(info->type), info->key_size, info->value_size, info->max_entries};
+    auto t = openTable(module, table);
+    if (!t.ok()) return t.error();
+    const char *type = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(t->info.type));
+    // A shared table's room is shared with the other instances of its type.
+    return TableInfo{table, type ? type : "type " + std::to_string(t->info.type), t->key_size, t->info.value_size,
+                     t->info.max_entries};
 }
 
 namespace {
@@ -78,14 +76,46 @@ Result<Registry::TableRef> Registry::openTable(const std::string &module, const 
     if (!rec.ok()) return rec.error();
     TableRef t;
     t.module = (*rec)->module.get();
+    auto map = t.module->tableMap(table);
+    if (!map.ok()) return map.error();
+    t.map = *map;
     auto c = codec(**rec, table, &t.fd);
     if (!c.ok()) return c.error();
     t.codec = *c;
     auto info = mapInfo(t.fd);
     if (!info.ok()) return info.error();
     t.info = *info;
+    t.key_size = t.map.shared ? t.info.key_size - 4 : t.info.key_size;
     t.name = table;
     return t;
+}
+
+// A shared table's map keys in JSON: {"module": id, "key": <table key>}, or
+// for an LPM table the table key's fields with "module" after "prefixlen",
+// which counts the module id's 32 bits too.
+Result<Bytes> Registry::encodeKey(const TableRef &t, const json &key) {
+    if (!t.map.shared) return t.codec->key.encode(key);
+    json map_key = json::object();
+    if (t.map.shared->lpm) {
+        if (!key.is_object() || !key.contains("prefixlen") || !key["prefixlen"].is_number_unsigned())
+            return makeError(Errc::kInvalid, "an LPM key needs \"prefixlen\"");
+        map_key = key;
+        map_key["prefixlen"] = key["prefixlen"].get<uint32_t>() + 32;
+    } else {
+        map_key["key"] = key;
+    }
+    map_key["module"] = t.map.module;
+    return t.codec->key.encode(map_key);
+}
+
+json Registry::decodeKey(const TableRef &t, const Bytes &map_key) {
+    json key = t.codec->key.decode(map_key.data());
+    if (!t.map.shared || !key.is_object()) return key;
+    if (!t.map.shared->lpm) return key["key"];
+    key.erase("module");
+    if (key.contains("prefixlen") && key["prefixlen"].is_number())
+        key["prefixlen"] = key["prefixlen"].get<uint32_t>() - 32;
+    return key;
 }
 
 Result<Bytes> Registry::encodeValue(const TableRef &t, const json &value_json) {
@@ -117,6 +147,7 @@ std::vector<std::pair<Bytes, Bytes>> Registry::readAll(const TableRef &t) {
     const bool is_devmap = t.info.type == BPF_MAP_TYPE_DEVMAP || t.info.type == BPF_MAP_TYPE_DEVMAP_HASH;
     for (const void *prev = nullptr; bpf_map_get_next_key(t.fd, prev, next.data()) == 0; prev = key.data()) {
         key = next;
+        if (!t.map.tableKey(key)) continue;  // another instance's, in a shared map
         if (bpf_map_lookup_elem(t.fd, key.data(), value.data()) != 0) continue;  // raced delete
         if (is_devmap && value.size() >= 4 && !value[0] && !value[1] && !value[2] && !value[3]) continue;
         out.emplace_back(key, value);
@@ -129,8 +160,7 @@ Result<std::vector<TableEntry>> Registry::listEntries(const std::string &module,
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
     std::vector<TableEntry> out;
-    for (const auto &[key, value] : readAll(*t))
-        out.push_back({t->codec->key.decode(key.data()), decodeValue(*t->codec, t->info, value)});
+    for (const auto &[key, value] : readAll(*t)) out.push_back({decodeKey(*t, key), decodeValue(*t->codec, t->info, value)});
     return out;
 }
 
@@ -139,7 +169,9 @@ Result<std::vector<std::pair<Bytes, Bytes>>> Registry::listRawEntries(const std:
     std::lock_guard<std::mutex> lock(mu_);
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
-    return readAll(*t);
+    auto entries = readAll(*t);
+    for (auto &entry : entries) entry.first = *t->map.tableKey(entry.first);
+    return entries;
 }
 
 Status Registry::applyBatches(const std::string &module, const std::vector<RawBatch> &batches) {
@@ -152,9 +184,9 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
         auto t = openTable(module, batches[i].table);
         if (!t.ok()) return t.error().context("batch " + std::to_string(i));
         for (const auto &[key, value] : batches[i].entries)
-            if (key.size() != t->info.key_size || (!batches[i].remove && value.size() != t->info.value_size))
+            if (key.size() != t->key_size || (!batches[i].remove && value.size() != t->info.value_size))
                 return makeError(Errc::kInvalid, "batch " + std::to_string(i) + ": table " + t->name + " takes " +
-                                                     std::to_string(t->info.key_size) + "-byte keys and " +
+                                                     std::to_string(t->key_size) + "-byte keys and " +
                                                      std::to_string(t->info.value_size) + "-byte values");
         tables.push_back(*t);
     }
@@ -167,10 +199,11 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
 Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch) {
     const bool ports = record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name;
     for (const auto &[key, value] : batch.entries) {
+        const Bytes map_key = t.map.mapKey(key);
         if (batch.remove) {
-            if (bpf_map_delete_elem(t.fd, key.data()) != 0 && errno != ENOENT)
+            if (bpf_map_delete_elem(t.fd, map_key.data()) != 0 && errno != ENOENT)
                 return iovisor::errnoError(errno, "delete " + toHex(key) + " in " + t.name);
-        } else if (auto s = write(t, key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
+        } else if (auto s = write(t, map_key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
             return s;
         }
         if (ports) portChanged(record, model::fromBytes<uint32_t>(key));
@@ -182,7 +215,7 @@ Result<json> Registry::getEntry(const std::string &module, const std::string &ta
     std::lock_guard<std::mutex> lock(mu_);
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
-    auto key = t->codec->key.encode(key_json);
+    auto key = encodeKey(*t, key_json);
     if (!key.ok()) return key.error().context("key");
     Bytes value(valueBytes(t->info));
     if (bpf_map_lookup_elem(t->fd, key->data(), value.data()) != 0)
@@ -195,7 +228,7 @@ Status Registry::putEntry(const std::string &module, const std::string &table, c
     std::lock_guard<std::mutex> lock(mu_);
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
-    auto key = t->codec->key.encode(key_json);
+    auto key = encodeKey(*t, key_json);
     if (!key.ok()) return key.error().context("key");
     auto value = encodeValue(*t, value_json);
     if (!value.ok()) return value.error().context("value");
@@ -210,7 +243,7 @@ Status Registry::putEntries(const std::string &module, const std::string &table,
     if (!t.ok()) return t.error();
     std::vector<std::pair<Bytes, Bytes>> encoded;
     for (size_t i = 0; i < entries.size(); ++i) {
-        auto key = t->codec->key.encode(entries[i].key);
+        auto key = encodeKey(*t, entries[i].key);
         if (!key.ok()) return key.error().context("entry " + std::to_string(i) + " key");
         auto value = encodeValue(*t, entries[i].value);
         if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
@@ -230,7 +263,7 @@ Status Registry::deleteEntry(const std::string &module, const std::string &table
     std::lock_guard<std::mutex> lock(mu_);
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
-    auto key = t->codec->key.encode(key_json);
+    auto key = encodeKey(*t, key_json);
     if (!key.ok()) return key.error().context("key");
     if (bpf_map_delete_elem(t->fd, key->data()) != 0) {
         const int err = errno;

@@ -221,6 +221,39 @@ TEST_P(NatTest, InstancesShareOneConnectionTableInTheirOwnZones) {
         << "instance 1 does not know instance 2's connection";
 }
 
+// The nat tables are the hook's, shared by the instances under their module
+// ids: each instance sees only its own rules, and one that goes takes its
+// entries along.
+TEST_P(NatTest, InstancesKeepTheirOwnRulesInTheSharedTables) {
+    hover::Nat other(harness_->load("nat", 2));
+    harness_->netdevPort(2, kInside);
+    harness_->netdevPort(2, kOutside);
+    ASSERT_TRUE(other.addDnatAndSnat(ip4("172.24.4.50"), ip4("10.0.0.99")).ok());
+    const Bytes in = udpIn("8.8.8.8", 53, "172.24.4.50", 4000);
+    EXPECT_EQ(hex(run(kOutside, in, kInside).out), hex(udpIn("8.8.8.8", 53, "10.0.0.5", 4000)));
+    auto theirs = harness_->runOnPort(2, kOutside, in);
+    EXPECT_EQ(hex(theirs.out), hex(udpIn("8.8.8.8", 53, "10.0.0.99", 4000))) << "instance 2's own floating IP";
+    auto fip_in = harness_->module(2).tableMap(hover::model::nat::kFipIn.desc.name);
+    ASSERT_TRUE(fip_in.ok()) << fip_in.error().message;
+    auto entriesOf = [&](uint32_t module) {
+        hover::TableMap view = *fip_in;
+        view.module = module;
+        int n = 0;
+        Bytes key(8), next(8);
+        for (const void *prev = nullptr; bpf_map_get_next_key(view.fd, prev, next.data()) == 0; prev = key.data()) {
+            key = next;
+            n += view.tableKey(key).has_value();
+        }
+        return n;
+    };
+    EXPECT_EQ(entriesOf(1), 1);
+    EXPECT_EQ(entriesOf(2), 1);
+    ASSERT_TRUE(harness_->module(2).remove().ok());
+    EXPECT_EQ(entriesOf(2), 0) << "a removed instance leaves nothing in the shared tables";
+    EXPECT_EQ(entriesOf(1), 1);
+    EXPECT_EQ(hex(run(kOutside, in, kInside).out), hex(udpIn("8.8.8.8", 53, "10.0.0.5", 4000)));
+}
+
 // Every fixture runs the TC and the XDP build of the module.
 INSTANTIATE_TEST_SUITE_P(Hook, NatTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
                          [](const auto &info) { return info.param == hover::AttachMode::kXdp ? "xdp" : "tc"; });

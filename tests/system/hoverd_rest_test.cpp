@@ -139,6 +139,36 @@ TEST_F(HoverdRest, TablesAndEntries) {
                 404, "no entry");
 }
 
+// A nat's tables live in the hook's maps shared by every nat instance: through
+// the API each instance still has its own tables, keys as before.
+TEST_F(HoverdRest, SharedTablesLookLikeAnInstancesOwn) {
+    for (const char *name : {"n1", "n2"})
+        ASSERT_EQ(hoverd_.call("POST", "/modules/", {{"module_type", "nat"}, {"display_name", name}}).status, 201);
+    auto put = hoverd_.call("PUT", "/modules/n1/tables/fip_in/entries/172.24.4.50", {{"addr", "10.0.0.5"}});
+    ASSERT_EQ(put.status, 200) << put.text;
+    ASSERT_EQ(hoverd_.call("PUT", "/modules/n2/tables/fip_in/entries/172.24.4.50", {{"addr", "10.0.0.99"}}).status, 200);
+    const json prefix = {{"prefixlen", 24}, {"addr", "10.0.0.0"}};
+    auto snat = hoverd_.call("POST", "/modules/n1/tables/snat_rules/entries/",
+                             json::array({{{"key", prefix}, {"value", {{"external_ip", "172.24.4.1"}, {"port_min", 1024}, {"port_max", 65535}}}}}));
+    ASSERT_EQ(snat.status, 200) << snat.text;
+    auto n1 = hoverd_.call("GET", "/modules/n1/tables/fip_in/entries/");
+    ASSERT_EQ(n1.body.size(), 1u) << n1.text;
+    EXPECT_EQ(n1.body[0]["key"], "172.24.4.50");
+    EXPECT_EQ(n1.body[0]["value"]["addr"], "10.0.0.5");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/n2/tables/fip_in/entries/172.24.4.50").body["value"]["addr"], "10.0.0.99");
+    auto rules = hoverd_.call("GET", "/modules/n1/tables/snat_rules/entries/");
+    ASSERT_EQ(rules.body.size(), 1u) << rules.text;
+    EXPECT_EQ(rules.body[0]["key"], prefix) << "the prefix as written, without the module id";
+    EXPECT_EQ(hoverd_.call("GET", "/modules/n2/tables/snat_rules/entries/").body.size(), 0u);
+    auto info = hoverd_.call("GET", "/modules/n1/tables/fip_in");
+    EXPECT_EQ(info.body["key_size"], 4) << info.text;
+    EXPECT_EQ(hoverd_.call("DELETE", "/modules/n2").status, 204);
+    EXPECT_EQ(hoverd_.call("GET", "/modules/n1/tables/fip_in/entries/").body.size(), 1u);
+    expectError(hoverd_.call("PUT", "/modules/n1/tables/snat_rules/entries/" + urlEncode(json{{"addr", "10.0.0.0"}}.dump()),
+                             {{"external_ip", "172.24.4.1"}}),
+                400, "prefixlen");
+}
+
 // The typed model's writes: batches of raw entries (what iovisor-ovnd sends),
 // applied in order, all checked first; raw reads give the same bytes back.
 TEST_F(HoverdRest, RawTableBatches) {

@@ -29,11 +29,20 @@ TEST(BuiltinTypes, ModelTablesMatchTheMaps) {
             Object obj(bpf_object__open_mem(object->elf, object->elf_size, nullptr), bpf_object__close);
             ASSERT_TRUE(obj) << type->name;
             for (const auto *table : type->tables) {
-                bpf_map *map = bpf_object__find_map_by_name(obj.get(), table->name);
-                ASSERT_NE(map, nullptr) << type->name << " has no table " << table->name;
-                EXPECT_EQ(bpf_map__key_size(map), table->key_size) << type->name << "." << table->name;
+                // A shared table: the hook's map (pinned by name), keys with the module id in front.
+                const char *map_name = table->shared_map ? table->shared_map : table->name;
+                bpf_map *map = bpf_object__find_map_by_name(obj.get(), map_name);
+                ASSERT_NE(map, nullptr) << type->name << " has no map " << map_name;
+                const size_t key_size = table->key_size + (table->shared_map ? 4 : 0);
+                EXPECT_EQ(bpf_map__key_size(map), key_size) << type->name << "." << table->name;
                 EXPECT_EQ(bpf_map__value_size(map), table->value_size) << type->name << "." << table->name;
                 EXPECT_EQ(bpf_map__type(map) == BPF_MAP_TYPE_ARRAY, table->array) << type->name << "." << table->name;
+                if (table->shared_map) {
+                    EXPECT_EQ(bpf_map__type(map) == BPF_MAP_TYPE_LPM_TRIE, table->lpm)
+                        << type->name << "." << table->name << ": a shared LPM table's keys are shifted";
+                }
+                EXPECT_EQ(bpf_map__pin_path(map) != nullptr, table->shared_map != nullptr)
+                    << type->name << "." << table->name << ": shared maps are pinned by name, own maps are not";
             }
         }
     }

@@ -10,6 +10,8 @@ namespace {
 
 using hover::model::Entries;
 using hover::model::TableBatch;
+using hover::model::bytesOf;
+using hover::Bytes;
 namespace l2 = hover::model::l2switch;
 namespace rt = hover::model::router;
 
@@ -96,6 +98,24 @@ TEST(ModelDiff, AppliedDiffsEqualTheDesiredState) {
         installed = applied(installed, hover::model::diff(l2::kType, installed, l2::entries(sw)));
         EXPECT_EQ(installed, l2::entries(sw));
     }
+}
+
+// A shared table's map keys carry the instance's module id; an LPM key's
+// prefix then counts its 32 bits too, so instances never match each other.
+TEST(ModelSharedTables, KeysCarryTheInstanceAndComeBackOnlyToIt) {
+    const auto &fip = hover::model::nat::kFipIn.desc;
+    const Bytes ip = bytesOf(uint32_t{0x0a000001});
+    const Bytes shared = hover::model::sharedKey(fip, 7, ip);
+    EXPECT_EQ(shared, Bytes({7, 0, 0, 0, 1, 0, 0, 0x0a}));
+    EXPECT_EQ(hover::model::instanceKey(fip, 7, shared), ip);
+    EXPECT_EQ(hover::model::instanceKey(fip, 8, shared), std::nullopt) << "another instance's entry";
+
+    const auto &snat = hover::model::nat::kSnatRules.desc;
+    const Bytes prefix = bytesOf(nat_snat_key{24, 0x0000000a});
+    const Bytes lpm = hover::model::sharedKey(snat, 7, prefix);
+    EXPECT_EQ(lpm, Bytes({56, 0, 0, 0, 7, 0, 0, 0, 0x0a, 0, 0, 0})) << "prefixlen 24 + 32, then the module id";
+    EXPECT_EQ(hover::model::instanceKey(snat, 7, lpm), prefix);
+    EXPECT_EQ(hover::model::instanceKey(snat, 9, lpm), std::nullopt);
 }
 
 TEST(ModelRules, LearnedEntriesAreTheDatapaths) {

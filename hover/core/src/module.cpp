@@ -213,11 +213,16 @@ int ChainMap::fdOf(const std::string &name) const {
     std::lock_guard<std::mutex> lock(type_shared_mu_);
     for (const auto &[map_name, fd] : type_shared_)
         if (map_name == name) return fd.get();
-    return -1;
+    // A map of the types' (e.g. the nat tables) pinned by an earlier load,
+    // maybe by an earlier hoverd.
+    if (pin_dir_.empty() || name.find('/') != std::string::npos) return -1;
+    Fd pinned(bpf_obj_get((pin_dir_ + "/" + name).c_str()));
+    if (!pinned.valid()) return -1;
+    type_shared_.emplace_back(name, std::move(pinned));
+    return type_shared_.back().second.get();
 }
 
 void ChainMap::keepShared(bpf_object *obj, const std::vector<std::string> &names) const {
-    if (!pin_dir_.empty()) return;  // libbpf finds them by their pins
     for (const auto &name : names) {
         bpf_map *map = bpf_object__find_map_by_name(obj, name.c_str());
         if (!map || fdOf(name) >= 0) continue;
@@ -305,6 +310,7 @@ Result<std::unique_ptr<Module>> Module::load(const ModuleType &type, uint32_t id
     m->chain_ = &chain;
     m->netdev_prog_ = Fd(dup(bpf_program__fd(netdev)));
     m->chain_prog_ = Fd(dup(bpf_program__fd(chain_prog)));
+    m->model_ = type.open_skeleton ? model::findModuleType(type.name) : nullptr;
     chain.keepShared(obj, opened->shared);
     const auto &shared = opened->shared;
     bpf_map *map;
@@ -332,6 +338,7 @@ Result<std::unique_ptr<Module>> Module::adopt(const std::string &dir, uint32_t i
     m->mode_ = mode;
     m->chain_ = &chain;
     m->pin_dir_ = dir;
+    m->model_ = model::findModuleType(type_name);
     m->netdev_prog_ = Fd(bpf_obj_get((dir + "/prog_netdev").c_str()));
     m->chain_prog_ = Fd(bpf_obj_get((dir + "/prog_chain").c_str()));
     if (!m->netdev_prog_.valid() || !m->chain_prog_.valid()) return errnoError(errno, what + ": programs");
@@ -378,6 +385,7 @@ Status Module::remove() {
         bpf_map_delete_elem(chain_->fd(), &id_);
         if (auto s = chain_->invalidateFlows(); !s.ok()) return s;
         releaseCounters();
+        purgeSharedTables();
         chain_ = nullptr;
     }
     if (!pin_dir_.empty()) {
@@ -396,6 +404,9 @@ Module::~Module() {
 std::vector<std::string> Module::tableNames() const {
     std::vector<std::string> names;
     for (const auto &entry : maps_) names.push_back(entry.first);
+    if (model_)
+        for (const model::TableDesc *t : model_->tables)
+            if (t->shared_map) names.push_back(t->name);
     return names;
 }
 

@@ -10,45 +10,83 @@ namespace hover {
 
 using iovisor::Errc;
 using iovisor::makeError;
+using iovisor::Result;
 using iovisor::Status;
 
 namespace {
 
 // The map must have the sizes the model's types have: a struct changed in
 // bpf/lib/tables.h but not rebuilt into the object is caught here.
-Status checkSizes(int fd, const model::TableDesc &t) {
-    auto info = mapInfo(fd);
+Status checkSizes(const TableMap &map, const model::TableDesc &t) {
+    auto info = mapInfo(map.fd);
     if (!info.ok()) return info.error();
-    if (info->key_size == t.key_size && info->value_size == t.value_size) return {};
+    const size_t key_size = map.mapKeySize(t.key_size);
+    if (info->key_size == key_size && info->value_size == t.value_size) return {};
     return makeError(Errc::kInternal, std::string("table ") + t.name + " has key/value sizes " +
                                           std::to_string(info->key_size) + "/" + std::to_string(info->value_size) +
-                                          ", the model " + std::to_string(t.key_size) + "/" +
+                                          ", the model " + std::to_string(key_size) + "/" +
                                           std::to_string(t.value_size));
 }
 
-Status write(int fd, const model::TableBatch &batch) {
+Status write(const TableMap &map, const model::TableBatch &batch) {
     for (const auto &[key, value] : batch.entries) {
+        const Bytes map_key = map.mapKey(key);
         if (batch.kind == model::TableBatch::Kind::kPut) {
-            if (bpf_map_update_elem(fd, key.data(), value.data(), BPF_ANY) != 0)
+            if (bpf_map_update_elem(map.fd, map_key.data(), value.data(), BPF_ANY) != 0)
                 return iovisor::errnoError(errno, std::string("write in ") + batch.table->name);
-        } else if (bpf_map_delete_elem(fd, key.data()) != 0 && errno != ENOENT) {
+        } else if (bpf_map_delete_elem(map.fd, map_key.data()) != 0 && errno != ENOENT) {
             return iovisor::errnoError(errno, std::string("delete in ") + batch.table->name);
         }
     }
     return {};
 }
 
+// Every key of `fd` (a shared map), read before any is deleted.
+std::vector<Bytes> keysOf(int fd, size_t key_size) {
+    std::vector<Bytes> keys;
+    Bytes key(key_size), next(key_size);
+    for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, next.data()) == 0; prev = key.data()) {
+        key = next;
+        keys.push_back(key);
+    }
+    return keys;
+}
+
 }  // namespace
+
+Result<TableMap> Module::tableMap(const std::string &name) const {
+    const model::TableDesc *t = model_ ? model_->findTable(name) : nullptr;
+    if (!t || !t->shared_map) {
+        auto fd = mapFd(name);
+        if (!fd.ok()) return fd.error();
+        return TableMap{*fd, nullptr, id_};
+    }
+    const int fd = chain_ ? chain_->fdOf(t->shared_map) : -1;
+    if (fd < 0) return makeError(Errc::kNotFound, "module " + std::to_string(id_) + ": no shared map " + t->shared_map);
+    return TableMap{fd, t, id_};
+}
+
+void Module::purgeSharedTables() const {
+    if (!model_) return;
+    for (const model::TableDesc *t : model_->tables) {
+        auto map = tableMap(t->name);
+        if (!map.ok() || !map->shared) continue;
+        for (const Bytes &key : keysOf(map->fd, map->mapKeySize(t->key_size)))
+            if (map->tableKey(key)) bpf_map_delete_elem(map->fd, key.data());
+    }
+}
 
 Status Module::apply(const std::vector<model::TableBatch> &batches) const {
     if (batches.empty()) return {};
+    std::vector<TableMap> maps;
     for (const auto &batch : batches) {
-        auto fd = mapFd(batch.table->name);
-        if (!fd.ok()) return fd.error();
-        if (auto s = checkSizes(*fd, *batch.table); !s.ok()) return s;
+        auto map = tableMap(batch.table->name);
+        if (!map.ok()) return map.error();
+        if (auto s = checkSizes(*map, *batch.table); !s.ok()) return s;
+        maps.push_back(*map);
     }
-    for (const auto &batch : batches)
-        if (auto s = write(*mapFd(batch.table->name), batch); !s.ok()) return changed(s);
+    for (size_t i = 0; i < batches.size(); ++i)
+        if (auto s = write(maps[i], batches[i]); !s.ok()) return changed(s);
     return configChanged();
 }
 

@@ -1,6 +1,7 @@
 #include "hover/model/module_type.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "hover/model/l2switch.h"
 #include "hover/model/nat.h"
@@ -32,6 +33,41 @@ size_t Entries::size() const {
     size_t n = 0;
     for (const auto &[name, rows] : tables_) n += rows.size();
     return n;
+}
+
+// A shared key: [module][key], or for an LPM key [prefixlen + 32][module][rest].
+Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key) {
+    Bytes out(key.size() + 4);
+    uint8_t *at = out.data();
+    const uint8_t *from = key.data();
+    size_t rest = key.size();
+    if (t.lpm && key.size() >= 4) {
+        uint32_t prefixlen;
+        std::memcpy(&prefixlen, from, 4);
+        prefixlen += 32;
+        std::memcpy(at, &prefixlen, 4);
+        at += 4, from += 4, rest -= 4;
+    }
+    std::memcpy(at, &module, 4);
+    std::memcpy(at + 4, from, rest);
+    return out;
+}
+
+std::optional<Bytes> instanceKey(const TableDesc &t, uint32_t module, const Bytes &shared_key) {
+    const size_t at = t.lpm ? 4 : 0;
+    if (shared_key.size() < at + 4) return std::nullopt;
+    uint32_t owner;
+    std::memcpy(&owner, shared_key.data() + at, 4);
+    if (owner != module) return std::nullopt;
+    Bytes key(shared_key.begin(), shared_key.begin() + at);
+    key.insert(key.end(), shared_key.begin() + at + 4, shared_key.end());
+    if (t.lpm) {
+        uint32_t prefixlen;
+        std::memcpy(&prefixlen, key.data(), 4);
+        prefixlen = prefixlen >= 32 ? prefixlen - 32 : 0;
+        std::memcpy(key.data(), &prefixlen, 4);
+    }
+    return key;
 }
 
 const TableDesc *ModuleTypeDesc::findTable(const std::string &table) const {

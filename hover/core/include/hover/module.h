@@ -92,8 +92,9 @@ public:
     AttachMode mode() const { return mode_; }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
-    // After a module object is loaded: an unpinned chain keeps the maps its
-    // type shares (e.g. the routers' caches) to hand them to the next ones.
+    // After a module object is loaded: the chain keeps the maps its type
+    // shares (the routers' caches, the nat tables) to hand them to the next
+    // ones (unpinned) and to find them by name.
     void keepShared(bpf_object *obj, const std::vector<std::string> &names) const;
     const std::vector<std::pair<std::string, Fd>> &maps() const { return maps_; }
 
@@ -151,6 +152,22 @@ private:
     mutable uint32_t next_counter_ = 1;  // where the search for a free index starts
 };
 
+// Where a module's table is kept: a map of its own, or one of the hook's
+// maps shared by the instances of its type, under the instance's keys
+// (model::TableDesc::shared_map). Keys given and returned are the table's.
+struct TableMap {
+    int fd = -1;
+    const model::TableDesc *shared = nullptr;  // null: the module's own map
+    uint32_t module = 0;
+
+    Bytes mapKey(const Bytes &key) const { return shared ? model::sharedKey(*shared, module, key) : key; }
+    // The table key of a map key, if the entry is this module's.
+    std::optional<Bytes> tableKey(const Bytes &map_key) const {
+        return shared ? model::instanceKey(*shared, module, map_key) : std::optional<Bytes>(map_key);
+    }
+    size_t mapKeySize(size_t key_size) const { return shared ? key_size + 4 : key_size; }
+};
+
 class Module {
 public:
     // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
@@ -182,8 +199,11 @@ public:
     int netdevProgFd() const { return netdev_prog_.get(); }
     int chainProgFd() const { return chain_prog_.get(); }
 
-    // The module's tables (every map but the shared chain and internal ones).
+    // The module's tables: its own maps (but the internal ones) and its
+    // type's tables in the hook's shared maps.
     std::vector<std::string> tableNames() const;
+    iovisor::Result<TableMap> tableMap(const std::string &name) const;
+    // A map of its own (not a shared table).
     iovisor::Result<int> mapFd(const std::string &name) const;
     // After writing its tables: a fresh configuration generation for modules
     // that cache derived lookups (bpf/lib/config_gen.h, if the module has
@@ -227,7 +247,11 @@ private:
     void claimCounters() const;    // adopted: its ports' counters are taken
     void releaseCounters() const;  // leaving the chain
 
+    // Deletes its entries from its type's shared tables.
+    void purgeSharedTables() const;
+
     Fd netdev_prog_, chain_prog_;
+    const model::ModuleTypeDesc *model_ = nullptr;  // a built-in type's tables
     std::vector<std::pair<std::string, Fd>> maps_;  // by name, in object order
     const ChainMap *chain_ = nullptr;               // null once out of the chain
     uint32_t id_ = 0;

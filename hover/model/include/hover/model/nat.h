@@ -13,11 +13,12 @@
 
 namespace hover::model::nat {
 
-inline constexpr auto kSnatRules = table<nat_snat_key, nat_snat>("snat_rules");
-inline constexpr auto kDnatRules = table<uint32_t, nat_dnat>("dnat_rules");
-inline constexpr auto kFipIn = table<uint32_t, nat_fip>("fip_in");
-inline constexpr auto kFipOut = table<uint32_t, nat_fip>("fip_out");
-inline constexpr auto kArpExternal = table<uint32_t, nat_arp>("arp_external");
+// Every nat instance's entries live in the hook's shared maps (bpf/nat.bpf.c).
+inline constexpr auto kSnatRules = sharedTable<nat_snat_key, nat_snat>("snat_rules", "nat_snat_rules", true);
+inline constexpr auto kDnatRules = sharedTable<uint32_t, nat_dnat>("dnat_rules", "nat_dnat_rules");
+inline constexpr auto kFipIn = sharedTable<uint32_t, nat_fip>("fip_in", "nat_fip_in");
+inline constexpr auto kFipOut = sharedTable<uint32_t, nat_fip>("fip_out", "nat_fip_out");
+inline constexpr auto kArpExternal = sharedTable<uint32_t, nat_arp>("arp_external", "nat_arp_ext");
 
 extern const ModuleTypeDesc kType;
 

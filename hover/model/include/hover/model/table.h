@@ -22,11 +22,18 @@ namespace model {
 
 // What the control plane must know of a table beyond its types.
 struct TableDesc {
-    const char *name;   // the map's name in the module's object
+    const char *name;   // the table's name (and its map's, unless shared)
     size_t key_size = 0, value_size = 0;
     bool array = false;  // slots always exist: a removal writes zeros
     // Entries the datapath writes itself (learned): never the control plane's.
     bool (*learned)(const uint8_t *value) = nullptr;
+    // Non-null: every instance's entries live in this one map of the hook,
+    // shared by the instances of the type, under keys that carry the
+    // instance's module id in front of the table's key (an LPM key: after
+    // its prefixlen, which then counts 32 more bits; `lpm`). Each instance
+    // still sees only its own entries, as if the map were its own.
+    const char *shared_map = nullptr;
+    bool lpm = false;
 };
 
 template <typename K, typename V>
@@ -49,6 +56,19 @@ template <typename K, typename V>
 constexpr Table<K, V> table(const char *name, bool array = false, bool (*learned)(const uint8_t *) = nullptr) {
     return {{name, sizeof(K), sizeof(V), array, learned}};
 }
+
+// A table kept in the hook's map `shared_map`, keyed by instance (see TableDesc).
+template <typename K, typename V>
+constexpr Table<K, V> sharedTable(const char *name, const char *shared_map, bool lpm = false,
+                                  bool (*learned)(const uint8_t *) = nullptr) {
+    static_assert(alignof(K) <= 4, "the module id in front of the key must not add padding");
+    return {{name, sizeof(K), sizeof(V), false, learned, shared_map, lpm}};
+}
+
+// The shared map's key for `key` of the instance `module` (TableDesc::shared_map).
+Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key);
+// The table key inside a shared map's key, if the entry is the instance `module`'s.
+std::optional<Bytes> instanceKey(const TableDesc &t, uint32_t module, const Bytes &shared_key);
 
 // Bytes of a struct: no padding may hide between fields, or two equal
 // entries could differ in the kernel.
