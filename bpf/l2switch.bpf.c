@@ -17,32 +17,39 @@ struct {
     __type(value, struct l2_port);
 } ports SEC(".maps");
 
-/* Destination MAC -> port (static from OVN, or learned). */
+/* The switches' tables but `ports`, shared by every switch of the hook
+ * (pinned by name) and keyed by the switch's module id (the model's
+ * sharedTable). */
+
+/* (switch, destination MAC) -> port (static from OVN, or learned). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_fdb_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_fdb_mkey);
     __type(value, struct l2_fdb_entry);
-} fdb SEC(".maps");
+} l2_fdb SEC(".maps");
 
-/* IPv4 address -> MAC that ARP requests for it are answered with. */
+/* (switch, IPv4 address) -> MAC that ARP requests for it are answered with. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ip4_mkey);
     __type(value, struct l2_arp_entry);
-} arp_responder SEC(".maps");
+} l2_arp_responder SEC(".maps");
 
-/* IPv6 address -> MAC that Neighbor Solicitations for it are answered with. */
+/* (switch, IPv6 address) -> MAC that Neighbor Solicitations for it are answered with. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_nd_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_nd_mkey);
     __type(value, struct l2_nd_entry);
-} nd_responder SEC(".maps");
+} l2_nd_responder SEC(".maps");
 
 #ifdef IOV_XDP
 /* Port number -> netdev ifindex of every enabled netdev port: XDP cannot
@@ -84,23 +91,24 @@ static __always_inline int read_destination(struct iov_pkt *pkt, struct l2_dst *
     return 0;
 }
 
-static __always_inline void learn(const __u8 *mac, __u32 port) {
-    struct l2_fdb_key key = {};
-    iov_mac_copy(key.mac, mac);
-    struct l2_fdb_entry *known = bpf_map_lookup_elem(&fdb, &key);
+static __always_inline void learn(__u32 module, const __u8 *mac, __u32 port) {
+    struct l2_fdb_mkey key = {.module = module};
+    iov_mac_copy(key.key.mac, mac);
+    struct l2_fdb_entry *known = bpf_map_lookup_elem(&l2_fdb, &key);
     if (known && (known->flags == L2_FDB_STATIC || known->port == port)) return;
     struct l2_fdb_entry entry = {.port = port, .flags = L2_FDB_LEARNED};
-    bpf_map_update_elem(&fdb, &key, &entry, BPF_ANY);
+    bpf_map_update_elem(&l2_fdb, &key, &entry, BPF_ANY);
     if (known) iov_flow_invalidate(); /* moved: cached flows still go to the old port */
 }
 
 /* Turns an ARP request for a known address into its reply, in place.
  * Returns 1 if the packet is now a reply to send back out of `in_port`. */
-static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 in_port) {
+static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 module, __u32 in_port) {
     struct iov_arp *arp;
     if (iov_parse_arp(pkt, &arp) || arp->op != ARPOP_REQUEST_BE || arp->spa == arp->tpa) return 0;
     __be32 target = arp->tpa;
-    struct l2_arp_entry *entry = bpf_map_lookup_elem(&arp_responder, &target);
+    const struct l2_ip4_mkey key = {.module = module, .key = target};
+    struct l2_arp_entry *entry = bpf_map_lookup_elem(&l2_arp_responder, &key);
     if (!entry || entry->port == in_port) return 0;
 
     iov_arp_make_reply(pkt, arp, entry->mac, target);
@@ -110,13 +118,13 @@ static __always_inline int arp_respond(struct iov_pkt *pkt, __u32 in_port) {
 /* Turns a Neighbor Solicitation for a known address into its Advertisement,
  * in place. Returns 1 if the packet is now that reply, to send back out of
  * `in_port`. */
-static __always_inline int nd_respond(struct iov_ctx *ctx, struct iov_pkt *pkt, __u32 in_port) {
-    struct l2_nd_key target;
-    if (!nd_solicited_target(pkt, target.addr)) return 0;
-    struct l2_nd_entry *entry = bpf_map_lookup_elem(&nd_responder, &target);
+static __always_inline int nd_respond(struct iov_ctx *ctx, struct iov_pkt *pkt, __u32 module, __u32 in_port) {
+    struct l2_nd_mkey target = {.module = module};
+    if (!nd_solicited_target(pkt, target.key.addr)) return 0;
+    struct l2_nd_entry *entry = bpf_map_lookup_elem(&l2_nd_responder, &target);
     if (!entry || entry->port == in_port) return 0;
     const struct l2_nd_entry answer = *entry;
-    return nd_make_advert(ctx, target.addr, answer.mac, answer.flags & L2_ND_ROUTER ? IOV_ND_ROUTER : 0) == 0;
+    return nd_make_advert(ctx, target.key.addr, answer.mac, answer.flags & L2_ND_ROUTER ? IOV_ND_ROUTER : 0) == 0;
 }
 
 /* State of one flood, shared with the per-port callback of bpf_loop (the
@@ -124,6 +132,7 @@ static __always_inline int nd_respond(struct iov_ctx *ctx, struct iov_pkt *pkt, 
 struct flood_state {
     struct iov_ctx *ctx;
     const struct l2_dst *dst;
+    __u32 module;
     __u32 in_port;
     __u32 module_port; /* first port whose peer is a module, or IOV_MAX_PORTS */
     __u8 hops;
@@ -133,7 +142,7 @@ static int flood_port(__u32 port, struct flood_state *st) {
     if (port == st->in_port) return 0;
     struct l2_port *cfg = port_config(port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
-    if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, port)) return 0;
+    if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, (struct ps_port){st->module, port})) return 0;
     if (!iov_clone_to_netdev(st->ctx, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
 #ifndef IOV_XDP
@@ -156,7 +165,7 @@ static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const s
     return bpf_redirect_map(&flood_unknown, 0, flags);
 #endif
     struct flood_state st = {
-        .ctx = ctx, .dst = dst, .in_port = md->in_port, .module_port = IOV_MAX_PORTS, .hops = md->hops};
+        .ctx = ctx, .dst = dst, .module = md->module, .in_port = md->in_port, .module_port = IOV_MAX_PORTS, .hops = md->hops};
     bpf_loop(IOV_MAX_PORTS, flood_port, &st, 0);
     if (st.module_port != IOV_MAX_PORTS) return iov_send(ctx, md, st.module_port);
     return iov_consume(ctx); /* every copy is out */
@@ -175,28 +184,29 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     err = read_destination(&pkt, &dst);
     if (err) return iov_drop(ctx, err);
     if (cfg->flags & L2_PORT_SECURITY) {
-        err = ps_check_ingress(&pkt, in_port);
+        err = ps_check_ingress(&pkt, (struct ps_port){md->module, in_port});
         if (err) return iov_drop(ctx, err);
     }
-    if (cfg->flags & L2_PORT_LEARN) learn(pkt.eth->h_source, in_port);
+    if (cfg->flags & L2_PORT_LEARN) learn(md->module, pkt.eth->h_source, in_port);
 
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
-    if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, in_port)) return iov_send(ctx, md, in_port);
+    if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, md->module, in_port))
+        return iov_send(ctx, md, in_port);
     if (respond && pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) &&
-        nd_respond(ctx, &pkt, in_port))
+        nd_respond(ctx, &pkt, md->module, in_port))
         return iov_send(ctx, md, in_port);
     if (iov_mac_is_multicast(dst.mac)) return flood(ctx, md, &dst);
 
-    struct l2_fdb_key key = {};
-    iov_mac_copy(key.mac, dst.mac);
-    struct l2_fdb_entry *entry = bpf_map_lookup_elem(&fdb, &key);
+    struct l2_fdb_mkey key = {.module = md->module};
+    iov_mac_copy(key.key.mac, dst.mac);
+    struct l2_fdb_entry *entry = bpf_map_lookup_elem(&l2_fdb, &key);
     if (!entry) return flood(ctx, md, &dst);
     const __u32 out_port = entry->port;
     if (out_port == in_port) return iov_drop(ctx, IOV_DROP_SAME_PORT);
     struct l2_port *out = port_config(out_port);
     if (!out || !(out->flags & L2_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     if (out->flags & L2_PORT_SECURITY) {
-        err = ps_check_egress(&dst, out_port);
+        err = ps_check_egress(&dst, (struct ps_port){md->module, out_port});
         if (err) return iov_drop(ctx, err);
     }
     iov_flow_replayable(ctx); /* unicast by the fdb: the same for the flow's next packets */

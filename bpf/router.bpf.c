@@ -21,59 +21,68 @@ struct {
     __type(value, struct rt_port);
 } ports SEC(".maps");
 
-/* Router IPv4 address -> the port that owns it. */
+/* The tables of every router of the hook, shared (pinned by name) and keyed
+ * by the router's module id (the model's sharedTable). */
+
+/* (router, IPv4 address) -> the port that owns it. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
+    __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_ip4_mkey);
     __type(value, struct rt_addr);
-} addrs SEC(".maps");
+} rt_addrs SEC(".maps");
 
-/* Destination prefix -> route (connected network, next hop, or discard). */
+/* (router, destination prefix) -> route (connected network, next hop, or discard). */
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct rt_route_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_route_mkey);
     __type(value, struct rt_route);
-} routes SEC(".maps");
+} rt_routes SEC(".maps");
 
-/* IPv4 neighbour -> MAC (static from OVN, or learned from ARP). */
+/* (router, IPv4 neighbour) -> MAC (static from OVN, or learned from ARP). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 131072);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_ip4_mkey);
+    __type(value, struct rt_neigh);
+} rt_neighbors SEC(".maps");
+
+/* (router, IPv6 address) -> the port that owns it. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, __be32);
-    __type(value, struct rt_neigh);
-} neighbors SEC(".maps");
-
-/* Router IPv6 address -> the port that owns it. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct rt_ip6);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_ip6_mkey);
     __type(value, struct rt_addr);
-} addrs6 SEC(".maps");
+} rt_addrs6 SEC(".maps");
 
-/* Destination IPv6 prefix -> route. */
+/* (router, destination IPv6 prefix) -> route. */
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct rt_route6_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_route6_mkey);
     __type(value, struct rt_route6);
-} routes6 SEC(".maps");
+} rt_routes6 SEC(".maps");
 
-/* IPv6 neighbour -> MAC (static from OVN, or learned from a solicitation). */
+/* (router, IPv6 neighbour) -> MAC (static from OVN, or learned from a solicitation). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, 131072);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct rt_ip6);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct rt_ip6_mkey);
     __type(value, struct rt_neigh);
-} neighbors6 SEC(".maps");
+} rt_neighbors6 SEC(".maps");
 
 /* The datapath's own caches below are shared by every router of a hook
  * (pinned by name) and keyed by the router's module id: their cost does not
@@ -139,13 +148,14 @@ static __always_inline int ctx_is_gso(const struct iov_ctx *ctx) {
 #endif
 }
 
-static __always_inline void learn_neighbor(__be32 ip, const __u8 *mac) {
+static __always_inline void learn_neighbor(__u32 module, __be32 ip, const __u8 *mac) {
     if (!ip) return;
-    struct rt_neigh *known = bpf_map_lookup_elem(&neighbors, &ip);
+    const struct rt_ip4_mkey key = {.module = module, .key = ip};
+    struct rt_neigh *known = bpf_map_lookup_elem(&rt_neighbors, &key);
     if (known && (known->flags == RT_NEIGH_STATIC || iov_mac_equal(known->mac, mac))) return;
     struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
     iov_mac_copy(entry.mac, mac);
-    bpf_map_update_elem(&neighbors, &ip, &entry, BPF_ANY);
+    bpf_map_update_elem(&rt_neighbors, &key, &entry, BPF_ANY);
     if (known) iov_config_changed(); /* a new MAC: cached results used the old one */
 }
 
@@ -157,9 +167,10 @@ static __always_inline int handle_arp(struct iov_ctx *ctx, struct iov_md *md, st
     int err = iov_parse_arp(pkt, &arp);
     if (err) return iov_drop(ctx, err);
     __be32 target = arp->tpa;
-    struct rt_addr *own = bpf_map_lookup_elem(&addrs, &target);
+    const struct rt_ip4_mkey own_key = {.module = md->module, .key = target};
+    struct rt_addr *own = bpf_map_lookup_elem(&rt_addrs, &own_key);
     if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
-    learn_neighbor(arp->spa, arp->sha);
+    learn_neighbor(md->module, arp->spa, arp->sha);
     if (arp->op != ARPOP_REQUEST_BE) return iov_consume(ctx);
 
     iov_arp_make_reply(pkt, arp, port->mac, target);
@@ -271,15 +282,16 @@ static __always_inline int send_routed(struct iov_ctx *ctx, struct iov_md *md, s
 static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct iphdr *ip,
                                    const struct rt_port *in) {
     if (ip->ttl <= 1) return send_time_exceeded(ctx, md, in);
-    struct rt_route_key key = {.prefixlen = 32, .addr = ip->daddr};
-    struct rt_route *route = bpf_map_lookup_elem(&routes, &key);
+    const struct rt_route_mkey key = {.prefixlen = 64, .module = md->module, .addr = ip->daddr};
+    struct rt_route *route = bpf_map_lookup_elem(&rt_routes, &key);
     if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
     if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
     const __u32 out_port = route->port;
     struct rt_port *out = router_port(out_port);
     if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     __be32 nexthop = route->type == RT_ROUTE_VIA ? route->nexthop : ip->daddr;
-    struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors, &nexthop);
+    const struct rt_ip4_mkey neigh_key = {.module = md->module, .key = nexthop};
+    struct rt_neigh *neigh = bpf_map_lookup_elem(&rt_neighbors, &neigh_key);
     if (!neigh) return request_neighbor(ctx, md, out_port, out, nexthop, route->src);
 
     struct rt_fib fib = {.gen = iov_config_generation(), .port = out_port};
@@ -293,34 +305,36 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
 
 /* ---- IPv6 ---------------------------------------------------------------- */
 
-static __always_inline void learn_neighbor6(const __u8 *ip, const __u8 *mac) {
-    struct rt_ip6 key;
-    ip6_copy(key.addr, ip);
-    struct rt_neigh *known = bpf_map_lookup_elem(&neighbors6, &key);
+static __always_inline void learn_neighbor6(__u32 module, const __u8 *ip, const __u8 *mac) {
+    struct rt_ip6_mkey key = {.module = module};
+    ip6_copy(key.key.addr, ip);
+    struct rt_neigh *known = bpf_map_lookup_elem(&rt_neighbors6, &key);
     if (known && (known->flags == RT_NEIGH_STATIC || iov_mac_equal(known->mac, mac))) return;
     struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
     iov_mac_copy(entry.mac, mac);
-    bpf_map_update_elem(&neighbors6, &key, &entry, BPF_ANY);
+    bpf_map_update_elem(&rt_neighbors6, &key, &entry, BPF_ANY);
 }
 
 /* A Neighbor Solicitation for one of our addresses on the ingress port:
  * learn the asker, turn the packet into the Advertisement, send it back. */
 static __always_inline int answer_solicitation(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
                                                struct ipv6hdr *ip6, const struct rt_port *port) {
-    struct rt_ip6 target;
-    if (!nd_solicited_target(pkt, target.addr)) return iov_drop(ctx, IOV_DROP_BAD_L4);
-    struct rt_addr *own = bpf_map_lookup_elem(&addrs6, &target);
+    struct rt_ip6_mkey target = {.module = md->module};
+    if (!nd_solicited_target(pkt, target.key.addr)) return iov_drop(ctx, IOV_DROP_BAD_L4);
+    struct rt_addr *own = bpf_map_lookup_elem(&rt_addrs6, &target);
     if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
-    if (!ip6_is_unspecified(ip6->saddr.in6_u.u6_addr8)) learn_neighbor6(ip6->saddr.in6_u.u6_addr8, pkt->eth->h_source);
-    if (nd_make_advert(ctx, target.addr, port->mac, IOV_ND_ROUTER)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    if (!ip6_is_unspecified(ip6->saddr.in6_u.u6_addr8))
+        learn_neighbor6(md->module, ip6->saddr.in6_u.u6_addr8, pkt->eth->h_source);
+    if (nd_make_advert(ctx, target.key.addr, port->mac, IOV_ND_ROUTER)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     return iov_send(ctx, md, md->in_port);
 }
 
 /* An Advertisement (e.g. unsolicited, after a move): learn its target. */
-static __always_inline int learn_advertisement(struct iov_ctx *ctx, struct iov_pkt *pkt, struct ipv6hdr *ip6) {
+static __always_inline int learn_advertisement(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
+                                               struct ipv6hdr *ip6) {
     struct iov_nd *nd = (void *)(ip6 + 1);
     if ((void *)(nd + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
-    if (nd->opt_type == IOV_ND_OPT_TARGET_LL && nd->opt_len == 1) learn_neighbor6(nd->target, nd->opt_mac);
+    if (nd->opt_type == IOV_ND_OPT_TARGET_LL && nd->opt_len == 1) learn_neighbor6(md->module, nd->target, nd->opt_mac);
     return iov_consume(ctx);
 }
 
@@ -435,18 +449,18 @@ static __always_inline int send_time_exceeded6(struct iov_ctx *ctx, struct iov_m
 static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt, struct ipv6hdr *ip6,
                                     const struct rt_port *in) {
     if (ip6->hop_limit <= 1) return send_time_exceeded6(ctx, md, in);
-    struct rt_route6_key key = {.prefixlen = 128};
+    struct rt_route6_mkey key = {.prefixlen = 160, .module = md->module};
     ip6_copy(key.addr, ip6->daddr.in6_u.u6_addr8);
-    struct rt_route6 *route = bpf_map_lookup_elem(&routes6, &key);
+    struct rt_route6 *route = bpf_map_lookup_elem(&rt_routes6, &key);
     if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
     if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
     const __u32 out_port = route->port;
     struct rt_port *out = router_port(out_port);
     if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
-    struct rt_ip6 nexthop;
-    ip6_copy(nexthop.addr, route->type == RT_ROUTE_VIA ? route->nexthop : key.addr);
-    struct rt_neigh *neigh = bpf_map_lookup_elem(&neighbors6, &nexthop);
-    if (!neigh) return solicit_neighbor(ctx, md, out_port, out, &nexthop, route->src_addr);
+    struct rt_ip6_mkey nexthop = {.module = md->module};
+    ip6_copy(nexthop.key.addr, route->type == RT_ROUTE_VIA ? route->nexthop : key.addr);
+    struct rt_neigh *neigh = bpf_map_lookup_elem(&rt_neighbors6, &nexthop);
+    if (!neigh) return solicit_neighbor(ctx, md, out_port, out, &nexthop.key, route->src_addr);
     ip6->hop_limit--; /* no header checksum in IPv6 */
     iov_mac_copy(pkt->eth->h_dest, neigh->mac);
     iov_mac_copy(pkt->eth->h_source, out->mac);
@@ -462,12 +476,12 @@ static __always_inline int router6(struct iov_ctx *ctx, struct iov_md *md, struc
         struct iov_icmp *icmp = (void *)(ip6 + 1);
         if ((void *)(icmp + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
         if (icmp->type == IOV_ND_SOLICIT) return answer_solicitation(ctx, md, pkt, ip6, port);
-        if (icmp->type == IOV_ND_ADVERT) return learn_advertisement(ctx, pkt, ip6);
+        if (icmp->type == IOV_ND_ADVERT) return learn_advertisement(ctx, md, pkt, ip6);
     }
     if (iov_mac_is_multicast(pkt->eth->h_dest)) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
-    struct rt_ip6 dst;
-    ip6_copy(dst.addr, ip6->daddr.in6_u.u6_addr8);
-    if (bpf_map_lookup_elem(&addrs6, &dst)) return reply_echo6(ctx, md, pkt, ip6, port);
+    struct rt_ip6_mkey dst = {.module = md->module};
+    ip6_copy(dst.key.addr, ip6->daddr.in6_u.u6_addr8);
+    if (bpf_map_lookup_elem(&rt_addrs6, &dst)) return reply_echo6(ctx, md, pkt, ip6, port);
     return forward6(ctx, md, pkt, ip6, port);
 }
 
@@ -498,7 +512,8 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
         struct rt_fib copy = *fib; /* LRU values may be reused under us */
         return send_routed(ctx, md, &pkt, ip, &copy);
     }
-    if (bpf_map_lookup_elem(&addrs, &daddr)) return reply_echo(ctx, md, port);
+    const struct rt_ip4_mkey own = {.module = md->module, .key = daddr};
+    if (bpf_map_lookup_elem(&rt_addrs, &own)) return reply_echo(ctx, md, port);
     return forward(ctx, md, &pkt, ip, port);
 }
 

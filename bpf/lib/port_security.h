@@ -17,50 +17,58 @@
 #include "lib/parse.h"
 #include "lib/tables.h"
 
-/* (port, MAC) -> allowed, with the families its addresses restrict. */
+/* The port-security tables of every switch of the hook, shared (pinned by
+ * name) and keyed by the switch's module id (the model's sharedTable). */
+
+/* (switch, port, MAC) -> allowed, with the families its addresses restrict. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_ps_mac_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ps_mac_mkey);
     __type(value, struct l2_ps_mac);
-} ps_macs SEC(".maps");
+} l2_ps_macs SEC(".maps");
 
-/* (port, MAC, IPv4 address) -> allowed. */
+/* (switch, port, MAC, IPv4 address) -> allowed. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_ps_ipv4_host_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ps_ipv4_host_mkey);
     __type(value, __u8);
-} ps_ipv4_hosts SEC(".maps");
+} l2_ps_ip4_hosts SEC(".maps");
 
-/* (port, MAC, IPv6 address) -> allowed. */
+/* (switch, port, MAC, IPv6 address) -> allowed. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_ps_ipv6_host_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ps_ipv6_host_mkey);
     __type(value, __u8);
-} ps_ipv6_hosts SEC(".maps");
+} l2_ps_ip6_hosts SEC(".maps");
 
-/* (port, MAC, IPv4 prefix) -> allowed. */
+/* (switch, port, MAC, IPv4 prefix) -> allowed. */
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_ps_ipv4_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ps_ipv4_mkey);
     __type(value, __u8);
-} ps_ipv4 SEC(".maps");
+} l2_ps_ipv4 SEC(".maps");
 
-/* (port, MAC, IPv6 prefix) -> allowed. */
+/* (switch, port, MAC, IPv6 prefix) -> allowed. */
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 262144);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, struct l2_ps_ipv6_key);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct l2_ps_ipv6_mkey);
     __type(value, __u8);
-} ps_ipv6 SEC(".maps");
+} l2_ps_ipv6 SEC(".maps");
 
 /* The addresses a packet goes to, copied out of the packet so that they stay
  * usable after it is cloned (floods). */
@@ -72,44 +80,51 @@ struct l2_dst {
     __u8 ip6[16];
 };
 
-static __always_inline struct l2_ps_mac *ps_lookup_mac(__u32 port, const __u8 *mac) {
-    struct l2_ps_mac_key key = {.port = port};
-    iov_mac_copy(key.mac, mac);
-    return bpf_map_lookup_elem(&ps_macs, &key);
+/* Where a port-security check applies: the switch (module id) and its port. */
+struct ps_port {
+    __u32 module;
+    __u32 port;
+};
+
+static __always_inline struct l2_ps_mac *ps_lookup_mac(struct ps_port at, const __u8 *mac) {
+    struct l2_ps_mac_mkey key = {.module = at.module, .key = {.port = at.port}};
+    iov_mac_copy(key.key.mac, mac);
+    return bpf_map_lookup_elem(&l2_ps_macs, &key);
 }
 
-static __always_inline int ps_ipv4_host(__u32 port, const __u8 *mac, __be32 addr) {
-    struct l2_ps_ipv4_host_key key = {.port = port, .addr = addr};
-    iov_mac_copy(key.mac, mac);
-    return bpf_map_lookup_elem(&ps_ipv4_hosts, &key) != 0;
+static __always_inline int ps_ipv4_host(struct ps_port at, const __u8 *mac, __be32 addr) {
+    struct l2_ps_ipv4_host_mkey key = {.module = at.module, .key = {.port = at.port, .addr = addr}};
+    iov_mac_copy(key.key.mac, mac);
+    return bpf_map_lookup_elem(&l2_ps_ip4_hosts, &key) != 0;
 }
 
-static __always_inline int ps_ipv6_host(__u32 port, const __u8 *mac, const __u8 *addr) {
-    struct l2_ps_ipv6_host_key key = {.port = port};
-    iov_mac_copy(key.mac, mac);
-    __builtin_memcpy(key.addr, addr, 16);
-    return bpf_map_lookup_elem(&ps_ipv6_hosts, &key) != 0;
+static __always_inline int ps_ipv6_host(struct ps_port at, const __u8 *mac, const __u8 *addr) {
+    struct l2_ps_ipv6_host_mkey key = {.module = at.module, .key = {.port = at.port}};
+    iov_mac_copy(key.key.mac, mac);
+    __builtin_memcpy(key.key.addr, addr, 16);
+    return bpf_map_lookup_elem(&l2_ps_ip6_hosts, &key) != 0;
 }
 
 /* `addr` allowed for the MAC of `entry`: one of its addresses or prefixes. */
-static __always_inline int ps_ipv4_allowed(const struct l2_ps_mac *entry, __u32 port, const __u8 *mac, __be32 addr) {
+static __always_inline int ps_ipv4_allowed(const struct l2_ps_mac *entry, struct ps_port at, const __u8 *mac,
+                                           __be32 addr) {
     if (!(entry->flags & L2_PS_IPV4)) return 0;
-    if (ps_ipv4_host(port, mac, addr)) return 1;
+    if (ps_ipv4_host(at, mac, addr)) return 1;
     if (!(entry->flags & L2_PS_IPV4_PREFIXES)) return 0;
-    struct l2_ps_ipv4_key key = {.prefixlen = L2_PS_KEY_BITS + 32, .port = port, .addr = addr};
+    struct l2_ps_ipv4_mkey key = {.prefixlen = 32 + L2_PS_KEY_BITS + 32, .module = at.module, .port = at.port, .addr = addr};
     iov_mac_copy(key.mac, mac);
-    return bpf_map_lookup_elem(&ps_ipv4, &key) != 0;
+    return bpf_map_lookup_elem(&l2_ps_ipv4, &key) != 0;
 }
 
-static __always_inline int ps_ipv6_allowed(const struct l2_ps_mac *entry, __u32 port, const __u8 *mac,
+static __always_inline int ps_ipv6_allowed(const struct l2_ps_mac *entry, struct ps_port at, const __u8 *mac,
                                            const __u8 *addr) {
     if (!(entry->flags & L2_PS_IPV6)) return 0;
-    if (ps_ipv6_host(port, mac, addr)) return 1;
+    if (ps_ipv6_host(at, mac, addr)) return 1;
     if (!(entry->flags & L2_PS_IPV6_PREFIXES)) return 0;
-    struct l2_ps_ipv6_key key = {.prefixlen = L2_PS_KEY_BITS + 128, .port = port};
+    struct l2_ps_ipv6_mkey key = {.prefixlen = 32 + L2_PS_KEY_BITS + 128, .module = at.module, .port = at.port};
     iov_mac_copy(key.mac, mac);
     __builtin_memcpy(key.addr, addr, 16);
-    return bpf_map_lookup_elem(&ps_ipv6, &key) != 0;
+    return bpf_map_lookup_elem(&l2_ps_ipv6, &key) != 0;
 }
 
 /* fe80::/64 with the modified EUI-64 interface id of `mac`. */
@@ -124,8 +139,8 @@ static __always_inline int ipv6_is_unspecified(const __u8 *a) {
     return !(w[0] | w[1] | w[2] | w[3]);
 }
 
-/* Ingress check on `port`; returns 0 or a drop reason. */
-static __always_inline int ps_check_ingress(struct iov_pkt *pkt, __u32 port) {
+/* Ingress check on `port` (of its switch); returns 0 or a drop reason. */
+static __always_inline int ps_check_ingress(struct iov_pkt *pkt, struct ps_port port) {
     const __u8 *src = pkt->eth->h_source;
     struct iphdr *ip = 0;
     struct iov_arp *arp = 0;
@@ -165,7 +180,7 @@ static __always_inline int ps_check_ingress(struct iov_pkt *pkt, __u32 port) {
 }
 
 /* Egress check towards `port`; returns 0 or IOV_DROP_PS_DST. */
-static __always_inline int ps_check_egress(const struct l2_dst *dst, __u32 port) {
+static __always_inline int ps_check_egress(const struct l2_dst *dst, struct ps_port port) {
     if (iov_mac_is_multicast(dst->mac)) return 0;
     if (dst->family == 4 && ps_ipv4_host(port, dst->mac, dst->ip4)) return 0; /* the common case */
     struct l2_ps_mac *entry = ps_lookup_mac(port, dst->mac);

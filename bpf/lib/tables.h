@@ -123,6 +123,58 @@ struct l2_ps_ipv6_key {
 
 #define L2_PS_KEY_BITS 96 /* port + mac + pad, matched exactly */
 
+/* The l2switch tables but `ports` are shared by the switches of a hook
+ * (model: sharedTable): the map keys put the switch's module id in front of
+ * the table key (after the prefixlen of an LPM key, which counts 32 more
+ * bits). */
+struct l2_fdb_mkey {
+    __u32 module;
+    struct l2_fdb_key key;
+};
+
+struct l2_ip4_mkey {
+    __u32 module;
+    __be32 key;
+};
+
+struct l2_nd_mkey {
+    __u32 module;
+    struct l2_nd_key key;
+};
+
+struct l2_ps_mac_mkey {
+    __u32 module;
+    struct l2_ps_mac_key key;
+};
+
+struct l2_ps_ipv4_host_mkey {
+    __u32 module;
+    struct l2_ps_ipv4_host_key key;
+};
+
+struct l2_ps_ipv6_host_mkey {
+    __u32 module;
+    struct l2_ps_ipv6_host_key key;
+};
+
+struct l2_ps_ipv4_mkey {
+    __u32 prefixlen; /* 32 + L2_PS_KEY_BITS + the prefix length */
+    __u32 module;
+    __u32 port;
+    iov_mac_t mac;
+    __u16 pad;
+    __be32 addr;
+};
+
+struct l2_ps_ipv6_mkey {
+    __u32 prefixlen; /* 32 + L2_PS_KEY_BITS + the prefix length */
+    __u32 module;
+    __u32 port;
+    iov_mac_t mac;
+    __u16 pad;
+    iov_ip6_t addr;
+};
+
 /* ---- router ------------------------------------------------------------ */
 
 #define RT_PORT_ENABLED (1u << 0)
@@ -181,6 +233,31 @@ struct rt_ip6 {
 /* Key of `routes6` (LPM trie): destination prefix. */
 struct rt_route6_key {
     __u32 prefixlen;
+    iov_ip6_t addr;
+};
+
+/* The router tables are shared by the instances of a hook (model:
+ * sharedTable): the map keys put the instance's module id in front of the
+ * table key (after the prefixlen of an LPM key, which counts 32 more bits). */
+struct rt_ip4_mkey {
+    __u32 module;
+    __be32 key;
+};
+
+struct rt_ip6_mkey {
+    __u32 module;
+    struct rt_ip6 key;
+};
+
+struct rt_route_mkey {
+    __u32 prefixlen; /* 32 + the route's prefix length */
+    __u32 module;
+    __be32 addr;
+};
+
+struct rt_route6_mkey {
+    __u32 prefixlen; /* 32 + the route's prefix length */
+    __u32 module;
     iov_ip6_t addr;
 };
 

@@ -32,11 +32,12 @@ protected:
 
 TEST_F(BtfJson, MacKeysAndStructValuesRoundTrip) {
     open("l2switch");
-    auto [key, value] = codecs("fdb");
-    auto k = key.encode({{"mac", "02:00:00:00:00:0a"}});
+    auto [key, value] = codecs("l2_fdb");  // shared by the switches: {module, key}
+    const json mac_key = {{"module", 3}, {"key", {{"mac", "02:00:00:00:00:0a"}}}};
+    auto k = key.encode(mac_key);
     ASSERT_TRUE(k.ok()) << k.error().message;
-    EXPECT_EQ(*k, (Bytes{2, 0, 0, 0, 0, 0x0a, 0, 0}));
-    EXPECT_EQ(key.decode(k->data()), json({{"mac", "02:00:00:00:00:0a"}})) << "pad fields stay hidden";
+    EXPECT_EQ(*k, (Bytes{3, 0, 0, 0, 2, 0, 0, 0, 0, 0x0a, 0, 0}));
+    EXPECT_EQ(key.decode(k->data()), mac_key) << "pad fields stay hidden";
     auto v = value.encode({{"port", 3}, {"flags", 1}});
     ASSERT_TRUE(v.ok());
     EXPECT_EQ(value.decode(v->data()), json({{"port", 3}, {"flags", 1}}));
@@ -44,11 +45,11 @@ TEST_F(BtfJson, MacKeysAndStructValuesRoundTrip) {
 
 TEST_F(BtfJson, Be32IsAnIpv4StringAndBe16AHostOrderPort) {
     open("l2switch");
-    auto [arp_key, arp_value] = codecs("arp_responder");
-    auto k = arp_key.encode("10.0.0.1");
+    auto [arp_key, arp_value] = codecs("l2_arp_responder");
+    auto k = arp_key.encode({{"module", 1}, {"key", "10.0.0.1"}});
     ASSERT_TRUE(k.ok()) << k.error().message;
-    EXPECT_EQ(*k, (Bytes{10, 0, 0, 1}));
-    EXPECT_EQ(arp_key.decode(k->data()), "10.0.0.1");
+    EXPECT_EQ(*k, (Bytes{1, 0, 0, 0, 10, 0, 0, 1}));
+    EXPECT_EQ(arp_key.decode(k->data())["key"], "10.0.0.1");
 
     open("nat");
     auto [ct_key, ct_value] = codecs("iov_conntrack");
@@ -61,8 +62,8 @@ TEST_F(BtfJson, Be32IsAnIpv4StringAndBe16AHostOrderPort) {
 
 TEST_F(BtfJson, LpmKeysWithIpv6Addresses) {
     open("l2switch");
-    auto [key, value] = codecs("ps_ipv6");
-    json in = {{"prefixlen", 224}, {"port", 1}, {"mac", "02:00:00:00:00:01"}, {"addr", "fd00::1"}};
+    auto [key, value] = codecs("l2_ps_ipv6");
+    json in = {{"prefixlen", 256}, {"module", 2}, {"port", 1}, {"mac", "02:00:00:00:00:01"}, {"addr", "fd00::1"}};
     auto k = key.encode(in);
     ASSERT_TRUE(k.ok()) << k.error().message;
     EXPECT_EQ(key.decode(k->data()), in);
@@ -93,10 +94,10 @@ TEST_F(BtfJson, BadInputNamesTheProblem) {
 
 TEST_F(BtfJson, HexEverywhereAndWithoutTypes) {
     open("router");
-    auto [key, value] = codecs("neighbors");
-    auto k = key.encode("0x0a000001");
-    ASSERT_TRUE(k.ok());
-    EXPECT_EQ(key.decode(k->data()), "10.0.0.1");
+    auto [key, value] = codecs("rt_neighbors");  // {module, key}: the address a member of a struct
+    auto k = key.encode({{"module", 1}, {"key", "0x0a000001"}});
+    ASSERT_TRUE(k.ok()) << k.error().message;
+    EXPECT_EQ(key.decode(k->data())["key"], "10.0.0.1");
     BtfCodec raw(nullptr, 0, 4);
     auto r = raw.encode("0a000001");
     ASSERT_TRUE(r.ok());

@@ -13,14 +13,17 @@
 namespace hover::model::l2switch {
 
 inline constexpr auto kPorts = table<uint32_t, l2_port>("ports", /*array=*/true);
-inline constexpr auto kFdb = table<l2_fdb_key, l2_fdb_entry>("fdb", false, &learnedBy<l2_fdb_entry, L2_FDB_LEARNED>);
-inline constexpr auto kArpResponder = table<uint32_t, l2_arp_entry>("arp_responder");
-inline constexpr auto kNdResponder = table<l2_nd_key, l2_nd_entry>("nd_responder");
-inline constexpr auto kPsMacs = table<l2_ps_mac_key, l2_ps_mac>("ps_macs");
-inline constexpr auto kPsIpv4Hosts = table<l2_ps_ipv4_host_key, uint8_t>("ps_ipv4_hosts");
-inline constexpr auto kPsIpv6Hosts = table<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts");
-inline constexpr auto kPsIpv4 = table<l2_ps_ipv4_key, uint8_t>("ps_ipv4");
-inline constexpr auto kPsIpv6 = table<l2_ps_ipv6_key, uint8_t>("ps_ipv6");
+// Every switch's entries but its ports live in the hook's shared maps
+// (bpf/l2switch.bpf.c, bpf/lib/port_security.h).
+inline constexpr auto kFdb =
+    sharedTable<l2_fdb_key, l2_fdb_entry>("fdb", "l2_fdb", false, &learnedBy<l2_fdb_entry, L2_FDB_LEARNED>);
+inline constexpr auto kArpResponder = sharedTable<uint32_t, l2_arp_entry>("arp_responder", "l2_arp_responder");
+inline constexpr auto kNdResponder = sharedTable<l2_nd_key, l2_nd_entry>("nd_responder", "l2_nd_responder");
+inline constexpr auto kPsMacs = sharedTable<l2_ps_mac_key, l2_ps_mac>("ps_macs", "l2_ps_macs");
+inline constexpr auto kPsIpv4Hosts = sharedTable<l2_ps_ipv4_host_key, uint8_t>("ps_ipv4_hosts", "l2_ps_ip4_hosts");
+inline constexpr auto kPsIpv6Hosts = sharedTable<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts", "l2_ps_ip6_hosts");
+inline constexpr auto kPsIpv4 = sharedTable<l2_ps_ipv4_key, uint8_t>("ps_ipv4", "l2_ps_ipv4", true);
+inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", "l2_ps_ipv6", true);
 // XDP builds only: devmaps of the netdev ports a flood reaches (hoverd
 // keeps them from `ports` and the links; not written by the control plane).
 inline constexpr auto kFloodAll = table<uint32_t, uint32_t>("flood_all");

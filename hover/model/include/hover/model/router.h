@@ -15,12 +15,15 @@
 namespace hover::model::router {
 
 inline constexpr auto kPorts = table<uint32_t, rt_port>("ports", /*array=*/true);
-inline constexpr auto kAddrs = table<uint32_t, rt_addr>("addrs");
-inline constexpr auto kRoutes = table<rt_route_key, rt_route>("routes");
-inline constexpr auto kNeighbors = table<uint32_t, rt_neigh>("neighbors", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
-inline constexpr auto kAddrs6 = table<rt_ip6, rt_addr>("addrs6");
-inline constexpr auto kRoutes6 = table<rt_route6_key, rt_route6>("routes6");
-inline constexpr auto kNeighbors6 = table<rt_ip6, rt_neigh>("neighbors6", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
+// Every router's entries but its ports live in the hook's shared maps (bpf/router.bpf.c).
+inline constexpr auto kAddrs = sharedTable<uint32_t, rt_addr>("addrs", "rt_addrs");
+inline constexpr auto kRoutes = sharedTable<rt_route_key, rt_route>("routes", "rt_routes", true);
+inline constexpr auto kNeighbors =
+    sharedTable<uint32_t, rt_neigh>("neighbors", "rt_neighbors", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
+inline constexpr auto kAddrs6 = sharedTable<rt_ip6, rt_addr>("addrs6", "rt_addrs6");
+inline constexpr auto kRoutes6 = sharedTable<rt_route6_key, rt_route6>("routes6", "rt_routes6", true);
+inline constexpr auto kNeighbors6 =
+    sharedTable<rt_ip6, rt_neigh>("neighbors6", "rt_neighbors6", false, &learnedBy<rt_neigh, RT_NEIGH_LEARNED>);
 
 extern const ModuleTypeDesc kType;
 
