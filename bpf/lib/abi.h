@@ -1,8 +1,10 @@
 /* The IOModule chaining ABI, shared by every eBPF module and by hoverd (C++).
  *
- * A module instance is one loaded copy of a module program with its own maps,
- * identified by a module id (1..IOV_MAX_MODULES-1) that hoverd assigns and
- * sets through the skeleton before load. It has numbered ports
+ * A module instance is one loaded copy of a module program, identified by a
+ * module id (1..IOV_MAX_MODULES-1) that hoverd assigns and sets through the
+ * skeleton before load; the metadata carries it with the packet, and the
+ * built-in types keep their tables in the hook's shared maps under it
+ * (bpf/lib/tables.h, the *_mkey keys). It has numbered ports
  * (0..IOV_MAX_PORTS-1), each counted in a slot of the hook's shared
  * `iov_port_counters` that hoverd gives it when it is first connected; each
  * port's peer, in the map `iov_ports`, is either

@@ -8,7 +8,6 @@
 namespace hover {
 
 using iovisor::Errc;
-using iovisor::errnoError;
 using iovisor::makeError;
 using iovisor::Result;
 using iovisor::Status;
