@@ -141,8 +141,40 @@ Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, 
     return iovisor::errnoError(err, "write " + what + " in " + t.name);
 }
 
+namespace {
+
+// A shared hash map holds every instance's entries: read it in batches (a
+// few syscalls for all of it, instead of two per entry) and keep the ones of
+// `map`'s instance. False if the kernel cannot batch this map.
+bool readSharedInBatches(const TableMap &map, const MapInfo &info, std::vector<std::pair<Bytes, Bytes>> *out) {
+    const bool hash = info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH;
+    if (!map.shared || !hash) return false;
+    constexpr uint32_t kBatch = 4096;
+    const size_t key_size = info.key_size, value_bytes = valueBytes(info);
+    Bytes keys(key_size * kBatch), values(value_bytes * kBatch), token(std::max<size_t>(key_size, 8));
+    bool first = true, more = true;
+    while (more) {
+        uint32_t count = kBatch;
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        const int rc = bpf_map_lookup_batch(map.fd, first ? nullptr : token.data(), token.data(), keys.data(),
+                                            values.data(), &count, &opts);
+        if (rc != 0 && errno != ENOENT) return !first;  // EINVAL on first: no batch support here
+        more = rc == 0;
+        first = false;
+        for (uint32_t i = 0; i < count; ++i) {
+            Bytes key(keys.begin() + i * key_size, keys.begin() + (i + 1) * key_size);
+            if (!map.tableKey(key)) continue;  // another instance's
+            out->emplace_back(std::move(key), Bytes(values.begin() + i * value_bytes, values.begin() + (i + 1) * value_bytes));
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 std::vector<std::pair<Bytes, Bytes>> Registry::readAll(const TableRef &t) {
     std::vector<std::pair<Bytes, Bytes>> out;
+    if (readSharedInBatches(t.map, t.info, &out)) return out;
     Bytes key(t.info.key_size), next(t.info.key_size), value(valueBytes(t.info));
     const bool is_devmap = t.info.type == BPF_MAP_TYPE_DEVMAP || t.info.type == BPF_MAP_TYPE_DEVMAP_HASH;
     for (const void *prev = nullptr; bpf_map_get_next_key(t.fd, prev, next.data()) == 0; prev = key.data()) {
