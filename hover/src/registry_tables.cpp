@@ -85,7 +85,7 @@ Result<Registry::TableRef> Registry::openTable(const std::string &module, const 
     auto info = mapInfo(t.fd);
     if (!info.ok()) return info.error();
     t.info = *info;
-    t.key_size = t.map.shared ? t.info.key_size - 4 : t.info.key_size;
+    t.key_size = t.map.shared ? t.map.shared->key_size : t.info.key_size;
     t.name = table;
     return t;
 }

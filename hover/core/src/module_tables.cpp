@@ -20,7 +20,7 @@ namespace {
 Status checkSizes(const TableMap &map, const model::TableDesc &t) {
     auto info = mapInfo(map.fd);
     if (!info.ok()) return info.error();
-    const size_t key_size = map.mapKeySize(t.key_size);
+    const size_t key_size = model::mapKeySize(t);
     if (info->key_size == key_size && info->value_size == t.value_size) return {};
     return makeError(Errc::kInternal, std::string("table ") + t.name + " has key/value sizes " +
                                           std::to_string(info->key_size) + "/" + std::to_string(info->value_size) +
@@ -71,7 +71,7 @@ void Module::purgeSharedTables() const {
     for (const model::TableDesc *t : model_->tables) {
         auto map = tableMap(t->name);
         if (!map.ok() || !map->shared) continue;
-        for (const Bytes &key : keysOf(map->fd, map->mapKeySize(t->key_size)))
+        for (const Bytes &key : keysOf(map->fd, model::mapKeySize(*t)))
             if (map->tableKey(key)) bpf_map_delete_elem(map->fd, key.data());
     }
 }

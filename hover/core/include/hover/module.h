@@ -145,7 +145,9 @@ private:
     HookSizes sizes_;
     std::vector<std::pair<std::string, Fd>> maps_;
     mutable std::mutex type_shared_mu_;
-    mutable std::vector<std::pair<std::string, Fd>> type_shared_;  // unpinned chains only
+    // Maps shared by the instances of a type (router caches, nat/router/
+    // l2switch tables), found after a load or by their pins.
+    mutable std::vector<std::pair<std::string, Fd>> type_shared_;
     Fd entry_prog_;
     mutable std::mutex counters_mu_;
     mutable std::map<uint32_t, std::pair<uint32_t, uint32_t>> counter_owners_;  // index -> (module, port)
@@ -165,7 +167,6 @@ struct TableMap {
     std::optional<Bytes> tableKey(const Bytes &map_key) const {
         return shared ? model::instanceKey(*shared, module, map_key) : std::optional<Bytes>(map_key);
     }
-    size_t mapKeySize(size_t key_size) const { return shared ? key_size + 4 : key_size; }
 };
 
 class Module {

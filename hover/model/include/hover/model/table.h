@@ -65,6 +65,9 @@ constexpr Table<K, V> sharedTable(const char *name, const char *shared_map, bool
     return {{name, sizeof(K), sizeof(V), false, learned, shared_map, lpm}};
 }
 
+// The size of the keys of the map holding `t`: its own, or the shared map's
+// (the module id in front).
+constexpr size_t mapKeySize(const TableDesc &t) { return t.key_size + (t.shared_map ? sizeof(uint32_t) : 0); }
 // The shared map's key for `key` of the instance `module` (TableDesc::shared_map).
 Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key);
 // The table key inside a shared map's key, if the entry is the instance `module`'s.
