@@ -89,18 +89,23 @@ Result<uint32_t> Module::portCounter(uint32_t port) const {
     return chain_->allocateCounter(id_, port);
 }
 
-void Module::claimCounters() const {
+std::vector<std::pair<uint32_t, uint32_t>> Module::countedPorts() const {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
     auto ports = map<uint32_t, iov_port>("iov_ports");
-    if (!ports.ok() || !chain_) return;
+    if (!ports.ok()) return out;
     for (uint32_t port = 0; port < IOV_MAX_PORTS; ++port)
-        if (auto entry = ports->lookup(port); entry.ok() && entry->counter) chain_->claimCounter(entry->counter, id_, port);
+        if (auto entry = ports->lookup(port); entry.ok() && entry->counter) out.emplace_back(port, entry->counter);
+    return out;
+}
+
+void Module::claimCounters() const {
+    if (!chain_) return;
+    for (const auto &[port, counter] : countedPorts()) chain_->claimCounter(counter, id_, port);
 }
 
 void Module::releaseCounters() const {
-    auto ports = map<uint32_t, iov_port>("iov_ports");
-    if (!ports.ok() || !chain_) return;
-    for (uint32_t port = 0; port < IOV_MAX_PORTS; ++port)
-        if (auto entry = ports->lookup(port); entry.ok() && entry->counter) chain_->releaseCounter(entry->counter);
+    if (!chain_) return;
+    for (const auto &[port, counter] : countedPorts()) chain_->releaseCounter(counter);
     chain_->forgetModuleDrops(id_);
 }
 

@@ -245,6 +245,7 @@ private:
     iovisor::Status unwire(uint32_t port);
     // `port`'s counter index, allocated on its first wiring.
     iovisor::Result<uint32_t> portCounter(uint32_t port) const;
+    std::vector<std::pair<uint32_t, uint32_t>> countedPorts() const;  // (port, counter index)
     void claimCounters() const;    // adopted: its ports' counters are taken
     void releaseCounters() const;  // leaving the chain
 
