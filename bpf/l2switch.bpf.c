@@ -9,17 +9,18 @@
 #include "lib/port_security.h"
 #include "lib/tables.h"
 
-/* Port number -> switch-level port settings (enabled, port security, learn). */
+/* The switches' tables, shared by every switch of the hook (pinned by name)
+ * and keyed by the switch's module id (the model's sharedTable and
+ * sharedArray). */
+
+/* IOV_PORT_SLOT(switch, port) -> port settings (enabled, port security, learn). */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, IOV_MAX_PORTS);
+    __uint(max_entries, IOV_MAX_MODULES * IOV_MAX_PORTS);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __type(key, __u32);
     __type(value, struct l2_port);
-} ports SEC(".maps");
-
-/* The switches' tables but `ports`, shared by every switch of the hook
- * (pinned by name) and keyed by the switch's module id (the model's
- * sharedTable). */
+} l2_ports SEC(".maps");
 
 /* (switch, destination MAC) -> port (static from OVN, or learned). */
 struct {
@@ -52,25 +53,40 @@ struct {
 } l2_nd_responder SEC(".maps");
 
 #ifdef IOV_XDP
-/* Port number -> netdev ifindex of every enabled netdev port: XDP cannot
- * clone, so broadcasts go out through one devmap broadcast redirect. */
-struct {
+/* A switch's own devmap (made by hoverd with the instance): port number ->
+ * netdev ifindex. XDP cannot clone, so floods go out through one devmap
+ * broadcast redirect. */
+struct l2_flood_ports {
     __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
     __uint(max_entries, IOV_MAX_PORTS);
     __type(key, __u32);
     __type(value, __u32);
-} flood_all SEC(".maps");
+};
 
-/* Same, without the ports under port security (unknown unicast). */
+/* Switch -> its devmap of every enabled netdev port. */
 struct {
-    __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-    __uint(max_entries, IOV_MAX_PORTS);
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, IOV_MAX_MODULES);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __type(key, __u32);
-    __type(value, __u32);
-} flood_unknown SEC(".maps");
+    __array(values, struct l2_flood_ports);
+} l2_flood_all SEC(".maps");
+
+/* Switch -> its devmap of the same without the ports under port security
+ * (unknown unicast). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, IOV_MAX_MODULES);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, __u32);
+    __array(values, struct l2_flood_ports);
+} l2_flood_unknown SEC(".maps");
 #endif
 
-static __always_inline struct l2_port *port_config(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
+static __always_inline struct l2_port *port_config(__u32 module, __u32 port) {
+    const __u32 slot = IOV_PORT_SLOT(module, port);
+    return bpf_map_lookup_elem(&l2_ports, &slot);
+}
 
 /* Reads where the packet goes; rejects malformed IPv4/IPv6 headers. */
 static __always_inline int read_destination(struct iov_pkt *pkt, struct l2_dst *dst) {
@@ -140,13 +156,13 @@ struct flood_state {
 
 static int flood_port(__u32 port, struct flood_state *st) {
     if (port == st->in_port) return 0;
-    struct l2_port *cfg = port_config(port);
+    struct l2_port *cfg = port_config(st->module, port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
     if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, (struct ps_port){st->module, port})) return 0;
-    if (!iov_clone_to_netdev(st->ctx, port)) return 0;
+    if (!iov_clone_to_netdev(st->ctx, st->module, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
 #ifndef IOV_XDP
-    else iov_recirculate(st->ctx, port, st->hops);
+    else iov_recirculate(st->ctx, st->module, port, st->hops);
 #endif
     return 0;
 }
@@ -155,14 +171,15 @@ static int flood_port(__u32 port, struct flood_state *st) {
  * the destination through. Netdev peers get clones; further module peers get
  * recirculated clones (lib/chain.h); the first module peer gets the original
  * packet last (a tail call does not return). XDP mode differs: see
- * flood_all. */
+ * l2_flood_all. */
 static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const struct l2_dst *dst) {
 #ifdef IOV_XDP
     /* XDP: netdev ports only (module peers would need a second redirect),
      * the ingress netdev excluded by the kernel. */
-    const __u64 flags = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS;
-    if (iov_mac_is_multicast(dst->mac)) return bpf_redirect_map(&flood_all, 0, flags);
-    return bpf_redirect_map(&flood_unknown, 0, flags);
+    void *ports = bpf_map_lookup_elem(iov_mac_is_multicast(dst->mac) ? (void *)&l2_flood_all : (void *)&l2_flood_unknown,
+                                      &md->module);
+    if (!ports) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    return bpf_redirect_map(ports, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
 #endif
     struct flood_state st = {
         .ctx = ctx, .dst = dst, .module = md->module, .in_port = md->in_port, .module_port = IOV_MAX_PORTS, .hops = md->hops};
@@ -178,7 +195,7 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
 
     int err = iov_parse_eth(ctx, &pkt);
     if (err) return iov_drop(ctx, err);
-    struct l2_port *cfg = port_config(in_port);
+    struct l2_port *cfg = port_config(md->module, in_port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     if (iov_mac_is_multicast(pkt.eth->h_source)) return iov_drop(ctx, IOV_DROP_SRC_MAC_MULTICAST);
     err = read_destination(&pkt, &dst);
@@ -203,7 +220,7 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     if (!entry) return flood(ctx, md, &dst);
     const __u32 out_port = entry->port;
     if (out_port == in_port) return iov_drop(ctx, IOV_DROP_SAME_PORT);
-    struct l2_port *out = port_config(out_port);
+    struct l2_port *out = port_config(md->module, out_port);
     if (!out || !(out->flags & L2_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     if (out->flags & L2_PORT_SECURITY) {
         err = ps_check_egress(&dst, (struct ps_port){md->module, out_port});

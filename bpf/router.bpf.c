@@ -13,16 +13,17 @@
 
 #define ARP_RETRY_NS 1000000000ull /* one ARP request per next hop per second */
 
-/* Port number -> router port (MAC, flags, primary IPv4). */
+/* The tables of every router of the hook, shared (pinned by name) and keyed
+ * by the router's module id (the model's sharedTable and sharedArray). */
+
+/* IOV_PORT_SLOT(router, port) -> router port (MAC, flags, primary addresses). */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, IOV_MAX_PORTS);
+    __uint(max_entries, IOV_MAX_MODULES * IOV_MAX_PORTS);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
     __type(key, __u32);
     __type(value, struct rt_port);
-} ports SEC(".maps");
-
-/* The tables of every router of the hook, shared (pinned by name) and keyed
- * by the router's module id (the model's sharedTable). */
+} rt_ports SEC(".maps");
 
 /* (router, IPv4 address) -> the port that owns it. */
 struct {
@@ -137,7 +138,10 @@ struct {
     __type(value, struct rt_fib);
 } rt_fib_cache SEC(".maps");
 
-static __always_inline struct rt_port *router_port(__u32 port) { return bpf_map_lookup_elem(&ports, &port); }
+static __always_inline struct rt_port *router_port(__u32 module, __u32 port) {
+    const __u32 slot = IOV_PORT_SLOT(module, port);
+    return bpf_map_lookup_elem(&rt_ports, &slot);
+}
 
 /* GSO packets cannot be reshaped into ARP requests or ICMP errors. */
 static __always_inline int ctx_is_gso(const struct iov_ctx *ctx) {
@@ -156,7 +160,7 @@ static __always_inline void learn_neighbor(__u32 module, __be32 ip, const __u8 *
     struct rt_neigh entry = {.flags = RT_NEIGH_LEARNED};
     iov_mac_copy(entry.mac, mac);
     bpf_map_update_elem(&rt_neighbors, &key, &entry, BPF_ANY);
-    if (known) iov_config_changed(); /* a new MAC: cached results used the old one */
+    if (known) iov_config_changed(module); /* a new MAC: cached results used the old one */
 }
 
 /* ARP for one of our addresses on the ingress port: learn the sender, answer
@@ -287,14 +291,14 @@ static __always_inline int forward(struct iov_ctx *ctx, struct iov_md *md, struc
     if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
     if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
     const __u32 out_port = route->port;
-    struct rt_port *out = router_port(out_port);
+    struct rt_port *out = router_port(md->module, out_port);
     if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     __be32 nexthop = route->type == RT_ROUTE_VIA ? route->nexthop : ip->daddr;
     const struct rt_ip4_mkey neigh_key = {.module = md->module, .key = nexthop};
     struct rt_neigh *neigh = bpf_map_lookup_elem(&rt_neighbors, &neigh_key);
     if (!neigh) return request_neighbor(ctx, md, out_port, out, nexthop, route->src);
 
-    struct rt_fib fib = {.gen = iov_config_generation(), .port = out_port};
+    struct rt_fib fib = {.gen = iov_config_generation(md->module), .port = out_port};
     iov_mac_copy(fib.dst_mac, neigh->mac);
     iov_mac_copy(fib.src_mac, out->mac);
     const struct rt_module_ip4 cached = {.module = md->module, .addr = ip->daddr};
@@ -455,7 +459,7 @@ static __always_inline int forward6(struct iov_ctx *ctx, struct iov_md *md, stru
     if (!route) return iov_drop(ctx, IOV_DROP_NO_ROUTE);
     if (route->type == RT_ROUTE_DISCARD) return iov_drop(ctx, IOV_DROP_ROUTE_DISCARD);
     const __u32 out_port = route->port;
-    struct rt_port *out = router_port(out_port);
+    struct rt_port *out = router_port(md->module, out_port);
     if (!out || !(out->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     struct rt_ip6_mkey nexthop = {.module = md->module};
     ip6_copy(nexthop.key.addr, route->type == RT_ROUTE_VIA ? route->nexthop : key.addr);
@@ -489,7 +493,7 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     struct iov_pkt pkt;
     int err = iov_parse_eth(ctx, &pkt);
     if (err) return iov_drop(ctx, err);
-    struct rt_port *port = router_port(md->in_port);
+    struct rt_port *port = router_port(md->module, md->in_port);
     if (!port || !(port->flags & RT_PORT_ENABLED)) return iov_drop(ctx, IOV_DROP_PORT_DISABLED);
     const __u8 *dst = pkt.eth->h_dest;
     const int broadcast = dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff &&
@@ -508,7 +512,7 @@ static __always_inline int router(struct iov_ctx *ctx, struct iov_md *md) {
     __be32 daddr = ip->daddr;
     const struct rt_module_ip4 cached = {.module = md->module, .addr = daddr};
     struct rt_fib *fib = bpf_map_lookup_elem(&rt_fib_cache, &cached);
-    if (fib && fib->gen == iov_config_generation() && ip->ttl > 1) {
+    if (fib && fib->gen == iov_config_generation(md->module) && ip->ttl > 1) {
         struct rt_fib copy = *fib; /* LRU values may be reused under us */
         return send_routed(ctx, md, &pkt, ip, &copy);
     }

@@ -1,18 +1,20 @@
 /* The IOModule chaining ABI, shared by every eBPF module and by hoverd (C++).
  *
- * A module instance is one loaded copy of a module program, identified by a
- * module id (1..IOV_MAX_MODULES-1) that hoverd assigns and sets through the
- * skeleton before load; the metadata carries it with the packet, and the
- * built-in types keep their tables in the hook's shared maps under it
- * (bpf/lib/tables.h, the *_mkey keys). It has numbered ports
+ * A module instance is identified by a module id (1..IOV_MAX_MODULES-1) that
+ * hoverd assigns. The instances of a built-in type share one program per
+ * hook (loaded and verified once), which takes the id from the packet's
+ * metadata: an instance is its slot in `iov_chain` and its entries in the
+ * hook's shared maps, keyed by its id (bpf/lib/tables.h, the *_mkey keys;
+ * port-indexed arrays by IOV_PORT_SLOT). Custom modules have a program of
+ * their own, over the same maps. It has numbered ports
  * (0..IOV_MAX_PORTS-1), each counted in a slot of the hook's shared
  * `iov_port_counters` that hoverd gives it when it is first connected; each
- * port's peer, in the map `iov_ports`, is either
+ * port's peer, in the hook's map `iov_ports`, is either
  *   - a netdev:  packets leave with bpf_redirect(ifindex), or
  *   - another module's port: the metadata below is rewritten and the packet
  *     is handed over with bpf_tail_call(ctx, &iov_chain, peer_module).
  * Every instance shares the program array `iov_chain` (index = module id),
- * pinned by hoverd; a module's `<name>_chain` program sits at its id.
+ * pinned by hoverd; its type's `<name>_chain` program sits at its id.
  *
  * Packets enter the graph at a module's `<name>_netdev` program, attached to
  * the netdev's TC ingress (clsact) or XDP hook. It tail-calls the shared
@@ -43,6 +45,11 @@
 #define IOV_CT_DEFAULT_ENTRIES 262144 /* connections tracked per hook unless hoverd is told otherwise */
 #define IOV_COUNTERS_DEFAULT 16384    /* port counters per hook (iov_port_counters) unless told otherwise */
 #define IOV_DROP_KEYS 65536           /* (module, reason) drop counters per hook */
+
+/* Index of (module, port) in the hook's port-indexed arrays (iov_ports, the
+ * switches' and routers' port tables): one row of IOV_MAX_PORTS per module id. */
+#define IOV_PORT_SLOT(module, port) \
+    (((__u32)(module) % IOV_MAX_MODULES) * IOV_MAX_PORTS + (__u32)(port) % IOV_MAX_PORTS)
 
 /* Recirculation (TC): a flood reaches its first module peer by tail call
  * (which does not return); every further module peer gets a clone sent back
@@ -81,7 +88,7 @@ enum iov_peer_kind {
     IOV_PEER_MODULE = 2, /* tail call to peer_module, arriving on peer_port */
 };
 
-/* Value of `iov_ports` (key: port number). */
+/* Value of `iov_ports` (key: IOV_PORT_SLOT(module, port)). */
 struct iov_port {
     __u32 kind;        /* enum iov_peer_kind */
     __u32 ifindex;     /* IOV_PEER_NETDEV */

@@ -1,22 +1,18 @@
-/* Maps and helpers every module instance has: its ports and the hand-over to
- * a peer (netdev or module); its counters live in the hook's shared maps
- * (lib/flow.h). See abi.h for the contract. */
+/* Helpers every module has: its ports' peers and the hand-over to a peer
+ * (netdev or module). Ports, peers and counters live in the hook's shared
+ * maps (lib/flow.h), under the module id the packet's metadata carries: one
+ * program serves every instance of its type. See abi.h for the contract. */
 #ifndef IOVISOR_BPF_CHAIN_H
 #define IOVISOR_BPF_CHAIN_H
 
 #include "lib/ctx.h"
 #include "lib/flow.h"
 
-/* This instance's module id, set by hoverd before load. */
-const volatile __u32 IOV_MODULE_ID = 0;
-
-/* Port number -> its peer (netdev or module port). */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, IOV_MAX_PORTS);
-    __type(key, __u32);
-    __type(value, struct iov_port);
-} iov_ports SEC(".maps");
+/* The peer of `module`'s `port` (null: none). */
+static __always_inline struct iov_port *iov_peer(__u32 module, __u32 port) {
+    const __u32 slot = IOV_PORT_SLOT(module, port);
+    return bpf_map_lookup_elem(&iov_ports, &slot);
+}
 
 /* Counts a drop for `reason` under `module` (0: the module processing the
  * packet, as its metadata says: the id comes with the packet, not from the
@@ -52,9 +48,9 @@ static __always_inline int iov_consume(struct iov_ctx *ctx) {
     return CTX_DROP;
 }
 
-/* The counter index of `port` (0, the sink, if it has none). */
-static __always_inline __u32 iov_port_counter(__u32 port) {
-    struct iov_port *p = bpf_map_lookup_elem(&iov_ports, &port);
+/* The counter index of `module`'s `port` (0, the sink, if it has none). */
+static __always_inline __u32 iov_port_counter(__u32 module, __u32 port) {
+    struct iov_port *p = iov_peer(module, port);
     return p ? p->counter : 0;
 }
 
@@ -64,13 +60,13 @@ static __always_inline void iov_count_at(const struct iov_ctx *ctx, __u32 counte
     iov_flow_record_slot(ctx, IOV_FLOW_SLOT(counter, tx));
 }
 
-static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 port) {
-    iov_count_at(ctx, iov_port_counter(port), 0);
+static __always_inline void iov_count_rx(const struct iov_ctx *ctx, __u32 module, __u32 port) {
+    iov_count_at(ctx, iov_port_counter(module, port), 0);
 }
 
 /* Hands the packet to `port`'s peer. Returns the verdict to return. */
 static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u32 port) {
-    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+    struct iov_port *peer = iov_peer(md->module, port);
     if (!peer || peer->kind == IOV_PEER_NONE) return iov_drop(ctx, IOV_DROP_PORT_UNCONNECTED);
     const __u32 counter = peer->counter;
     if (peer->kind == IOV_PEER_NETDEV) {
@@ -82,22 +78,22 @@ static __always_inline int iov_send(struct iov_ctx *ctx, struct iov_md *md, __u3
     }
     if (md->hops >= IOV_MAX_HOPS) return iov_drop(ctx, IOV_DROP_CHAIN_DEPTH);
     iov_count_at(ctx, counter, 1);
+    const __u32 self = md->module;
     md->module = peer->peer_module;
     md->in_port = peer->peer_port;
     md->hops++;
     if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
     bpf_tail_call(ctx, &iov_chain, peer->peer_module);
-    /* The metadata names the peer by now: counted under the program's own
-     * id. (Keeping the sender's id in a register costs the XDP l2switch the
-     * stack it does not have; a program shared by instances will need it.) */
-    iov_count_module_drop(ctx, IOV_MODULE_ID, IOV_DROP_CHAIN_MISSING);
+    /* The metadata names the peer by now: counted under the sender. */
+    iov_count_module_drop(ctx, self, IOV_DROP_CHAIN_MISSING);
     return CTX_DROP;
 }
 
-/* Flood helper: a copy of the packet out of `port` if its peer is a netdev.
- * Returns 1 if the peer is a module (the caller decides), 0 otherwise. */
-static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) {
-    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+/* Flood helper: a copy of the packet out of `module`'s `port` if its peer is
+ * a netdev. Returns 1 if the peer is a module (the caller decides), 0
+ * otherwise. */
+static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 module, __u32 port) {
+    struct iov_port *peer = iov_peer(module, port);
     if (!peer || peer->kind == IOV_PEER_NONE) return 0;
     if (peer->kind == IOV_PEER_MODULE) return 1;
 #ifdef IOV_XDP
@@ -111,11 +107,12 @@ static __always_inline int iov_clone_to_netdev(struct iov_ctx *ctx, __u32 port) 
 }
 
 #ifndef IOV_XDP
-/* Flood helper: a copy of the packet for a further module peer of `port`
- * (the first is tail-called): sent back in at the packet's ingress netdev
- * with the peer in skb->mark, where the shared entry hands it on. */
-static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u8 hops) {
-    struct iov_port *peer = bpf_map_lookup_elem(&iov_ports, &port);
+/* Flood helper: a copy of the packet for a further module peer of
+ * `module`'s `port` (the first is tail-called): sent back in at the
+ * packet's ingress netdev with the peer in skb->mark, where the shared entry
+ * hands it on. */
+static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 module, __u32 port, __u8 hops) {
+    struct iov_port *peer = iov_peer(module, port);
     if (!peer || peer->kind != IOV_PEER_MODULE) return;
     if (hops >= IOV_MAX_HOPS) {
         iov_count_drop(ctx, IOV_DROP_CHAIN_DEPTH);
@@ -139,8 +136,8 @@ static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u
  *   <name>_chain:  tail-call target, reads the metadata left by the sender;
  *   <name>_netdev: attached to a netdev hook, hands the packet to the shared
  *                  entry (flow cache, then the module owning the netdev).
- * The body is thus verified once per module (module loads are what a full
- * sync waits on). */
+ * The body is verified once per type and hook: every instance of the type
+ * runs this program. */
 #define IOV_MODULE(name, body)                                                     \
     SEC(IOV_SEC) int name##_netdev(struct iov_ctx *ctx) {                          \
         bpf_tail_call(ctx, &iov_chain, IOV_ENTRY_SLOT);                            \
@@ -150,7 +147,7 @@ static __always_inline void iov_recirculate(struct iov_ctx *ctx, __u32 port, __u
         struct iov_md md;                                                          \
         if (ctx_md_load(ctx, &md)) return iov_drop(ctx, IOV_DROP_INTERNAL);        \
         if (md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);  \
-        iov_count_rx(ctx, md.in_port);                                             \
+        iov_count_rx(ctx, md.module, md.in_port);                                  \
         return body(ctx, &md);                                                     \
     }                                                                              \
     char LICENSE[] SEC("license") = "GPL"

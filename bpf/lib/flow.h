@@ -34,6 +34,16 @@ struct {
     __type(value, struct iov_netdev_port);
 } iov_netdev_ports SEC(".maps");
 
+/* IOV_PORT_SLOT(module, port) -> the port's peer (netdev or module port)
+ * and counter index. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __uint(max_entries, IOV_MAX_MODULES * IOV_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct iov_port);
+} iov_ports SEC(".maps");
+
 /* Drop reason -> packets the shared entry dropped before any module, per CPU. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -114,24 +124,22 @@ static __always_inline void iov_flow_count(__u32 counter) {
     if (n) *n += 1;
 }
 
-/* A generation: slot 0 of a one-entry u64 array (iov_flow_gen here,
- * iov_config_gen in config_gen.h). */
-static __always_inline __u64 iov_generation_of(void *map) {
-    __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(map, &zero);
+/* A generation: slot `slot` of a u64 array (slot 0 of iov_flow_gen here,
+ * a module's slot of iov_config_gen in config_gen.h). */
+static __always_inline __u64 iov_generation_of(void *map, __u32 slot) {
+    __u64 *gen = bpf_map_lookup_elem(map, &slot);
     return gen ? *gen : 0;
 }
 
-static __always_inline void iov_generation_bump(void *map) {
-    __u32 zero = 0;
-    __u64 *gen = bpf_map_lookup_elem(map, &zero);
+static __always_inline void iov_generation_bump(void *map, __u32 slot) {
+    __u64 *gen = bpf_map_lookup_elem(map, &slot);
     if (gen) __sync_fetch_and_add(gen, 1);
 }
 
-static __always_inline __u64 iov_flow_generation(void) { return iov_generation_of(&iov_flow_gen); }
+static __always_inline __u64 iov_flow_generation(void) { return iov_generation_of(&iov_flow_gen, 0); }
 
 /* Something the datapath changed makes every record stale. */
-static __always_inline void iov_flow_invalidate(void) { iov_generation_bump(&iov_flow_gen); }
+static __always_inline void iov_flow_invalidate(void) { iov_generation_bump(&iov_flow_gen, 0); }
 
 /* Bytes of the L4 header the flow key and the rewrites need. */
 static __always_inline __u32 iov_flow_l4_len(__u8 proto) {

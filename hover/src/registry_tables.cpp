@@ -12,15 +12,6 @@ namespace hover {
 
 using nlohmann::json;
 
-namespace {
-
-size_t valueBytes(const MapInfo &info) {
-    if (!isPerCpu(info.type)) return info.value_size;
-    return ((info.value_size + 7) / 8 * 8) * possibleCpus();
-}
-
-}  // namespace
-
 Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {
     auto map = record.module->tableMap(table);
     if (!map.ok()) return map.error();
@@ -56,9 +47,10 @@ Result<TableInfo> Registry::getTable(const std::string &module, const std::strin
     auto t = openTable(module, table);
     if (!t.ok()) return t.error();
     const char *type = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(t->info.type));
-    // A shared table's room is shared with the other instances of its type.
-    return TableInfo{table, type ? type : "type " + std::to_string(t->info.type), t->key_size, t->info.value_size,
-                     t->info.max_entries};
+    // A shared table's room is shared with the other instances of its type,
+    // but a shared array's: each has its own slots.
+    const uint32_t room = t->map.shared && t->map.shared->slots ? t->map.shared->slots : t->info.max_entries;
+    return TableInfo{table, type ? type : "type " + std::to_string(t->info.type), t->key_size, t->info.value_size, room};
 }
 
 namespace {
@@ -92,9 +84,17 @@ Result<Registry::TableRef> Registry::openTable(const std::string &module, const 
 
 // A shared table's map keys in JSON: {"module": id, "key": <table key>}, or
 // for an LPM table the table key's fields with "module" after "prefixlen",
-// which counts the module id's 32 bits too.
+// which counts the module id's 32 bits too; a shared array's index is the
+// instance's slot number.
 Result<Bytes> Registry::encodeKey(const TableRef &t, const json &key) {
     if (!t.map.shared) return t.codec->key.encode(key);
+    if (t.map.shared->slots) {
+        auto slot = t.codec->key.encode(key);
+        if (!slot.ok()) return slot.error();
+        auto index = t.map.mapKey(*slot);
+        if (!index) return makeError(Errc::kInvalid, key.dump() + " is outside 0.." + std::to_string(t.map.shared->slots - 1));
+        return *index;
+    }
     json map_key = json::object();
     if (t.map.shared->lpm) {
         if (!key.is_object() || !key.contains("prefixlen") || !key["prefixlen"].is_number_unsigned())
@@ -109,6 +109,7 @@ Result<Bytes> Registry::encodeKey(const TableRef &t, const json &key) {
 }
 
 json Registry::decodeKey(const TableRef &t, const Bytes &map_key) {
+    if (t.map.shared && t.map.shared->slots) return t.codec->key.decode(t.map.tableKey(map_key).value_or(map_key).data());
     json key = t.codec->key.decode(map_key.data());
     if (!t.map.shared || !key.is_object()) return key;
     if (!t.map.shared->lpm) return key["key"];
@@ -141,40 +142,25 @@ Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, 
     return iovisor::errnoError(err, "write " + what + " in " + t.name);
 }
 
-namespace {
-
-// A shared hash map holds every instance's entries: read it in batches (a
-// few syscalls for all of it, instead of two per entry) and keep the ones of
-// `map`'s instance. False if the kernel cannot batch this map.
-bool readSharedInBatches(const TableMap &map, const MapInfo &info, std::vector<std::pair<Bytes, Bytes>> *out) {
-    const bool hash = info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH;
-    if (!map.shared || !hash) return false;
-    constexpr uint32_t kBatch = 4096;
-    const size_t key_size = info.key_size, value_bytes = valueBytes(info);
-    Bytes keys(key_size * kBatch), values(value_bytes * kBatch), token(std::max<size_t>(key_size, 8));
-    bool first = true, more = true;
-    while (more) {
-        uint32_t count = kBatch;
-        LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        const int rc = bpf_map_lookup_batch(map.fd, first ? nullptr : token.data(), token.data(), keys.data(),
-                                            values.data(), &count, &opts);
-        if (rc != 0 && errno != ENOENT) return !first;  // EINVAL on first: no batch support here
-        more = rc == 0;
-        first = false;
-        for (uint32_t i = 0; i < count; ++i) {
-            Bytes key(keys.begin() + i * key_size, keys.begin() + (i + 1) * key_size);
-            if (!map.tableKey(key)) continue;  // another instance's
-            out->emplace_back(std::move(key), Bytes(values.begin() + i * value_bytes, values.begin() + (i + 1) * value_bytes));
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
 std::vector<std::pair<Bytes, Bytes>> Registry::readAll(const TableRef &t) {
     std::vector<std::pair<Bytes, Bytes>> out;
-    if (readSharedInBatches(t.map, t.info, &out)) return out;
+    if (const model::TableDesc *shared = t.map.shared; shared && shared->slots) {
+        // The instance's own slots of a shared array.
+        const uint32_t first = t.map.module * shared->slots;
+        auto values = readSlots(t.fd, t.info, first, shared->slots);
+        if (!values.ok()) return out;
+        for (uint32_t i = 0; i < values->size(); ++i) out.emplace_back(model::bytesOf(first + i), std::move((*values)[i]));
+        return out;
+    }
+    if (t.map.shared) {
+        // A shared hash map holds every instance's entries: read it in
+        // batches and keep this instance's.
+        if (auto all = readInBatches(t.fd, t.info)) {
+            for (auto &entry : *all)
+                if (t.map.tableKey(entry.first)) out.push_back(std::move(entry));
+            return out;
+        }
+    }
     Bytes key(t.info.key_size), next(t.info.key_size), value(valueBytes(t.info));
     const bool is_devmap = t.info.type == BPF_MAP_TYPE_DEVMAP || t.info.type == BPF_MAP_TYPE_DEVMAP_HASH;
     for (const void *prev = nullptr; bpf_map_get_next_key(t.fd, prev, next.data()) == 0; prev = key.data()) {
@@ -215,11 +201,15 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
     for (size_t i = 0; i < batches.size(); ++i) {
         auto t = openTable(module, batches[i].table);
         if (!t.ok()) return t.error().context("batch " + std::to_string(i));
-        for (const auto &[key, value] : batches[i].entries)
+        for (const auto &[key, value] : batches[i].entries) {
             if (key.size() != t->key_size || (!batches[i].remove && value.size() != t->info.value_size))
                 return makeError(Errc::kInvalid, "batch " + std::to_string(i) + ": table " + t->name + " takes " +
                                                      std::to_string(t->key_size) + "-byte keys and " +
                                                      std::to_string(t->info.value_size) + "-byte values");
+            if (!t->map.mapKey(key))
+                return makeError(Errc::kInvalid, "batch " + std::to_string(i) + ": key " + toHex(key) +
+                                                     " is outside table " + t->name);
+        }
         tables.push_back(*t);
     }
     for (size_t i = 0; i < batches.size(); ++i)
@@ -231,11 +221,12 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
 Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch) {
     const bool ports = record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name;
     for (const auto &[key, value] : batch.entries) {
-        const Bytes map_key = t.map.mapKey(key);
+        const auto map_key = t.map.mapKey(key);
+        if (!map_key) return makeError(Errc::kInvalid, "key " + toHex(key) + " is outside table " + t.name);
         if (batch.remove) {
-            if (bpf_map_delete_elem(t.fd, map_key.data()) != 0 && errno != ENOENT)
+            if (bpf_map_delete_elem(t.fd, map_key->data()) != 0 && errno != ENOENT)
                 return iovisor::errnoError(errno, "delete " + toHex(key) + " in " + t.name);
-        } else if (auto s = write(t, map_key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
+        } else if (auto s = write(t, *map_key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
             return s;
         }
         if (ports) portChanged(record, model::fromBytes<uint32_t>(key));

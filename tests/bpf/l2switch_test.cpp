@@ -1,4 +1,6 @@
 // l2switch fixtures: packet in -> verdict -> packet out -> counters.
+#include <bpf/bpf.h>
+
 #include <set>
 
 #include "hover/l2switch.h"
@@ -285,6 +287,43 @@ TEST_P(L2SwitchTest, NetdevEntryFindsItsPortOrDrops) {
     auto entry_drops = harness_->chain().entryDrops();
     ASSERT_TRUE(entry_drops.ok());
     EXPECT_EQ((*entry_drops)[IOV_DROP_NO_INGRESS_PORT], 1u);
+}
+
+// Instances are data: a second switch runs the first one's program (loaded
+// and verified once per hook) but has rows of its own in the shared tables;
+// a removed switch leaves its rows empty for the next instance of its id.
+TEST_P(L2SwitchTest, InstancesShareTheProgramButNotTheirPorts) {
+    auto progId = [](int fd) {
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        EXPECT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+        return info.id;
+    };
+    hover::Module &second = harness_->load("l2switch", 2);
+    EXPECT_EQ(progId(second.chainProgFd()), progId(harness_->module(1).chainProgFd())) << "one program per type";
+    EXPECT_EQ(progId(second.netdevProgFd()), progId(harness_->module(1).netdevProgFd()));
+    const Bytes frame = udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2");  // vm1 -> vm2
+    const uint64_t before = harness_->drops(2, IOV_DROP_PORT_DISABLED);
+    EXPECT_EQ(harness_->runOnPort(2, 0, frame).verdict, kShot) << "switch 1's ports are not switch 2's";
+    EXPECT_EQ(harness_->drops(2, IOV_DROP_PORT_DISABLED), before + 1);
+    expectForwarded(0, frame, 1);
+
+    auto enabledPorts = [&](uint32_t id) {
+        auto map = second.tableMap(l2::kPorts.desc.name);
+        auto info = hover::mapInfo(map->fd);
+        auto row = hover::readSlots(map->fd, *info, IOV_PORT_SLOT(id, 0), IOV_MAX_PORTS);
+        EXPECT_TRUE(row.ok());
+        int n = 0;
+        for (const auto &slot : *row) n += hover::model::fromBytes<l2_port>(slot).flags != 0;
+        return n;
+    };
+    EXPECT_EQ(enabledPorts(1), 3);
+    EXPECT_EQ(enabledPorts(2), 0);
+    ASSERT_TRUE(harness_->module(1).remove().ok());
+    EXPECT_EQ(enabledPorts(1), 0) << "a removed switch's row is cleared";
+    auto peer = second.peer(0);
+    ASSERT_TRUE(peer.ok());
+    EXPECT_EQ(peer->kind, uint32_t{IOV_PEER_NONE});
 }
 
 INSTANTIATE_TEST_SUITE_P(Hook, L2SwitchTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),

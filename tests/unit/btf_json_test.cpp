@@ -71,7 +71,7 @@ TEST_F(BtfJson, LpmKeysWithIpv6Addresses) {
 
 TEST_F(BtfJson, BadInputNamesTheProblem) {
     open("router");
-    auto [key, value] = codecs("ports");
+    auto [key, value] = codecs("rt_ports");
     auto unknown = value.encode({{"mac", "02:00:00:00:00:01"}, {"speed", 10}});
     ASSERT_FALSE(unknown.ok());
     EXPECT_EQ(unknown.error().code, iovisor::Errc::kInvalid);

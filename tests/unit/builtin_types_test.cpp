@@ -29,12 +29,15 @@ TEST(BuiltinTypes, ModelTablesMatchTheMaps) {
             Object obj(bpf_object__open_mem(object->elf, object->elf_size, nullptr), bpf_object__close);
             ASSERT_TRUE(obj) << type->name;
             for (const auto *table : type->tables) {
-                // A shared table: the hook's map (pinned by name), keys with the module id in front.
+                // A shared table: the hook's map (pinned by name), keys with the module id in front
+                // (a shared array: a row of slots per module).
                 const char *map_name = table->shared_map ? table->shared_map : table->name;
                 bpf_map *map = bpf_object__find_map_by_name(obj.get(), map_name);
                 ASSERT_NE(map, nullptr) << type->name << " has no map " << map_name;
-                const size_t key_size = table->key_size + (table->shared_map ? 4 : 0);
-                EXPECT_EQ(bpf_map__key_size(map), key_size) << type->name << "." << table->name;
+                EXPECT_EQ(bpf_map__key_size(map), hover::model::mapKeySize(*table)) << type->name << "." << table->name;
+                if (table->slots)
+                    EXPECT_EQ(bpf_map__max_entries(map), uint64_t{IOV_MAX_MODULES} * table->slots)
+                        << type->name << "." << table->name << ": a row per module id";
                 EXPECT_EQ(bpf_map__value_size(map), table->value_size) << type->name << "." << table->name;
                 EXPECT_EQ(bpf_map__type(map) == BPF_MAP_TYPE_ARRAY, table->array) << type->name << "." << table->name;
                 if (table->shared_map) {

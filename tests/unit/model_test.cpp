@@ -105,17 +105,34 @@ TEST(ModelDiff, AppliedDiffsEqualTheDesiredState) {
 TEST(ModelSharedTables, KeysCarryTheInstanceAndComeBackOnlyToIt) {
     const auto &fip = hover::model::nat::kFipIn.desc;
     const Bytes ip = bytesOf(uint32_t{0x0a000001});
-    const Bytes shared = hover::model::sharedKey(fip, 7, ip);
+    const Bytes shared = hover::model::sharedKey(fip, 7, ip).value();
     EXPECT_EQ(shared, Bytes({7, 0, 0, 0, 1, 0, 0, 0x0a}));
     EXPECT_EQ(hover::model::instanceKey(fip, 7, shared), ip);
     EXPECT_EQ(hover::model::instanceKey(fip, 8, shared), std::nullopt) << "another instance's entry";
 
     const auto &snat = hover::model::nat::kSnatRules.desc;
     const Bytes prefix = bytesOf(nat_snat_key{24, 0x0000000a});
-    const Bytes lpm = hover::model::sharedKey(snat, 7, prefix);
+    const Bytes lpm = hover::model::sharedKey(snat, 7, prefix).value();
     EXPECT_EQ(lpm, Bytes({56, 0, 0, 0, 7, 0, 0, 0, 0x0a, 0, 0, 0})) << "prefixlen 24 + 32, then the module id";
     EXPECT_EQ(hover::model::instanceKey(snat, 7, lpm), prefix);
     EXPECT_EQ(hover::model::instanceKey(snat, 9, lpm), std::nullopt);
+}
+
+// A shared array gives each instance its own row of slots: the index is the
+// module's row plus the slot, a slot past the row is no key at all (it would
+// be another instance's), and an index comes back only to its row's owner.
+TEST(ModelSharedTables, ArraySlotsAreTheInstancesRow) {
+    const auto &ports = l2::kPorts.desc;
+    ASSERT_EQ(ports.slots, uint32_t{IOV_MAX_PORTS});
+    EXPECT_EQ(hover::model::mapKeySize(ports), 4u) << "an index, like the slot";
+    const Bytes index = hover::model::sharedKey(ports, 3, bytesOf(uint32_t{5})).value();
+    EXPECT_EQ(index, bytesOf(uint32_t{IOV_PORT_SLOT(3, 5)}));
+    EXPECT_EQ(hover::model::instanceKey(ports, 3, index), bytesOf(uint32_t{5}));
+    EXPECT_EQ(hover::model::instanceKey(ports, 4, index), std::nullopt);
+    EXPECT_EQ(hover::model::sharedKey(ports, 3, bytesOf(uint32_t{IOV_MAX_PORTS})), std::nullopt);
+    EXPECT_EQ(hover::model::sharedKey(ports, 3, Bytes{1, 0}), std::nullopt) << "not a u32";
+    const auto &gen = hover::model::kConfigGen.desc;
+    EXPECT_EQ(hover::model::sharedKey(gen, 9, bytesOf(uint32_t{0})), bytesOf(uint32_t{9}));
 }
 
 TEST(ModelRules, LearnedEntriesAreTheDatapaths) {

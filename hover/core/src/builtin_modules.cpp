@@ -7,21 +7,18 @@ namespace hover {
 
 namespace {
 
-// Opens a built-in object through its skeleton, the module id written into
-// the skeleton's .rodata (a built-in module without IOV_MODULE_ID does not
-// compile).
+// Opens a built-in object through its skeleton.
 template <typename Skel, Skel *(*Open)(const bpf_object_open_opts *), void (*Destroy)(Skel *)>
-iovisor::Result<OpenedObject> openSkeleton(uint32_t id, const bpf_object_open_opts *opts) {
+iovisor::Result<OpenedObject> openSkeleton(const bpf_object_open_opts *opts) {
     Skel *skel = Open(opts);
     if (!skel) return iovisor::errnoError(errno, "open the skeleton");
     std::shared_ptr<void> owner(skel, [](void *s) { Destroy(static_cast<Skel *>(s)); });
-    skel->rodata->IOV_MODULE_ID = id;
     return OpenedObject{skel->obj, owner};
 }
 
 template <const void *(*ElfBytes)(size_t *)>
 ModuleType builtin(const char *name, AttachMode mode,
-                   iovisor::Result<OpenedObject> (*open)(uint32_t, const bpf_object_open_opts *) = nullptr) {
+                   iovisor::Result<OpenedObject> (*open)(const bpf_object_open_opts *) = nullptr) {
     ModuleType t;
     t.name = name;
     t.mode = mode;

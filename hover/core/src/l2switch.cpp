@@ -26,13 +26,13 @@ Status L2Switch::syncFloodPort(uint32_t port) {
     auto all = module_.map<uint32_t, uint32_t>(l2::kFloodAll.desc.name);
     if (!all.ok()) return {};  // a TC instance: floods by cloning, nothing to keep
     auto unknown = module_.map<uint32_t, uint32_t>(l2::kFloodUnknown.desc.name);
-    auto peers = module_.map<uint32_t, iov_port>("iov_ports");
-    auto ports = module_.map<uint32_t, l2_port>(l2::kPorts.desc.name);
+    auto ports = module_.tableMap(l2::kPorts.desc.name);
     if (!unknown.ok()) return unknown.error();
-    if (!peers.ok()) return peers.error();
     if (!ports.ok()) return ports.error();
-    auto peer = peers->lookup(port);
-    auto cfg = ports->lookup(port);
+    auto configs = TypedMap<uint32_t, l2_port>::open(ports->fd);
+    if (!configs.ok()) return configs.error();
+    auto peer = module_.peer(port);
+    auto cfg = configs->lookup(IOV_PORT_SLOT(module_.id(), port));
     const bool netdev = peer.ok() && peer->kind == IOV_PEER_NETDEV;
     const bool enabled = cfg.ok() && (cfg->flags & L2_PORT_ENABLED);
     const bool secured = cfg.ok() && (cfg->flags & L2_PORT_SECURITY);

@@ -81,9 +81,7 @@ void ChainMap::forgetModuleDrops(uint32_t module) const {
 }
 
 Result<uint32_t> Module::portCounter(uint32_t port) const {
-    auto ports = map<uint32_t, iov_port>("iov_ports");
-    if (!ports.ok()) return ports.error();
-    auto entry = ports->lookup(port);
+    auto entry = peer(port);
     if (entry.ok() && entry->counter) return entry->counter;
     if (!chain_) return makeError(Errc::kInvalid, "module " + std::to_string(id_) + " is out of the chain");
     return chain_->allocateCounter(id_, port);
@@ -91,10 +89,13 @@ Result<uint32_t> Module::portCounter(uint32_t port) const {
 
 std::vector<std::pair<uint32_t, uint32_t>> Module::countedPorts() const {
     std::vector<std::pair<uint32_t, uint32_t>> out;
-    auto ports = map<uint32_t, iov_port>("iov_ports");
-    if (!ports.ok()) return out;
-    for (uint32_t port = 0; port < IOV_MAX_PORTS; ++port)
-        if (auto entry = ports->lookup(port); entry.ok() && entry->counter) out.emplace_back(port, entry->counter);
+    const int fd = chain_ ? chain_->fdOf(model::kPeers.desc.shared_map) : -1;
+    auto info = mapInfo(fd);
+    auto row = info.ok() ? readSlots(fd, *info, IOV_PORT_SLOT(id_, 0), IOV_MAX_PORTS)
+                         : Result<std::vector<Bytes>>(info.error());
+    if (!row.ok()) return out;
+    for (uint32_t port = 0; port < row->size(); ++port)
+        if (const auto p = model::fromBytes<iov_port>((*row)[port]); p.counter) out.emplace_back(port, p.counter);
     return out;
 }
 
@@ -110,11 +111,8 @@ void Module::releaseCounters() const {
 }
 
 Result<iov_port_stats> Module::portStats(uint32_t port) const {
-    auto ports = map<uint32_t, iov_port>("iov_ports");
-    if (!ports.ok()) return ports.error();
-    auto entry = ports->lookup(port);
+    auto entry = peer(port);
     if (!entry.ok()) return entry.error();
-    if (!chain_) return makeError(Errc::kInvalid, "module " + std::to_string(id_) + " is out of the chain");
     return chain_->counter(entry->counter);
 }
 

@@ -30,32 +30,34 @@ Status checkSizes(const TableMap &map, const model::TableDesc &t) {
 
 Status write(const TableMap &map, const model::TableBatch &batch) {
     for (const auto &[key, value] : batch.entries) {
-        const Bytes map_key = map.mapKey(key);
+        const auto map_key = map.mapKey(key);
+        if (!map_key) return makeError(Errc::kInvalid, "key " + toHex(key) + " outside table " + batch.table->name);
         if (batch.kind == model::TableBatch::Kind::kPut) {
-            if (bpf_map_update_elem(map.fd, map_key.data(), value.data(), BPF_ANY) != 0)
+            if (bpf_map_update_elem(map.fd, map_key->data(), value.data(), BPF_ANY) != 0)
                 return iovisor::errnoError(errno, std::string("write in ") + batch.table->name);
-        } else if (bpf_map_delete_elem(map.fd, map_key.data()) != 0 && errno != ENOENT) {
+        } else if (bpf_map_delete_elem(map.fd, map_key->data()) != 0 && errno != ENOENT) {
             return iovisor::errnoError(errno, std::string("delete in ") + batch.table->name);
         }
     }
     return {};
 }
 
-// Every key of `fd` (a shared map), read before any is deleted.
-std::vector<Bytes> keysOf(int fd, size_t key_size) {
-    std::vector<Bytes> keys;
-    Bytes key(key_size), next(key_size);
-    for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, next.data()) == 0; prev = key.data()) {
-        key = next;
-        keys.push_back(key);
-    }
-    return keys;
-}
-
 }  // namespace
 
+std::vector<const model::TableDesc *> Module::sharedTables() const {
+    std::vector<const model::TableDesc *> out;
+    if (model_)
+        for (const auto *list : {&model_->tables, &model_->kept})
+            for (const model::TableDesc *t : *list)
+                if (t->shared_map) out.push_back(t);
+    out.push_back(&model::kPeers.desc);  // every module's, custom ones too
+    return out;
+}
+
 Result<TableMap> Module::tableMap(const std::string &name) const {
-    const model::TableDesc *t = model_ ? model_->findTable(name) : nullptr;
+    const model::TableDesc *t = name == model::kPeers.desc.name ? &model::kPeers.desc
+                                : model_                          ? model_->findTable(name)
+                                                                  : nullptr;
     if (!t || !t->shared_map) {
         auto fd = mapFd(name);
         if (!fd.ok()) return fd.error();
@@ -67,11 +69,15 @@ Result<TableMap> Module::tableMap(const std::string &name) const {
 }
 
 void Module::purgeSharedTables() const {
-    if (!model_) return;
-    for (const model::TableDesc *t : model_->tables) {
+    for (const model::TableDesc *t : sharedTables()) {
         auto map = tableMap(t->name);
-        if (!map.ok() || !map->shared) continue;
-        for (const Bytes &key : keysOf(map->fd, model::mapKeySize(*t)))
+        auto info = map.ok() ? mapInfo(map->fd) : iovisor::Result<MapInfo>(map.error());
+        if (!info.ok()) continue;
+        if (t->slots) {
+            (void)clearSlots(map->fd, *info, id_ * t->slots, t->slots);
+            continue;
+        }
+        for (const Bytes &key : mapKeys(map->fd, *info))
             if (map->tableKey(key)) bpf_map_delete_elem(map->fd, key.data());
     }
 }

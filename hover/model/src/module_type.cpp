@@ -35,8 +35,23 @@ size_t Entries::size() const {
     return n;
 }
 
-// A shared key: [module][key], or for an LPM key [prefixlen + 32][module][rest].
-Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key) {
+namespace {
+
+std::optional<Bytes> slotKey(const TableDesc &t, uint32_t module, const Bytes &key) {
+    uint32_t slot;
+    if (key.size() != sizeof slot) return std::nullopt;
+    std::memcpy(&slot, key.data(), sizeof slot);
+    if (slot >= t.slots) return std::nullopt;
+    const uint32_t index = module * t.slots + slot;
+    return Bytes(reinterpret_cast<const uint8_t *>(&index), reinterpret_cast<const uint8_t *>(&index) + 4);
+}
+
+}  // namespace
+
+// A shared key: [module][key], or for an LPM key [prefixlen + 32][module][rest],
+// or a shared array's index.
+std::optional<Bytes> sharedKey(const TableDesc &t, uint32_t module, const Bytes &key) {
+    if (t.slots) return slotKey(t, module, key);
     Bytes out(key.size() + 4);
     uint8_t *at = out.data();
     const uint8_t *from = key.data();
@@ -54,6 +69,14 @@ Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key) {
 }
 
 std::optional<Bytes> instanceKey(const TableDesc &t, uint32_t module, const Bytes &shared_key) {
+    if (t.slots) {
+        uint32_t index;
+        if (shared_key.size() != sizeof index) return std::nullopt;
+        std::memcpy(&index, shared_key.data(), sizeof index);
+        if (index / t.slots != module) return std::nullopt;
+        const uint32_t slot = index % t.slots;
+        return Bytes(reinterpret_cast<const uint8_t *>(&slot), reinterpret_cast<const uint8_t *>(&slot) + 4);
+    }
     const size_t at = t.lpm ? 4 : 0;
     if (shared_key.size() < at + 4) return std::nullopt;
     uint32_t owner;
@@ -71,8 +94,9 @@ std::optional<Bytes> instanceKey(const TableDesc &t, uint32_t module, const Byte
 }
 
 const TableDesc *ModuleTypeDesc::findTable(const std::string &table) const {
-    for (const TableDesc *t : tables)
-        if (table == t->name) return t;
+    for (const auto *list : {&tables, &kept})
+        for (const TableDesc *t : *list)
+            if (table == t->name) return t;
     return nullptr;
 }
 

@@ -5,6 +5,7 @@ namespace hover::model::router {
 const ModuleTypeDesc kType = {
     "router",
     {&kAddrs.desc, &kRoutes.desc, &kNeighbors.desc, &kAddrs6.desc, &kRoutes6.desc, &kNeighbors6.desc, &kPorts.desc},
+    {&kConfigGen.desc},
 };
 
 namespace {

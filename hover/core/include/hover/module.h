@@ -1,6 +1,8 @@
-// One loaded IOModule instance: its own copy of the module program and maps,
-// its id in the shared chain program array, and typed access to its ports,
-// counters and tables. See bpf/lib/abi.h for the chaining contract.
+// One IOModule instance: its id in the shared chain program array, its
+// type's programs (built-in types: loaded once per hook and shared by every
+// instance; custom modules: a program and maps of their own), and typed
+// access to its ports, counters and tables. See bpf/lib/abi.h for the
+// chaining contract.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -43,9 +45,24 @@ struct ModuleType {
     AttachMode mode = AttachMode::kTc;
     const void *elf = nullptr;
     size_t elf_size = 0;
-    // Built-in types open through their libbpf skeleton, which sets the
-    // module id in .rodata; custom objects (null) get it through their BTF.
-    iovisor::Result<OpenedObject> (*open_skeleton)(uint32_t id, const bpf_object_open_opts *opts) = nullptr;
+    // Built-in types open through their libbpf skeleton and load once per
+    // hook; custom objects (null) load once per instance.
+    iovisor::Result<OpenedObject> (*open_skeleton)(const bpf_object_open_opts *opts) = nullptr;
+};
+
+// How to make an instance's own map for a map-in-map of its type (the
+// object's inner map template).
+struct InnerMapSpec {
+    uint32_t type = 0, key_size = 0, value_size = 0, max_entries = 0, flags = 0;
+};
+
+// A module object after the verifier: its two entry programs, the maps it
+// does not share with the hook (a custom module's tables) and its
+// map-in-maps' inner templates by outer map name.
+struct ModulePrograms {
+    Fd netdev, chain;
+    std::vector<std::pair<std::string, Fd>> own_maps;
+    std::vector<std::pair<std::string, InnerMapSpec>> inner;
 };
 
 // Built-in module types, compiled at build time (l2switch, router, nat, ...).
@@ -84,10 +101,15 @@ public:
     // shared tables of `sizes`; (re)loads the entry program.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode,
                                                                  HookSizes sizes = {});
-    // Opens an object that uses the shared maps, as module `id` (0: the
-    // entry), so that loading it reuses them: libbpf finds the pinned ones
-    // by name; an unpinned chain hands its own over by fd.
-    iovisor::Result<OpenedObject> openObject(const ModuleType &type, uint32_t id, bpf_object_open_opts *opts) const;
+    // Opens an object that uses the shared maps, so that loading it reuses
+    // them: libbpf finds the pinned ones by name; an unpinned chain hands its
+    // own over by fd.
+    iovisor::Result<OpenedObject> openObject(const ModuleType &type, bpf_object_open_opts *opts) const;
+    // Loads `type` (the verifier runs; a rejected program gives
+    // Errc::kRejected with its log) and keeps the maps it shares.
+    iovisor::Result<ModulePrograms> loadPrograms(const ModuleType &type) const;
+    // A built-in type's programs on this hook, loaded with its first instance.
+    iovisor::Result<const ModulePrograms *> typePrograms(const ModuleType &type) const;
     int fd() const { return fdOf("iov_chain"); }
     AttachMode mode() const { return mode_; }
     // The shared map called `name`, or -1 if `name` is a module's own.
@@ -152,6 +174,8 @@ private:
     mutable std::mutex counters_mu_;
     mutable std::map<uint32_t, std::pair<uint32_t, uint32_t>> counter_owners_;  // index -> (module, port)
     mutable uint32_t next_counter_ = 1;  // where the search for a free index starts
+    mutable std::mutex types_mu_;
+    mutable std::map<const ModuleType *, std::unique_ptr<ModulePrograms>> types_;
 };
 
 // Where a module's table is kept: a map of its own, or one of the hook's
@@ -162,7 +186,10 @@ struct TableMap {
     const model::TableDesc *shared = nullptr;  // null: the module's own map
     uint32_t module = 0;
 
-    Bytes mapKey(const Bytes &key) const { return shared ? model::sharedKey(*shared, module, key) : key; }
+    // None: the key is outside the instance's slots of a shared array.
+    std::optional<Bytes> mapKey(const Bytes &key) const {
+        return shared ? model::sharedKey(*shared, module, key) : std::optional<Bytes>(key);
+    }
     // The table key of a map key, if the entry is this module's.
     std::optional<Bytes> tableKey(const Bytes &map_key) const {
         return shared ? model::instanceKey(*shared, module, map_key) : std::optional<Bytes>(map_key);
@@ -171,8 +198,11 @@ struct TableMap {
 
 class Module {
 public:
-    // Loads `type` as module `id` (1..IOV_MAX_MODULES-1), sharing `chain`.
-    // A program the verifier rejects gives Errc::kRejected with its log.
+    // Makes module `id` (1..IOV_MAX_MODULES-1) of `type` in `chain`: a
+    // built-in type's instance is a slot in the chain and entries in the
+    // hook's maps (its program is loaded with the hook's first instance); a
+    // custom type's is a program of its own. A program the verifier rejects
+    // gives Errc::kRejected with its log.
     static iovisor::Result<std::unique_ptr<Module>> load(const ModuleType &type, uint32_t id, const ChainMap &chain);
     // Takes over a module pinned by pin() in `dir` (after a hoverd restart):
     // nothing is reloaded, forwarding never stops.
@@ -233,6 +263,9 @@ public:
     iovisor::Status connectModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
     iovisor::Status disconnect(uint32_t port);
 
+    // The peer `port` is wired to (kind IOV_PEER_NONE: none).
+    iovisor::Result<iov_port> peer(uint32_t port) const;
+
     // Counters summed over CPUs.
     iovisor::Result<iov_port_stats> portStats(uint32_t port) const;
     iovisor::Result<std::array<uint64_t, IOV_DROP_MAX>> drops() const;
@@ -243,14 +276,22 @@ private:
     iovisor::Status wireNetdev(uint32_t port, uint32_t ifindex);
     iovisor::Status wireModule(uint32_t port, uint32_t peer_module, uint32_t peer_port);
     iovisor::Status unwire(uint32_t port);
+    iovisor::Status setPeer(uint32_t port, const iov_port &peer) const;
+    // Its own maps for its type's map-in-maps (inner_of tables), held there
+    // at its id; and their removal.
+    iovisor::Status makeInnerMaps(const std::vector<std::pair<std::string, InnerMapSpec>> &inner);
+    void dropInnerMaps() const;
     // `port`'s counter index, allocated on its first wiring.
     iovisor::Result<uint32_t> portCounter(uint32_t port) const;
     std::vector<std::pair<uint32_t, uint32_t>> countedPorts() const;  // (port, counter index)
     void claimCounters() const;    // adopted: its ports' counters are taken
     void releaseCounters() const;  // leaving the chain
 
-    // Deletes its entries from its type's shared tables.
+    // Deletes its entries from its type's shared tables and clears its
+    // slots of the shared arrays (its peers among them).
     void purgeSharedTables() const;
+    // The shared tables it has entries in.
+    std::vector<const model::TableDesc *> sharedTables() const;
 
     Fd netdev_prog_, chain_prog_;
     const model::ModuleTypeDesc *model_ = nullptr;  // a built-in type's tables

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hover/bytes.h"
 #include "iovisor/result.h"
 
 namespace hover {
@@ -27,6 +29,20 @@ struct MapInfo {
 iovisor::Result<MapInfo> mapInfo(int fd);
 bool isPerCpu(uint32_t map_type);
 int possibleCpus();
+// Bytes of one value as the syscalls read and write it (a per-CPU map's: one
+// 8-byte aligned copy per possible CPU).
+size_t valueBytes(const MapInfo &info);
+
+// Every (key, value) of a map, a few thousand a syscall (a map shared by
+// many instances is read whole to find one's entries); none if the kernel
+// cannot batch this map type (LPM tries: walk with get_next_key).
+std::optional<std::vector<std::pair<Bytes, Bytes>>> readInBatches(int fd, const MapInfo &info);
+// Every key of a map, read before the caller deletes any.
+std::vector<Bytes> mapKeys(int fd, const MapInfo &info);
+// The values of `count` consecutive slots of an array map from `first`, and
+// zeroing them: one syscall each.
+iovisor::Result<std::vector<Bytes>> readSlots(int fd, const MapInfo &info, uint32_t first, uint32_t count);
+iovisor::Status clearSlots(int fd, const MapInfo &info, uint32_t first, uint32_t count);
 
 template <typename K, typename V>
 class TypedMap {

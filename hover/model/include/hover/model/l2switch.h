@@ -12,9 +12,9 @@
 
 namespace hover::model::l2switch {
 
-inline constexpr auto kPorts = table<uint32_t, l2_port>("ports", /*array=*/true);
-// Every switch's entries but its ports live in the hook's shared maps
-// (bpf/l2switch.bpf.c, bpf/lib/port_security.h).
+// Every switch's entries live in the hook's shared maps (bpf/l2switch.bpf.c,
+// bpf/lib/port_security.h).
+inline constexpr auto kPorts = sharedArray<l2_port>("ports", "l2_ports", IOV_MAX_PORTS);
 inline constexpr auto kFdb =
     sharedTable<l2_fdb_key, l2_fdb_entry>("fdb", "l2_fdb", false, &learnedBy<l2_fdb_entry, L2_FDB_LEARNED>);
 inline constexpr auto kArpResponder = sharedTable<uint32_t, l2_arp_entry>("arp_responder", "l2_arp_responder");
@@ -24,10 +24,10 @@ inline constexpr auto kPsIpv4Hosts = sharedTable<l2_ps_ipv4_host_key, uint8_t>("
 inline constexpr auto kPsIpv6Hosts = sharedTable<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts", "l2_ps_ip6_hosts");
 inline constexpr auto kPsIpv4 = sharedTable<l2_ps_ipv4_key, uint8_t>("ps_ipv4", "l2_ps_ipv4", true);
 inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", "l2_ps_ipv6", true);
-// XDP builds only: devmaps of the netdev ports a flood reaches (hoverd
-// keeps them from `ports` and the links; not written by the control plane).
-inline constexpr auto kFloodAll = table<uint32_t, uint32_t>("flood_all");
-inline constexpr auto kFloodUnknown = table<uint32_t, uint32_t>("flood_unknown");
+// XDP builds only: each switch's devmaps of the netdev ports a flood reaches
+// (hoverd keeps them from `ports` and the links).
+inline constexpr auto kFloodAll = innerTable<uint32_t, uint32_t>("flood_all", "l2_flood_all");
+inline constexpr auto kFloodUnknown = innerTable<uint32_t, uint32_t>("flood_unknown", "l2_flood_unknown");
 
 extern const ModuleTypeDesc kType;
 

@@ -8,15 +8,28 @@
 #include <vector>
 
 #include "hover/model/table.h"
+#include "lib/abi.h"
 
 namespace hover::model {
+
+// Every module's port peers (lib/abi.h): the hook's `iov_ports`, a row of
+// IOV_MAX_PORTS slots per module, kept by hoverd from the links.
+inline constexpr auto kPeers = sharedArray<iov_port>("iov_ports", "iov_ports", IOV_MAX_PORTS);
+// The configuration generation of the types that cache derived lookups
+// (bpf/lib/config_gen.h): one slot per module, renewed by hoverd after
+// every write (in their `kept` tables).
+inline constexpr auto kConfigGen = sharedArray<uint64_t>("iov_config_gen", "iov_config_gen", 1);
 
 struct ModuleTypeDesc {
     const char *name;
     // Written first to last, removed last to first: what restricts a port
     // (port security) is in place before the entry that enables it.
     std::vector<const TableDesc *> tables;
+    // Tables hoverd keeps itself (not the control plane's): shown like the
+    // others, cleared with the instance.
+    std::vector<const TableDesc *> kept = {};
 
+    // In `tables` or `kept`.
     const TableDesc *findTable(const std::string &name) const;
 };
 

@@ -14,8 +14,8 @@
 
 namespace hover::model::router {
 
-inline constexpr auto kPorts = table<uint32_t, rt_port>("ports", /*array=*/true);
-// Every router's entries but its ports live in the hook's shared maps (bpf/router.bpf.c).
+// Every router's entries live in the hook's shared maps (bpf/router.bpf.c).
+inline constexpr auto kPorts = sharedArray<rt_port>("ports", "rt_ports", IOV_MAX_PORTS);
 inline constexpr auto kAddrs = sharedTable<uint32_t, rt_addr>("addrs", "rt_addrs");
 inline constexpr auto kRoutes = sharedTable<rt_route_key, rt_route>("routes", "rt_routes", true);
 inline constexpr auto kNeighbors =

@@ -34,6 +34,14 @@ struct TableDesc {
     // still sees only its own entries, as if the map were its own.
     const char *shared_map = nullptr;
     bool lpm = false;
+    // A shared array (`array` and `shared_map`): each instance owns `slots`
+    // consecutive slots of the map, from module id * slots (IOV_PORT_SLOT
+    // for port-indexed tables); its keys are 0..slots-1.
+    uint32_t slots = 0;
+    // Non-null: each instance has a map of its own, made by hoverd from the
+    // inner map template of this map-in-map of the hook and kept in it at the
+    // instance's module id (the XDP switches' flood devmaps).
+    const char *inner_of = nullptr;
 };
 
 template <typename K, typename V>
@@ -65,11 +73,27 @@ constexpr Table<K, V> sharedTable(const char *name, const char *shared_map, bool
     return {{name, sizeof(K), sizeof(V), false, learned, shared_map, lpm}};
 }
 
+// A shared array (see TableDesc::slots) of `V` indexed by u32.
+template <typename V>
+constexpr Table<uint32_t, V> sharedArray(const char *name, const char *shared_map, uint32_t slots) {
+    return {{name, sizeof(uint32_t), sizeof(V), true, nullptr, shared_map, false, slots}};
+}
+
+// A table each instance keeps in a map of its own, held by the hook's
+// map-in-map `outer` (see TableDesc::inner_of).
+template <typename K, typename V>
+constexpr Table<K, V> innerTable(const char *name, const char *outer) {
+    return {{name, sizeof(K), sizeof(V), false, nullptr, nullptr, false, 0, outer}};
+}
+
 // The size of the keys of the map holding `t`: its own, or the shared map's
-// (the module id in front).
-constexpr size_t mapKeySize(const TableDesc &t) { return t.key_size + (t.shared_map ? sizeof(uint32_t) : 0); }
-// The shared map's key for `key` of the instance `module` (TableDesc::shared_map).
-Bytes sharedKey(const TableDesc &t, uint32_t module, const Bytes &key);
+// (the module id in front; a shared array's index is a u32 like its keys).
+constexpr size_t mapKeySize(const TableDesc &t) {
+    return t.key_size + (t.shared_map && !t.slots ? sizeof(uint32_t) : 0);
+}
+// The shared map's key for `key` of the instance `module`
+// (TableDesc::shared_map); none if `key` is outside the instance's slots.
+std::optional<Bytes> sharedKey(const TableDesc &t, uint32_t module, const Bytes &key);
 // The table key inside a shared map's key, if the entry is the instance `module`'s.
 std::optional<Bytes> instanceKey(const TableDesc &t, uint32_t module, const Bytes &shared_key);
 
