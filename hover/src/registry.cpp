@@ -1,4 +1,4 @@
-// The registry's modules and their persistence (registry.json, pins).
+// The registry's modules and their persistence (StateStore, pins).
 #include "registry.h"
 
 #include <bpf/libbpf.h>
@@ -56,12 +56,9 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     if (fs::exists(options.pin_root + "/xdp"))
         if (auto s = r->openChain(AttachMode::kXdp); !s.ok()) return s.error();
 
-    std::ifstream in(options.state_dir + "/registry.json");
-    if (in) {
-        json state = json::parse(in, nullptr, false);
-        if (state.is_discarded()) return makeError(Errc::kInternal, options.state_dir + "/registry.json is not JSON");
-        if (auto s = r->restore(state); !s.ok()) return s.error();
-    }
+    auto state = r->store_.load();
+    if (!state.ok()) return state.error();
+    if (auto s = r->restore(*state); !s.ok()) return s.error();
     return r;
 }
 
@@ -107,14 +104,18 @@ Status Registry::restore(const json &state) {
             rec.info.id = l.at("id");
             rec.info.from = endpointFrom(l.at("from"));
             rec.info.to = endpointFrom(l.at("to"));
+            bool gone = false;
             for (const Endpoint *e : {&rec.info.from, &rec.info.to}) {
                 if (!e->is_module && if_nametoindex(e->ifname.c_str()) != e->ifindex) {
                     std::cerr << "hoverd: interface " << e->ifname << " of link " << rec.info.id
                               << " is gone; dropping the link\n";
-                    rec.info.id = 0;
+                    gone = true;
                 }
             }
-            if (rec.info.id == 0) continue;
+            if (gone) {
+                if (auto s = store_.dropLink(rec.info.id); !s.ok()) return s;
+                continue;
+            }
             if (auto s = wire(rec); !s.ok()) return s.error().context("restore link " + std::to_string(rec.info.id));
             // Re-attaching the same program replaces it atomically (no gap),
             // and repairs an attachment lost in a reboot.
@@ -126,31 +127,24 @@ Status Registry::restore(const json &state) {
             if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
         }
     } catch (const json::exception &e) {
-        return makeError(Errc::kInternal, "registry.json is malformed: " + std::string(e.what()));
+        return makeError(Errc::kInternal, "the saved state is malformed: " + std::string(e.what()));
     }
-    return save();
-}
-
-Status Registry::save() const {
-    json modules = json::array(), links = json::array();
-    for (const auto &[id, rec] : modules_)
-        modules.push_back({{"id", id}, {"type", rec.info.type}, {"display_name", rec.info.display_name},
-                           {"attach", attachModeName(rec.info.mode)}, {"config", rec.info.config}});
-    for (const auto &[id, rec] : links_)
-        links.push_back({{"id", id}, {"from", endpointJson(rec.info.from)}, {"to", endpointJson(rec.info.to)},
-                         {"created_qdisc", rec.attachment && rec.attachment->createdQdisc()}});
-    const json state = {{"next_module_id", next_module_id_}, {"next_link_id", next_link_id_},
-                        {"modules", modules}, {"links", links}};
-    const std::string path = options_.state_dir + "/registry.json";
-    {
-        std::ofstream out(path + ".tmp");
-        out << state.dump(1) << "\n";
-        if (!out) return makeError(Errc::kInternal, "cannot write " + path + ".tmp");
-    }
-    if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
-        return iovisor::errnoError(errno, "rename to " + path);
     return {};
 }
+
+Status Registry::saveModule(const ModuleRecord &rec) {
+    const ModuleInfo &m = rec.info;
+    return store_.putModule(m.id, {{"id", m.id}, {"type", m.type}, {"display_name", m.display_name},
+                                   {"attach", attachModeName(m.mode)}, {"config", m.config}});
+}
+
+Status Registry::saveLink(const LinkRecord &rec) {
+    return store_.putLink(rec.info.id, {{"id", rec.info.id}, {"from", endpointJson(rec.info.from)},
+                                        {"to", endpointJson(rec.info.to)},
+                                        {"created_qdisc", rec.attachment && rec.attachment->createdQdisc()}});
+}
+
+Status Registry::saveNextIds() { return store_.putNextIds(next_module_id_, next_link_id_); }
 
 const ChainMap &Registry::chainFor(AttachMode mode) const { return mode == AttachMode::kXdp ? *chain_xdp_ : *chain_tc_; }
 
@@ -310,9 +304,11 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
         const CreateModule &request = requests[i];
         ModuleRecord rec{ModuleInfo{(*ids)[i], request.type, request.display_name, request.mode, request.config, {}},
                          std::move(loaded[i].value())};
-        out.push_back(infoOf(modules_.emplace((*ids)[i], std::move(rec)).first->second));
+        const ModuleRecord &stored = modules_.emplace((*ids)[i], std::move(rec)).first->second;
+        if (auto s = saveModule(stored); !s.ok()) return s.error();
+        out.push_back(infoOf(stored));
     }
-    if (auto s = save(); !s.ok()) return s.error();
+    if (auto s = saveNextIds(); !s.ok()) return s.error();
     return out;
 }
 
@@ -346,7 +342,7 @@ Result<ModuleInfo> Registry::updateModule(const std::string &ref, const std::opt
         (*rec)->info.display_name = *display_name;
     }
     if (config) (*rec)->info.config = *config;
-    if (auto s = save(); !s.ok()) return s.error();
+    if (auto s = saveModule(**rec); !s.ok()) return s.error();
     return infoOf(**rec);
 }
 
@@ -365,7 +361,7 @@ Status Registry::deleteModule(const std::string &ref) {
     std::error_code ec;
     fs::remove(options_.state_dir + "/m" + std::to_string(id) + ".o", ec);
     modules_.erase(id);
-    return save();
+    return store_.dropModule(id);
 }
 
 }  // namespace hover

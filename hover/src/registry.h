@@ -1,6 +1,6 @@
 // hoverd's state: the module instances, the links between module ports and
 // netdevs, and their persistence. Every kernel object is pinned under
-// <pin_root> and the registry is saved to <state_dir>/registry.json, so a
+// <pin_root> and every record is saved under <state_dir> (StateStore), so a
 // restarted hoverd adopts everything without touching forwarding.
 // Thread-safe: each public call holds one lock, except while the verifier
 // checks new modules (their names and ids are reserved first).
@@ -20,6 +20,7 @@
 #include "hover/btf_json.h"
 #include "hover/module.h"
 #include "iovisor/result.h"
+#include "state_store.h"
 
 namespace hover {
 
@@ -31,7 +32,7 @@ using iovisor::Status;
 
 struct RegistryOptions {
     std::string pin_root;         // bpffs directory owned by this hoverd instance
-    std::string state_dir;        // registry.json lives here
+    std::string state_dir;        // the saved records live here
     std::string bpf_include_dir;  // headers custom C modules compile against
     HookSizes hook_sizes;         // shared tables of each hook
 };
@@ -263,11 +264,15 @@ private:
     std::vector<const ChainMap *> lockedChains();
     iovisor::Status openChain(AttachMode mode);
     std::string pinDir(uint32_t id) const;
-    iovisor::Status save() const;
+    // What changed is saved, record by record.
+    iovisor::Status saveModule(const ModuleRecord &rec);
+    iovisor::Status saveLink(const LinkRecord &rec);
+    iovisor::Status saveNextIds();
     ModuleInfo infoOf(const ModuleRecord &record) const;
     iovisor::Status restore(const nlohmann::json &state);
 
     RegistryOptions options_;
+    StateStore store_{options_.state_dir};
     std::mutex mu_;
     std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
     std::map<uint32_t, ModuleRecord> modules_;

@@ -91,7 +91,9 @@ Result<std::vector<LinkInfo>> Registry::createLinks(const std::vector<std::pair<
         }
         created.push_back(*id);
     }
-    if (auto s = save(); !s.ok()) return s.error();
+    for (uint32_t id : created)
+        if (auto s = saveLink(links_.at(id)); !s.ok()) return s.error();
+    if (auto s = saveNextIds(); !s.ok()) return s.error();
     std::vector<LinkInfo> out;
     for (uint32_t id : created) out.push_back(links_.at(id).info);
     return out;
@@ -149,7 +151,7 @@ Result<LinkInfo> Registry::getLink(uint32_t id) {
 Status Registry::deleteLink(uint32_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto s = removeLink(id); !s.ok()) return s;
-    return save();
+    return store_.dropLink(id);
 }
 
 Status Registry::removeLink(uint32_t id) {
