@@ -4,11 +4,15 @@
 #   reference = ovn-controller + ovs-vswitchd (userspace datapath)
 # both on their own freshly started OVN from Debian's packages.
 #  1. time from `ovn-nbctl lsp-add` + `ovs-vsctl add-port` to the new VM's
-#     first successful ping (10 ms probes), p50/p99 over PORTS ports;
+#     first successful ping (10 ms probes), p50/p99 over PORTS ports, on a
+#     chassis with no other ports;
 #  2. time to full sync of SYNC_PORTS ports on SWITCHES switches with
 #     ROUTERS routers: the chassis daemon starts on that NB content, the clock
-#     stops when every port is up in the Northbound DB.
+#     stops when every port is up in the Northbound DB;
+#  3. (1) again with those SYNC_PORTS ports present: a change must cost the
+#     same on a loaded chassis (target: within 1.2x of (1)).
 # Usage (as root): bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
+# (IMPLS=iovisor measures ours alone, e.g. to profile it; no comparison then.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ports=${1:-100} sync_ports=${2:-1000} switches=${3:-100} routers=${4:-20}
@@ -33,7 +37,7 @@ percentiles() { sort -n "$1" | awk '{a[NR]=$1} END {p50=a[int((NR-1)*0.5)+1]; p9
 make_vm() {  # index
   local ns=${tag}v$1 mac ip
   mac=$(printf '02:77:00:00:%02x:%02x' $(( $1 / 256 )) $(( $1 % 256 )))
-  ip=10.77.$(( $1 / 256 )).$(( $1 % 256 + 1 ))
+  ip=10.77.$(( $1 / 250 )).$(( $1 % 250 + 1 ))
   ip netns add "$ns"
   ip link add "${ns}h" type veth peer name "${ns}v"
   ip link set "${ns}v" netns "$ns"
@@ -45,19 +49,19 @@ make_vm() {  # index
   echo "$mac $ip"
 }
 
-first_ping() {  # impl
-  local impl=$1 dir=$work/$1 out=$work/$1.first-ping
+first_ping() {  # impl phase switch first-vm-index
+  local impl=$1 out=$work/$1.$2 sw=$3 base=$4
   : > "$out"
-  ovn-nbctl ls-add bench
-  read -r mac0 ip0 < <(make_vm 0)
-  ovn-nbctl lsp-add bench p0 -- lsp-set-addresses p0 "$mac0 $ip0"
-  ovs-vsctl add-port br-int "${tag}v0h" -- set Interface "${tag}v0h" external_ids:iface-id=p0
+  ovn-nbctl ls-add "$sw"
+  read -r mac0 ip0 < <(make_vm "$base")
+  ovn-nbctl lsp-add "$sw" "p$base" -- lsp-set-addresses "p$base" "$mac0 $ip0"
+  ovs-vsctl add-port br-int "${tag}v${base}h" -- set Interface "${tag}v${base}h" external_ids:iface-id="p$base"
   ovn-nbctl --wait=hv sync
-  for i in $(seq 1 "$ports"); do
+  for i in $(seq $(( base + 1 )) $(( base + ports ))); do
     read -r mac ip < <(make_vm "$i")
     local t0 t1
     t0=$(now_ms)
-    ovn-nbctl lsp-add bench "p$i" -- lsp-set-addresses "p$i" "$mac $ip"
+    ovn-nbctl lsp-add "$sw" "p$i" -- lsp-set-addresses "p$i" "$mac $ip"
     ovs-vsctl add-port br-int "${tag}v${i}h" -- set Interface "${tag}v${i}h" external_ids:iface-id="p$i"
     if ! ip netns exec "${tag}v$i" ping -q -c 1 -i 0.01 -w 20 "$ip0" >/dev/null; then
       echo "$impl: port $i never pinged" >&2; return 1
@@ -66,8 +70,7 @@ first_ping() {  # impl
     echo $(( t1 - t0 )) >> "$out"
     ip netns del "${tag}v$i"  # keep the namespace count low; the port stays
   done
-  ip netns del "${tag}v0"
-  : "$dir"
+  ip netns del "${tag}v$base"
 }
 
 full_sync() {  # impl
@@ -121,28 +124,38 @@ full_sync() {  # impl
   t1=$(now_ms)
   [ "$up" -ge "$sync_ports" ] || { echo "$impl: only $up of $sync_ports ports up" >&2; return 1; }
   echo $(( t1 - t0 )) > "$work/$impl.full-sync"
-  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}q" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null || true
 }
 
-for impl in iovisor reference; do
+for impl in ${IMPLS:-iovisor reference}; do
   echo "== $impl: starting a fresh OVN and chassis" >&2
   IMPL=$impl BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" start "$work/$impl" $(( 26000 + $$ % 1000 )) >/dev/null
   # shellcheck disable=SC1090
   . "$work/$impl/env"
   echo "== $impl: $ports ports, lsp-add + add-port -> first ping" >&2
-  first_ping "$impl"
+  first_ping "$impl" first-ping bench 0
   echo "== $impl: full sync of $sync_ports ports, $switches switches, $routers routers" >&2
   full_sync "$impl"
+  echo "== $impl: $ports ports more, first ping with $sync_ports ports present" >&2
+  first_ping "$impl" first-ping-loaded bench2 1000
   "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null
+  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}q" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null || true
 done
 
+[ "${IMPLS:-}" = iovisor ] && { for f in "$work"/iovisor.first-ping* "$work"/iovisor.full-sync; do echo "$(basename "$f"): $(percentiles "$f")"; done; exit 0; }
 read -r ours50 ours99 < <(percentiles "$work/iovisor.first-ping")
 read -r ref50 ref99 < <(percentiles "$work/reference.first-ping")
+read -r ours50l ours99l < <(percentiles "$work/iovisor.first-ping-loaded")
+read -r ref50l ref99l < <(percentiles "$work/reference.first-ping-loaded")
 ours_sync=$(cat "$work/iovisor.full-sync") ref_sync=$(cat "$work/reference.full-sync")
-printf '\n%-44s %12s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
-printf '%-44s %9d ms %21d ms\n' "port to first ping, p50 ($ports ports)" "$ours50" "$ref50"
-printf '%-44s %9d ms %21d ms\n' "port to first ping, p99" "$ours99" "$ref99"
-printf '%-44s %9d ms %21d ms\n' "full sync, $sync_ports ports/$switches switches/$routers routers" "$ours_sync" "$ref_sync"
+printf '\n%-52s %12s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
+printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 ($ports ports, on their own)" "$ours50" "$ref50"
+printf '%-52s %9d ms %21d ms\n' "port to first ping, p99" "$ours99" "$ref99"
+printf '%-52s %9d ms %21d ms\n' "full sync, $sync_ports ports/$switches switches/$routers routers" "$ours_sync" "$ref_sync"
+printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports present)" "$ours50l" "$ref50l"
+printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports present)" "$ours99l" "$ref99l"
 verdict() { if [ "$1" -le "$2" ]; then echo "ok"; else echo "SLOWER"; fi; }
 printf 'target: no slower than ovn-controller -> p50 %s, p99 %s, full sync %s\n' \
   "$(verdict "$ours50" "$ref50")" "$(verdict "$ours99" "$ref99")" "$(verdict "$ours_sync" "$ref_sync")"
+within() { if [ $(( $1 * 10 )) -le $(( $2 * 12 )) ]; then echo "ok"; else echo "MISSED"; fi; }
+printf 'target: a loaded chassis within 1.2x of an empty one -> p50 %s, p99 %s\n' \
+  "$(within "$ours50l" "$ours50")" "$(within "$ours99l" "$ours99")"

@@ -105,7 +105,7 @@ int check(ovnmon::OvnMonitor &mon, hover::HoverClient &hover) {
         else if (std::chrono::steady_clock::now() - quiet_since > std::chrono::milliseconds(500)) break;
         mon.wait(100);
     }
-    const ovnmon::OvsState ovs = mon.ovs();
+    const ovnmon::OvsState &ovs = mon.ovs();
     ctl::Reconciler reconciler(hover);
     ctl::PortAllocator ports;
     if (auto s = reconciler.load(&ports); !s.ok()) {
@@ -160,7 +160,7 @@ public:
     int round() {
         dirty_ |= mon_.run();
         for (const auto &c : mon_.changes()) ctl::log::debug(c.db + " " + c.table + " " + c.what + " " + c.row);
-        const ovnmon::OvsState ovs = mon_.ovs();
+        const ovnmon::OvsState &ovs = mon_.ovs();
         if (!ovs.present || ovs.system_id.empty()) {
             ctl::log::warnRateLimited("waiting for the Open_vSwitch row and external_ids:system-id "
                                       "(ovs-vsctl set open . external_ids:system-id=...)");
@@ -193,8 +193,8 @@ private:
     void reconcile(const ovnmon::OvsState &ovs) {
         if (!reconciler_.loaded())
             if (auto s = reconciler_.load(&ports_); !s.ok()) ctl::log::warnRateLimited(s.error().message);
-        const ovnmon::NbState nb = mon_.nb();
-        const ovnmon::SbState sb = mon_.sb();
+        const ovnmon::NbState &nb = mon_.nb();
+        const ovnmon::SbState &sb = mon_.sb();
         const ctl::DesiredState desired = ctl::translate({nb, sb, ovs, ovs.system_id}, ports_);
         ctl::ReconcileStats stats;
         auto s = reconciler_.apply(desired, &stats);

@@ -92,7 +92,7 @@ TEST(OvnMonitor, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
     auto &m = *monitor.value();
     const std::string dhcp_uuid = writeNeutronLikeNb(nb.remote());
     const auto seen = runMonitorUntil(m, [&] { return !m.nb().load_balancers.empty(); });
-    const ovnmon::NbState nbs = m.nb();
+    const ovnmon::NbState &nbs = m.nb();
     ASSERT_EQ(nbs.switches.size(), 1u);
     const auto &sw = nbs.switches.begin()->second;
     const auto &p1 = nbs.switch_ports.begin()->second;

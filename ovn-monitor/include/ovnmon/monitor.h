@@ -1,6 +1,6 @@
 // ovn-monitor: follows the OVN NB and SB databases and the local
 // Open_vSwitch database through the OVSDB IDL, with change tracking, and
-// hands out plain copies of their contents. Connections retry forever; a
+// keeps plain copies of their contents up to date row by row. Connections retry forever; a
 // restarted server is resynced by the IDL. The SB remote defaults to the
 // Open_vSwitch row's external_ids:ovn-remote, as ovn-controller does.
 #pragma once
@@ -12,6 +12,7 @@
 #include "iovisor/result.h"
 #include "ovnmon/idl.h"
 #include "ovnmon/state.h"
+#include "ovnmon/views.h"
 
 namespace ovnmon {
 
@@ -41,11 +42,12 @@ public:
     ovsdb_idl_txn *sbTxn() const { return sb_txn_; }
     ovsdb_idl_txn *ovsTxn() const { return ovs_txn_; }
 
-    NbState nb() const;
-    SbState sb() const;
-    // SB_Global.nb_cfg, read in place (sb() copies the whole Southbound).
-    int64_t sbNbCfg() const;
-    OvsState ovs() const;
+    // The databases' contents as of the last run(), kept up to date row by
+    // row (src/views.h).
+    const NbState &nb() const { return nb_view_.state(); }
+    const SbState &sb() const { return sb_view_.state(); }
+    int64_t sbNbCfg() const { return sb_view_.state().nb_cfg; }
+    const OvsState &ovs() const { return ovs_view_.state(); }
     // Changes seen by the last run(), deletes first.
     const std::vector<Change> &changes() const { return changes_; }
 
@@ -64,6 +66,7 @@ public:
 private:
     OvnMonitor() = default;
     void collectChanges();
+    void refreshViews();
     void followSbRemote();
 
     MonitorOptions options_;
@@ -71,6 +74,10 @@ private:
     std::string sb_remote_;
     unsigned nb_seqno_ = 0, sb_seqno_ = 0, ovs_seqno_ = 0;
     std::vector<Change> changes_;
+    NbView nb_view_;
+    SbView sb_view_;
+    OvsView ovs_view_;
+    bool nb_stale_ = true, sb_stale_ = true, ovs_stale_ = true;
     ovsdb_idl_txn *sb_txn_ = nullptr, *ovs_txn_ = nullptr;
 };
 

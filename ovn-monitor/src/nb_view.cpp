@@ -1,0 +1,162 @@
+// The Northbound view: NbState from the NB IDL, row by row.
+#include "ovnmon/views.h"
+
+#include "table_sync.h"
+#include "ovn-nb-idl.h"
+
+namespace ovnmon {
+
+namespace {
+
+// ---- rows -> state ----------------------------------------------------------
+
+LogicalSwitch switchOf(const nbrec_logical_switch *ls) {
+    return {uuidText(ls->header_.uuid), str(ls->name), uuids(ls->ports, ls->n_ports), uuids(ls->acls, ls->n_acls),
+            uuids(ls->load_balancer, ls->n_load_balancer)};
+}
+
+LogicalSwitchPort switchPortOf(const nbrec_logical_switch_port *lsp) {
+    LogicalSwitchPort out;
+    out.uuid = uuidText(lsp->header_.uuid);
+    out.name = str(lsp->name);
+    out.type = str(lsp->type);
+    out.addresses = strings(lsp->addresses, lsp->n_addresses);
+    out.dynamic_addresses = str(lsp->dynamic_addresses);
+    out.port_security = strings(lsp->port_security, lsp->n_port_security);
+    out.enabled = enabledFlag(lsp->enabled, lsp->n_enabled);
+    out.options = toMap(&lsp->options);
+    if (lsp->dhcpv4_options) out.dhcpv4_options = uuidText(lsp->dhcpv4_options->header_.uuid);
+    if (lsp->dhcpv6_options) out.dhcpv6_options = uuidText(lsp->dhcpv6_options->header_.uuid);
+    return out;
+}
+
+LogicalRouter routerOf(const nbrec_logical_router *lr) {
+    LogicalRouter out;
+    out.uuid = uuidText(lr->header_.uuid);
+    out.name = str(lr->name);
+    out.enabled = enabledFlag(lr->enabled, lr->n_enabled);
+    out.options = toMap(&lr->options);
+    out.ports = uuids(lr->ports, lr->n_ports);
+    out.load_balancers = uuids(lr->load_balancer, lr->n_load_balancer);
+    for (size_t i = 0; i < lr->n_static_routes; ++i) {
+        const auto *r = lr->static_routes[i];
+        out.static_routes.push_back({str(r->ip_prefix), str(r->nexthop), str(r->output_port), str(r->policy)});
+    }
+    for (size_t i = 0; i < lr->n_nat; ++i) {
+        const auto *n = lr->nat[i];
+        out.nat.push_back({str(n->type), str(n->external_ip), str(n->external_mac), str(n->logical_ip),
+                           str(n->logical_port)});
+    }
+    return out;
+}
+
+LogicalRouterPort routerPortOf(const nbrec_logical_router_port *lrp) {
+    LogicalRouterPort out;
+    out.uuid = uuidText(lrp->header_.uuid);
+    out.name = str(lrp->name);
+    out.mac = str(lrp->mac);
+    out.networks = strings(lrp->networks, lrp->n_networks);
+    out.enabled = enabledFlag(lrp->enabled, lrp->n_enabled);
+    out.peer = str(lrp->peer);
+    for (size_t i = 0; i < lrp->n_gateway_chassis; ++i)
+        out.gateway_chassis.push_back(str(lrp->gateway_chassis[i]->chassis_name));
+    if (const auto *group = lrp->ha_chassis_group)
+        for (size_t i = 0; i < group->n_ha_chassis; ++i)
+            out.gateway_chassis.push_back(str(group->ha_chassis[i]->chassis_name));
+    return out;
+}
+
+Acl aclOf(const nbrec_acl *acl) {
+    return {uuidText(acl->header_.uuid), str(acl->name), str(acl->direction), acl->priority, str(acl->match),
+            str(acl->action), acl->log};
+}
+
+AddressSet addressSetOf(const nbrec_address_set *as) {
+    return {uuidText(as->header_.uuid), str(as->name), strings(as->addresses, as->n_addresses)};
+}
+
+PortGroup portGroupOf(const nbrec_port_group *pg) {
+    return {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports), uuids(pg->acls, pg->n_acls)};
+}
+
+DhcpOptions dhcpOf(const nbrec_dhcp_options *d) { return {uuidText(d->header_.uuid), str(d->cidr), toMap(&d->options)}; }
+
+LoadBalancer loadBalancerOf(const nbrec_load_balancer *lb) {
+    return {uuidText(lb->header_.uuid), str(lb->name), lb->protocol ? str(lb->protocol) : "tcp", toMap(&lb->vips),
+            toMap(&lb->options)};
+}
+
+const auto kSwitches = IOV_TABLE(nbrec_logical_switch, LogicalSwitch, switchOf);
+const auto kSwitchPorts = IOV_TABLE(nbrec_logical_switch_port, LogicalSwitchPort, switchPortOf);
+const auto kRouters = IOV_TABLE(nbrec_logical_router, LogicalRouter, routerOf);
+const auto kRouterPorts = IOV_TABLE(nbrec_logical_router_port, LogicalRouterPort, routerPortOf);
+const auto kAcls = IOV_TABLE(nbrec_acl, Acl, aclOf);
+const auto kDhcp = IOV_TABLE(nbrec_dhcp_options, DhcpOptions, dhcpOf);
+const auto kLoadBalancers = IOV_TABLE(nbrec_load_balancer, LoadBalancer, loadBalancerOf);
+const auto kAddressSets = [] {
+    auto t = IOV_TABLE(nbrec_address_set, AddressSet, addressSetOf);
+    t.name = [](const nbrec_address_set *as) { return str(as->name); };
+    return t;
+}();
+const auto kPortGroups = [] {
+    auto t = IOV_TABLE(nbrec_port_group, PortGroup, portGroupOf);
+    t.name = [](const nbrec_port_group *pg) { return str(pg->name); };
+    return t;
+}();
+
+}  // namespace
+
+bool NbView::refresh(const ovsdb_idl *idl) {
+    if (built_) update(idl);
+    if (built_ && countsMatch(idl)) return false;
+    rebuild(idl);
+    return true;
+}
+
+void NbView::rebuild(const ovsdb_idl *idl) {
+    kSwitches.all(idl, &s_.switches, nullptr);
+    kSwitchPorts.all(idl, &s_.switch_ports, nullptr);
+    kRouters.all(idl, &s_.routers, nullptr);
+    kRouterPorts.all(idl, &s_.router_ports, nullptr);
+    kAcls.all(idl, &s_.acls, nullptr);
+    kAddressSets.all(idl, &s_.address_sets, &address_set_names_);
+    kPortGroups.all(idl, &s_.port_groups, &port_group_names_);
+    kDhcp.all(idl, &s_.dhcp_options, nullptr);
+    kLoadBalancers.all(idl, &s_.load_balancers, nullptr);
+    const nbrec_nb_global *global = nbrec_nb_global_first(idl);
+    s_.nb_cfg = global ? global->nb_cfg : 0;
+    built_ = true;
+}
+
+void NbView::update(const ovsdb_idl *idl) {
+    kSwitches.tracked(idl, &s_.switches, nullptr);
+    kSwitchPorts.tracked(idl, &s_.switch_ports, nullptr);
+    // A router holds its routes and NAT rules, a router port its gateway
+    // chassis: a change of theirs is a change of every router (port) here.
+    if (nbrec_nat_track_get_first(idl) || nbrec_logical_router_static_route_track_get_first(idl))
+        kRouters.all(idl, &s_.routers, nullptr);
+    else
+        kRouters.tracked(idl, &s_.routers, nullptr);
+    if (nbrec_gateway_chassis_track_get_first(idl) || nbrec_ha_chassis_group_track_get_first(idl) ||
+        nbrec_ha_chassis_track_get_first(idl))
+        kRouterPorts.all(idl, &s_.router_ports, nullptr);
+    else
+        kRouterPorts.tracked(idl, &s_.router_ports, nullptr);
+    kAcls.tracked(idl, &s_.acls, nullptr);
+    kAddressSets.tracked(idl, &s_.address_sets, &address_set_names_);
+    kPortGroups.tracked(idl, &s_.port_groups, &port_group_names_);
+    kDhcp.tracked(idl, &s_.dhcp_options, nullptr);
+    kLoadBalancers.tracked(idl, &s_.load_balancers, nullptr);
+    const nbrec_nb_global *global = nbrec_nb_global_first(idl);
+    s_.nb_cfg = global ? global->nb_cfg : 0;
+}
+
+bool NbView::countsMatch(const ovsdb_idl *idl) const {
+    return s_.switches.size() == kSwitches.count(idl) && s_.switch_ports.size() == kSwitchPorts.count(idl) &&
+           s_.routers.size() == kRouters.count(idl) && s_.router_ports.size() == kRouterPorts.count(idl) &&
+           s_.acls.size() == kAcls.count(idl) && s_.address_sets.size() == kAddressSets.count(idl) &&
+           s_.port_groups.size() == kPortGroups.count(idl) && s_.dhcp_options.size() == kDhcp.count(idl) &&
+           s_.load_balancers.size() == kLoadBalancers.count(idl);
+}
+
+}  // namespace ovnmon

@@ -1,0 +1,66 @@
+// One IDL table as a map of ovnmon/state.h: filled whole, or from the rows
+// the IDL tracked as changed since the last clearTracked().
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "idl_text.h"
+#include "ovsdb-idl.h"
+
+namespace ovnmon {
+
+template <typename Row>
+bool deleted(const Row *row) {
+    return ovsdb_idl_row_get_seqno(&row->header_, OVSDB_IDL_CHANGE_DELETE) > 0;
+}
+
+// A table's rows and tracked rows, and how they fill a map of the state: by
+// uuid, or by a name (then `names` remembers each row's, for renames and
+// deletes).
+template <typename Row, typename T>
+struct TableSync {
+    const Row *(*first)(const ovsdb_idl *);
+    const Row *(*next)(const Row *);
+    const Row *(*track_first)(const ovsdb_idl *);
+    const Row *(*track_next)(const Row *);
+    T (*convert)(const Row *);
+    std::string (*name)(const Row *) = nullptr;
+
+    std::string keyOf(const Row *row) const { return name ? name(row) : uuidText(row->header_.uuid); }
+
+    void all(const ovsdb_idl *idl, std::map<std::string, T> *out, std::map<std::string, std::string> *names) const {
+        out->clear();
+        if (names) names->clear();
+        for (const Row *row = first(idl); row; row = next(row)) put(row, out, names);
+    }
+    void tracked(const ovsdb_idl *idl, std::map<std::string, T> *out, std::map<std::string, std::string> *names) const {
+        for (const Row *row = track_first(idl); row; row = track_next(row)) {
+            if (names) {
+                auto old = names->find(uuidText(row->header_.uuid));
+                if (old != names->end()) out->erase(old->second), names->erase(old);
+            }
+            if (deleted(row)) out->erase(keyOf(row));
+            else put(row, out, names);
+        }
+    }
+    bool anyTracked(const ovsdb_idl *idl) const { return track_first(idl) != nullptr; }
+    size_t count(const ovsdb_idl *idl) const {
+        size_t n = 0;
+        for (const Row *row = first(idl); row; row = next(row)) ++n;
+        return n;
+    }
+
+private:
+    void put(const Row *row, std::map<std::string, T> *out, std::map<std::string, std::string> *names) const {
+        const std::string key = keyOf(row);
+        (*out)[key] = convert(row);
+        if (names) (*names)[uuidText(row->header_.uuid)] = key;
+    }
+};
+
+#define IOV_TABLE(prefix, T, convert) \
+    TableSync<prefix, T> { prefix##_first, prefix##_next, prefix##_track_get_first, prefix##_track_get_next, convert }
+
+
+}  // namespace ovnmon
