@@ -2,10 +2,12 @@
 
 #include "iovisor/unix_listener.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 namespace ctl {
 
@@ -15,14 +17,24 @@ iovisor::Status DebugEndpoint::open(const std::string &path) {
     auto fd = iovisor::listenUnix(path, 16);
     if (!fd.ok()) return fd.error();
     fd_ = *fd;
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     path_ = path;
     thread_ = std::thread([this] { serve(); });
     return {};
 }
 
+bool DebugEndpoint::requested() {
+    uint64_t waiting = 0;
+    return wake_fd_ >= 0 && read(wake_fd_, &waiting, sizeof waiting) == sizeof waiting && waiting > 0;
+}
+
 void DebugEndpoint::publish(std::string snapshot) {
-    std::lock_guard<std::mutex> lock(mu_);
-    snapshot_ = std::move(snapshot);
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        snapshot_ = std::move(snapshot);
+        ++version_;
+    }
+    published_.notify_all();
 }
 
 void DebugEndpoint::serve() {
@@ -32,9 +44,14 @@ void DebugEndpoint::serve() {
             if (errno == EINTR) continue;
             break;
         }
+        // Ask the daemon's loop for a fresh one; a busy or not yet ready
+        // daemon answers with the last it made.
         std::string copy;
         {
-            std::lock_guard<std::mutex> lock(mu_);
+            std::unique_lock<std::mutex> lock(mu_);
+            const uint64_t seen = version_, one = 1;
+            if (write(wake_fd_, &one, sizeof one) == sizeof one)
+                published_.wait_for(lock, std::chrono::seconds(2), [&] { return version_ != seen || stopping_; });
             copy = snapshot_;
         }
         for (size_t off = 0; off < copy.size();) {
@@ -49,9 +66,12 @@ void DebugEndpoint::serve() {
 void DebugEndpoint::close() {
     if (fd_ < 0) return;
     stopping_ = true;
+    published_.notify_all();
     iovisor::closeUnixListener(fd_, path_);
     fd_ = -1;
     if (thread_.joinable()) thread_.join();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    wake_fd_ = -1;
 }
 
 }  // namespace ctl

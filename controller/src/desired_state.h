@@ -45,4 +45,12 @@ struct DesiredState {
     }
 };
 
+// What changed in a desired state since it was last reconciled.
+struct DesiredDelta {
+    bool full = false;               // anything may have: compare it all
+    std::set<std::string> modules;   // added, changed or removed, by name
+    std::set<LinkSpec> links;        // added or removed
+    bool empty() const { return !full && modules.empty() && links.empty(); }
+};
+
 }  // namespace ctl

@@ -18,6 +18,7 @@
 
 #include "chassis.h"
 #include "debug_endpoint.h"
+#include "engine.h"
 #include "snapshot.h"
 #include "hover/client.h"
 #include "log.h"
@@ -160,6 +161,10 @@ public:
     int round() {
         dirty_ |= mon_.run();
         for (const auto &c : mon_.changes()) ctl::log::debug(c.db + " " + c.table + " " + c.what + " " + c.row);
+        // Every change waits for the next reconcile; a copy rebuilt whole
+        // tells no changes: the next reconcile recomputes everything.
+        pending_.insert(pending_.end(), mon_.changes().begin(), mon_.changes().end());
+        recompute_ |= mon_.rebuilt();
         const ovnmon::OvsState &ovs = mon_.ovs();
         if (!ovs.present || ovs.system_id.empty()) {
             ctl::log::warnRateLimited("waiting for the Open_vSwitch row and external_ids:system-id "
@@ -171,7 +176,13 @@ public:
             if (dirty_) reconcile(ovs);
             chassisDuties();
         }
+        if (ovs.present) answerDebugRequests(ovs);
         return dirty_ ? 500 : std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count();
+    }
+
+    // iovisorctl's requests wake the loop.
+    void waitForDebugRequests() {
+        if (debug_.wakeFd() >= 0) poll_fd_wait(debug_.wakeFd(), POLLIN);
     }
 
     void stop() {
@@ -188,32 +199,46 @@ private:
         if (!reconciler_.changedBehindOurBack()) return;
         ctl::log::warn("hoverd changed behind our back (or restarted): reloading and repairing");
         dirty_ = true;
+        recompute_ = true;
     }
 
     void reconcile(const ovnmon::OvsState &ovs) {
-        if (!reconciler_.loaded())
+        if (!reconciler_.loaded()) {
             if (auto s = reconciler_.load(&ports_); !s.ok()) ctl::log::warnRateLimited(s.error().message);
-        const ovnmon::NbState &nb = mon_.nb();
-        const ovnmon::SbState &sb = mon_.sb();
-        const ctl::DesiredState desired = ctl::translate({nb, sb, ovs, ovs.system_id}, ports_);
+            recompute_ = true;  // the ports seeded from hoverd, everything compared
+        }
+        const ctl::TranslateInput in{mon_.nb(), mon_.sb(), ovs, ovs.system_id};
+        if (recompute_) engine_.recompute(in, ports_);
+        else engine_.update(in, pending_, ports_);
+        pending_.clear();
+        recompute_ = false;
         ctl::ReconcileStats stats;
-        auto s = reconciler_.apply(desired, &stats);
+        auto s = reconciler_.apply(engine_.desired(), engine_.takeDelta(), &stats);
         programmed_ = s.ok();
-        const std::string error = programmed_ ? "" : s.error().message;
-        if (!programmed_) ctl::log::warnRateLimited("reconcile failed, retrying: " + error);
+        last_error_ = programmed_ ? "" : s.error().message;
+        if (!programmed_) ctl::log::warnRateLimited("reconcile failed, retrying: " + last_error_);
         else if (stats.total())
             ctl::log::info("reconciled: " + std::to_string(stats.module_ops) + " module, " +
                            std::to_string(stats.link_ops) + " link, " + std::to_string(stats.entry_ops) +
                            " entry operations");
-        debug_.publish(ctl::snapshot({nb, sb, ovs, desired, ovs.system_id, options_.hover, error, programmed_}).dump());
-        bindings_ = desired.bindings;
-        if (programmed_) nb_cfg_seen_ = nb.nb_cfg;
+        if (programmed_) nb_cfg_seen_ = mon_.nb().nb_cfg;
         dirty_ = !programmed_;
+        recompute_ = !programmed_;  // unsure what landed: compare everything next time
+    }
+
+    // The snapshot for iovisorctl is built when one asks (it is the size of
+    // everything: not worth making every round).
+    void answerDebugRequests(const ovnmon::OvsState &ovs) {
+        if (!debug_.requested()) return;
+        debug_.publish(ctl::snapshot({mon_.nb(), mon_.sb(), ovs, engine_.desired(), ovs.system_id, options_.hover,
+                                      last_error_, programmed_})
+                           .dump());
     }
 
     // Idempotent: they write only what differs, every round.
     void chassisDuties() {
-        chassis_.claim(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.ovsIdl().raw(), mon_.ovsTxn(), bindings_, programmed_);
+        chassis_.claim(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.ovsIdl().raw(), mon_.ovsTxn(), engine_.desired().bindings,
+                       programmed_);
         // Report SB's nb_cfg only once the NB contents it stands for are
         // programmed (we read NB directly, northd may be ahead of us).
         chassis_.reportNbCfg(mon_.sbIdl()->raw(), mon_.sbTxn(), programmed_ && nb_cfg_seen_ >= mon_.sbNbCfg());
@@ -240,12 +265,15 @@ private:
     ovnmon::OvnMonitor &mon_;
     hover::HoverClient hover_;
     ctl::Reconciler reconciler_;
+    ctl::Engine engine_;
     ctl::PortAllocator ports_;
+    std::vector<ovnmon::Change> pending_;  // changes since the last reconcile
+    bool recompute_ = true;                // ... or everything
+    std::string last_error_;
     ctl::ChassisDuties chassis_;
     ctl::DebugEndpoint debug_;
     bool dirty_ = true, programmed_ = false;
-    int64_t nb_cfg_seen_ = 0;                      // NB_Global.nb_cfg of the NB state last programmed
-    std::map<std::string, std::string> bindings_;  // of the last translation
+    int64_t nb_cfg_seen_ = 0;  // NB_Global.nb_cfg of the NB state last programmed
     std::chrono::steady_clock::time_point last_hoverd_check_ = std::chrono::steady_clock::now();
 };
 
@@ -270,6 +298,7 @@ int main(int argc, char **argv) {
     while (!stopRequested(sigfd)) {
         const int sleep_ms = daemon.round();
         poll_fd_wait(sigfd, POLLIN);
+        daemon.waitForDebugRequests();
         (*monitor)->wait(sleep_ms);
     }
     daemon.stop();

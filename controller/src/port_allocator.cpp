@@ -22,10 +22,18 @@ void PortAllocator::seed(const std::string &module, const std::map<std::string, 
 void PortAllocator::beginRound() { used_this_round_.clear(); }
 
 void PortAllocator::endRound() {
-    for (auto m = ports_.begin(); m != ports_.end();) {
+    std::set<std::string> all;
+    for (const auto &[module, ports] : ports_) all.insert(module);
+    endRound(all);
+}
+
+void PortAllocator::endRound(const std::set<std::string> &modules) {
+    for (const auto &module : modules) {
+        auto m = ports_.find(module);
+        if (m == ports_.end()) continue;
         for (auto p = m->second.begin(); p != m->second.end();)
             p = used_this_round_.count({m->first, p->first}) ? std::next(p) : m->second.erase(p);
-        m = m->second.empty() ? ports_.erase(m) : std::next(m);
+        if (m->second.empty()) ports_.erase(m);
     }
 }
 

@@ -15,9 +15,11 @@ public:
     uint32_t port(const std::string &module, const std::string &object);
     // Seeds a module's assignments (from its stored config).
     void seed(const std::string &module, const std::map<std::string, uint32_t> &ports);
-    // Forgets assignments not handed out since the last beginRound().
+    // Forgets assignments not handed out since the last beginRound(): of
+    // every module, or of `modules` only (a round over some datapaths).
     void beginRound();
     void endRound();
+    void endRound(const std::set<std::string> &modules);
     std::map<std::string, uint32_t> assigned(const std::string &module) const;
 
 private:

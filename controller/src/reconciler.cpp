@@ -107,9 +107,14 @@ DesiredState Reconciler::installed() const {
 }
 
 Status Reconciler::apply(const DesiredState &desired, ReconcileStats *stats) {
+    return apply(desired, DesiredDelta{true, {}, {}}, stats);
+}
+
+Status Reconciler::apply(const DesiredState &desired, const DesiredDelta &delta, ReconcileStats *stats) {
+    const bool whole = !loaded_ || delta.full;
     if (!loaded_)
         if (auto s = load(nullptr); !s.ok()) return s;
-    Status s = applyAll(desired, stats);
+    Status s = whole ? applyAll(desired, stats) : applyScoped(desired, delta.modules, delta.links, stats);
     if (!s.ok()) loaded_ = false;  // unsure what landed: read it all back next time
     generation_ = hover_.generation();
     return s;
@@ -138,46 +143,62 @@ iovisor::Result<ReconcileStats> Reconciler::diff(const DesiredState &desired) {
     return stats;
 }
 
+// Everything hoverd holds or should hold is compared.
 Status Reconciler::applyAll(const DesiredState &desired, ReconcileStats *stats) {
-    if (auto s = removeStale(desired, stats); !s.ok()) return s;
-    if (auto s = createModules(desired, stats); !s.ok()) return s;
-    for (const auto &[name, want] : desired.modules)
-        if (auto s = configure(name, want, &modules_.at(name), stats); !s.ok()) return s;
-    return createLinks(desired, stats);  // once both ends are configured
+    std::set<std::string> modules;
+    std::set<LinkSpec> links = desired.links;
+    for (const auto &[name, m] : modules_) modules.insert(name);
+    for (const auto &[name, m] : desired.modules) modules.insert(name);
+    for (const auto &[link, id] : links_) links.insert(link);
+    return applyScoped(desired, modules, links, stats);
 }
 
-// Links first, then the modules they held.
-Status Reconciler::removeStale(const DesiredState &desired, ReconcileStats *stats) {
-    for (auto it = links_.begin(); it != links_.end();) {
-        if (desired.links.count(it->first)) {
-            ++it;
-            continue;
-        }
-        if (!dry_run_)
-            if (auto s = hover_.del("/links/" + std::to_string(it->second)); !s.ok()) return s;
-        ++stats->link_ops;
-        it = links_.erase(it);
+// Only `modules` and `links` are compared: stale links go first, then the
+// modules they held; new modules, their configs and tables; new links last,
+// once both ends are configured.
+Status Reconciler::applyScoped(const DesiredState &desired, const std::set<std::string> &modules,
+                               const std::set<LinkSpec> &links, ReconcileStats *stats) {
+    for (const auto &link : links)
+        if (!desired.links.count(link))
+            if (auto s = removeLink(link, stats); !s.ok()) return s;
+    for (const auto &name : modules) {
+        auto want = desired.modules.find(name);
+        if (want == desired.modules.end() || (modules_.count(name) && modules_.at(name).type != want->second.type))
+            if (auto s = removeModule(name, stats); !s.ok()) return s;
     }
-    for (auto it = modules_.begin(); it != modules_.end();) {
-        auto want = desired.modules.find(it->first);
-        if (want != desired.modules.end() && want->second.type == it->second.type) {
-            ++it;
-            continue;
-        }
-        if (!dry_run_)
-            if (auto s = hover_.del("/modules/" + it->first); !s.ok()) return s;
-        ++stats->module_ops;
-        it = modules_.erase(it);
-    }
+    if (auto s = createModules(desired, modules, stats); !s.ok()) return s;
+    for (const auto &name : modules)
+        if (auto want = desired.modules.find(name); want != desired.modules.end())
+            if (auto s = configure(name, want->second, &modules_.at(name), stats); !s.ok()) return s;
+    return createLinks(desired, links, stats);
+}
+
+Status Reconciler::removeLink(const LinkSpec &link, ReconcileStats *stats) {
+    auto it = links_.find(link);
+    if (it == links_.end()) return {};
+    if (!dry_run_)
+        if (auto s = hover_.del("/links/" + std::to_string(it->second)); !s.ok()) return s;
+    ++stats->link_ops;
+    links_.erase(it);
+    return {};
+}
+
+Status Reconciler::removeModule(const std::string &name, ReconcileStats *stats) {
+    if (!modules_.count(name)) return {};
+    if (!dry_run_)
+        if (auto s = hover_.del("/modules/" + name); !s.ok()) return s;
+    ++stats->module_ops;
+    modules_.erase(name);
     return {};
 }
 
 // New modules, in one batch (hoverd loads them in parallel).
-Status Reconciler::createModules(const DesiredState &desired, ReconcileStats *stats) {
+Status Reconciler::createModules(const DesiredState &desired, const std::set<std::string> &modules,
+                                 ReconcileStats *stats) {
     json new_modules = json::array();
-    for (const auto &[name, want] : desired.modules)
-        if (!modules_.count(name))
-            new_modules.push_back({{"module_type", want.type}, {"display_name", name}, {"config", want.config}});
+    for (const auto &name : modules)
+        if (auto want = desired.modules.find(name); want != desired.modules.end() && !modules_.count(name))
+            new_modules.push_back({{"module_type", want->second.type}, {"display_name", name}, {"config", want->second.config}});
     if (new_modules.empty()) return {};
     if (!dry_run_)
         if (auto created = hover_.post("/modules/", new_modules); !created.ok()) return created.error();
@@ -199,11 +220,11 @@ Status Reconciler::configure(const std::string &name, const ModuleSpec &want, Mo
 }
 
 // New links, in one batch.
-Status Reconciler::createLinks(const DesiredState &desired, ReconcileStats *stats) {
+Status Reconciler::createLinks(const DesiredState &desired, const std::set<LinkSpec> &links, ReconcileStats *stats) {
     std::vector<LinkSpec> new_links;
     json batch = json::array();
-    for (const auto &link : desired.links) {
-        if (links_.count(link)) continue;
+    for (const auto &link : links) {
+        if (!desired.links.count(link) || links_.count(link)) continue;
         new_links.push_back(link);
         batch.push_back({{"from", link.first}, {"to", link.second}});
     }

@@ -29,6 +29,9 @@ public:
     // Makes hoverd match `desired`. On an error the cache is dropped and the
     // next call reloads it.
     iovisor::Status apply(const DesiredState &desired, ReconcileStats *stats);
+    // The same, comparing only what `delta` names (all if it is full, or
+    // after a reload).
+    iovisor::Status apply(const DesiredState &desired, const DesiredDelta &delta, ReconcileStats *stats);
     // What apply() would send, without sending it.
     iovisor::Result<ReconcileStats> diff(const DesiredState &desired);
     // What hoverd holds, as the controller sees it (for tests and the CLI).
@@ -48,10 +51,14 @@ private:
     iovisor::Status loadTables(const std::string &name, const hover::model::ModuleTypeDesc &type, Module *m);
     iovisor::Status applyTables(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
     iovisor::Status applyAll(const DesiredState &desired, ReconcileStats *stats);
-    iovisor::Status removeStale(const DesiredState &desired, ReconcileStats *stats);
-    iovisor::Status createModules(const DesiredState &desired, ReconcileStats *stats);
+    iovisor::Status applyScoped(const DesiredState &desired, const std::set<std::string> &modules,
+                                const std::set<LinkSpec> &links, ReconcileStats *stats);
+    iovisor::Status removeLink(const LinkSpec &link, ReconcileStats *stats);
+    iovisor::Status removeModule(const std::string &name, ReconcileStats *stats);
+    iovisor::Status createModules(const DesiredState &desired, const std::set<std::string> &modules,
+                                  ReconcileStats *stats);
     iovisor::Status configure(const std::string &name, const ModuleSpec &want, Module *have, ReconcileStats *stats);
-    iovisor::Status createLinks(const DesiredState &desired, ReconcileStats *stats);
+    iovisor::Status createLinks(const DesiredState &desired, const std::set<LinkSpec> &links, ReconcileStats *stats);
 
     hover::HoverClient &hover_;
     bool loaded_ = false;

@@ -1,5 +1,7 @@
 #include "translate.h"
 
+#include "nb_index.h"
+
 #include <algorithm>
 #include <sstream>
 
@@ -95,77 +97,63 @@ std::string natModule(const LogicalRouter &lr) { return "nat-" + lr.uuid; }
 
 class Translator {
 public:
-    Translator(const TranslateInput &in, PortAllocator &ports) : in_(in), ports_(ports) { index(); }
+    Translator(const TranslateInput &in, const NbIndex &index, PortAllocator &ports)
+        : in_(in), index_(index), ports_(ports) {}
 
-    DesiredState run() {
-        const std::set<std::string> local = localDatapaths();
-        for (const auto &[uuid, ls] : in_.nb.switches)
-            if (local.count(uuid)) logicalSwitch(ls);
-        for (const auto &[uuid, lr] : in_.nb.routers)
-            if (local.count(uuid)) logicalRouter(lr);
+    // The modules, links and bindings of one datapath (a logical switch or
+    // router, by uuid); nothing if it does not exist.
+    DesiredState datapath(const std::string &uuid) {
+        if (auto ls = in_.nb.switches.find(uuid); ls != in_.nb.switches.end()) logicalSwitch(ls->second);
+        else if (auto lr = in_.nb.routers.find(uuid); lr != in_.nb.routers.end()) logicalRouter(lr->second);
         for (const auto &[name, sw] : switches_) out_.modules.at(name).tables = l2::entries(sw);
         for (const auto &[name, r] : routers_) out_.modules.at(name).tables = rt::entries(r);
         for (const auto &[name, n] : nats_) out_.modules.at(name).tables = nt::entries(n);
-        return out_;
+        return std::move(out_);
+    }
+
+    // Does the switch have a port on this chassis (OVN's local datapaths
+    // start there)?
+    bool hasLocalPort(const LogicalSwitch &ls) const {
+        for (const auto &p : ls.ports) {
+            auto it = in_.nb.switch_ports.find(p);
+            if (it != in_.nb.switch_ports.end() && isLocal(it->second)) return true;
+        }
+        return false;
+    }
+
+    // The routers a switch is attached to, and the routers a router peers
+    // with: what OVN's local datapaths reach from a local switch.
+    std::set<std::string> routersOf(const LogicalSwitch &ls) const {
+        std::set<std::string> out;
+        for (const auto &p : ls.ports) {
+            auto it = in_.nb.switch_ports.find(p);
+            const LogicalRouterPort *lrp =
+                it != in_.nb.switch_ports.end() && it->second.type == "router" ? peerRouterPort(it->second) : nullptr;
+            if (const LogicalRouter *lr = lrp ? index_.routerOfPort(lrp->uuid) : nullptr) out.insert(lr->uuid);
+        }
+        return out;
+    }
+    std::set<std::string> peersOf(const LogicalRouter &lr) const {
+        std::set<std::string> out;
+        for (const auto &p : lr.ports) {
+            auto lrp = in_.nb.router_ports.find(p);
+            const LogicalRouterPort *peer = lrp == in_.nb.router_ports.end() ? nullptr : index_.routerPort(lrp->second.peer);
+            if (const LogicalRouter *other = peer ? index_.routerOfPort(peer->uuid) : nullptr) out.insert(other->uuid);
+        }
+        return out;
     }
 
 private:
-    void index() {
-        for (const auto &[uuid, lrp] : in_.nb.router_ports) lrp_by_name_[lrp.name] = &lrp;
-        for (const auto &[uuid, lr] : in_.nb.routers)
-            for (const auto &p : lr.ports) router_of_port_[p] = &lr;
-        for (const auto &[name, itf] : in_.ovs.interfaces)
-            if (!itf.iface_id.empty()) local_vifs_[itf.iface_id] = name;
-        for (const auto &mapping : split(in_.ovs.bridge_mappings, ','))
-            if (auto colon = mapping.find(':'); colon != std::string::npos)
-                bridge_of_network_[mapping.substr(0, colon)] = mapping.substr(colon + 1);
-    }
-
     void module(const std::string &name, const hover::model::ModuleTypeDesc &type, const json &ovn) {
         ModuleSpec &m = out_.modules[name];
         m.type = type.name;
         m.config = {{kConfigOvn, ovn}};
     }
 
-    // OVN's local datapaths (ovn-controller's local_data.c): the switches
-    // with a port on this chassis, and every switch and router reachable
-    // from them through router ports (all ours are distributed: no gateway
-    // chassis yet). Nothing else is instantiated here.
-    std::set<std::string> localDatapaths() const {
-        std::map<std::string, std::set<std::string>> next;  // datapath uuid -> neighbours
-        std::vector<std::string> todo;
-        for (const auto &[uuid, ls] : in_.nb.switches)
-            for (const auto &p : ls.ports) {
-                auto it = in_.nb.switch_ports.find(p);
-                if (it == in_.nb.switch_ports.end()) continue;
-                if (isLocal(it->second)) todo.push_back(uuid);
-                const LogicalRouterPort *lrp = it->second.type == "router" ? peerRouterPort(it->second) : nullptr;
-                if (lrp && router_of_port_.count(lrp->uuid)) link(&next, uuid, router_of_port_.at(lrp->uuid)->uuid);
-            }
-        for (const auto &[uuid, lrp] : in_.nb.router_ports) {
-            auto peer = lrp_by_name_.find(lrp.peer);
-            if (peer != lrp_by_name_.end() && router_of_port_.count(uuid) && router_of_port_.count(peer->second->uuid))
-                link(&next, router_of_port_.at(uuid)->uuid, router_of_port_.at(peer->second->uuid)->uuid);
-        }
-        std::set<std::string> local;
-        while (!todo.empty()) {
-            const std::string dp = todo.back();
-            todo.pop_back();
-            if (!local.insert(dp).second) continue;
-            for (const auto &n : next[dp]) todo.push_back(n);
-        }
-        return local;
-    }
-
-    static void link(std::map<std::string, std::set<std::string>> *next, const std::string &a, const std::string &b) {
-        (*next)[a].insert(b);
-        (*next)[b].insert(a);
-    }
-
     // A port that makes its switch local: a VIF or localport whose interface
     // is here, a localnet whose network is mapped to a bridge with interfaces.
     bool isLocal(const LogicalSwitchPort &lsp) const {
-        if (lsp.type.empty() || lsp.type == "localport") return local_vifs_.count(lsp.name) && forUs(lsp);
+        if (lsp.type.empty() || lsp.type == "localport") return !index_.vif(lsp.name).empty() && forUs(lsp);
         return lsp.type == "localnet" && !localnetInterfaces(lsp).empty();
     }
 
@@ -173,8 +161,9 @@ private:
     std::vector<std::string> localnetInterfaces(const LogicalSwitchPort &lsp) const {
         std::vector<std::string> out;
         auto network = lsp.options.find("network_name");
-        if (network == lsp.options.end() || !bridge_of_network_.count(network->second)) return out;
-        const std::string &bridge = bridge_of_network_.at(network->second);
+        const auto &mappings = index_.bridgeOfNetwork();
+        if (network == lsp.options.end() || !mappings.count(network->second)) return out;
+        const std::string &bridge = mappings.at(network->second);
         for (const auto &[ifname, itf] : in_.ovs.interfaces)
             if (itf.bridge == bridge && ifname != bridge && itf.type != "internal" && itf.type != "patch")
                 out.push_back(ifname);
@@ -200,8 +189,7 @@ private:
 
     const LogicalRouterPort *peerRouterPort(const LogicalSwitchPort &lsp) const {
         auto rp = lsp.options.find("router-port");
-        if (rp == lsp.options.end() || !lrp_by_name_.count(rp->second)) return nullptr;
-        return lrp_by_name_.at(rp->second);
+        return rp == lsp.options.end() ? nullptr : index_.routerPort(rp->second);
     }
 
     // The addresses a switch port answers for; `unknown`: it also takes
@@ -250,11 +238,11 @@ private:
 
     void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
                  const std::vector<l2::Addresses> &addresses, bool unknown) {
-        auto vif = local_vifs_.find(lsp.name);
-        if (vif == local_vifs_.end() || !forUs(lsp)) return;  // not on this chassis
+        const std::string vif = index_.vif(lsp.name);
+        if (vif.empty() || !forUs(lsp)) return;  // not on this chassis
         const uint32_t port = ports_.port(name, lsp.name);
-        out_.links.insert(makeLink(modulePort(name, port), "i:" + vif->second));
-        if (lsp.type.empty()) out_.bindings[lsp.name] = vif->second;
+        out_.links.insert(makeLink(modulePort(name, port), "i:" + vif));
+        if (lsp.type.empty()) out_.bindings[lsp.name] = vif;
         switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
     }
 
@@ -275,7 +263,7 @@ private:
     void routerPort(const LogicalSwitchPort &lsp, const std::string &sw_name, l2::Switch &sw,
                     const std::vector<l2::Addresses> &addresses) {
         const LogicalRouterPort *lrp = peerRouterPort(lsp);
-        const LogicalRouter *lr = lrp && router_of_port_.count(lrp->uuid) ? router_of_port_.at(lrp->uuid) : nullptr;
+        const LogicalRouter *lr = lrp ? index_.routerOfPort(lrp->uuid) : nullptr;
         if (!lr) return;
         const uint32_t sw_port = ports_.port(sw_name, lsp.name);
         const uint32_t rt_port = ports_.port(routerModule(*lr), lrp->name);
@@ -320,29 +308,28 @@ private:
     // Router-to-router: link the peers once (from the lower name); the
     // peer's addresses are static neighbours.
     void peerRouter(const std::string &name, uint32_t port, const LogicalRouterPort &lrp, rt::Router &r) {
-        if (lrp.peer.empty() || !lrp_by_name_.count(lrp.peer)) return;
-        const LogicalRouterPort *peer = lrp_by_name_.at(lrp.peer);
+        const LogicalRouterPort *peer = lrp.peer.empty() ? nullptr : index_.routerPort(lrp.peer);
+        if (!peer) return;
         auto mac = iovisor::parseMac(peer->mac);
         for (const auto &net : ipv4Networks(*peer))
             if (mac.ok()) r.neighbors[net.addr] = *mac;
-        if (lrp.name > lrp.peer || !router_of_port_.count(peer->uuid)) return;
-        const std::string other = routerModule(*router_of_port_.at(peer->uuid));
+        const LogicalRouter *other_router = index_.routerOfPort(peer->uuid);
+        if (lrp.name > lrp.peer || !other_router) return;
+        const std::string other = routerModule(*other_router);
         out_.links.insert(makeLink(modulePort(name, port), modulePort(other, ports_.port(other, peer->name))));
     }
 
     // Every address OVN knows on the switches behind the router's ports is a
     // static neighbour.
     void neighbors(rt::Router &r, const std::map<std::string, uint32_t> &router_ports) {
-        for (const auto &[uuid, ls] : in_.nb.switches) {
-            bool attached = false;
-            for (const auto &p : ls.ports) {
-                auto it = in_.nb.switch_ports.find(p);
-                if (it == in_.nb.switch_ports.end() || it->second.type != "router") continue;
-                const LogicalRouterPort *lrp = peerRouterPort(it->second);
-                attached |= lrp && router_ports.count(lrp->name);
-            }
-            if (!attached) continue;
-            for (const auto &p : ls.ports) {
+        std::set<std::string> attached;  // the switches its ports are on
+        for (const auto &[lrp_name, port] : router_ports) {
+            const std::string lsp = index_.switchPortOf(lrp_name);
+            const std::string ls = lsp.empty() ? "" : index_.switchOfPort(lsp);
+            if (!ls.empty() && in_.nb.switches.count(ls)) attached.insert(ls);
+        }
+        for (const auto &ls : attached)
+            for (const auto &p : in_.nb.switches.at(ls).ports) {
                 auto it = in_.nb.switch_ports.find(p);
                 if (it != in_.nb.switch_ports.end())
                     for (const auto &a : neighborAddresses(it->second, router_ports)) {
@@ -350,7 +337,6 @@ private:
                         for (const auto &ip : a.ipv6) r.neighbors6.emplace(ip.addr, a.mac);
                     }
             }
-        }
     }
 
     // What a router knows of a port on a switch it is attached to: the
@@ -420,30 +406,34 @@ private:
     }
 
     const TranslateInput &in_;
+    const NbIndex &index_;
     PortAllocator &ports_;
     DesiredState out_;
     std::map<std::string, l2::Switch> switches_;  // by module name
     std::map<std::string, rt::Router> routers_;
     std::map<std::string, nt::Nat> nats_;
-    std::map<std::string, const LogicalRouterPort *> lrp_by_name_;
-    std::map<std::string, const LogicalRouter *> router_of_port_;  // by LRP uuid
-    std::map<std::string, std::string> local_vifs_;                // iface-id -> ifname
-    std::map<std::string, std::string> bridge_of_network_;
 };
 
 }  // namespace
 
-DesiredState translate(const TranslateInput &in, PortAllocator &ports) {
-    ports.beginRound();
-    DesiredState out = Translator(in, ports).run();
-    ports.endRound();
-    // After endRound: the port map in each config is exactly this round's.
-    for (auto &[name, module] : out.modules) {
-        json assigned = json::object();
-        for (const auto &[object, port] : ports.assigned(name)) assigned[object] = port;
-        module.config[kConfigPorts] = assigned;
-    }
-    return out;
+DesiredState translateDatapath(const TranslateInput &in, const NbIndex &index, PortAllocator &ports,
+                               const std::string &uuid) {
+    return Translator(in, index, ports).datapath(uuid);
+}
+
+bool hasLocalPort(const TranslateInput &in, const NbIndex &index, const LogicalSwitch &ls) {
+    PortAllocator unused;
+    return Translator(in, index, unused).hasLocalPort(ls);
+}
+
+std::set<std::string> routersOf(const TranslateInput &in, const NbIndex &index, const LogicalSwitch &ls) {
+    PortAllocator unused;
+    return Translator(in, index, unused).routersOf(ls);
+}
+
+std::set<std::string> peersOf(const TranslateInput &in, const NbIndex &index, const LogicalRouter &lr) {
+    PortAllocator unused;
+    return Translator(in, index, unused).peersOf(lr);
 }
 
 }  // namespace ctl

@@ -22,7 +22,7 @@ void track(std::vector<Change> *out, const char *db, const char *table, const ov
            Next next, Name name) {
     std::vector<Change> inserted_or_modified;
     for (const Row *row = first(idl); row; row = next(row)) {
-        Change c{db, table, "", name(row)};
+        Change c{db, table, "", name(row), uuidText(row->header_.uuid)};
         if (ovsdb_idl_row_get_seqno(&row->header_, OVSDB_IDL_CHANGE_DELETE) > 0) {
             c.what = "deleted";
             out->push_back(c);
@@ -94,13 +94,14 @@ bool OvnMonitor::run() {
 // A replica that was not in sync at some run may have changed without its
 // tracked rows reaching us: its view is rebuilt once it is.
 void OvnMonitor::refreshViews() {
-    auto refresh = [](IdlConnection *c, auto &view, bool &stale) {
+    rebuilt_ = false;
+    auto refresh = [this](IdlConnection *c, auto &view, bool &stale) {
         if (!c || !c->synced()) {
             stale = true;
             return;
         }
         if (stale) view.rebuild(c->raw());
-        else view.refresh(c->raw());
+        rebuilt_ |= stale || view.refresh(c->raw());
         stale = false;
     };
     refresh(nb_.get(), nb_view_, nb_stale_);
@@ -135,6 +136,18 @@ void OvnMonitor::collectChanges() {
                                      [](const nbrec_logical_router_port *r) { return str(r->name); });
     track<nbrec_nat>(&changes_, "NB", "NAT", nb, nbrec_nat_track_get_first, nbrec_nat_track_get_next,
                      [](const nbrec_nat *r) { return str(r->external_ip); });
+    track<nbrec_logical_router_static_route>(&changes_, "NB", "Logical_Router_Static_Route", nb,
+                                             nbrec_logical_router_static_route_track_get_first,
+                                             nbrec_logical_router_static_route_track_get_next,
+                                             [](const nbrec_logical_router_static_route *r) { return str(r->ip_prefix); });
+    track<nbrec_gateway_chassis>(&changes_, "NB", "Gateway_Chassis", nb, nbrec_gateway_chassis_track_get_first,
+                                 nbrec_gateway_chassis_track_get_next,
+                                 [](const nbrec_gateway_chassis *r) { return str(r->name); });
+    track<nbrec_ha_chassis_group>(&changes_, "NB", "HA_Chassis_Group", nb, nbrec_ha_chassis_group_track_get_first,
+                                  nbrec_ha_chassis_group_track_get_next,
+                                  [](const nbrec_ha_chassis_group *r) { return str(r->name); });
+    track<nbrec_ha_chassis>(&changes_, "NB", "HA_Chassis", nb, nbrec_ha_chassis_track_get_first,
+                            nbrec_ha_chassis_track_get_next, [](const nbrec_ha_chassis *r) { return str(r->chassis_name); });
     track<nbrec_acl>(&changes_, "NB", "ACL", nb, nbrec_acl_track_get_first, nbrec_acl_track_get_next,
                      [](const nbrec_acl *r) { return str(r->match); });
     track<nbrec_address_set>(&changes_, "NB", "Address_Set", nb, nbrec_address_set_track_get_first,

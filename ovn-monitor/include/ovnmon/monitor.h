@@ -22,10 +22,11 @@ struct MonitorOptions {
     std::string sb_remote;  // "" = external_ids:ovn-remote of the local Open_vSwitch row
 };
 
-// One tracked change, for logs and debugging.
+// One tracked change: what the controller recomputes from, and logs.
 struct Change {
-    std::string db, table, what;  // what: "deleted", "inserted", "modified"
-    std::string row;              // name or uuid
+    std::string db, table, what;  // db: NB, SB, OVS; what: "deleted", "inserted", "modified"
+    std::string row;              // name (or another identifying column)
+    std::string uuid;
 };
 
 class OvnMonitor {
@@ -50,6 +51,9 @@ public:
     const OvsState &ovs() const { return ovs_view_.state(); }
     // Changes seen by the last run(), deletes first.
     const std::vector<Change> &changes() const { return changes_; }
+    // The last run() rebuilt a copy whole (first sync, resync): changes()
+    // does not tell everything that changed.
+    bool rebuilt() const { return rebuilt_; }
 
     // All three replicas hold their database: only then may the controller
     // act on them (an empty replica would mean "delete everything").
@@ -77,7 +81,7 @@ private:
     NbView nb_view_;
     SbView sb_view_;
     OvsView ovs_view_;
-    bool nb_stale_ = true, sb_stale_ = true, ovs_stale_ = true;
+    bool nb_stale_ = true, sb_stale_ = true, ovs_stale_ = true, rebuilt_ = false;
     ovsdb_idl_txn *sb_txn_ = nullptr, *ovs_txn_ = nullptr;
 };
 

@@ -1,0 +1,218 @@
+// The incremental engine against the full recompute: a seeded random stream
+// of the changes a cloud makes (VMs plugged and unplugged, ports readdressed
+// or moved to another chassis, routers attached, NAT rules, switches
+// renamed and deleted), each reported as the monitor reports it, must leave the engine
+// with exactly what translate() computes from scratch, and its delta must
+// name every module and link that differs from the round before.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "engine.h"
+#include "translate.h"
+
+namespace ctl {
+namespace {
+
+using ovnmon::Change;
+
+class Cloud {
+public:
+    explicit Cloud(unsigned seed) : rng_(seed) { ovs_.bridge_mappings = "physnet:br-ex"; }
+
+    TranslateInput input() const { return {nb_, sb_, ovs_, "hv1"}; }
+
+    // One random change; returns the rows it touched.
+    std::vector<Change> step() {
+        switch (pick(10)) {
+        case 0: return addSwitch();
+        case 9: return renameSwitch();
+        case 1: case 2: case 3: return plugVm();
+        case 4: return unplugVm();
+        case 5: return readdress();
+        case 6: return elsewhere();
+        case 7: return attachRouter();
+        default: return pick(2) ? addNat() : deleteSwitch();
+        }
+    }
+
+private:
+    unsigned pick(unsigned n) { return std::uniform_int_distribution<unsigned>(0, n - 1)(rng_); }
+    template <typename Map>
+    std::string any(const Map &m) {
+        if (m.empty()) return "";
+        auto it = m.begin();
+        std::advance(it, pick(m.size()));
+        return it->first;
+    }
+    static Change nb(const char *table, const std::string &what, const std::string &uuid, const std::string &row = "") {
+        return {"NB", table, what, row, uuid};
+    }
+
+    std::vector<Change> addSwitch() {
+        const std::string ls = "ls" + std::to_string(next_++);
+        nb_.switches[ls] = {ls, ls, {}, {}, {}};
+        return {nb("Logical_Switch", "inserted", ls, ls)};
+    }
+
+    std::vector<Change> renameSwitch() {
+        const std::string ls = any(nb_.switches);
+        if (ls.empty()) return addSwitch();
+        nb_.switches[ls].name += "x";
+        return {nb("Logical_Switch", "modified", ls, nb_.switches[ls].name)};
+    }
+
+    std::vector<Change> plugVm() {
+        const std::string ls = any(nb_.switches);
+        if (ls.empty()) return addSwitch();
+        const int n = next_++;
+        ovnmon::LogicalSwitchPort lsp;
+        lsp.uuid = "lsp" + std::to_string(n);
+        lsp.name = "vm" + std::to_string(n);
+        lsp.addresses = {"02:00:00:00:" + hex(n / 256) + ":" + hex(n % 256) + " 10.0." + std::to_string(n % 250) + ".2"};
+        nb_.switch_ports[lsp.uuid] = lsp;
+        nb_.switches[ls].ports.push_back(lsp.uuid);
+        std::vector<Change> out = {nb("Logical_Switch_Port", "inserted", lsp.uuid, lsp.name),
+                                   nb("Logical_Switch", "modified", ls, ls)};
+        if (pick(4)) {  // most VMs are here
+            ovs_.interfaces["tap" + std::to_string(n)] = {"i" + std::to_string(n), "tap" + std::to_string(n), "", "br-int",
+                                                          lsp.name, 1, false};
+            out.push_back({"OVS", "Interface", "inserted", "tap" + std::to_string(n), "i" + std::to_string(n)});
+        }
+        return out;
+    }
+
+    std::vector<Change> unplugVm() {
+        const std::string tap = any(ovs_.interfaces);
+        if (tap.empty()) return plugVm();
+        const std::string uuid = ovs_.interfaces.at(tap).uuid;
+        ovs_.interfaces.erase(tap);
+        return {{"OVS", "Interface", "deleted", tap, uuid}};
+    }
+
+    std::vector<Change> readdress() {
+        const std::string lsp = any(nb_.switch_ports);
+        if (lsp.empty() || nb_.switch_ports[lsp].type == "router") return plugVm();
+        nb_.switch_ports[lsp].addresses = {"02:00:00:01:00:" + hex(pick(256)) + " 10.1.0." + std::to_string(pick(250) + 1)};
+        if (pick(2)) nb_.switch_ports[lsp].port_security = nb_.switch_ports[lsp].addresses;
+        return {nb("Logical_Switch_Port", "modified", lsp, nb_.switch_ports[lsp].name)};
+    }
+
+    // A port's binding asks for another chassis, or for this one again.
+    std::vector<Change> elsewhere() {
+        const std::string lsp = any(nb_.switch_ports);
+        if (lsp.empty()) return plugVm();
+        const std::string name = nb_.switch_ports[lsp].name;
+        sb_.port_bindings[name] = {"pb-" + lsp, name, "", "", pick(2) ? "hv2" : "hv1", std::nullopt};
+        return {{"SB", "Port_Binding", "modified", name, "pb-" + lsp}};
+    }
+
+    std::vector<Change> attachRouter() {
+        const std::string ls = any(nb_.switches);
+        if (ls.empty()) return addSwitch();
+        std::string lr = any(nb_.routers);
+        std::vector<Change> out;
+        if (lr.empty() || !pick(3)) {
+            lr = "lr" + std::to_string(next_++);
+            nb_.routers[lr].uuid = lr;
+            nb_.routers[lr].name = lr;
+            out.push_back(nb("Logical_Router", "inserted", lr, lr));
+        }
+        const int n = next_++;
+        ovnmon::LogicalRouterPort lrp;
+        lrp.uuid = "lrp" + std::to_string(n);
+        lrp.name = "rp" + std::to_string(n);
+        lrp.mac = "02:00:00:aa:" + hex(n / 256) + ":" + hex(n % 256);
+        lrp.networks = {"10.2." + std::to_string(n % 250) + ".1/24"};
+        if (pick(4) == 0) lrp.gateway_chassis = {"hv1"};
+        nb_.router_ports[lrp.uuid] = lrp;
+        nb_.routers[lr].ports.push_back(lrp.uuid);
+        ovnmon::LogicalSwitchPort lsp;
+        lsp.uuid = "lsp" + std::to_string(n);
+        lsp.name = "to-" + lrp.name;
+        lsp.type = "router";
+        lsp.addresses = {"router"};
+        lsp.options["router-port"] = lrp.name;
+        nb_.switch_ports[lsp.uuid] = lsp;
+        nb_.switches[ls].ports.push_back(lsp.uuid);
+        out.push_back(nb("Logical_Router_Port", "inserted", lrp.uuid, lrp.name));
+        out.push_back(nb("Logical_Router", "modified", lr, lr));
+        out.push_back(nb("Logical_Switch_Port", "inserted", lsp.uuid, lsp.name));
+        out.push_back(nb("Logical_Switch", "modified", ls, ls));
+        return out;
+    }
+
+    std::vector<Change> addNat() {
+        const std::string lr = any(nb_.routers);
+        if (lr.empty()) return attachRouter();
+        nb_.routers[lr].nat.push_back({pick(2) ? "snat" : "dnat_and_snat", "172.24.4." + std::to_string(pick(250) + 1),
+                                       "", pick(2) ? "10.0.0.0/8" : "10.0.0.5", ""});
+        return {nb("NAT", "inserted", "nat" + std::to_string(next_++)), nb("Logical_Router", "modified", lr, lr)};
+    }
+
+    std::vector<Change> deleteSwitch() {
+        const std::string ls = any(nb_.switches);
+        if (ls.empty()) return addSwitch();
+        std::vector<Change> out = {nb("Logical_Switch", "deleted", ls, ls)};
+        for (const auto &p : nb_.switches[ls].ports) {
+            out.push_back(nb("Logical_Switch_Port", "deleted", p, nb_.switch_ports[p].name));
+            nb_.switch_ports.erase(p);
+        }
+        nb_.switches.erase(ls);
+        return out;
+    }
+
+    static std::string hex(unsigned v) {
+        char buf[3];
+        std::snprintf(buf, sizeof buf, "%02x", v & 0xff);
+        return buf;
+    }
+
+    std::mt19937 rng_;
+    int next_ = 1;
+    ovnmon::NbState nb_;
+    ovnmon::SbState sb_;
+    ovnmon::OvsState ovs_;
+};
+
+// Modules and links that differ between two desired states.
+DesiredDelta difference(const DesiredState &a, const DesiredState &b) {
+    DesiredDelta d;
+    for (const auto *x : {&a, &b})
+        for (const auto &[name, m] : x->modules)
+            if (!a.modules.count(name) || !b.modules.count(name) || !(a.modules.at(name) == b.modules.at(name)))
+                d.modules.insert(name);
+    for (const auto &l : a.links)
+        if (!b.links.count(l)) d.links.insert(l);
+    for (const auto &l : b.links)
+        if (!a.links.count(l)) d.links.insert(l);
+    return d;
+}
+
+TEST(Engine, IncrementalEqualsFullRecomputeOverAStreamOfChanges) {
+    for (unsigned seed : {1u, 2u, 3u}) {
+        Cloud cloud(seed);
+        Engine engine;
+        PortAllocator incremental, full;
+        engine.recompute(cloud.input(), incremental);
+        (void)engine.takeDelta();
+        DesiredState before = engine.desired();
+        for (int step = 0; step < 300; ++step) {
+            const auto changes = cloud.step();
+            engine.update(cloud.input(), changes, incremental);
+            const DesiredState want = translate(cloud.input(), full);
+            ASSERT_TRUE(engine.desired() == want) << "seed " << seed << ", step " << step << ": " << changes.front().table
+                                                  << " " << changes.front().what << " " << changes.front().uuid;
+            const DesiredDelta delta = engine.takeDelta();
+            const DesiredDelta changed = difference(before, want);
+            for (const auto &m : changed.modules) EXPECT_TRUE(delta.modules.count(m)) << "step " << step << ": " << m;
+            for (const auto &l : changed.links) EXPECT_TRUE(delta.links.count(l)) << "step " << step << ": " << l.first;
+            before = want;
+        }
+        EXPECT_GT(before.modules.size(), 5u) << "the stream built something";
+        EXPECT_GT(before.links.size(), 5u);
+    }
+}
+
+}  // namespace
+}  // namespace ctl
