@@ -110,10 +110,11 @@ void ChassisDuties::setEncaps(ovsdb_idl_txn *txn, const sbrec_chassis *ch, const
     sbrec_chassis_set_encaps(ch, encaps.data(), encaps.size());
 }
 
-void ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn) {
-    if (!txn) return;
+bool ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn, bool ofports) {
+    if (!txn) return false;
     const ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(ovs);
     if (cfg && cfg->cur_cfg != cfg->next_cfg) ovsrec_open_vswitch_set_cur_cfg(cfg, cfg->next_cfg);
+    if (!ofports) return true;
 
     // ofport numbers as ovs-vswitchd would hand them out: bridge-local ports
     // get OFPP_LOCAL, the others the lowest free number on their bridge.
@@ -140,12 +141,14 @@ void ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn) {
             ovsrec_interface_set_ofport(itf, &ofport, 1);
         }
     }
+    return true;
 }
 
-void ChassisDuties::claim(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
-                          const std::map<std::string, std::string> &bindings, bool programmed) {
+bool ChassisDuties::claimPorts(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, const std::map<std::string, std::string> &bindings,
+                               bool programmed) {
     const sbrec_chassis *us = findChassis(sb, name_);
-    if (sb_txn && us) {
+    if (!sb_txn || !us) return false;
+    {
         const sbrec_port_binding *pb;
         SBREC_PORT_BINDING_FOR_EACH (pb, sb) {
             const bool ours = bindings.count(pb->logical_port) > 0;
@@ -163,7 +166,12 @@ void ChassisDuties::claim(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, 
             }
         }
     }
-    if (!ovs_txn) return;
+    return true;
+}
+
+bool ChassisDuties::markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
+                                  const std::map<std::string, std::string> &bindings, bool programmed) {
+    if (!ovs_txn) return false;
     const ovsrec_interface *itf;
     OVSREC_INTERFACE_FOR_EACH (itf, ovs) {
         const char *iface_id = smap_get(&itf->external_ids, "iface-id");
@@ -177,6 +185,7 @@ void ChassisDuties::claim(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, 
             ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed-ts");
         }
     }
+    return true;
 }
 
 void ChassisDuties::reportNbCfg(ovsdb_idl *sb, ovsdb_idl_txn *txn, bool programmed) {
@@ -189,7 +198,8 @@ void ChassisDuties::reportNbCfg(ovsdb_idl *sb, ovsdb_idl_txn *txn, bool programm
 }
 
 void ChassisDuties::release(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn) {
-    claim(sb, sb_txn, ovs, ovs_txn, {}, false);
+    claimPorts(sb, sb_txn, {}, false);
+    markInstalled(ovs, ovs_txn, {}, false);
     if (!sb_txn) return;
     if (const sbrec_chassis_private *cp = findChassisPrivate(sb, name_)) sbrec_chassis_private_delete(cp);
     if (const sbrec_chassis *ch = findChassis(sb, name_)) {

@@ -25,11 +25,17 @@ class ChassisDuties {
 public:
     // `name` is the OVS system-id.
     void registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovnmon::OvsState &ovs);
-    void ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn);
+    // cur_cfg follows next_cfg; with `ofports`, interfaces without an ofport
+    // get one (a pass over every interface). False without a transaction.
+    bool ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn, bool ofports);
     // `bindings`: logical port -> interface of the VIFs this chassis serves;
-    // `programmed`: hoverd holds everything for them.
-    void claim(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
-               const std::map<std::string, std::string> &bindings, bool programmed);
+    // `programmed`: hoverd holds everything for them. claimPorts writes the
+    // Port_Bindings, markInstalled the interfaces' ovn-installed: each a pass
+    // over every row, false without a transaction.
+    bool claimPorts(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, const std::map<std::string, std::string> &bindings,
+                    bool programmed);
+    bool markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn, const std::map<std::string, std::string> &bindings,
+                       bool programmed);
     void reportNbCfg(ovsdb_idl *sb, ovsdb_idl_txn *txn, bool programmed);
     // Releases every binding of this chassis and removes its rows.
     void release(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn);

@@ -26,7 +26,9 @@ DesiredState translate(const TranslateInput &in, PortAllocator &ports) {
 }
 
 void Engine::recompute(const TranslateInput &in, PortAllocator &ports) {
+    const uint64_t bindings_version = bindings_version_ + 1;
     *this = Engine();
+    bindings_version_ = bindings_version;
     chassis_ = in.chassis;
     bridge_mappings_ = in.ovs.bridge_mappings;
     index_.build(in);
@@ -210,6 +212,7 @@ void Engine::replaceOutput(const std::string &datapath, DesiredState out) {
         if (!out.links.count(link)) refLink(link, -1);
     for (const auto &link : out.links)
         if (!old.links.count(link)) refLink(link, +1);
+    if (old.bindings != out.bindings) ++bindings_version_;
     for (const auto &[lsp, vif] : old.bindings) desired_.bindings.erase(lsp);
     for (const auto &[lsp, vif] : out.bindings) desired_.bindings[lsp] = vif;
     if (out.modules.empty() && out.links.empty() && out.bindings.empty()) outputs_.erase(datapath);

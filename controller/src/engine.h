@@ -29,6 +29,8 @@ public:
     void update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes, PortAllocator &ports);
     const DesiredState &desired() const { return desired_; }
     DesiredDelta takeDelta();
+    // Changes whenever desired().bindings does.
+    uint64_t bindingsVersion() const { return bindings_version_; }
 
 private:
     std::set<std::string> directlyTouched(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) const;
@@ -54,6 +56,7 @@ private:
     std::map<std::string, std::set<std::string>> router_peers_, peered_by_;
     std::string chassis_, bridge_mappings_;
     DesiredDelta delta_;
+    uint64_t bindings_version_ = 0;
     bool built_ = false;
 };
 

@@ -171,7 +171,8 @@ public:
                                       "(ovs-vsctl set open . external_ids:system-id=...)");
         } else if (mon_.sbIdl() && mon_.ready()) {
             chassis_.registerChassis(mon_.sbIdl()->raw(), mon_.sbTxn(), ovs);
-            chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn());
+            noteDuties();
+            if (chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn(), ofports_due_)) ofports_due_ = false;
             noticeChangesBehindOurBack();
             if (dirty_) reconcile(ovs);
             chassisDuties();
@@ -235,10 +236,32 @@ private:
                            .dump());
     }
 
-    // Idempotent: they write only what differs, every round.
+    // Which duties this round's changes call for. Each is a pass over every
+    // row of its table (not free at 5,000 ports), so it runs when its inputs
+    // changed, and until a transaction took it.
+    void noteDuties() {
+        auto touched = [&](const char *table) {
+            const auto &c = mon_.changes();
+            return std::any_of(c.begin(), c.end(), [&](const ovnmon::Change &x) { return x.table == table; });
+        };
+        const bool rebuilt = mon_.rebuilt();
+        ofports_due_ |= rebuilt || touched("Interface");
+        claim_due_ |= rebuilt || touched("Port_Binding") || touched("Chassis");
+        installed_due_ |= rebuilt || touched("Interface");
+    }
+
+    // Idempotent: they write only what differs.
     void chassisDuties() {
-        chassis_.claim(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.ovsIdl().raw(), mon_.ovsTxn(), engine_.desired().bindings,
-                       programmed_);
+        const auto &bindings = engine_.desired().bindings;
+        if (bindings_seen_ != engine_.bindingsVersion() || programmed_seen_ != programmed_) {
+            bindings_seen_ = engine_.bindingsVersion();
+            programmed_seen_ = programmed_;
+            claim_due_ = installed_due_ = true;
+        }
+        if (claim_due_ && chassis_.claimPorts(mon_.sbIdl()->raw(), mon_.sbTxn(), bindings, programmed_))
+            claim_due_ = false;
+        if (installed_due_ && chassis_.markInstalled(mon_.ovsIdl().raw(), mon_.ovsTxn(), bindings, programmed_))
+            installed_due_ = false;
         // Report SB's nb_cfg only once the NB contents it stands for are
         // programmed (we read NB directly, northd may be ahead of us).
         chassis_.reportNbCfg(mon_.sbIdl()->raw(), mon_.sbTxn(), programmed_ && nb_cfg_seen_ >= mon_.sbNbCfg());
@@ -269,6 +292,10 @@ private:
     ctl::PortAllocator ports_;
     std::vector<ovnmon::Change> pending_;  // changes since the last reconcile
     bool recompute_ = true;                // ... or everything
+    // Chassis duties still to do (see noteDuties), and what they last saw.
+    bool ofports_due_ = true, claim_due_ = true, installed_due_ = true;
+    uint64_t bindings_seen_ = 0;
+    bool programmed_seen_ = false;
     std::string last_error_;
     ctl::ChassisDuties chassis_;
     ctl::DebugEndpoint debug_;

@@ -158,10 +158,13 @@ void OvnMonitor::collectChanges() {
                               nbrec_dhcp_options_track_get_next, [](const nbrec_dhcp_options *r) { return str(r->cidr); });
     track<nbrec_load_balancer>(&changes_, "NB", "Load_Balancer", nb, nbrec_load_balancer_track_get_first,
                                nbrec_load_balancer_track_get_next, [](const nbrec_load_balancer *r) { return str(r->name); });
-    if (sb_)
+    if (sb_) {
         track<sbrec_port_binding>(&changes_, "SB", "Port_Binding", sb_->raw(), sbrec_port_binding_track_get_first,
                                   sbrec_port_binding_track_get_next,
                                   [](const sbrec_port_binding *r) { return str(r->logical_port); });
+        track<sbrec_chassis>(&changes_, "SB", "Chassis", sb_->raw(), sbrec_chassis_track_get_first,
+                             sbrec_chassis_track_get_next, [](const sbrec_chassis *r) { return str(r->name); });
+    }
     track<ovsrec_interface>(&changes_, "OVS", "Interface", ovs_->raw(), ovsrec_interface_track_get_first,
                             ovsrec_interface_track_get_next, [](const ovsrec_interface *r) { return str(r->name); });
 }
