@@ -129,6 +129,39 @@ full_sync() {  # impl
   echo $(( t1 - t0 )) > "$work/$impl.full-sync"
 }
 
+rss_mib() {  # pidfile...: the processes' resident memory together
+  local kib=0 f
+  for f in "$@"; do
+    [ -f "$f" ] && kib=$(( kib + $(awk '/^VmRSS/ {print $2}' "/proc/$(cat "$f")/status" 2>/dev/null || echo 0) ))
+  done
+  echo $(( kib / 1024 ))
+}
+
+# What the chassis holds at SYNC_PORTS ports: kernel memory of every map
+# hoverd pinned (each map once; its per-CPU part), or the reference's; the
+# daemons' RSS.
+footprint() {  # impl
+  local dir=$work/$1
+  if [ "$1" = iovisor ]; then
+    local pins instance
+    instance=$(sed -n 's/^IOVISOR_OVN_INSTANCE=//p' "$dir/chassis.env")
+    pins=/sys/fs/bpf/iovisor/$instance
+    find "$pins" -type f -exec bpftool -j map show pinned {} \; 2>/dev/null | python3 -c '
+import json, sys
+maps = {}
+for line in sys.stdin:
+    for m in (lambda v: v if isinstance(v, list) else [v])(json.loads(line)):
+        maps[m["id"]] = m
+total = sum(m.get("bytes_memlock", 0) for m in maps.values())
+per_cpu = sum(m.get("bytes_memlock", 0) for m in maps.values() if "percpu" in m.get("type", ""))
+print(total >> 20, per_cpu >> 20)' > "$dir.kernel"
+    rss_mib "$dir/hoverd.pid" "$dir/ovnd.pid" > "$dir.rss"
+  else
+    echo "- -" > "$dir.kernel"
+    rss_mib "$dir/vswitchd.pid" "$dir/controller.pid" > "$dir.rss"
+  fi
+}
+
 for impl in ${IMPLS:-iovisor reference}; do
   echo "== $impl: starting a fresh OVN and chassis" >&2
   IMPL=$impl BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" start "$work/$impl" $(( 26000 + $$ % 1000 )) >/dev/null
@@ -138,13 +171,18 @@ for impl in ${IMPLS:-iovisor reference}; do
   first_ping "$impl" first-ping bench 0
   echo "== $impl: full sync of $sync_ports ports, $switches switches, $routers routers" >&2
   full_sync "$impl"
+  footprint "$impl"
   echo "== $impl: $ports ports more, first ping with $sync_ports ports present" >&2
   first_ping "$impl" first-ping-loaded bench2 1000
   "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null
   ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}q" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null || true
 done
 
-[ "${IMPLS:-}" = iovisor ] && { for f in "$work"/iovisor.first-ping* "$work"/iovisor.full-sync; do echo "$(basename "$f"): $(percentiles "$f")"; done; exit 0; }
+[ "${IMPLS:-}" = iovisor ] && {
+  for f in "$work"/iovisor.first-ping* "$work"/iovisor.full-sync; do echo "$(basename "$f"): $(percentiles "$f")"; done
+  echo "kernel MiB (per-CPU MiB): $(cat "$work/iovisor.kernel"); daemons RSS MiB: $(cat "$work/iovisor.rss")"
+  exit 0
+}
 read -r ours50 ours99 < <(percentiles "$work/iovisor.first-ping")
 read -r ref50 ref99 < <(percentiles "$work/reference.first-ping")
 read -r ours50l ours99l < <(percentiles "$work/iovisor.first-ping-loaded")
@@ -157,6 +195,11 @@ printf '\n%-52s %12s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 ($ports ports, on their own)" "$ours50" "$ref50"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p99" "$ours99" "$ref99"
 printf '%-52s %9d ms %21d ms\n' "full sync, $sync_ports ports/$switches switches/$routers routers" "$ours_sync" "$ref_sync"
+read -r kernel_mib kernel_percpu < "$work/iovisor.kernel"
+printf '%-52s %9d MiB %20s\n' "kernel memory (maps) at $sync_ports ports" "$kernel_mib" "(kernel datapath)"
+printf '%-52s %9d MiB\n' "  of it per-CPU, on $(nproc) CPUs" "$kernel_percpu"
+printf '%-52s %9d MiB %20d MiB\n' "daemons RSS (hoverd + iovisor-ovnd | vswitchd + ovn-controller)" \
+  "$(cat "$work/iovisor.rss")" "$(cat "$work/reference.rss")"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports present)" "$ours50l" "$ref50l"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports present)" "$ours99l" "$ref99l"
 printf '%-52s %9d ms %21d ms\n' "  of it after ovn-nbctl + ovs-vsctl returned, p50" "$ours50lc" "$ref50lc"

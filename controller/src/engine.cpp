@@ -127,29 +127,22 @@ bool Engine::refreshGraph(const TranslateInput &in, const std::set<std::string> 
         auto peers = lr != in.nb.routers.end() ? peersOf(in, index_, lr->second) : std::set<std::string>();
         changed |= switch_routers_.count(dp) ? switch_routers_.at(dp) != routers : !routers.empty();
         changed |= router_peers_.count(dp) ? router_peers_.at(dp) != peers : !peers.empty();
-        setRouters(dp, std::move(routers));
-        setPeers(dp, std::move(peers));
+        setEdges(&switch_routers_, &router_switches_, dp, std::move(routers));
+        setEdges(&router_peers_, &peered_by_, dp, std::move(peers));
     }
     return changed;
 }
 
-// An edge set and its reverse, kept together.
-void Engine::setRouters(const std::string &ls, std::set<std::string> routers) {
-    for (const auto &lr : switch_routers_[ls])
-        if (auto it = router_switches_.find(lr); it != router_switches_.end() && (it->second.erase(ls), it->second.empty()))
-            router_switches_.erase(it);
-    for (const auto &lr : routers) router_switches_[lr].insert(ls);
-    if (routers.empty()) switch_routers_.erase(ls);
-    else switch_routers_[ls] = std::move(routers);
-}
-
-void Engine::setPeers(const std::string &lr, std::set<std::string> peers) {
-    for (const auto &peer : router_peers_[lr])
-        if (auto it = peered_by_.find(peer); it != peered_by_.end() && (it->second.erase(lr), it->second.empty()))
-            peered_by_.erase(it);
-    for (const auto &peer : peers) peered_by_[peer].insert(lr);
-    if (peers.empty()) router_peers_.erase(lr);
-    else router_peers_[lr] = std::move(peers);
+// `from`'s edges become `to`, in an edge map and its reverse together.
+void Engine::setEdges(std::map<std::string, std::set<std::string>> *edges,
+                      std::map<std::string, std::set<std::string>> *reverse, const std::string &from,
+                      std::set<std::string> to) {
+    for (const auto &dp : (*edges)[from])
+        if (auto it = reverse->find(dp); it != reverse->end() && (it->second.erase(from), it->second.empty()))
+            reverse->erase(it);
+    for (const auto &dp : to) (*reverse)[dp].insert(from);
+    if (to.empty()) edges->erase(from);
+    else (*edges)[from] = std::move(to);
 }
 
 // OVN's local datapaths: the switches with a port here and what their

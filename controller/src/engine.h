@@ -37,8 +37,9 @@ private:
     std::set<std::string> withNeighbours(const std::set<std::string> &direct) const;
     // Locality and adjacency of these datapaths; true if any changed.
     bool refreshGraph(const TranslateInput &in, const std::set<std::string> &datapaths);
-    void setRouters(const std::string &ls, std::set<std::string> routers);
-    void setPeers(const std::string &lr, std::set<std::string> peers);
+    static void setEdges(std::map<std::string, std::set<std::string>> *edges,
+                         std::map<std::string, std::set<std::string>> *reverse, const std::string &from,
+                         std::set<std::string> to);
     std::set<std::string> localClosure() const;
     void translate(const TranslateInput &in, PortAllocator &ports, const std::set<std::string> &datapaths,
                    const std::set<std::string> &removed, bool whole_round);

@@ -71,64 +71,67 @@ Status Registry::restore(const json &state) {
     try {
         next_module_id_ = state.value("next_module_id", 1u);
         next_link_id_ = state.value("next_link_id", 1u);
-        for (const auto &m : state.at("modules")) {
-            ModuleRecord rec;
-            rec.info.id = m.at("id");
-            rec.info.type = m.at("type");
-            rec.info.display_name = m.value("display_name", "");
-            rec.info.config = m.value("config", json::object());
-            auto mode = parseAttachMode(m.value("attach", "tc"));
-            if (!mode.ok()) return mode.error();
-            rec.info.mode = *mode;
-            if (auto s = openChain(rec.info.mode); !s.ok()) return s;
-            auto adopted = Module::adopt(pinDir(rec.info.id), rec.info.id, rec.info.type, rec.info.mode,
-                                         chainFor(rec.info.mode));
-            if (adopted.ok()) {
-                rec.module = std::move(adopted.value());
-            } else {
-                // Pins gone (e.g. after a reboot): load afresh, tables start empty.
-                std::cerr << "hoverd: " << adopted.error().message << "; reloading module " << rec.info.id << "\n";
-                CreateModule again{rec.info.type, rec.info.display_name, rec.info.mode, rec.info.config, "", {}};
-                if (rec.info.type == "bpf") {
-                    std::ifstream elf(options_.state_dir + "/m" + std::to_string(rec.info.id) + ".o", std::ios::binary);
-                    again.object.assign(std::istreambuf_iterator<char>(elf), {});
-                }
-                auto loaded = loadModule(again, rec.info.id);
-                if (!loaded.ok()) return loaded.error().context("restore module " + std::to_string(rec.info.id));
-                rec.module = std::move(loaded.value());
-            }
-            modules_.emplace(rec.info.id, std::move(rec));
-        }
-        for (const auto &l : state.at("links")) {
-            LinkRecord rec;
-            rec.info.id = l.at("id");
-            rec.info.from = endpointFrom(l.at("from"));
-            rec.info.to = endpointFrom(l.at("to"));
-            bool gone = false;
-            for (const Endpoint *e : {&rec.info.from, &rec.info.to}) {
-                if (!e->is_module && if_nametoindex(e->ifname.c_str()) != e->ifindex) {
-                    std::cerr << "hoverd: interface " << e->ifname << " of link " << rec.info.id
-                              << " is gone; dropping the link\n";
-                    gone = true;
-                }
-            }
-            if (gone) {
-                if (auto s = store_.dropLink(rec.info.id); !s.ok()) return s;
-                continue;
-            }
-            if (auto s = wire(rec); !s.ok()) return s.error().context("restore link " + std::to_string(rec.info.id));
-            // Re-attaching the same program replaces it atomically (no gap),
-            // and repairs an attachment lost in a reboot.
-            auto att = attachNetdev(rec.info);
-            if (!att.ok()) return att.error().context("restore link " + std::to_string(rec.info.id));
-            rec.attachment = std::move(att.value());
-            const uint32_t id = rec.info.id;
-            LinkRecord &stored = links_.emplace(id, std::move(rec)).first->second;
-            if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
-        }
+        for (const auto &m : state.at("modules"))
+            if (auto s = restoreModule(m); !s.ok()) return s;
+        for (const auto &l : state.at("links"))
+            if (auto s = restoreLink(l); !s.ok()) return s;
     } catch (const json::exception &e) {
         return makeError(Errc::kInternal, "the saved state is malformed: " + std::string(e.what()));
     }
+    return {};
+}
+
+// Adopts the module's pins, or loads it afresh (tables empty) if they are
+// gone, e.g. after a reboot.
+Status Registry::restoreModule(const json &m) {
+    ModuleRecord rec;
+    rec.info.id = m.at("id");
+    rec.info.type = m.at("type");
+    rec.info.display_name = m.value("display_name", "");
+    rec.info.config = m.value("config", json::object());
+    auto mode = parseAttachMode(m.value("attach", "tc"));
+    if (!mode.ok()) return mode.error();
+    rec.info.mode = *mode;
+    if (auto s = openChain(rec.info.mode); !s.ok()) return s;
+    auto adopted = Module::adopt(pinDir(rec.info.id), rec.info.id, rec.info.type, rec.info.mode, chainFor(rec.info.mode));
+    if (adopted.ok()) {
+        rec.module = std::move(adopted.value());
+    } else {
+        std::cerr << "hoverd: " << adopted.error().message << "; reloading module " << rec.info.id << "\n";
+        CreateModule again{rec.info.type, rec.info.display_name, rec.info.mode, rec.info.config, "", {}};
+        if (rec.info.type == "bpf") {
+            std::ifstream elf(options_.state_dir + "/m" + std::to_string(rec.info.id) + ".o", std::ios::binary);
+            again.object.assign(std::istreambuf_iterator<char>(elf), {});
+        }
+        auto loaded = loadModule(again, rec.info.id);
+        if (!loaded.ok()) return loaded.error().context("restore module " + std::to_string(rec.info.id));
+        rec.module = std::move(loaded.value());
+    }
+    modules_.emplace(rec.info.id, std::move(rec));
+    return {};
+}
+
+// Rewires and reattaches a link; one to an interface that is gone is dropped.
+Status Registry::restoreLink(const json &l) {
+    LinkRecord rec;
+    rec.info.id = l.at("id");
+    rec.info.from = endpointFrom(l.at("from"));
+    rec.info.to = endpointFrom(l.at("to"));
+    for (const Endpoint *e : {&rec.info.from, &rec.info.to}) {
+        if (!e->is_module && if_nametoindex(e->ifname.c_str()) != e->ifindex) {
+            std::cerr << "hoverd: interface " << e->ifname << " of link " << rec.info.id << " is gone; dropping the link\n";
+            return store_.dropLink(rec.info.id);
+        }
+    }
+    if (auto s = wire(rec); !s.ok()) return s.error().context("restore link " + std::to_string(rec.info.id));
+    // Re-attaching the same program replaces it atomically (no gap), and
+    // repairs an attachment lost in a reboot.
+    auto att = attachNetdev(rec.info);
+    if (!att.ok()) return att.error().context("restore link " + std::to_string(rec.info.id));
+    rec.attachment = std::move(att.value());
+    const uint32_t id = rec.info.id;
+    LinkRecord &stored = links_.emplace(id, std::move(rec)).first->second;
+    if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
     return {};
 }
 

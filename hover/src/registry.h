@@ -270,6 +270,8 @@ private:
     iovisor::Status saveNextIds();
     ModuleInfo infoOf(const ModuleRecord &record) const;
     iovisor::Status restore(const nlohmann::json &state);
+    iovisor::Status restoreModule(const nlohmann::json &module);
+    iovisor::Status restoreLink(const nlohmann::json &link);
 
     RegistryOptions options_;
     StateStore store_{options_.state_dir};

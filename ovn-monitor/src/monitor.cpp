@@ -100,8 +100,8 @@ void OvnMonitor::refreshViews() {
             stale = true;
             return;
         }
-        if (stale) view.rebuild(c->raw());
-        rebuilt_ |= stale || view.refresh(c->raw());
+        if (stale) view.invalidate();
+        rebuilt_ |= view.refresh(c->raw());
         stale = false;
     };
     refresh(nb_.get(), nb_view_, nb_stale_);

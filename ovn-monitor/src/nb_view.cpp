@@ -106,13 +106,6 @@ const auto kPortGroups = [] {
 
 }  // namespace
 
-bool NbView::refresh(const ovsdb_idl *idl) {
-    if (built_) update(idl);
-    if (built_ && countsMatch(idl)) return false;
-    rebuild(idl);
-    return true;
-}
-
 void NbView::rebuild(const ovsdb_idl *idl) {
     kSwitches.all(idl, &s_.switches, nullptr);
     kSwitchPorts.all(idl, &s_.switch_ports, nullptr);
@@ -125,10 +118,9 @@ void NbView::rebuild(const ovsdb_idl *idl) {
     kLoadBalancers.all(idl, &s_.load_balancers, nullptr);
     const nbrec_nb_global *global = nbrec_nb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
-    built_ = true;
 }
 
-void NbView::update(const ovsdb_idl *idl) {
+bool NbView::update(const ovsdb_idl *idl) {
     kSwitches.tracked(idl, &s_.switches, nullptr);
     kSwitchPorts.tracked(idl, &s_.switch_ports, nullptr);
     // A router holds its routes and NAT rules, a router port its gateway
@@ -149,6 +141,7 @@ void NbView::update(const ovsdb_idl *idl) {
     kLoadBalancers.tracked(idl, &s_.load_balancers, nullptr);
     const nbrec_nb_global *global = nbrec_nb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
+    return true;
 }
 
 bool NbView::countsMatch(const ovsdb_idl *idl) const {

@@ -46,23 +46,15 @@ const auto kBindings = [] {
 
 }  // namespace
 
-bool SbView::refresh(const ovsdb_idl *idl) {
-    if (built_) update(idl);
-    if (built_ && countsMatch(idl)) return false;
-    rebuild(idl);
-    return true;
-}
-
 void SbView::rebuild(const ovsdb_idl *idl) {
     kChassis.all(idl, &s_.chassis, &chassis_names_);
     kChassisPrivate.all(idl, &s_.chassis_private_nb_cfg, &private_names_);
     kBindings.all(idl, &s_.port_bindings, &binding_names_);
     const sbrec_sb_global *global = sbrec_sb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
-    built_ = true;
 }
 
-void SbView::update(const ovsdb_idl *idl) {
+bool SbView::update(const ovsdb_idl *idl) {
     kChassis.tracked(idl, &s_.chassis, &chassis_names_);
     kChassisPrivate.tracked(idl, &s_.chassis_private_nb_cfg, &private_names_);
     // A binding names its chassis: a chassis that changed may change them all.
@@ -70,6 +62,7 @@ void SbView::update(const ovsdb_idl *idl) {
     else kBindings.tracked(idl, &s_.port_bindings, &binding_names_);
     const sbrec_sb_global *global = sbrec_sb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
+    return true;
 }
 
 bool SbView::countsMatch(const ovsdb_idl *idl) const {
@@ -118,12 +111,6 @@ void forEachInterface(const ovsdb_idl *idl, Visit visit) {
 
 }  // namespace
 
-bool OvsView::refresh(const ovsdb_idl *idl) {
-    if (built_ && update(idl) && countsMatch(idl)) return false;
-    rebuild(idl);
-    return true;
-}
-
 void OvsView::rebuild(const ovsdb_idl *idl) {
     readGlobals(idl, &s_);
     s_.interfaces.clear();
@@ -133,7 +120,6 @@ void OvsView::rebuild(const ovsdb_idl *idl) {
         interface_names_[out.uuid] = out.name;
         s_.interfaces[out.name] = std::move(out);
     });
-    built_ = true;
 }
 
 bool OvsView::update(const ovsdb_idl *idl) {

@@ -15,48 +15,58 @@ struct ovsdb_idl;
 
 namespace ovnmon {
 
-class NbView {
+// What the three views share. A view defines rebuild() (everything),
+// update() (the tracked rows; false if it cannot follow them) and
+// countsMatch() (its rows against the IDL's).
+template <typename View, typename State>
+class RowView {
 public:
     // From the tracked changes (or whole, see above); true if rebuilt.
-    bool refresh(const ovsdb_idl *idl);
+    bool refresh(const ovsdb_idl *idl) {
+        View &view = static_cast<View &>(*this);
+        if (built_ && view.update(idl) && view.countsMatch(idl)) return false;
+        view.rebuild(idl);
+        built_ = true;
+        return true;
+    }
+    // The next refresh() rebuilds it (its tracked rows may have been missed).
+    void invalidate() { built_ = false; }
+    const State &state() const { return s_; }
+
+protected:
+    State s_;
+    bool built_ = false;
+};
+
+class NbView : public RowView<NbView, NbState> {
+public:
     void rebuild(const ovsdb_idl *idl);
-    const NbState &state() const { return s_; }
+    bool update(const ovsdb_idl *idl);
+    bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
-    void update(const ovsdb_idl *idl);
-    bool countsMatch(const ovsdb_idl *idl) const;
-    NbState s_;
-    bool built_ = false;
     std::map<std::string, std::string> address_set_names_, port_group_names_;  // uuid -> name
 };
 
-class SbView {
+class SbView : public RowView<SbView, SbState> {
 public:
-    bool refresh(const ovsdb_idl *idl);
     void rebuild(const ovsdb_idl *idl);
-    const SbState &state() const { return s_; }
+    bool update(const ovsdb_idl *idl);
+    bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
-    void update(const ovsdb_idl *idl);
-    bool countsMatch(const ovsdb_idl *idl) const;
-    SbState s_;
-    bool built_ = false;
     std::map<std::string, std::string> binding_names_, chassis_names_, private_names_;  // uuid -> key
 };
 
-class OvsView {
+class OvsView : public RowView<OvsView, OvsState> {
 public:
-    bool refresh(const ovsdb_idl *idl);
     void rebuild(const ovsdb_idl *idl);
-    const OvsState &state() const { return s_; }
-
-private:
-    // False if the change is one it does not follow row by row (a bridge
-    // added, removed or renamed): then the view is rebuilt.
+    // False for what it does not follow row by row (a bridge added, removed
+    // or renamed, ports moved between bridges).
     bool update(const ovsdb_idl *idl);
     bool countsMatch(const ovsdb_idl *idl) const;
-    OvsState s_;
-    bool built_ = false;
+
+private:
     std::map<std::string, std::string> interface_names_;  // uuid -> name
 };
 
