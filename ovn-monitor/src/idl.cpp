@@ -2,6 +2,7 @@
 
 #include <config.h>
 #include "ovsdb-idl.h"
+#include "ovsdb-idl-provider.h"
 #include "openvswitch/poll-loop.h"
 
 namespace ovnmon {
@@ -9,13 +10,15 @@ namespace ovnmon {
 using iovisor::Errc;
 using iovisor::makeError;
 
-iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(const ovsdb_idl_class &idl_class,
-                                                                     const std::string &remote) {
+iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(
+    const ovsdb_idl_class &idl_class, const std::string &remote, const std::vector<const ovsdb_idl_table_class *> &tables) {
     if (remote.rfind("unix:", 0) != 0 && remote.rfind("tcp:", 0) != 0)
         return makeError(Errc::kInvalid, "OVSDB remote '" + remote + "' must start with unix: or tcp:");
-    ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, true /* monitor everything */,
+    ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, tables.empty() /* monitor everything */,
                                       true /* retry on disconnect */);
     if (!idl) return makeError(Errc::kUnavailable, "cannot create IDL for " + remote);
+    for (const ovsdb_idl_table_class *table : tables)
+        for (size_t i = 0; i < table->n_columns; ++i) ovsdb_idl_add_column(idl, &table->columns[i]);
     return std::unique_ptr<IdlConnection>(new IdlConnection(idl, remote));
 }
 

@@ -36,6 +36,19 @@ void track(std::vector<Change> *out, const char *db, const char *table, const ov
 
 }  // namespace
 
+namespace {
+
+// What the chassis reads and writes of the Southbound: not its logical flows,
+// which are most of it (hundreds of MiB at 5,000 ports) and not ours to run.
+const std::vector<const ovsdb_idl_table_class *> &sbTables() {
+    static const std::vector<const ovsdb_idl_table_class *> tables = {
+        &sbrec_table_sb_global, &sbrec_table_chassis, &sbrec_table_chassis_private, &sbrec_table_encap,
+        &sbrec_table_port_binding};
+    return tables;
+}
+
+}  // namespace
+
 iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptions &options) {
     std::unique_ptr<OvnMonitor> m(new OvnMonitor());
     m->options_ = options;
@@ -48,7 +61,7 @@ iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptio
     m->ovs_->trackAll();
     m->nb_->trackAll();
     if (!options.sb_remote.empty()) {
-        auto sb = IdlConnection::open(sbrec_idl_class, options.sb_remote);
+        auto sb = IdlConnection::open(sbrec_idl_class, options.sb_remote, sbTables());
         if (!sb.ok()) return sb.error().context("OVN Southbound database");
         m->sb_ = std::move(sb.value());
         m->sb_->trackAll();
@@ -63,7 +76,7 @@ void OvnMonitor::followSbRemote() {
     const std::string remote = cfg ? smapGet(&cfg->external_ids, "ovn-remote") : "";
     if (remote.empty() || remote == sb_remote_) return;
     if (!sb_) {
-        auto sb = IdlConnection::open(sbrec_idl_class, remote);
+        auto sb = IdlConnection::open(sbrec_idl_class, remote, sbTables());
         if (!sb.ok()) return;  // not a usable remote (yet); the next change retries
         sb_ = std::move(sb.value());
         sb_->trackAll();

@@ -106,42 +106,31 @@ const auto kPortGroups = [] {
 
 }  // namespace
 
-void NbView::rebuild(const ovsdb_idl *idl) {
-    kSwitches.all(idl, &s_.switches, nullptr);
-    kSwitchPorts.all(idl, &s_.switch_ports, nullptr);
-    kRouters.all(idl, &s_.routers, nullptr);
-    kRouterPorts.all(idl, &s_.router_ports, nullptr);
-    kAcls.all(idl, &s_.acls, nullptr);
-    kAddressSets.all(idl, &s_.address_sets, &address_set_names_);
-    kPortGroups.all(idl, &s_.port_groups, &port_group_names_);
-    kDhcp.all(idl, &s_.dhcp_options, nullptr);
-    kLoadBalancers.all(idl, &s_.load_balancers, nullptr);
-    const nbrec_nb_global *global = nbrec_nb_global_first(idl);
-    s_.nb_cfg = global ? global->nb_cfg : 0;
-}
+void NbView::rebuild(const ovsdb_idl *idl) { sync(idl, true); }
 
 bool NbView::update(const ovsdb_idl *idl) {
-    kSwitches.tracked(idl, &s_.switches, nullptr);
-    kSwitchPorts.tracked(idl, &s_.switch_ports, nullptr);
-    // A router holds its routes and NAT rules, a router port its gateway
-    // chassis: a change of theirs is a change of every router (port) here.
-    if (nbrec_nat_track_get_first(idl) || nbrec_logical_router_static_route_track_get_first(idl))
-        kRouters.all(idl, &s_.routers, nullptr);
-    else
-        kRouters.tracked(idl, &s_.routers, nullptr);
-    if (nbrec_gateway_chassis_track_get_first(idl) || nbrec_ha_chassis_group_track_get_first(idl) ||
-        nbrec_ha_chassis_track_get_first(idl))
-        kRouterPorts.all(idl, &s_.router_ports, nullptr);
-    else
-        kRouterPorts.tracked(idl, &s_.router_ports, nullptr);
-    kAcls.tracked(idl, &s_.acls, nullptr);
-    kAddressSets.tracked(idl, &s_.address_sets, &address_set_names_);
-    kPortGroups.tracked(idl, &s_.port_groups, &port_group_names_);
-    kDhcp.tracked(idl, &s_.dhcp_options, nullptr);
-    kLoadBalancers.tracked(idl, &s_.load_balancers, nullptr);
+    sync(idl, false);
+    return true;
+}
+
+// Every row (`whole`) or the tracked ones. A router holds its routes and NAT
+// rules, a router port its gateway chassis: a change of theirs re-reads every
+// router (port).
+void NbView::sync(const ovsdb_idl *idl, bool whole) {
+    const bool routers = whole || nbrec_nat_track_get_first(idl) || nbrec_logical_router_static_route_track_get_first(idl);
+    const bool router_ports = whole || nbrec_gateway_chassis_track_get_first(idl) ||
+                              nbrec_ha_chassis_group_track_get_first(idl) || nbrec_ha_chassis_track_get_first(idl);
+    kSwitches.fill(idl, whole, &s_.switches, nullptr);
+    kSwitchPorts.fill(idl, whole, &s_.switch_ports, nullptr);
+    kRouters.fill(idl, routers, &s_.routers, nullptr);
+    kRouterPorts.fill(idl, router_ports, &s_.router_ports, nullptr);
+    kAcls.fill(idl, whole, &s_.acls, nullptr);
+    kAddressSets.fill(idl, whole, &s_.address_sets, &address_set_names_);
+    kPortGroups.fill(idl, whole, &s_.port_groups, &port_group_names_);
+    kDhcp.fill(idl, whole, &s_.dhcp_options, nullptr);
+    kLoadBalancers.fill(idl, whole, &s_.load_balancers, nullptr);
     const nbrec_nb_global *global = nbrec_nb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
-    return true;
 }
 
 bool NbView::countsMatch(const ovsdb_idl *idl) const {

@@ -46,23 +46,21 @@ const auto kBindings = [] {
 
 }  // namespace
 
-void SbView::rebuild(const ovsdb_idl *idl) {
-    kChassis.all(idl, &s_.chassis, &chassis_names_);
-    kChassisPrivate.all(idl, &s_.chassis_private_nb_cfg, &private_names_);
-    kBindings.all(idl, &s_.port_bindings, &binding_names_);
-    const sbrec_sb_global *global = sbrec_sb_global_first(idl);
-    s_.nb_cfg = global ? global->nb_cfg : 0;
-}
+void SbView::rebuild(const ovsdb_idl *idl) { sync(idl, true); }
 
 bool SbView::update(const ovsdb_idl *idl) {
-    kChassis.tracked(idl, &s_.chassis, &chassis_names_);
-    kChassisPrivate.tracked(idl, &s_.chassis_private_nb_cfg, &private_names_);
-    // A binding names its chassis: a chassis that changed may change them all.
-    if (sbrec_chassis_track_get_first(idl)) kBindings.all(idl, &s_.port_bindings, &binding_names_);
-    else kBindings.tracked(idl, &s_.port_bindings, &binding_names_);
+    sync(idl, false);
+    return true;
+}
+
+// Every row (`whole`) or the tracked ones. A binding names its chassis: a
+// chassis that changed re-reads every binding.
+void SbView::sync(const ovsdb_idl *idl, bool whole) {
+    kChassis.fill(idl, whole, &s_.chassis, &chassis_names_);
+    kChassisPrivate.fill(idl, whole, &s_.chassis_private_nb_cfg, &private_names_);
+    kBindings.fill(idl, whole || sbrec_chassis_track_get_first(idl), &s_.port_bindings, &binding_names_);
     const sbrec_sb_global *global = sbrec_sb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
-    return true;
 }
 
 bool SbView::countsMatch(const ovsdb_idl *idl) const {

@@ -44,7 +44,12 @@ struct TableSync {
             else put(row, out, names);
         }
     }
-    bool anyTracked(const ovsdb_idl *idl) const { return track_first(idl) != nullptr; }
+    // Every row (`whole`) or the tracked ones.
+    void fill(const ovsdb_idl *idl, bool whole, std::map<std::string, T> *out,
+              std::map<std::string, std::string> *names) const {
+        if (whole) all(idl, out, names);
+        else tracked(idl, out, names);
+    }
     size_t count(const ovsdb_idl *idl) const {
         size_t n = 0;
         for (const Row *row = first(idl); row; row = next(row)) ++n;

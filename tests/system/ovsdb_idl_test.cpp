@@ -1,6 +1,7 @@
 // Opens the OVN NB IDL (generated from ovn-nb.ovsschema, linked with OVS's
 // libopenvswitch) against a real ovsdb-server, writes with ovn-nbctl and
 // watches the change arrive in the IDL replica.
+#include <sstream>
 #include <string>
 
 #include "ovnmon/idl.h"
@@ -126,6 +127,90 @@ TEST(OvnMonitor, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
     EXPECT_TRUE(m.nb().port_groups.at("pg1").acls.empty());
     EXPECT_EQ(m.nb().acls.size(), 1u);
     EXPECT_TRUE(tracked(after, "ACL", "deleted"));
+}
+
+// Everything a view holds, as text: two views are equal if their texts are.
+std::string describe(const ovnmon::NbState &s) {
+    std::ostringstream out;
+    auto list = [&](const std::vector<std::string> &v) {
+        for (const auto &x : v) out << x << ",";
+        out << ";";
+    };
+    auto map = [&](const ovnmon::StringMap &m) {
+        for (const auto &[k, v] : m) out << k << "=" << v << ",";
+        out << ";";
+    };
+    for (const auto &[u, ls] : s.switches) out << u << ls.name, list(ls.ports), list(ls.acls), list(ls.load_balancers);
+    for (const auto &[u, p] : s.switch_ports)
+        out << u << p.name << p.type << p.enabled << p.dynamic_addresses, list(p.addresses), list(p.port_security),
+            map(p.options);
+    for (const auto &[u, lr] : s.routers) {
+        out << u << lr.name << lr.enabled, list(lr.ports), map(lr.options);
+        for (const auto &n : lr.nat) out << n.type << n.external_ip << n.logical_ip << ";";
+        for (const auto &r : lr.static_routes) out << r.ip_prefix << r.nexthop << ";";
+    }
+    for (const auto &[u, p] : s.router_ports) out << u << p.name << p.mac << p.peer, list(p.networks), list(p.gateway_chassis);
+    for (const auto &[u, a] : s.acls) out << u << a.match << a.action << a.priority << ";";
+    for (const auto &[n, a] : s.address_sets) out << n << a.uuid, list(a.addresses);
+    for (const auto &[n, g] : s.port_groups) out << n << g.uuid, list(g.ports), list(g.acls);
+    return out.str();
+}
+
+std::string describe(const ovnmon::OvsState &s) {
+    std::ostringstream out;
+    out << s.system_id << s.bridge_mappings << ";";
+    for (const auto &[n, i] : s.interfaces) out << n << i.uuid << i.bridge << i.iface_id << i.type << ";";
+    return out.str();
+}
+
+// The monitor keeps its copies row by row: after each change (of every kind
+// the controller reads) they equal a copy rebuilt from the whole replica,
+// and they got there without a rebuild.
+TEST(OvnMonitor, ViewsFollowEveryChangeRowByRow) {
+    REQUIRE_TOOL("ovsdb-server", "openvswitch-switch");
+    REQUIRE_TOOL("ovn-nbctl", "ovn-central");
+    testsupport::OvsdbServer ovs("/usr/share/openvswitch/vswitch.ovsschema");
+    testsupport::OvsdbServer nb("/usr/share/ovn/ovn-nb.ovsschema");
+    ASSERT_TRUE(ovs.started() && nb.started()) << ovs.error() << nb.error();
+    auto monitor = ovnmon::OvnMonitor::open({ovs.remote(), nb.remote(), ""});
+    ASSERT_TRUE(monitor.ok()) << monitor.error().message;
+    auto &m = *monitor.value();
+    const std::string nbctl = "ovn-nbctl --db=" + nb.remote() + " ", vsctl = "ovs-vsctl --no-wait --db=" + ovs.remote() + " ";
+    ASSERT_EQ(testsupport::shell(vsctl + "init -- add-br br-int").exit_code, 0);
+    runMonitorUntil(m, [&] { return m.ovs().interfaces.count("br-int") > 0; });
+    const std::vector<std::string> steps = {
+        nbctl + "ls-add sw1 -- lsp-add sw1 p1 -- lsp-set-addresses p1 '02:00:00:00:00:01 10.0.0.1'",
+        vsctl + "add-port br-int tap1 -- set Interface tap1 type=internal external_ids:iface-id=p1",
+        nbctl + "lsp-set-port-security p1 '02:00:00:00:00:01 10.0.0.1' -- lsp-add sw1 p2",
+        nbctl + "lr-add r1 -- lrp-add r1 r1-sw1 02:00:00:00:aa:01 10.0.0.254/24 -- lsp-add sw1 sw1-r1"
+                " -- lsp-set-type sw1-r1 router -- lsp-set-options sw1-r1 router-port=r1-sw1",
+        nbctl + "lr-nat-add r1 snat 172.24.4.10 10.0.0.0/24 -- lr-route-add r1 0.0.0.0/0 172.24.4.1",
+        nbctl + "lrp-set-gateway-chassis r1-sw1 hv1",
+        nbctl + "pg-add pg1 p1 -- create Address_Set name=as1 addresses=10.0.0.1",
+        nbctl + "set Address_Set as1 name=as2 -- acl-add pg1 from-lport 1001 'inport == @pg1' allow-related",
+        vsctl + "set Interface tap1 external_ids:iface-id=p2 -- add-port br-int tap2 -- set Interface tap2 type=internal",
+        nbctl + "lr-nat-del r1 -- lsp-del p2",
+        vsctl + "del-port tap1",
+        nbctl + "ls-del sw1 -- lr-del r1 -- pg-del pg1",
+    };
+    int row_by_row = 0;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        auto r = testsupport::shell(steps[i] + " 2>&1");
+        ASSERT_EQ(r.exit_code, 0) << steps[i] << ": " << r.output;
+        for (int quiet = 0, rounds = 0; quiet < 3 && rounds < 100; ++rounds) {
+            const bool changed = m.run();
+            quiet = changed ? 0 : quiet + 1;
+            if (changed && !m.rebuilt()) ++row_by_row;
+            m.wait(20);
+        }
+        ovnmon::NbView nb_fresh;
+        nb_fresh.rebuild(m.nbIdl().raw());
+        ovnmon::OvsView ovs_fresh;
+        ovs_fresh.rebuild(m.ovsIdl().raw());
+        EXPECT_EQ(describe(m.nb()), describe(nb_fresh.state())) << "step " << i << ": " << steps[i];
+        EXPECT_EQ(describe(m.ovs()), describe(ovs_fresh.state())) << "step " << i << ": " << steps[i];
+    }
+    EXPECT_GE(row_by_row, int(steps.size())) << "the changes were followed row by row, not by rebuilds";
 }
 
 TEST(OvsdbIdl, RejectsMalformedRemote) {

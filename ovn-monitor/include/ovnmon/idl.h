@@ -7,11 +7,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "iovisor/result.h"
 
 struct ovsdb_idl;
 struct ovsdb_idl_class;
+struct ovsdb_idl_table_class;
 struct ovsdb_idl_txn;
 struct ovsdb_idl_loop;
 
@@ -20,9 +22,11 @@ namespace ovnmon {
 class IdlConnection {
 public:
     // Connects to `remote` ("unix:/path", "tcp:127.0.0.1:6641") and monitors
-    // every table and column of the schema described by `idl_class`.
-    static iovisor::Result<std::unique_ptr<IdlConnection>> open(const ovsdb_idl_class &idl_class,
-                                                                 const std::string &remote);
+    // every column of `tables` of the schema described by `idl_class` (no
+    // tables: all of them).
+    static iovisor::Result<std::unique_ptr<IdlConnection>> open(
+        const ovsdb_idl_class &idl_class, const std::string &remote,
+        const std::vector<const ovsdb_idl_table_class *> &tables = {});
     ~IdlConnection();
     IdlConnection(const IdlConnection &) = delete;
     IdlConnection &operator=(const IdlConnection &) = delete;

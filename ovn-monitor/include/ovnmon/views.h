@@ -45,6 +45,7 @@ public:
     bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
+    void sync(const ovsdb_idl *idl, bool whole);
     std::map<std::string, std::string> address_set_names_, port_group_names_;  // uuid -> name
 };
 
@@ -55,6 +56,7 @@ public:
     bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
+    void sync(const ovsdb_idl *idl, bool whole);
     std::map<std::string, std::string> binding_names_, chassis_names_, private_names_;  // uuid -> key
 };
 
