@@ -359,8 +359,8 @@ Status Registry::deleteModule(const std::string &ref) {
         return makeError(Errc::kConflict, "module " + std::to_string(id) + " still has " +
                                               std::to_string(info.ports.size()) + " link(s): delete them first");
     if (auto s = (*rec)->module->remove(); !s.ok()) return s;
-    for (auto it = codecs_.begin(); it != codecs_.end();)
-        it = it->first.first == id ? codecs_.erase(it) : std::next(it);
+    for (uint32_t map_id : own_codecs_[id]) codecs_.erase(map_id);
+    own_codecs_.erase(id);
     std::error_code ec;
     fs::remove(options_.state_dir + "/m" + std::to_string(id) + ".o", ec);
     modules_.erase(id);

@@ -279,7 +279,8 @@ private:
     std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
     std::map<uint32_t, ModuleRecord> modules_;
     std::map<uint32_t, LinkRecord> links_;
-    std::map<std::pair<uint32_t, std::string>, MapCodec> codecs_;
+    std::map<uint32_t, MapCodec> codecs_;                  // by map id
+    std::map<uint32_t, std::vector<uint32_t>> own_codecs_;  // module id -> its own maps' ids
     uint32_t next_module_id_ = 1, next_link_id_ = 1;
     // Modules being loaded outside the lock: their names and ids are taken.
     std::set<std::string> loading_names_;

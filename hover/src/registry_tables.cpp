@@ -12,16 +12,20 @@ namespace hover {
 
 using nlohmann::json;
 
+// One codec per map (by its kernel id): a table shared by a thousand
+// instances is one map with one BTF, not a thousand copies of it.
 Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {
     auto map = record.module->tableMap(table);
     if (!map.ok()) return map.error();
     *fd = map->fd;
-    const auto key = std::make_pair(record.info.id, table);
-    auto it = codecs_.find(key);
+    auto info = mapInfo(map->fd);
+    if (!info.ok()) return info.error();
+    auto it = codecs_.find(info->id);
     if (it == codecs_.end()) {
         auto c = mapCodec(map->fd);
         if (!c.ok()) return c.error();
-        it = codecs_.emplace(key, std::move(c.value())).first;
+        it = codecs_.emplace(info->id, std::move(c.value())).first;
+        if (!map->shared) own_codecs_[record.info.id].push_back(info->id);
     }
     return &it->second;
 }

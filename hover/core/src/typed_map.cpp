@@ -11,6 +11,7 @@ iovisor::Result<MapInfo> mapInfo(int fd) {
     uint32_t len = sizeof(info);
     if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return iovisor::errnoError(errno, "bpf_map_info");
     MapInfo out;
+    out.id = info.id;
     out.name = info.name;
     out.type = info.type;
     out.key_size = info.key_size;

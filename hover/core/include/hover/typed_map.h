@@ -17,6 +17,7 @@
 namespace hover {
 
 struct MapInfo {
+    uint32_t id = 0;  // the kernel's, unique while the map lives
     std::string name;
     uint32_t type = 0;
     uint32_t key_size = 0;
