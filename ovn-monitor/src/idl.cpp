@@ -2,7 +2,6 @@
 
 #include <config.h>
 #include "ovsdb-idl.h"
-#include "ovsdb-idl-provider.h"
 #include "openvswitch/poll-loop.h"
 
 namespace ovnmon {
@@ -11,15 +10,16 @@ using iovisor::Errc;
 using iovisor::makeError;
 
 iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(
-    const ovsdb_idl_class &idl_class, const std::string &remote, const std::vector<const ovsdb_idl_table_class *> &tables) {
+    const ovsdb_idl_class &idl_class, const std::string &remote, const std::vector<const ovsdb_idl_column *> &columns) {
     if (remote.rfind("unix:", 0) != 0 && remote.rfind("tcp:", 0) != 0)
         return makeError(Errc::kInvalid, "OVSDB remote '" + remote + "' must start with unix: or tcp:");
-    ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, tables.empty() /* monitor everything */,
+    ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, columns.empty() /* monitor everything */,
                                       true /* retry on disconnect */);
     if (!idl) return makeError(Errc::kUnavailable, "cannot create IDL for " + remote);
-    for (const ovsdb_idl_table_class *table : tables)
-        for (size_t i = 0; i < table->n_columns; ++i) ovsdb_idl_add_column(idl, &table->columns[i]);
-    return std::unique_ptr<IdlConnection>(new IdlConnection(idl, remote));
+    for (const ovsdb_idl_column *column : columns) ovsdb_idl_add_column(idl, column);
+    std::unique_ptr<IdlConnection> conn(new IdlConnection(idl, remote));
+    conn->columns_ = columns;
+    return conn;
 }
 
 IdlConnection::IdlConnection(ovsdb_idl *idl, std::string remote)
@@ -60,7 +60,11 @@ bool IdlConnection::runUntil(const std::function<bool()> &done, std::chrono::mil
 
 void IdlConnection::prepareWait() { ovsdb_idl_wait(idl_); }
 
-void IdlConnection::trackAll() { ovsdb_idl_track_add_all(idl_); }
+// ovsdb_idl_track_add_all() would also monitor every column it tracks.
+void IdlConnection::trackAll() {
+    if (columns_.empty()) return ovsdb_idl_track_add_all(idl_);
+    for (const ovsdb_idl_column *column : columns_) ovsdb_idl_track_add_column(idl_, column);
+}
 
 void IdlConnection::clearTracked() { ovsdb_idl_track_clear(idl_); }
 

@@ -13,7 +13,7 @@
 
 struct ovsdb_idl;
 struct ovsdb_idl_class;
-struct ovsdb_idl_table_class;
+struct ovsdb_idl_column;
 struct ovsdb_idl_txn;
 struct ovsdb_idl_loop;
 
@@ -22,11 +22,11 @@ namespace ovnmon {
 class IdlConnection {
 public:
     // Connects to `remote` ("unix:/path", "tcp:127.0.0.1:6641") and monitors
-    // every column of `tables` of the schema described by `idl_class` (no
-    // tables: all of them).
-    static iovisor::Result<std::unique_ptr<IdlConnection>> open(
-        const ovsdb_idl_class &idl_class, const std::string &remote,
-        const std::vector<const ovsdb_idl_table_class *> &tables = {});
+    // `columns` of the schema described by `idl_class` (none: every table
+    // and column).
+    static iovisor::Result<std::unique_ptr<IdlConnection>> open(const ovsdb_idl_class &idl_class,
+                                                                 const std::string &remote,
+                                                                 const std::vector<const ovsdb_idl_column *> &columns = {});
     ~IdlConnection();
     IdlConnection(const IdlConnection &) = delete;
     IdlConnection &operator=(const IdlConnection &) = delete;
@@ -37,7 +37,8 @@ public:
     void wait(std::chrono::milliseconds timeout);
     // Registers this connection with the next pollBlock() (several at once).
     void prepareWait();
-    // Keeps per-row change records for every table until clearTracked().
+    // Keeps per-row change records for every monitored column until
+    // clearTracked().
     void trackAll();
     void clearTracked();
     // Switches to another server (e.g. a changed ovn-remote).
@@ -67,6 +68,7 @@ private:
     std::unique_ptr<ovsdb_idl_loop> loop_;
     std::string remote_;
     unsigned initial_seqno_ = 0;
+    std::vector<const ovsdb_idl_column *> columns_;  // monitored; empty: all
 };
 
 // Blocks until a connection registered with prepareWait() has input or
