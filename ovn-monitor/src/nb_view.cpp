@@ -106,13 +106,6 @@ const auto kPortGroups = [] {
 
 }  // namespace
 
-void NbView::rebuild(const ovsdb_idl *idl) { sync(idl, true); }
-
-bool NbView::update(const ovsdb_idl *idl) {
-    sync(idl, false);
-    return true;
-}
-
 // Every row (`whole`) or the tracked ones. A router holds its routes and NAT
 // rules, a router port its gateway chassis: a change of theirs re-reads every
 // router (port).

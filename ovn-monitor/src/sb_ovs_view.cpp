@@ -46,13 +46,6 @@ const auto kBindings = [] {
 
 }  // namespace
 
-void SbView::rebuild(const ovsdb_idl *idl) { sync(idl, true); }
-
-bool SbView::update(const ovsdb_idl *idl) {
-    sync(idl, false);
-    return true;
-}
-
 // Every row (`whole`) or the tracked ones. A binding names its chassis: a
 // chassis that changed re-reads every binding.
 void SbView::sync(const ovsdb_idl *idl, bool whole) {

@@ -79,18 +79,27 @@ bool tracked(const std::vector<ovnmon::Change> &seen, const std::string &table, 
     return false;
 }
 
+// A monitor on a real local Open_vSwitch and Northbound ovsdb-server.
+class OvnMonitorOnServers : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_TOOL("ovsdb-server", "openvswitch-switch");
+        REQUIRE_TOOL("ovn-nbctl", "ovn-central");
+        ASSERT_TRUE(ovs.started() && nb.started()) << ovs.error() << nb.error();
+        auto opened = ovnmon::OvnMonitor::open({ovs.remote(), nb.remote(), ""});
+        ASSERT_TRUE(opened.ok()) << opened.error().message;
+        monitor_ = std::move(opened.value());
+    }
+    testsupport::OvsdbServer ovs{"/usr/share/openvswitch/vswitch.ovsschema"};
+    testsupport::OvsdbServer nb{"/usr/share/ovn/ovn-nb.ovsschema"};
+    std::unique_ptr<ovnmon::OvnMonitor> monitor_;
+};
+
 // What Neutron writes for security groups, DHCP and load balancers reaches
 // the monitor's NB snapshot, with the references resolved to uuids/names,
 // and shows in the tracked changes.
-TEST(OvnMonitor, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
-    REQUIRE_TOOL("ovsdb-server", "openvswitch-switch");
-    REQUIRE_TOOL("ovn-nbctl", "ovn-central");
-    testsupport::OvsdbServer ovs("/usr/share/openvswitch/vswitch.ovsschema");
-    testsupport::OvsdbServer nb("/usr/share/ovn/ovn-nb.ovsschema");
-    ASSERT_TRUE(ovs.started() && nb.started()) << ovs.error() << nb.error();
-    auto monitor = ovnmon::OvnMonitor::open({ovs.remote(), nb.remote(), ""});
-    ASSERT_TRUE(monitor.ok()) << monitor.error().message;
-    auto &m = *monitor.value();
+TEST_F(OvnMonitorOnServers, NbSnapshotCarriesAclsGroupsDhcpAndLoadBalancers) {
+    auto &m = *monitor_;
     const std::string dhcp_uuid = writeNeutronLikeNb(nb.remote());
     const auto seen = runMonitorUntil(m, [&] { return !m.nb().load_balancers.empty(); });
     const ovnmon::NbState &nbs = m.nb();
@@ -166,15 +175,8 @@ std::string describe(const ovnmon::OvsState &s) {
 // The monitor keeps its copies row by row: after each change (of every kind
 // the controller reads) they equal a copy rebuilt from the whole replica,
 // and they got there without a rebuild.
-TEST(OvnMonitor, ViewsFollowEveryChangeRowByRow) {
-    REQUIRE_TOOL("ovsdb-server", "openvswitch-switch");
-    REQUIRE_TOOL("ovn-nbctl", "ovn-central");
-    testsupport::OvsdbServer ovs("/usr/share/openvswitch/vswitch.ovsschema");
-    testsupport::OvsdbServer nb("/usr/share/ovn/ovn-nb.ovsschema");
-    ASSERT_TRUE(ovs.started() && nb.started()) << ovs.error() << nb.error();
-    auto monitor = ovnmon::OvnMonitor::open({ovs.remote(), nb.remote(), ""});
-    ASSERT_TRUE(monitor.ok()) << monitor.error().message;
-    auto &m = *monitor.value();
+TEST_F(OvnMonitorOnServers, ViewsFollowEveryChangeRowByRow) {
+    auto &m = *monitor_;
     const std::string nbctl = "ovn-nbctl --db=" + nb.remote() + " ", vsctl = "ovs-vsctl --no-wait --db=" + ovs.remote() + " ";
     // Both replicas hold something first: their first sync builds the views whole.
     ASSERT_EQ(testsupport::shell(vsctl + "init -- add-br br-int").exit_code, 0);

@@ -15,9 +15,9 @@ struct ovsdb_idl;
 
 namespace ovnmon {
 
-// What the three views share. A view defines rebuild() (everything),
-// update() (the tracked rows; false if it cannot follow them) and
-// countsMatch() (its rows against the IDL's).
+// What the three views share. A view defines sync(idl, whole) (every row or
+// the tracked ones) and countsMatch() (its rows against the IDL's), or its
+// own rebuild() and update() (false if it cannot follow the tracked rows).
 template <typename View, typename State>
 class RowView {
 public:
@@ -27,6 +27,11 @@ public:
         if (built_ && view.update(idl) && view.countsMatch(idl)) return false;
         view.rebuild(idl);
         built_ = true;
+        return true;
+    }
+    void rebuild(const ovsdb_idl *idl) { static_cast<View &>(*this).sync(idl, true); }
+    bool update(const ovsdb_idl *idl) {
+        static_cast<View &>(*this).sync(idl, false);
         return true;
     }
     // The next refresh() rebuilds it (its tracked rows may have been missed).
@@ -40,23 +45,19 @@ protected:
 
 class NbView : public RowView<NbView, NbState> {
 public:
-    void rebuild(const ovsdb_idl *idl);
-    bool update(const ovsdb_idl *idl);
+    void sync(const ovsdb_idl *idl, bool whole);
     bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
-    void sync(const ovsdb_idl *idl, bool whole);
     std::map<std::string, std::string> address_set_names_, port_group_names_;  // uuid -> name
 };
 
 class SbView : public RowView<SbView, SbState> {
 public:
-    void rebuild(const ovsdb_idl *idl);
-    bool update(const ovsdb_idl *idl);
+    void sync(const ovsdb_idl *idl, bool whole);
     bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
-    void sync(const ovsdb_idl *idl, bool whole);
     std::map<std::string, std::string> binding_names_, chassis_names_, private_names_;  // uuid -> key
 };
 
