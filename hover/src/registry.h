@@ -232,7 +232,8 @@ private:
     // Attaches the module side's program to the netdev side, if there is one.
     iovisor::Result<std::unique_ptr<Attachment>> attachNetdev(const LinkInfo &link);
     void portChanged(ModuleRecord &record, uint32_t port);
-    iovisor::Result<const MapCodec *> codec(ModuleRecord &record, const std::string &table, int *fd);
+    // The codec of `map` (of module `module`), by its kernel id.
+    iovisor::Result<const MapCodec *> codec(uint32_t module, const TableMap &map, const MapInfo &info);
     // One table of one module, ready for entry operations (mu_ held).
     struct TableRef {
         const Module *module = nullptr;

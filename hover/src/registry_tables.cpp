@@ -14,18 +14,13 @@ using nlohmann::json;
 
 // One codec per map (by its kernel id): a table shared by a thousand
 // instances is one map with one BTF, not a thousand copies of it.
-Result<const MapCodec *> Registry::codec(ModuleRecord &record, const std::string &table, int *fd) {
-    auto map = record.module->tableMap(table);
-    if (!map.ok()) return map.error();
-    *fd = map->fd;
-    auto info = mapInfo(map->fd);
-    if (!info.ok()) return info.error();
-    auto it = codecs_.find(info->id);
+Result<const MapCodec *> Registry::codec(uint32_t module, const TableMap &map, const MapInfo &info) {
+    auto it = codecs_.find(info.id);
     if (it == codecs_.end()) {
-        auto c = mapCodec(map->fd);
+        auto c = mapCodec(map.fd);
         if (!c.ok()) return c.error();
-        it = codecs_.emplace(info->id, std::move(c.value())).first;
-        if (!map->shared) own_codecs_[record.info.id].push_back(info->id);
+        it = codecs_.emplace(info.id, std::move(c.value())).first;
+        if (!map.shared) own_codecs_[module].push_back(info.id);
     }
     return &it->second;
 }
@@ -75,12 +70,13 @@ Result<Registry::TableRef> Registry::openTable(const std::string &module, const 
     auto map = t.module->tableMap(table);
     if (!map.ok()) return map.error();
     t.map = *map;
-    auto c = codec(**rec, table, &t.fd);
-    if (!c.ok()) return c.error();
-    t.codec = *c;
+    t.fd = map->fd;
     auto info = mapInfo(t.fd);
     if (!info.ok()) return info.error();
     t.info = *info;
+    auto c = codec((*rec)->info.id, t.map, t.info);
+    if (!c.ok()) return c.error();
+    t.codec = *c;
     t.key_size = t.map.shared ? t.map.shared->key_size : t.info.key_size;
     t.name = table;
     return t;
