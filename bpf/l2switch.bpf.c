@@ -3,6 +3,7 @@
  * addresses), floods broadcast/multicast/unknown unicast to every other
  * port, answers ARP and IPv6 Neighbor Solicitations for known addresses, and
  * enforces port security. */
+#include "lib/acl.h"
 #include "lib/chain.h"
 #include "lib/nd.h"
 #include "lib/parse.h"
@@ -159,6 +160,13 @@ static int flood_port(__u32 port, struct flood_state *st) {
     struct l2_port *cfg = port_config(st->module, port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
     if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, (struct ps_port){st->module, port})) return 0;
+    /* A flood copy does not go through the port's to-lport ACLs (the
+     * stage would not fit the stack under this callback): copies they might
+     * judge are dropped, fail closed. */
+    if ((cfg->flags & L2_PORT_ACL_OUT) && (st->dst->family || (cfg->flags & L2_PORT_ACL_OUT_NON_IP))) {
+        iov_count_drop(st->ctx, IOV_DROP_ACL_FLOOD);
+        return 0;
+    }
     if (!iov_clone_to_netdev(st->ctx, st->module, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
 #ifndef IOV_XDP
@@ -188,6 +196,13 @@ static __always_inline int flood(struct iov_ctx *ctx, struct iov_md *md, const s
     return iov_consume(ctx); /* every copy is out */
 }
 
+/* The reject reply acl_stage made of the packet goes back to its sender;
+ * the original counts as rejected. */
+static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *md, __u32 in_port) {
+    iov_count_drop(ctx, IOV_DROP_ACL_REJECT);
+    return iov_send(ctx, md, in_port);
+}
+
 static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     struct iov_pkt pkt;
     struct l2_dst dst = {};
@@ -205,6 +220,12 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         if (err) return iov_drop(ctx, err);
     }
     if (cfg->flags & L2_PORT_LEARN) learn(md->module, pkt.eth->h_source, in_port);
+    if (cfg->flags & L2_PORT_ACL_IN) {
+        err = acl_stage(ctx, md->module, in_port, ACL_DIR_FROM_LPORT);
+        if (err == ACL_REJECTED) return acl_send_reject(ctx, md, in_port);
+        if (err) return iov_drop(ctx, err);
+        if (iov_parse_eth(ctx, &pkt)) return iov_drop(ctx, IOV_DROP_INTERNAL); /* pointers renewed */
+    }
 
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
     if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, md->module, in_port))
@@ -226,7 +247,14 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         err = ps_check_egress(&dst, (struct ps_port){md->module, out_port});
         if (err) return iov_drop(ctx, err);
     }
-    iov_flow_replayable(ctx); /* unicast by the fdb: the same for the flow's next packets */
+    if (out->flags & L2_PORT_ACL_OUT) {
+        err = acl_stage(ctx, md->module, out_port, ACL_DIR_TO_LPORT);
+        if (err == ACL_REJECTED) return acl_send_reject(ctx, md, in_port);
+        if (err) return iov_drop(ctx, err);
+    }
+    /* Unicast by the fdb: the same for the flow's next packets (ACL and
+     * connection changes renew the flow generation). */
+    iov_flow_replayable(ctx);
     return iov_send(ctx, md, out_port);
 }
 

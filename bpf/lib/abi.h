@@ -146,7 +146,12 @@ struct iov_port_stats {
     X(INTERNAL, "internal error (helper failed)")                                  \
     X(ROUTER_LOCAL, "traffic to the router itself other than ICMP echo")             \
     X(NAT_PROTO, "IP protocol that NAT cannot translate (not TCP/UDP/ICMP echo)") \
-    X(HOP_LIMIT, "IPv6 hop limit expired")
+    X(HOP_LIMIT, "IPv6 hop limit expired")                                        \
+    X(ACL_DROP, "dropped by an ACL")                                               \
+    X(ACL_REJECT, "rejected by an ACL (TCP RST or ICMP error sent back)")          \
+    X(ACL_UNSUPPORTED, "an ACL that could not be compiled applies (fail closed)")  \
+    X(ACL_BLOCKED, "connection blocked since an ACL now drops it")                 \
+    X(ACL_FLOOD, "flood copy to a port whose to-lport ACLs may judge it (not evaluated per copy)")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

@@ -1,21 +1,25 @@
 /* The connection table of a hook: one for the host, shared by every module
- * that tracks connections (nat now; ACLs and load balancers next), each in
- * its own zone (its module id). hoverd sizes it (--conntrack-entries) and
+ * that tracks connections (nat, the switches' ACL stages; load balancers
+ * next), each in its own zone (a nat instance's module id, a switch port's
+ * IOV_CT_ZONE_PORT slot). hoverd sizes it (--conntrack-entries) and
  * shows how full it is (GET /conntrack). An LRU: under pressure the least
  * recently used connections go first. */
 #ifndef IOVISOR_BPF_CONNTRACK_H
 #define IOVISOR_BPF_CONNTRACK_H
 
 #include <linux/in.h>
+#include <linux/in6.h>
 
 #include "lib/abi.h"
 #include "lib/ctx.h"
 #include "lib/tables.h"
 
-#define IOV_CT_TIMEOUT_TCP_NS (7440ull * 1000000000ull)
-#define IOV_CT_TIMEOUT_UDP_NS (180ull * 1000000000ull)
-#define IOV_CT_TIMEOUT_ICMP_NS (30ull * 1000000000ull)
-#define IOV_CT_REFRESH_NS 1000000000ull /* last_seen written at most once a second */
+#define IOV_SEC_NS 1000000000ull
+/* nat's idle timeouts (RFC 5382/4787 lower bounds). */
+#define IOV_CT_TIMEOUT_TCP_NS (7440ull * IOV_SEC_NS)
+#define IOV_CT_TIMEOUT_UDP_NS (180ull * IOV_SEC_NS)
+#define IOV_CT_TIMEOUT_ICMP_NS (30ull * IOV_SEC_NS)
+#define IOV_CT_REFRESH_NS IOV_SEC_NS /* last_seen written at most once a second */
 
 /* Connection (one direction, in a zone) -> the rewrite its packets get. */
 struct {
@@ -26,24 +30,53 @@ struct {
     __type(value, struct iov_ct_entry);
 } iov_conntrack SEC(".maps");
 
-static __always_inline __u64 iov_ct_timeout(__u8 proto) {
-    if (proto == IPPROTO_TCP) return IOV_CT_TIMEOUT_TCP_NS;
-    if (proto == IPPROTO_UDP) return IOV_CT_TIMEOUT_UDP_NS;
-    return IOV_CT_TIMEOUT_ICMP_NS;
+/* How long a connection may idle. ACL-tracked ones follow their state with
+ * Linux's nf_conntrack defaults (a closed TCP connection goes in seconds,
+ * an established one stays days); nat's keep the protocol's timeout. */
+static __always_inline __u64 iov_ct_timeout(__u8 proto, __u8 flags) {
+    if (!(flags & IOV_CT_ACL)) {
+        if (proto == IPPROTO_TCP) return IOV_CT_TIMEOUT_TCP_NS;
+        if (proto == IPPROTO_UDP) return IOV_CT_TIMEOUT_UDP_NS;
+        return IOV_CT_TIMEOUT_ICMP_NS;
+    }
+    if (proto == IPPROTO_TCP) {
+        if (flags & IOV_CT_RST) return 10 * IOV_SEC_NS;                          /* CLOSE */
+        if (flags & (IOV_CT_FIN_ORIG | IOV_CT_FIN_REPLY)) return 120 * IOV_SEC_NS; /* FIN_WAIT, TIME_WAIT */
+        if (!(flags & IOV_CT_REPLIED)) return 120 * IOV_SEC_NS;                  /* SYN_SENT */
+        return 432000ull * IOV_SEC_NS;                                           /* ESTABLISHED */
+    }
+    if (proto == IPPROTO_UDP) return (flags & IOV_CT_REPLIED ? 120 : 30) * IOV_SEC_NS;
+    if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) return 30 * IOV_SEC_NS;
+    return 600 * IOV_SEC_NS; /* generic */
 }
 
 /* The live entry for `key`, or NULL (absent or idle past its timeout). */
 static __always_inline struct iov_ct_entry *iov_ct_lookup(const struct iov_ct_key *key, __u64 now) {
     struct iov_ct_entry *e = bpf_map_lookup_elem(&iov_conntrack, key);
-    if (!e || now - e->last_seen_ns > iov_ct_timeout(key->proto)) return 0;
+    if (!e || now - e->last_seen_ns > iov_ct_timeout(key->proto, e->flags)) return 0;
     if (now - e->last_seen_ns > IOV_CT_REFRESH_NS) e->last_seen_ns = now;
     return e;
 }
 
+/* Writes to `r` the key of the packets answering `key` (same zone). */
+static __always_inline void iov_ct_reverse_to(struct iov_ct_key *r, const struct iov_ct_key *key) {
+    r->saddr = key->daddr;
+    r->daddr = key->saddr;
+    r->sport = key->dport;
+    r->dport = key->sport;
+    r->proto = key->proto;
+    r->family = key->family;
+    r->pad = 0;
+    r->zone = key->zone;
+    __builtin_memcpy(r->saddr6, key->daddr6, 16);
+    __builtin_memcpy(r->daddr6, key->saddr6, 16);
+}
+
 /* The key of the packets answering `key` (same zone). */
 static __always_inline struct iov_ct_key iov_ct_reverse(const struct iov_ct_key *key) {
-    return (struct iov_ct_key){.saddr = key->daddr, .daddr = key->saddr, .sport = key->dport, .dport = key->sport,
-                               .proto = key->proto, .zone = key->zone};
+    struct iov_ct_key r;
+    iov_ct_reverse_to(&r, key);
+    return r;
 }
 
 #endif /* IOVISOR_BPF_CONNTRACK_H */

@@ -103,7 +103,9 @@ static __always_inline int ctx_md_store(struct iov_ctx *ctx, const struct iov_md
 #ifdef IOV_XDP
 static __always_inline int ctx_pull(struct iov_ctx *ctx, __u32 len) { return 0; }
 static __always_inline int ctx_resize(struct iov_ctx *ctx, __u32 len) {
-    return bpf_xdp_adjust_tail(ctx, (int)len - (int)(ctx->data_end - ctx->data));
+    /* The length as a helper's scalar: clang may otherwise compute
+     * len - data_end + data, arithmetic the verifier refuses on pkt_end. */
+    return bpf_xdp_adjust_tail(ctx, (int)len - (int)bpf_xdp_get_buff_len(ctx));
 }
 /* Makes `len` bytes of room right after the Ethernet header. */
 static __always_inline int ctx_insert_after_eth(struct iov_ctx *ctx, __u32 len) {
@@ -177,6 +179,16 @@ static __always_inline int ctx_store(struct iov_ctx *ctx, __u32 off, const void 
     return -1;
 #else
     return bpf_skb_store_bytes(ctx, off, from, len, 0);
+#endif
+}
+
+/* Copies `len` (a constant) bytes at `off` out of the packet, wherever they
+ * sit (TC payload may be in pages): no packet pointer to check or keep. */
+static __always_inline int ctx_load(const struct iov_ctx *ctx, __u32 off, void *to, __u32 len) {
+#ifdef IOV_XDP
+    return bpf_xdp_load_bytes((struct xdp_md *)ctx, off, to, len);
+#else
+    return bpf_skb_load_bytes(ctx, off, to, len);
 #endif
 }
 

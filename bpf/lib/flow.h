@@ -150,7 +150,7 @@ static __always_inline __u32 iov_flow_l4_len(__u8 proto) {
 
 /* Fills `key` for an IPv4 TCP/UDP/ICMP packet without options that is not
  * a fragment, is consistent with its lengths and has its L4 header in the
- * linear data; returns 0 for anything else (the graph decides, and counts). */
+ * linear data, and is no TCP SYN, FIN or RST; returns 0 for anything else (the graph decides, and counts). */
 static __always_inline int iov_flow_parse(struct iov_ctx *ctx, struct iov_flow_key *key, struct iov_flow_pkt *fp) {
     void *end = ctx_data_end(ctx);
     struct ethhdr *eth = ctx_data(ctx);
@@ -162,6 +162,8 @@ static __always_inline int iov_flow_parse(struct iov_ctx *ctx, struct iov_flow_k
     const __u32 l4_len = iov_flow_l4_len(ip->protocol);
     __be16 *l4 = (void *)(ip + 1);
     if (!l4_len || (void *)l4 + l4_len > end) return 0;
+    /* TCP SYN, FIN and RST walk: connection tracking follows the state. */
+    if (ip->protocol == IPPROTO_TCP && (((__u8 *)l4)[13] & 0x07)) return 0;
 
     __builtin_memcpy(key->dst_mac, eth->h_dest, 6);
     __builtin_memcpy(key->src_mac, eth->h_source, 6);

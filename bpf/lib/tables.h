@@ -20,6 +20,9 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_SECURITY (1u << 1)      /* enforce ps_macs / ps_ipv4 / ps_ipv6 */
 #define L2_PORT_LEARN (1u << 2)         /* learn source MACs (OVN "unknown") */
 #define L2_PORT_NO_RESPONDER (1u << 3)  /* ARP/NS from here are not answered by the switch (OVN localnet) */
+#define L2_PORT_ACL_IN (1u << 4)        /* acl_ports has an entry for packets from the port */
+#define L2_PORT_ACL_OUT (1u << 5)       /* ... and for packets to it */
+#define L2_PORT_ACL_OUT_NON_IP (1u << 6) /* ... whose ACLs may match non-IP packets too */
 
 /* Value of `ports` (key: port number). */
 struct l2_port {
@@ -324,31 +327,141 @@ struct nat_arp {
 
 /* ---- conntrack (shared by the modules of a hook, bpf/lib/conntrack.h) ---- */
 
-/* Key of `iov_conntrack`: a connection as seen in one direction, in the zone
- * of the module instance that tracks it (its module id), so instances never
- * see each other's connections. For ICMP echo the id stands in for the
- * ports: request (id, 0), reply (0, id). */
+/* Key of `iov_conntrack`: a connection as seen in one direction, in a zone,
+ * so trackers never see each other's connections: a nat instance's zone is
+ * its module id, an ACL stage's the port's (IOV_CT_ZONE_PORT). For ICMP echo
+ * the id stands in for the ports: request (id, 0), reply (0, id). IPv4
+ * addresses are in saddr/daddr (family 0), IPv6 ones in saddr6/daddr6
+ * (family 6, saddr/daddr 0). */
 struct iov_ct_key {
     __be32 saddr;
     __be32 daddr;
     __be16 sport;
     __be16 dport;
     __u8 proto;
-    __u8 pad;
-    __u16 zone;
+    __u8 family;
+    __u16 pad;
+    __u32 zone;
+    iov_ip6_t saddr6;
+    iov_ip6_t daddr6;
 };
+
+#define IOV_CT_ZONE_PORT 0x80000000u /* ACL zones: this bit | IOV_PORT_SLOT(switch, port) */
 
 #define NAT_REWRITE_NONE 0 /* tracked, not translated: a connection from outside to an inside address */
 #define NAT_REWRITE_SRC 1
 #define NAT_REWRITE_DST 2
 
-/* Value of `iov_conntrack`: what to rewrite for packets matching the key. */
+/* Connection state (struct iov_ct_entry.flags), kept equal in the entries of
+ * both directions by the ACL stage (nat keeps none of them). */
+#define IOV_CT_REPLY 0x01     /* this key is the connection's reply direction */
+#define IOV_CT_BLOCKED 0x02   /* an ACL now drops it (OVN ct_mark.blocked): replies drop too */
+#define IOV_CT_REPLIED 0x04   /* a reply was seen (ESTABLISHED / UDP stream) */
+#define IOV_CT_FIN_ORIG 0x08  /* TCP FIN seen in each direction */
+#define IOV_CT_FIN_REPLY 0x10
+#define IOV_CT_RST 0x20       /* TCP RST seen */
+#define IOV_CT_ACL 0x40       /* tracked by an ACL stage: per-state timeouts */
+
+/* Value of `iov_conntrack`: what to rewrite for packets matching the key,
+ * and the connection's state. */
 struct iov_ct_entry {
     __be32 addr;
     __be16 port;    /* 0 = keep */
     __u8 rewrite;   /* NAT_REWRITE_* */
-    __u8 pad;
+    __u8 flags;     /* IOV_CT_* */
     __u64 last_seen_ns;
+};
+
+/* ---- ACLs (l2switch, bpf/lib/acl.h) -------------------------------------
+ * OVN ACLs compiled to a classifier whose lookups do not grow with the rule
+ * count: each field a policy reads is looked up once (LPM) and gives the
+ * value's class (which of the policy's constraints on that field it meets);
+ * the classes together give the deciding ACL in one hash lookup. The
+ * controller computes the classes and their product (hover/model). */
+
+#define ACL_DIR_FROM_LPORT 0 /* packets entering the switch from the port */
+#define ACL_DIR_TO_LPORT 1   /* packets the switch sends to the port */
+
+/* The fields a policy reads (bits of acl_port.fields, acl_class_key.field). */
+#define ACL_F_IP_SRC 0  /* data: EtherType (be16) + address (IPv4 in 4 bytes, IPv6 16) */
+#define ACL_F_IP_DST 1
+#define ACL_F_L4_SRC 2  /* data: IP protocol + source port (be16), or ICMP type */
+#define ACL_F_L4_DST 3  /* data: IP protocol + destination port, or ICMP code */
+#define ACL_F_ETH_SRC 4 /* data: MAC, each byte's bits reversed (masks like 01:00:.. become prefixes) */
+#define ACL_F_ETH_DST 5
+#define ACL_FIELDS 6
+#define ACL_CLASS_DATA 18
+
+/* acl_port.flags */
+#define ACL_PORT_CT 0x01          /* track IP connections (the switch has stateful ACLs) */
+#define ACL_PORT_UNSUPPORTED 0x02 /* an ACL here could not be compiled: what it may match drops */
+
+/* Key of `acl_ports`. */
+struct acl_port_key {
+    __u16 port;
+    __u8 dir; /* ACL_DIR_* */
+    __u8 pad;
+};
+
+/* Value of `acl_ports`: the port's policy in that direction. */
+struct acl_port {
+    __u32 policy; /* 0: no ACL (only connection tracking) */
+    __u16 fields; /* 1 << ACL_F_*: the fields its rules read */
+    __u8 flags;   /* ACL_PORT_* */
+    __u8 pad;
+};
+
+/* Key of `acl_classes` (LPM): a field's value under a policy. */
+struct acl_class_key {
+    __u32 prefixlen;
+    __u32 policy;
+    __u8 field; /* ACL_F_* */
+    __u8 pad;
+    __u8 data[ACL_CLASS_DATA];
+};
+
+/* Value of `acl_classes`. */
+struct acl_class {
+    __u32 id; /* 0 is the class of values no constraint names */
+};
+
+/* Key of `acl_rules`: a policy and the class of each field. */
+struct acl_rule_key {
+    __u32 policy;
+    __u16 classes[ACL_FIELDS];
+};
+
+/* The shared maps' keys (the module id in front, hover/model's sharedKey). */
+struct acl_port_mkey {
+    __u32 module;
+    struct acl_port_key key;
+};
+struct acl_class_mkey {
+    __u32 prefixlen; /* 32 (module) + 48 (policy, field, pad) + the data's prefix */
+    __u32 module;
+    __u32 policy;
+    __u8 field;
+    __u8 pad;
+    __u8 data[ACL_CLASS_DATA];
+};
+struct acl_rule_mkey {
+    __u32 module;
+    struct acl_rule_key key;
+};
+
+/* ACL actions (struct acl_verdict.action). */
+#define ACL_ALLOW 1
+#define ACL_ALLOW_RELATED 2
+#define ACL_ALLOW_STATELESS 3
+#define ACL_DROP 4
+#define ACL_REJECT 5
+#define ACL_UNSUPPORTED 6 /* a match that could not be compiled: drops (fail closed) */
+
+/* Value of `acl_rules`: the highest-priority ACL these classes meet. */
+struct acl_verdict {
+    __u32 acl; /* the ACL's number in the switch (hit counters, trace) */
+    __u8 action;
+    __u8 pad[3];
 };
 
 #endif /* IOVISOR_BPF_TABLES_H */

@@ -1,0 +1,194 @@
+/* The ACL stage of the l2switch: OVN's from-lport ACLs on the packets a port
+ * sends into the switch, to-lport ACLs on those the switch sends to a port
+ * (ovn-northd(8) "ACLs"). Where the switch has stateful ACLs, IP connections
+ * are tracked in the port's zone of the hook's connection table, with OVN's
+ * rules: replies and related ICMP errors of an allowed connection pass
+ * without a lookup of the ACLs; other packets of a connection are checked
+ * again, and an ACL that now drops them blocks the connection both ways.
+ * Classification reads each field the port's policy uses once (acl_classes)
+ * and the deciding ACL once (acl_rules): its cost does not grow with the
+ * number of ACLs or addresses. */
+#ifndef IOVISOR_BPF_ACL_H
+#define IOVISOR_BPF_ACL_H
+
+#include "lib/acl_reject.h"
+#include "lib/chain.h"
+#include "lib/conntrack.h"
+#include "lib/tables.h"
+
+#define ACL_PASS 0
+#define ACL_REJECTED (-1) /* the packet is now the reject reply: send it back out of its ingress port */
+
+/* (switch, port, direction) -> the port's policy; absent: no ACL stage. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_port_mkey);
+    __type(value, struct acl_port);
+} acl_ports SEC(".maps");
+
+/* (switch, policy, field, value prefix) -> the class of the values under it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, 1048576);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_class_mkey);
+    __type(value, struct acl_class);
+} acl_classes SEC(".maps");
+
+/* (switch, policy, class of each field) -> the highest-priority ACL they meet. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1048576);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_rule_mkey);
+    __type(value, struct acl_verdict);
+} acl_rules SEC(".maps");
+
+/* The stage's working set, per CPU: it would not fit the stack next to the
+ * switch's frame (512 bytes for the whole call chain). */
+struct acl_scratch {
+    struct acl_port_mkey port_key;
+    struct acl_port port; /* the port's policy in this direction */
+    struct acl_pkt p;
+    struct acl_class_mkey class_key;
+    struct acl_rule_mkey rule_key;
+    struct iov_ct_key other; /* the connection's other direction */
+    struct iov_ct_entry entry;
+    __u8 quote[ACL_QUOTE_MAX]; /* a reject's copy of the offending headers */
+};
+
+/* One working set per CPU (a stage runs to its end on its CPU). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct acl_scratch);
+} acl_scratch SEC(".maps");
+
+/* The ACL action for the packet under the port's policy (0: none matches). */
+static __always_inline __u8 acl_classify(struct acl_scratch *s, __u32 module) {
+    const struct acl_port *ap = &s->port;
+    if (!ap->policy) return 0;
+    struct acl_class_mkey *ck = &s->class_key;
+    struct acl_rule_mkey *rk = &s->rule_key;
+    __builtin_memset(rk, 0, sizeof(*rk));
+    rk->module = module;
+    rk->key.policy = ap->policy;
+    ck->prefixlen = 8 * (sizeof(*ck) - 4);
+    ck->module = module;
+    ck->policy = ap->policy;
+    ck->pad = 0;
+#pragma unroll
+    for (int f = 0; f < ACL_FIELDS; f++) {
+        if (!(ap->fields & (1u << f))) continue;
+        ck->field = f;
+        acl_field_data(&s->p, f, ck->data);
+        const struct acl_class *c = bpf_map_lookup_elem(&acl_classes, ck);
+        rk->key.classes[f] = c ? (__u16)c->id : 0;
+    }
+    const struct acl_verdict *v = bpf_map_lookup_elem(&acl_rules, rk);
+    return v ? v->action : 0;
+}
+
+static __always_inline int acl_denies(__u8 action) {
+    return action == ACL_DROP || action == ACL_REJECT || action == ACL_UNSUPPORTED;
+}
+
+/* The verdict of a denying action (ACL_REJECTED once the reply is built). */
+static __always_inline int acl_deny(struct iov_ctx *ctx, struct acl_scratch *s, __u8 action) {
+    if (action == ACL_UNSUPPORTED) return IOV_DROP_ACL_UNSUPPORTED;
+    if (action != ACL_REJECT) return IOV_DROP_ACL_DROP;
+    if (acl_make_reject(ctx, &s->p, s->quote)) return IOV_DROP_ACL_REJECT;
+    return ACL_REJECTED;
+}
+
+/* Sets `set` and clears `clear` in both entries of the connection. */
+static __always_inline void acl_ct_mark(struct acl_scratch *s, struct iov_ct_entry *e, __u8 set, __u8 clear) {
+    const __u8 flags = (e->flags | set) & ~clear;
+    if (flags == e->flags) return;
+    e->flags = flags;
+    iov_ct_reverse_to(&s->other, &s->p.ct);
+    struct iov_ct_entry *o = bpf_map_lookup_elem(&iov_conntrack, &s->other);
+    if (o) o->flags = (flags & ~IOV_CT_REPLY) | (o->flags & IOV_CT_REPLY);
+    if (set & IOV_CT_BLOCKED) iov_flow_invalidate(); /* cached replies of it must stop */
+}
+
+/* The state a packet of a tracked connection adds (TCP FIN/RST, a reply). */
+static __always_inline __u8 acl_ct_progress(const struct acl_pkt *p, const struct iov_ct_entry *e) {
+    const int reply = e->flags & IOV_CT_REPLY;
+    __u8 set = reply ? IOV_CT_REPLIED : 0;
+    if (p->ct.proto == IPPROTO_TCP) {
+        if (p->tcp_flags & ACL_TCP_RST) set |= IOV_CT_RST;
+        if (p->tcp_flags & ACL_TCP_FIN) set |= reply ? IOV_CT_FIN_REPLY : IOV_CT_FIN_ORIG;
+    }
+    return set;
+}
+
+/* Tracks a new connection allowed here: both directions, in the port's zone. */
+static __always_inline int acl_ct_commit(struct acl_scratch *s, __u64 now) {
+    const struct acl_pkt *p = &s->p;
+    s->entry.addr = 0;
+    s->entry.port = 0;
+    s->entry.rewrite = 0;
+    s->entry.flags = IOV_CT_ACL | (p->ct.proto == IPPROTO_TCP && (p->tcp_flags & ACL_TCP_RST) ? IOV_CT_RST : 0);
+    s->entry.last_seen_ns = now;
+    if (bpf_map_update_elem(&iov_conntrack, &p->ct, &s->entry, BPF_ANY)) return IOV_DROP_INTERNAL;
+    iov_ct_reverse_to(&s->other, &p->ct);
+    s->entry.flags |= IOV_CT_REPLY;
+    if (bpf_map_update_elem(&iov_conntrack, &s->other, &s->entry, BPF_ANY)) return IOV_DROP_INTERNAL;
+    return ACL_PASS;
+}
+
+/* OVN's stateful ACL rules for an IP packet of the port's zone. */
+static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch *s, __u32 module) {
+    const __u64 now = ctx_now_ns();
+    struct iov_ct_entry *e = iov_ct_lookup(&s->p.ct, now);
+    if (e && (e->flags & IOV_CT_REPLY)) { /* a reply: passes unless blocked */
+        if (e->flags & IOV_CT_BLOCKED) return IOV_DROP_ACL_BLOCKED;
+        acl_ct_mark(s, e, acl_ct_progress(&s->p, e), 0);
+        return ACL_PASS;
+    }
+    if (!e && s->p.is_error) { /* related: an ICMP error about a connection of the zone */
+        const struct iov_ct_entry *about = iov_ct_lookup(&s->p.inner, now);
+        if (about && !(about->flags & IOV_CT_BLOCKED)) return ACL_PASS;
+    }
+    const __u8 action = acl_classify(s, module);
+    if (action == ACL_ALLOW_STATELESS) return ACL_PASS;
+    if (acl_denies(action)) {
+        if (e) acl_ct_mark(s, e, IOV_CT_BLOCKED, 0);
+        return acl_deny(ctx, s, action);
+    }
+    if (!e) return acl_ct_commit(s, now);
+    acl_ct_mark(s, e, acl_ct_progress(&s->p, e), IOV_CT_BLOCKED); /* allowed (again) */
+    return ACL_PASS;
+}
+
+/* The ACL stage of `port` in direction `how` (ACL_DIR_*):
+ * ACL_PASS, ACL_REJECTED, or the drop reason. A global function: verified
+ * once, whatever the number of places that call it. */
+__attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 how) {
+    const __u32 zero = 0;
+    struct acl_scratch *s = bpf_map_lookup_elem(&acl_scratch, &zero);
+    if (!s) return IOV_DROP_INTERNAL;
+    s->port_key.module = module;
+    s->port_key.key = (struct acl_port_key){.port = (__u16)port, .dir = (__u8)(how & 1)};
+    const struct acl_port *found = bpf_map_lookup_elem(&acl_ports, &s->port_key);
+    if (!found) return ACL_PASS;
+    s->port = *found;
+    __builtin_memset(&s->p, 0, sizeof(s->p));
+    int err = acl_parse(ctx, &s->p);
+    if (err) return err;
+    if (s->p.ip && (s->port.flags & ACL_PORT_CT)) {
+        s->p.ct.zone = s->p.inner.zone = IOV_CT_ZONE_PORT | IOV_PORT_SLOT(module, port);
+        return acl_stateful(ctx, s, module);
+    }
+    const __u8 action = acl_classify(s, module);
+    return acl_denies(action) ? acl_deny(ctx, s, action) : ACL_PASS;
+}
+
+#endif /* IOVISOR_BPF_ACL_H */
