@@ -1,5 +1,7 @@
 #include "translate.h"
 
+#include "translate_acl.h"
+
 #include "nb_index.h"
 
 #include <algorithm>
@@ -211,6 +213,7 @@ private:
     // `router`: the port leads to a router (its IPv6 addresses are a router's).
     l2::Port &switchPort(l2::Switch &sw, uint32_t port, const std::vector<l2::Addresses> &addresses, bool enabled,
                          bool learn, const std::vector<std::string> &port_security, bool router = false) {
+        if (lsp_) switch_ports_[port] = lsp_;
         l2::Port &p = sw.ports[port];
         p.enabled = enabled;
         p.learn = learn;
@@ -224,16 +227,25 @@ private:
         const std::string name = switchModule(ls);
         module(name, l2::kType, {{"kind", "logical_switch"}, {"name", ls.name}, {"uuid", ls.uuid}});
         l2::Switch &sw = switches_[name];
+        switch_ports_.clear();
         for (const auto &port_uuid : ls.ports) {
             auto it = in_.nb.switch_ports.find(port_uuid);
             if (it == in_.nb.switch_ports.end()) continue;
             const LogicalSwitchPort &lsp = it->second;
+            lsp_ = &lsp;
             bool unknown = false;
             const auto addresses = portAddresses(lsp, &unknown);
             if (lsp.type.empty() || lsp.type == "localport") vifPort(name, sw, lsp, addresses, unknown);
             else if (lsp.type == "router") routerPort(lsp, name, sw, addresses);
             else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
         }
+        lsp_ = nullptr;
+        std::vector<AclProblem> problems;
+        switchAcls(in_.nb, ls, switch_ports_, sw, &problems);
+        // Shown with the module (iovisorctl) and logged by the daemon.
+        for (const auto &p : problems)
+            out_.modules.at(name).config["acl_problems"].push_back(
+                {{"acl", p.acl}, {"match", p.match}, {"error", p.error}});
     }
 
     void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
@@ -410,6 +422,9 @@ private:
     PortAllocator &ports_;
     DesiredState out_;
     std::map<std::string, l2::Switch> switches_;  // by module name
+    // The switch being translated: which OVN port each of its ports is.
+    const LogicalSwitchPort *lsp_ = nullptr;
+    SwitchPorts switch_ports_;
     std::map<std::string, rt::Router> routers_;
     std::map<std::string, nt::Nat> nats_;
 };

@@ -36,12 +36,27 @@ Status L2Switch::syncFloodPort(uint32_t port) {
     const bool netdev = peer.ok() && peer->kind == IOV_PEER_NETDEV;
     const bool enabled = cfg.ok() && (cfg->flags & L2_PORT_ENABLED);
     const bool secured = cfg.ok() && (cfg->flags & L2_PORT_SECURITY);
+    // XDP floods bypass per-port checks: a port whose to-lport ACLs would
+    // judge the copies gets none (fail closed).
+    const bool filtered = cfg.ok() && (cfg->flags & L2_PORT_ACL_OUT);
     (void)all->remove(port);
     (void)unknown->remove(port);
-    if (!netdev || !enabled) return {};
+    if (!netdev || !enabled || filtered) return {};
     if (auto s = all->update(port, peer->ifindex); !s.ok()) return s;
     if (!secured) return unknown->update(port, peer->ifindex);
     return {};
+}
+
+Status L2Switch::setAcls(std::map<uint32_t, model::acl::Policy> policies, const std::map<uint32_t, PortAcls> &ports) {
+    switch_.policies = std::move(policies);
+    for (auto &[port, p] : switch_.ports) {
+        auto it = ports.find(port);
+        const PortAcls acls = it == ports.end() ? PortAcls{} : it->second;
+        p.acl_from = acls.from;
+        p.acl_to = acls.to;
+        p.acl_track = acls.track;
+    }
+    return sync();
 }
 
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {

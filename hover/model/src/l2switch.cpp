@@ -5,7 +5,7 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc},
 };
 
@@ -76,16 +76,57 @@ void security(Entries &out, uint32_t port, const Addresses &a) {
     out.put(kPsMacs, portMacKey<l2_ps_mac_key>(port, a.mac), flags);
 }
 
+// What a compiled policy tells the ports using it.
+struct PolicyUse {
+    uint16_t fields = 0;
+    bool non_ip = false;
+};
+
+// Every policy's classifier entries. One that cannot be compiled becomes a
+// rule that drops everything as unsupported (fail closed).
+std::map<uint32_t, PolicyUse> policies(Entries &out, const Switch &sw) {
+    std::map<uint32_t, PolicyUse> used;
+    for (const auto &[id, policy] : sw.policies) {
+        PolicyUse &u = used[id];
+        u.non_ip = policy.mayMatchNonIp();
+        if (acl::compile(out, id, policy, u.fields)) continue;
+        const acl::Policy closed{{acl::Rule{INT64_MAX, ACL_UNSUPPORTED, 0, {acl::Term{}}}}};
+        (void)acl::compile(out, id, closed, u.fields);
+        u.non_ip = true;
+    }
+    return used;
+}
+
+// The port's ACL stage entries; returns its l2_port flags for them.
+uint32_t portAcls(Entries &out, uint32_t port, const Port &p, const std::map<uint32_t, PolicyUse> &used) {
+    uint32_t flags = 0;
+    for (const auto dir : {ACL_DIR_FROM_LPORT, ACL_DIR_TO_LPORT}) {
+        const uint32_t policy = dir == ACL_DIR_FROM_LPORT ? p.acl_from : p.acl_to;
+        auto it = used.find(policy);
+        if (!p.acl_track && it == used.end()) continue;
+        acl_port entry{};
+        entry.policy = it == used.end() ? 0 : policy;
+        entry.fields = it == used.end() ? 0 : it->second.fields;
+        entry.flags = p.acl_track ? ACL_PORT_CT : 0;
+        out.put(kAclPorts, acl_port_key{uint16_t(port), uint8_t(dir), 0}, entry);
+        flags |= dir == ACL_DIR_FROM_LPORT ? L2_PORT_ACL_IN : L2_PORT_ACL_OUT;
+        if (dir == ACL_DIR_TO_LPORT && it != used.end() && it->second.non_ip) flags |= L2_PORT_ACL_OUT_NON_IP;
+    }
+    return flags;
+}
+
 }  // namespace
 
 Entries entries(const Switch &sw) {
     Entries out;
     for (const auto &a : sw.addresses) answered(out, a);
+    const auto used = policies(out, sw);
     for (const auto &[port, p] : sw.ports) {
         for (const auto &a : p.security) security(out, port, a);
         l2_port cfg{};
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
-                    (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0);
+                    (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0) |
+                    portAcls(out, port, p, used);
         out.put(kPorts, port, cfg);
     }
     return out;

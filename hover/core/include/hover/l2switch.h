@@ -20,6 +20,13 @@ struct L2PortSettings {
 // addresses means only the MAC is enforced.
 using PortSecurityEntry = model::l2switch::Addresses;
 
+// A port's ACL stage: its policies from and to it (ids in the switch's
+// policies, 0: none) and whether its IP connections are tracked.
+struct PortAcls {
+    uint32_t from = 0, to = 0;
+    bool track = false;
+};
+
 class L2Switch {
 public:
     explicit L2Switch(Module &module) : module_(module) {}
@@ -36,6 +43,8 @@ public:
     iovisor::Status removeArpResponder(uint32_t ipv4);
     // Replaces the whole port security set of `port` (empty = no port security).
     iovisor::Status setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries);
+    // Replaces the switch's ACL policies and every port's use of them.
+    iovisor::Status setAcls(std::map<uint32_t, model::acl::Policy> policies, const std::map<uint32_t, PortAcls> &ports);
 
     // XDP instances flood through devmaps of their netdev ports; call after
     // a port's peer changes (every change above calls it too).

@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "hover/model/acl.h"
 #include "hover/model/module_type.h"
 #include "iovisor/net.h"
 #include "lib/tables.h"
@@ -24,6 +25,10 @@ inline constexpr auto kPsIpv4Hosts = sharedTable<l2_ps_ipv4_host_key, uint8_t>("
 inline constexpr auto kPsIpv6Hosts = sharedTable<l2_ps_ipv6_host_key, uint8_t>("ps_ipv6_hosts", "l2_ps_ip6_hosts");
 inline constexpr auto kPsIpv4 = sharedTable<l2_ps_ipv4_key, uint8_t>("ps_ipv4", "l2_ps_ipv4", true);
 inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", "l2_ps_ipv6", true);
+// The ACL stage (bpf/lib/acl.h, hover/model/acl.h).
+inline constexpr auto kAclClasses = sharedTable<acl_class_key, acl_class>("acl_classes", "acl_classes", true);
+inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_rules", "acl_rules");
+inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
 // (hoverd keeps them from `ports` and the links).
 inline constexpr auto kFloodAll = innerTable<uint32_t, uint32_t>("flood_all", "l2_flood_all");
@@ -48,6 +53,11 @@ struct Port {
     // localnet port in OVN, whose requests reach every chassis of the
     // physical network (only the owner, e.g. a gateway chassis, replies).
     bool answered_by_owners = false;
+    // ACLs: the policy (an id in Switch::policies, 0: none) of packets from
+    // the port and to it, and whether its IP connections are tracked (OVN:
+    // the switch has stateful ACLs and the port is no router/localnet port).
+    uint32_t acl_from = 0, acl_to = 0;
+    bool acl_track = false;
 };
 
 // Addresses the switch delivers to `port` (fdb) and answers ARP and
@@ -61,6 +71,7 @@ struct PortAddresses {
 struct Switch {
     std::map<uint32_t, Port> ports;
     std::vector<PortAddresses> addresses;
+    std::map<uint32_t, acl::Policy> policies;  // by id (1..)
 };
 
 Entries entries(const Switch &sw);

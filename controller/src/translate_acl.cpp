@@ -1,0 +1,156 @@
+#include "translate_acl.h"
+
+#include <algorithm>
+#include <set>
+
+#include "acl_match.h"
+#include "iovisor/net.h"
+
+namespace ctl {
+
+using ovnmon::Acl;
+using ovnmon::NbState;
+namespace model = hover::model::acl;
+
+namespace {
+
+uint8_t actionOf(const std::string &action) {
+    if (action == "allow") return ACL_ALLOW;
+    if (action == "allow-related") return ACL_ALLOW_RELATED;
+    if (action == "allow-stateless") return ACL_ALLOW_STATELESS;
+    if (action == "drop") return ACL_DROP;
+    if (action == "reject") return ACL_REJECT;
+    return ACL_UNSUPPORTED;
+}
+
+// What @name and $name mean: port groups by port name, address sets, and
+// the sets northd derives from each port group (<pg>_ip4, <pg>_ip6: its
+// ports' addresses).
+struct MatchNames {
+    std::map<std::string, std::vector<std::string>> port_groups, address_sets;
+};
+
+void portAddresses(const ovnmon::LogicalSwitchPort &lsp, std::vector<std::string> &v4, std::vector<std::string> &v6) {
+    std::vector<std::string> entries = lsp.addresses;
+    if (!lsp.dynamic_addresses.empty()) entries.push_back(lsp.dynamic_addresses);
+    for (const auto &entry : entries) {
+        size_t start = 0;
+        while (start < entry.size()) {
+            size_t end = entry.find(' ', start);
+            if (end == std::string::npos) end = entry.size();
+            const std::string word = entry.substr(start, end - start);
+            if (iovisor::parseIpv4(word)) v4.push_back(word);
+            else if (iovisor::parseIpv6(word)) v6.push_back(word);
+            start = end + 1;
+        }
+    }
+}
+
+MatchNames matchNames(const NbState &nb) {
+    MatchNames n;
+    for (const auto &[name, as] : nb.address_sets) n.address_sets[name] = as.addresses;
+    for (const auto &[name, pg] : nb.port_groups) {
+        auto &ports = n.port_groups[name];
+        auto &v4 = n.address_sets[name + "_ip4"];
+        auto &v6 = n.address_sets[name + "_ip6"];
+        for (const auto &uuid : pg.ports) {
+            auto it = nb.switch_ports.find(uuid);
+            if (it == nb.switch_ports.end()) continue;
+            ports.push_back(it->second.name);
+            portAddresses(it->second, v4, v6);
+        }
+    }
+    return n;
+}
+
+// An ACL of the switch, parsed, and the ports it may apply to.
+struct SwitchAcl {
+    const Acl *acl = nullptr;
+    uint32_t number = 0;
+    iovisor::Result<acl::Expr> expr = iovisor::makeError(iovisor::Errc::kInternal, "unparsed");
+    std::set<std::string> scope;  // port uuids (a port group's), empty: every port
+};
+
+std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls, const MatchNames &names) {
+    std::map<std::string, std::set<std::string>> scopes;  // acl uuid -> its port groups' ports
+    for (const auto &uuid : ls.acls) scopes[uuid];
+    const std::set<std::string> ls_ports(ls.ports.begin(), ls.ports.end());
+    for (const auto &[name, pg] : nb.port_groups) {
+        if (std::none_of(pg.ports.begin(), pg.ports.end(), [&](const std::string &p) { return ls_ports.count(p); }))
+            continue;
+        for (const auto &uuid : pg.acls) scopes[uuid].insert(pg.ports.begin(), pg.ports.end());
+    }
+    std::vector<SwitchAcl> out;
+    const acl::Names refs{&names.port_groups, &names.address_sets};
+    for (const auto &[uuid, scope] : scopes) {
+        auto it = nb.acls.find(uuid);
+        if (it == nb.acls.end()) continue;
+        SwitchAcl a;
+        a.acl = &it->second;
+        a.number = uint32_t(out.size() + 1);
+        a.expr = acl::parseMatch(it->second.match, refs);
+        a.scope = std::count(ls.acls.begin(), ls.acls.end(), uuid) ? std::set<std::string>{} : scope;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+// The rules of `lsp` in direction `dir`.
+model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
+                       std::vector<AclProblem> *problems) {
+    model::Policy policy;
+    const char *direction = dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport";
+    for (const auto &a : acls) {
+        if (a.acl->direction != direction || (!a.scope.empty() && !a.scope.count(lsp.uuid))) continue;
+        model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, {}};
+        auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
+        if (terms && rule.action != ACL_UNSUPPORTED) {
+            rule.any = std::move(*terms);
+        } else {
+            const std::string why = terms ? "action " + a.acl->action + " is not supported" : terms.error().message;
+            if (problems) problems->push_back({a.acl->uuid, a.acl->match, why});
+            rule.action = ACL_UNSUPPORTED;
+            rule.any = {model::Term{}};
+        }
+        if (!rule.any.empty()) policy.rules.push_back(std::move(rule));
+    }
+    return policy;
+}
+
+}  // namespace
+
+void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
+                hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems) {
+    if (ls.acls.empty() && nb.port_groups.empty()) return;
+    const MatchNames names = matchNames(nb);
+    const auto acls = aclsOf(nb, ls, names);
+    if (acls.empty()) return;
+    const bool stateful =
+        std::any_of(acls.begin(), acls.end(), [](const SwitchAcl &a) { return a.acl->action == "allow-related"; });
+    std::map<model::Policy, uint32_t> ids;
+    std::vector<AclProblem> found;
+    for (const auto &[port, lsp] : ports) {
+        auto &p = sw.ports[port];
+        for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
+            model::Policy policy = policyOf(acls, *lsp, dir, &found);
+            uint32_t id = 0;
+            if (!policy.rules.empty()) {
+                id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
+                sw.policies[id] = std::move(policy);
+            }
+            (dir == ACL_DIR_FROM_LPORT ? p.acl_from : p.acl_to) = id;
+        }
+        p.acl_track = stateful && lsp->type != "router" && lsp->type != "localnet";
+    }
+    if (problems) {  // once per ACL and error, not per port
+        std::sort(found.begin(), found.end(), [](const AclProblem &a, const AclProblem &b) {
+            return std::tie(a.acl, a.error) < std::tie(b.acl, b.error);
+        });
+        found.erase(std::unique(found.begin(), found.end(),
+                                [](const AclProblem &a, const AclProblem &b) { return a.acl == b.acl && a.error == b.error; }),
+                    found.end());
+        problems->insert(problems->end(), found.begin(), found.end());
+    }
+}
+
+}  // namespace ctl

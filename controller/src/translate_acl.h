@@ -1,0 +1,32 @@
+// A logical switch's OVN ACLs (its own and its port groups', ovn-nb(5)) as
+// the policies of its l2switch (hover/model/acl.h), with ovn-northd's
+// semantics: the highest priority wins per direction, no ACL allows, and a
+// switch with an allow-related ACL tracks the IP connections of its ports
+// (but router and localnet ports, as northd skips conntrack for them).
+// An ACL whose match cannot be compiled is reported and drops what it could
+// match on the ports it applies to (fail closed).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hover/model/l2switch.h"
+#include "ovnmon/state.h"
+
+namespace ctl {
+
+// A switch port (its number on the l2switch) and the OVN port it is.
+using SwitchPorts = std::map<uint32_t, const ovnmon::LogicalSwitchPort *>;
+
+// An ACL that cannot be applied as written.
+struct AclProblem {
+    std::string acl;  // uuid
+    std::string match;
+    std::string error;
+};
+
+void switchAcls(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
+                hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems);
+
+}  // namespace ctl

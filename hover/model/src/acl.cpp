@@ -1,0 +1,209 @@
+#include "hover/model/acl.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "hover/model/l2switch.h"
+
+namespace hover::model::acl {
+
+using iovisor::Errc;
+using iovisor::makeError;
+using iovisor::Status;
+
+bool Literal::operator<(const Literal &o) const {
+    return std::tie(field, prefixes, negate) < std::tie(o.field, o.prefixes, o.negate);
+}
+bool Literal::operator==(const Literal &o) const {
+    return field == o.field && prefixes == o.prefixes && negate == o.negate;
+}
+bool Rule::operator<(const Rule &o) const {
+    return std::tie(priority, action, acl, any) < std::tie(o.priority, o.action, o.acl, o.any);
+}
+bool Rule::operator==(const Rule &o) const {
+    return priority == o.priority && action == o.action && acl == o.acl && any == o.any;
+}
+
+namespace {
+
+constexpr size_t kMaxRuleEntries = 1u << 20;  // acl_rules' size: a policy may not take it all
+constexpr uint32_t kMaxClasses = 0xffff;       // a class id is a u16
+
+// Whether a packet that is not IP can fall under the prefix (its EtherType
+// part, for the address fields; L4 data is 0 there).
+bool nonIpUnder(uint8_t field, const Prefix &p) {
+    if (field == ACL_F_ETH_SRC || field == ACL_F_ETH_DST) return true;
+    if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST) return p.len == 0 || p.data[0] == 0;
+    if (p.len < 16) return true;
+    const uint16_t type = uint16_t(p.data[0] << 8 | p.data[1]);
+    return type != 0x0800 && type != 0x86dd;
+}
+
+Prefix truncated(const Prefix &p, uint32_t len) {
+    Prefix t;
+    t.len = len;
+    for (uint32_t i = 0; i < len / 8; ++i) t.data[i] = p.data[i];
+    if (len % 8) t.data[len / 8] = uint8_t(p.data[len / 8] & (0xff << (8 - len % 8)));
+    return t;
+}
+
+// The classes of one field under one policy.
+struct FieldClasses {
+    std::map<std::vector<Prefix>, size_t> constraints;  // distinct prefix sets -> index
+    std::map<Prefix, uint16_t> lpm;                       // prefix -> class
+    std::vector<std::vector<size_t>> meets;               // class -> constraints it meets, sorted (class 0: none)
+    std::vector<std::vector<uint16_t>> met_by;            // constraint -> the classes meeting it
+};
+
+FieldClasses classesOf(uint8_t field, const Policy &policy) {
+    FieldClasses fc;
+    std::map<Prefix, std::set<size_t>> direct;
+    for (const auto &rule : policy.rules)
+        for (const auto &term : rule.any)
+            for (const auto &lit : term) {
+                if (lit.field != field) continue;
+                const size_t c = fc.constraints.emplace(lit.prefixes, fc.constraints.size()).first->second;
+                for (const auto &p : lit.prefixes) direct[p].insert(c);
+            }
+    std::set<uint32_t> lengths;
+    for (const auto &[p, cs] : direct) lengths.insert(p.len);
+    std::map<std::vector<size_t>, uint16_t> ids;
+    fc.meets.emplace_back();
+    fc.met_by.resize(fc.constraints.size());
+    for (const auto &[p, own] : direct) {
+        std::set<size_t> met;
+        for (uint32_t len : lengths) {
+            if (len > p.len) break;
+            auto it = direct.find(truncated(p, len));
+            if (it != direct.end()) met.insert(it->second.begin(), it->second.end());
+        }
+        const std::vector<size_t> key(met.begin(), met.end());
+        auto [it, fresh] = ids.emplace(key, uint16_t(std::min<size_t>(fc.meets.size(), kMaxClasses)));
+        if (fresh) {
+            for (size_t c : key) fc.met_by[c].push_back(it->second);
+            fc.meets.push_back(key);
+        }
+        fc.lpm[p] = it->second;
+    }
+    return fc;
+}
+
+struct Best {
+    int64_t priority;
+    uint8_t action;
+    uint32_t acl;
+};
+using ClassKey = std::array<uint16_t, ACL_FIELDS>;
+
+// The classes of `field` that meet every literal of `term` on it.
+// Candidates are the classes meeting one of its positive literals, if any
+// (few, usually), else every class.
+std::vector<uint16_t> allowedClasses(uint8_t field, const FieldClasses &fc, const Term &term) {
+    std::vector<size_t> constraints;
+    const std::vector<uint16_t> *candidates = nullptr;
+    for (const auto &lit : term) {
+        if (lit.field != field) continue;
+        constraints.push_back(fc.constraints.at(lit.prefixes));
+        if (!lit.negate && !candidates) candidates = &fc.met_by[constraints.back()];
+    }
+    std::vector<uint16_t> all;
+    if (!candidates) {
+        for (size_t c = 0; c < fc.meets.size(); ++c) all.push_back(uint16_t(c));
+        candidates = &all;
+    }
+    std::vector<uint16_t> out;
+    for (uint16_t c : *candidates) {
+        bool ok = true;
+        size_t i = 0;
+        for (const auto &lit : term)
+            if (lit.field == field &&
+                std::binary_search(fc.meets[c].begin(), fc.meets[c].end(), constraints[i++]) == lit.negate)
+                ok = false;
+        if (ok) out.push_back(c);
+    }
+    return out;
+}
+
+// Every combination of the allowed classes gets the rule unless a better one has it.
+Status spread(std::map<ClassKey, Best> &rules, const std::vector<std::pair<uint8_t, std::vector<uint16_t>>> &allowed,
+              size_t i, ClassKey &key, const Best &best) {
+    if (i == allowed.size()) {
+        auto [it, fresh] = rules.emplace(key, best);
+        if (!fresh && it->second.priority < best.priority) it->second = best;
+        if (rules.size() > kMaxRuleEntries) return makeError(Errc::kTooLarge, "ACL classifier over its size");
+        return Status::success();
+    }
+    for (uint16_t c : allowed[i].second) {
+        key[allowed[i].first] = c;
+        Status s = spread(rules, allowed, i + 1, key, best);
+        if (!s) return s;
+    }
+    key[allowed[i].first] = 0;
+    return Status::success();
+}
+
+void putClasses(Entries &out, uint32_t id, uint8_t field, const FieldClasses &fc) {
+    for (const auto &[prefix, cls] : fc.lpm) {
+        acl_class_key key{};
+        key.prefixlen = 32 + 16 + prefix.len;
+        key.policy = id;
+        key.field = field;
+        std::copy(prefix.data.begin(), prefix.data.end(), key.data);
+        out.put(l2switch::kAclClasses, key, acl_class{cls});
+    }
+}
+
+}  // namespace
+
+bool Policy::mayMatchNonIp() const {
+    for (const auto &rule : rules)
+        for (const auto &term : rule.any) {
+            bool ip_only = false;
+            for (const auto &lit : term)
+                if (!lit.negate && std::none_of(lit.prefixes.begin(), lit.prefixes.end(),
+                                                [&](const Prefix &p) { return nonIpUnder(lit.field, p); }))
+                    ip_only = true;
+            if (!ip_only) return true;
+        }
+    return false;
+}
+
+Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields) {
+    fields = 0;
+    std::map<uint8_t, FieldClasses> classes;
+    for (const auto &rule : policy.rules)
+        for (const auto &term : rule.any)
+            for (const auto &lit : term) fields |= uint16_t(1u << lit.field);
+    for (uint8_t f = 0; f < ACL_FIELDS; ++f) {
+        if (!(fields & (1u << f))) continue;
+        classes[f] = classesOf(f, policy);
+        if (classes[f].meets.size() > kMaxClasses)
+            return makeError(Errc::kTooLarge, "ACL field " + std::to_string(f) + " has more than 65535 classes");
+    }
+    std::vector<const Rule *> order;
+    for (const auto &rule : policy.rules) order.push_back(&rule);
+    std::stable_sort(order.begin(), order.end(), [](const Rule *a, const Rule *b) { return a->priority > b->priority; });
+    std::map<ClassKey, Best> rules;
+    for (const Rule *rule : order)
+        for (const auto &term : rule->any) {
+            std::vector<std::pair<uint8_t, std::vector<uint16_t>>> allowed;
+            for (const auto &[f, fc] : classes) allowed.emplace_back(f, allowedClasses(f, fc, term));
+            ClassKey key{};
+            Status s = spread(rules, allowed, 0, key, Best{rule->priority, rule->action, rule->acl});
+            if (!s) return s;
+        }
+    for (const auto &[f, fc] : classes) putClasses(out, id, f, fc);
+    for (const auto &[key, best] : rules) {
+        acl_rule_key k{};
+        k.policy = id;
+        std::copy(key.begin(), key.end(), k.classes);
+        acl_verdict v{};
+        v.acl = best.acl;
+        v.action = best.action;
+        out.put(l2switch::kAclRules, k, v);
+    }
+    return Status::success();
+}
+
+}  // namespace hover::model::acl
