@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include <algorithm>
+
 namespace ctl {
 
 using nlohmann::json;
@@ -11,6 +13,21 @@ namespace {
 bool changesRouters(const std::string &table) {
     return table == "NAT" || table == "Logical_Router_Static_Route" || table == "Gateway_Chassis" ||
            table == "HA_Chassis_Group" || table == "HA_Chassis";
+}
+
+// Tables whose rows change the ACLs of any switch: an ACL is a switch's or
+// a port group's, a port group's ports may be on any switch, and matches
+// name address sets.
+bool changesAcls(const std::string &table) {
+    return table == "ACL" || table == "Port_Group" || table == "Address_Set";
+}
+
+// A port of a port group: its addresses are the group's implicit address
+// sets (<pg>_ip4/_ip6), which any switch's ACLs may name.
+bool inPortGroup(const ovnmon::NbState &nb, const std::string &port) {
+    for (const auto &[name, pg] : nb.port_groups)
+        if (std::find(pg.ports.begin(), pg.ports.end(), port) != pg.ports.end()) return true;
+    return false;
 }
 
 void insertNonEmpty(std::set<std::string> *out, const std::string &uuid) {
@@ -78,6 +95,8 @@ std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
             out.insert(c.uuid);
         } else if (c.table == "Logical_Switch_Port") {
             insertNonEmpty(&out, index_.switchOfPort(c.uuid));
+            if (inPortGroup(in.nb, c.uuid))
+                for (const auto &[uuid, ls] : in.nb.switches) out.insert(uuid);
         } else if (c.table == "Logical_Router_Port") {
             if (const auto *lr = index_.routerOfPort(c.uuid)) out.insert(lr->uuid);
             insertNonEmpty(&out, index_.switchOfPort(index_.switchPortOf(c.row)));
@@ -93,6 +112,8 @@ std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
             if (mapped) out.insert(localnet_switches_.begin(), localnet_switches_.end());
         } else if (changesRouters(c.table)) {
             for (const auto &[uuid, lr] : in.nb.routers) out.insert(uuid);
+        } else if (changesAcls(c.table)) {
+            for (const auto &[uuid, ls] : in.nb.switches) out.insert(uuid);
         }
     }
     return out;

@@ -6,6 +6,8 @@
 // name every module and link that differs from the round before.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <random>
 
 #include "engine.h"
@@ -24,7 +26,9 @@ public:
 
     // One random change; returns the rows it touched.
     std::vector<Change> step() {
-        switch (pick(10)) {
+        switch (pick(12)) {
+        case 10: return securityGroup();
+        case 11: return regroup();
         case 0: return addSwitch();
         case 9: return renameSwitch();
         case 1: case 2: case 3: return plugVm();
@@ -150,6 +154,38 @@ private:
         return {nb("NAT", "inserted", "nat" + std::to_string(next_++)), nb("Logical_Router", "modified", lr, lr)};
     }
 
+    // A Neutron-shaped security group: a port group of some ports, an
+    // allow-related rule naming another group's implicit address set.
+    std::vector<Change> securityGroup() {
+        const int n = next_++;
+        const std::string pg = "pg" + std::to_string(n), other = any(nb_.port_groups);
+        nb_.port_groups[pg] = {"pgu" + std::to_string(n), pg, {}, {}};
+        for (int i = 0; i < 3; ++i)
+            if (const std::string lsp = any(nb_.switch_ports); !lsp.empty()) nb_.port_groups[pg].ports.push_back(lsp);
+        const std::vector<std::pair<std::string, std::string>> rules = {
+            {"from-lport", "inport == @" + pg + " && ip4"},
+            {"to-lport", "outport == @" + pg + " && ip4 && tcp.dst == " + std::to_string(pick(1000))},
+            {"to-lport", other.empty() ? "outport == @" + pg + " && ip" : "outport == @" + pg + " && ip4.src == $" + other + "_ip4"}};
+        std::vector<Change> out = {nb("Port_Group", "inserted", "pgu" + std::to_string(n), pg)};
+        for (const auto &[dir, match] : rules) {
+            const std::string uuid = "acl" + std::to_string(next_++);
+            nb_.acls[uuid] = {uuid, "", dir, 1002, match, pick(4) ? "allow-related" : "drop", false};
+            nb_.port_groups[pg].acls.push_back(uuid);
+            out.push_back(nb("ACL", "inserted", uuid));
+        }
+        return out;
+    }
+
+    // A port joins or leaves a security group.
+    std::vector<Change> regroup() {
+        const std::string pg = any(nb_.port_groups), lsp = any(nb_.switch_ports);
+        if (pg.empty() || lsp.empty()) return securityGroup();
+        auto &ports = nb_.port_groups[pg].ports;
+        if (auto it = std::find(ports.begin(), ports.end(), lsp); it != ports.end()) ports.erase(it);
+        else ports.push_back(lsp);
+        return {nb("Port_Group", "modified", nb_.port_groups[pg].uuid, pg)};
+    }
+
     std::vector<Change> deleteSwitch() {
         const std::string ls = any(nb_.switches);
         if (ls.empty()) return addSwitch();
@@ -157,6 +193,12 @@ private:
         for (const auto &p : nb_.switches[ls].ports) {
             out.push_back(nb("Logical_Switch_Port", "deleted", p, nb_.switch_ports[p].name));
             nb_.switch_ports.erase(p);
+            for (auto &[name, pg] : nb_.port_groups) {  // as OVN: a deleted port leaves its groups
+                auto &ports = pg.ports;
+                if (std::find(ports.begin(), ports.end(), p) == ports.end()) continue;
+                ports.erase(std::find(ports.begin(), ports.end(), p));
+                out.push_back(nb("Port_Group", "modified", pg.uuid, name));
+            }
         }
         nb_.switches.erase(ls);
         return out;

@@ -1,0 +1,223 @@
+// ACL stage fixtures (bpf/lib/acl.h): packet in -> verdict -> packet out ->
+// counters, on the TC and the XDP build. Policies are written in OVN's match
+// language and compiled as the controller does (controller/src/acl_match.h).
+#include <bpf/bpf.h>
+
+#include "acl_match.h"
+#include "hover/l2switch.h"
+#include "module_harness.h"
+
+namespace {
+
+using namespace testsupport;
+namespace acl = hover::model::acl;
+using bpftest::kRedirect;
+using bpftest::kShot;
+
+const Mac kMac1 = mac("02:00:00:00:00:01"), kMac2 = mac("02:00:00:00:00:02"), kMac3 = mac("02:00:00:00:00:03");
+const std::map<std::string, std::vector<std::string>> kGroups = {{"pg_web", {"vm2"}}, {"neutron_pg_drop", {"vm2"}}};
+const std::map<std::string, std::vector<std::string>> kSets = {{"admins", {"10.0.0.3"}}};
+const char *kPortNames[] = {"vm1", "vm2", "vm3"};
+
+Bytes tcpFrame(const Mac &dst, const Mac &src, const std::string &from, const std::string &to, uint16_t sport,
+               uint16_t dport, uint8_t flags) {
+    return eth(dst, src, kEthIp, ipv4(ip4(from), ip4(to), 6, tcp(ip4(from), ip4(to), sport, dport, flags, 1000)));
+}
+// vm1's ARP reply to vm2: unicast, not IP.
+Bytes arpReply() { return eth(kMac2, kMac1, kEthArp, arp(2, kMac1, ip4("10.0.0.1"), kMac2, ip4("10.0.0.2"))); }
+constexpr uint8_t kSyn = 0x02, kAck = 0x10, kRst = 0x04;
+
+// A switch (module 1) of three VIF ports: vm1 (port 0, 10.0.0.1), vm2 (port
+// 1, 10.0.0.2: the guarded one), vm3 (port 2, 10.0.0.3).
+class AclTest : public ::testing::TestWithParam<hover::AttachMode> {
+protected:
+    void SetUp() override {
+        REQUIRE_ROOT();
+        REQUIRE_TOOL("ip", "iproute2");
+        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
+        sw_ = std::make_unique<hover::L2Switch>(harness_->load("l2switch", 1));
+        const Mac macs[] = {kMac1, kMac2, kMac3};
+        for (uint32_t port = 0; port < 3; ++port) {
+            harness_->netdevPort(1, port);
+            ASSERT_TRUE(sw_->setPort(port, {}).ok());
+            ASSERT_TRUE(sw_->addFdb(macs[port], port).ok());
+        }
+    }
+
+    struct AclSpec {
+        int64_t priority;
+        uint8_t action;
+        uint8_t dir;
+        std::string match;
+    };
+
+    // Every port's policies from `acls` (as translate_acl does), tracked
+    // connections if `track`.
+    void setAcls(const std::vector<AclSpec> &acls, bool track) {
+        std::map<acl::Policy, uint32_t> ids;
+        std::map<uint32_t, acl::Policy> policies;
+        std::map<uint32_t, hover::PortAcls> ports;
+        for (uint32_t port = 0; port < 3; ++port) {
+            ports[port].track = track;
+            for (uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
+                acl::Policy policy;
+                for (size_t i = 0; i < acls.size(); ++i) {
+                    if (acls[i].dir != dir) continue;
+                    auto e = ctl::acl::parseMatch(acls[i].match, {&kGroups, &kSets});
+                    ASSERT_TRUE(e.ok()) << acls[i].match;
+                    auto terms = ctl::acl::termsFor(*e, kPortNames[port], dir);
+                    ASSERT_TRUE(terms.ok()) << acls[i].match;
+                    if (!terms->empty()) policy.rules.push_back({acls[i].priority, acls[i].action, uint32_t(i + 1), *terms});
+                }
+                if (policy.rules.empty()) continue;
+                const uint32_t id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
+                policies[id] = policy;
+                (dir == ACL_DIR_FROM_LPORT ? ports[port].from : ports[port].to) = id;
+            }
+        }
+        ASSERT_TRUE(sw_->setAcls(policies, ports).ok());
+    }
+
+    // Neutron's shape: vm2 in neutron_pg_drop (drop IP both ways at 1001)
+    // and pg_web (allow-related out, in: TCP 22 and anything from admins).
+    void neutronGroups(const std::string &inbound = "outport == @pg_web && ip4 && tcp && tcp.dst == 22") {
+        setAcls({{1001, ACL_DROP, ACL_DIR_TO_LPORT, "outport == @neutron_pg_drop && ip"},
+                 {1001, ACL_DROP, ACL_DIR_FROM_LPORT, "inport == @neutron_pg_drop && ip"},
+                 {1002, ACL_ALLOW_RELATED, ACL_DIR_FROM_LPORT, "inport == @pg_web && ip4"},
+                 {1002, ACL_ALLOW_RELATED, ACL_DIR_TO_LPORT, inbound},
+                 {1002, ACL_ALLOW_RELATED, ACL_DIR_TO_LPORT, "outport == @pg_web && ip4 && ip4.src == $admins"}},
+                true);
+    }
+
+    void expectForwarded(uint32_t in_port, const Bytes &packet, uint32_t out_port, const std::string &what) {
+        const uint64_t tx_before = harness_->txPackets(1, out_port);
+        auto r = harness_->runOnPort(1, in_port, packet);
+        ASSERT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kRedirect) << what;
+        EXPECT_EQ(harness_->txPackets(1, out_port), tx_before + 1) << what;
+        EXPECT_EQ(r.out, packet) << what;
+    }
+
+    void expectDropped(uint32_t in_port, const Bytes &packet, uint32_t reason, const std::string &what) {
+        const uint64_t before = harness_->drops(1, reason);
+        auto r = harness_->runOnPort(1, in_port, packet);
+        ASSERT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kShot) << what;
+        EXPECT_EQ(harness_->drops(1, reason), before + 1) << what << ": expected " << hover::dropReasonName(reason);
+    }
+
+    std::unique_ptr<bpftest::ModuleHarness> harness_;
+    std::unique_ptr<hover::L2Switch> sw_;
+};
+
+TEST_P(AclTest, StatelessAclsDecideByPriority) {
+    setAcls({{100, ACL_DROP, ACL_DIR_TO_LPORT, "ip4 && tcp.dst == 22"},
+             {200, ACL_ALLOW, ACL_DIR_TO_LPORT, "ip4.src == 10.0.0.3 && tcp.dst == 22"}},
+            false);
+    expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn), IOV_DROP_ACL_DROP, "tcp 22");
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 80, kSyn), 1, "no ACL matches: allowed");
+    expectForwarded(2, tcpFrame(kMac2, kMac3, "10.0.0.3", "10.0.0.2", 40000, 22, kSyn), 1, "higher priority allow");
+    expectForwarded(0, arpReply(), 1, "non-IP: no ACL matches");
+}
+
+TEST_P(AclTest, NeutronSecurityGroupAllowsRelatedBothWays) {
+    neutronGroups();
+    expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 80, kSyn), IOV_DROP_ACL_DROP, "closed port");
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn), 1, "ssh in");
+    expectForwarded(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 22, 40000, kSyn | kAck), 0, "its reply");
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kAck), 1, "established");
+    // vm2 opens a connection out; the answer comes back although vm2's
+    // inbound ACLs would drop it as a new connection.
+    expectForwarded(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 5555, 8080, kSyn), 0, "vm2 out");
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 8080, 5555, kSyn | kAck), 1, "reply in");
+    expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 8081, 5555, kSyn | kAck), IOV_DROP_ACL_DROP,
+                  "a reply-looking packet of no connection");
+    expectForwarded(2, tcpFrame(kMac2, kMac3, "10.0.0.3", "10.0.0.2", 1, 3306, kSyn), 1, "remote group admins");
+}
+
+TEST_P(AclTest, AnAclChangeStopsAnEstablishedConnection) {
+    neutronGroups();
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn), 1, "ssh in");
+    expectForwarded(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 22, 40000, kSyn | kAck), 0, "its reply");
+    neutronGroups("outport == @pg_web && ip4 && tcp && tcp.dst == 2222");  // the rule for 22 is gone
+    expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kAck), IOV_DROP_ACL_DROP,
+                  "next packet of the connection");
+    expectDropped(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 22, 40000, kAck), IOV_DROP_ACL_BLOCKED,
+                  "and its replies");
+    neutronGroups();  // allowed again: the connection is committed anew
+    expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kAck), 1, "allowed again");
+    expectForwarded(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 22, 40000, kAck), 0, "replies too");
+}
+
+TEST_P(AclTest, RelatedIcmpErrorsPass) {
+    neutronGroups();
+    // vm2 sends UDP to vm1; vm1 answers with port unreachable quoting it.
+    const Bytes datagram = udpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 5000, 53);
+    expectForwarded(1, datagram, 0, "udp out");
+    Bytes quoted(datagram.begin() + 14, datagram.begin() + 14 + 28);
+    Bytes icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+    icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+    const uint16_t c = inetChecksum(icmp.data(), icmp.size());
+    icmp[2] = uint8_t(c >> 8);
+    icmp[3] = uint8_t(c);
+    expectForwarded(0, eth(kMac2, kMac1, kEthIp, ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), 1, icmp)), 1, "related error");
+    Bytes other = icmp;
+    other[8 + 12] = 9;  // quotes a datagram from 9.0.0.2: no connection
+    expectDropped(0, eth(kMac2, kMac1, kEthIp, ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), 1, other)), IOV_DROP_ACL_DROP,
+                  "unrelated error");
+}
+
+// The reply a reject sends back, byte for byte: RST|ACK for a SYN, ICMP port
+// unreachable quoting the IP header and 8 bytes for UDP.
+TEST_P(AclTest, RejectAnswersFromThePort) {
+    setAcls({{100, ACL_REJECT, ACL_DIR_TO_LPORT, "ip4"}}, false);
+    const uint64_t rejected = harness_->drops(1, IOV_DROP_ACL_REJECT);
+    auto r = harness_->runOnPort(1, 0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn));
+    ASSERT_EQ(r.rc, 0);
+    EXPECT_EQ(r.verdict, kRedirect);
+    EXPECT_EQ(harness_->txPackets(1, 0), 1u) << "back out of the sender's port";
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_ACL_REJECT), rejected + 1);
+    Bytes rst = tcp(ip4("10.0.0.2"), ip4("10.0.0.1"), 22, 40000, kRst | kAck, 0);
+    rst[8] = 0, rst[9] = 0, rst[10] = 0x03, rst[11] = 0xe9;  // ack = 1000 + 1 (the SYN)
+    rst[14] = rst[15] = rst[16] = rst[17] = 0;               // window 0, checksum again below
+    Ipv4Options o;
+    o.ttl = 255;
+    o.id = 0;
+    Bytes ip = ipv4(ip4("10.0.0.2"), ip4("10.0.0.1"), 6, rst, o);
+    uint32_t pseudo = 0;
+    for (int i = 12; i < 20; i += 2) pseudo += uint32_t(ip[i] << 8 | ip[i + 1]);
+    pseudo += 6 + 20;
+    const uint16_t c = inetChecksum(ip.data() + 20, 20, pseudo);
+    ip[36] = uint8_t(c >> 8), ip[37] = uint8_t(c);
+    EXPECT_EQ(hex(r.out), hex(eth(kMac1, kMac2, kEthIp, ip)));
+
+    const Bytes datagram = udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 5000, 53);
+    r = harness_->runOnPort(1, 0, datagram);
+    ASSERT_EQ(r.rc, 0);
+    EXPECT_EQ(r.verdict, kRedirect);
+    Bytes icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+    icmp.insert(icmp.end(), datagram.begin() + 14, datagram.begin() + 14 + 28);
+    const uint16_t ic = inetChecksum(icmp.data(), icmp.size());
+    icmp[2] = uint8_t(ic >> 8), icmp[3] = uint8_t(ic);
+    EXPECT_EQ(hex(r.out), hex(eth(kMac1, kMac2, kEthIp, ipv4(ip4("10.0.0.2"), ip4("10.0.0.1"), 1, icmp, o))));
+}
+
+TEST_P(AclTest, WhatCannotBeCompiledFailsClosed) {
+    acl::Policy unsupported{{acl::Rule{100, ACL_UNSUPPORTED, 1, {acl::Term{}}}}};
+    ASSERT_TRUE(sw_->setAcls({{1, unsupported}}, {{1, {0, 1, false}}}).ok());
+    expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 80, kSyn), IOV_DROP_ACL_UNSUPPORTED, "tcp");
+    expectDropped(0, arpReply(), IOV_DROP_ACL_UNSUPPORTED, "even ARP");
+}
+
+TEST_P(AclTest, MalformedPacketsAreDroppedWithAReason) {
+    neutronGroups();
+    // TCP claimed, 8 bytes of it: the ports are there, the flags are not.
+    Bytes short_tcp = tcp(ip4("10.0.0.1"), ip4("10.0.0.2"), 40000, 22, kSyn, 1000);
+    short_tcp.resize(8);
+    expectDropped(0, eth(kMac2, kMac1, kEthIp, ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), 6, short_tcp)), IOV_DROP_BAD_L4,
+                  "truncated TCP");
+}
+
+INSTANTIATE_TEST_SUITE_P(Hook, AclTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp));
+
+}  // namespace
