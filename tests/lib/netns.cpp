@@ -1,5 +1,7 @@
 #include "netns.h"
 
+#include <fstream>
+
 #include <net/if.h>
 #include <unistd.h>
 
@@ -55,6 +57,26 @@ bool TestHost::tcpTo(const TestHost &server, const std::string &server_ip, std::
     stopPid(readPidfile(pidfile));
     *log = client.output;
     return client.exit_code == 0;
+}
+
+std::string TestHost::tcpConnect(const TestHost &server, const std::string &server_ip, int port) const {
+    TempDir dir("iovisor-listen");
+    const std::string pidfile = dir.path() + "/listener.pid", where = server_ip + " " + std::to_string(port);
+    const std::string listen =
+        "import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('" + server_ip + "', " + std::to_string(port) + "))\ns.listen(16)\nwhile True:\n    s.accept()[0].close()\n";
+    const std::string connect =
+        "import socket\ntry:\n    socket.create_connection(('" + server_ip + "', " + std::to_string(port) +
+        "), 2)\n    print('open')\nexcept ConnectionRefusedError:\n    print('refused')\n"
+        "except OSError:\n    print('timeout')\n";
+    std::ofstream(dir.path() + "/listen.py") << listen;
+    std::ofstream(dir.path() + "/connect.py") << connect;
+    server.exec("python3 " + dir.path() + "/listen.py >/dev/null 2>&1 & echo $! > " + pidfile +
+                "; for i in $(seq 50); do ss -Hltn 'sport = :" + std::to_string(port) + "' | grep -q . && break; sleep 0.05; done");
+    auto probe = exec("python3 " + dir.path() + "/connect.py");
+    stopPid(readPidfile(pidfile));
+    const std::string out = probe.output.substr(0, probe.output.find('\n'));
+    return out.empty() ? "error: " + where : out;
 }
 
 }  // namespace testsupport

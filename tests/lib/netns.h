@@ -37,6 +37,10 @@ public:
     // A one-second iperf3 TCP run from this host to `server` listening on
     // `server_ip`; `attempts` tries while ARP settles. Output in `log`.
     bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log, int attempts = 5) const;
+    // A TCP connection from this host to `server_ip`:`port`, where `server`
+    // listens for the attempt: "open", "refused" (a RST came back) or
+    // "timeout" (nothing did, within 2 s).
+    std::string tcpConnect(const TestHost &server, const std::string &server_ip, int port) const;
 
 private:
     std::string ns_, host_if_, error_;

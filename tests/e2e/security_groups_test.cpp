@@ -1,0 +1,69 @@
+// Security groups end to end, on our chassis and on ovn-controller + OVS
+// (see differential.h): the ACLs, port groups and address sets Neutron
+// writes, typed with ovn-nbctl.
+#include "differential.h"
+
+namespace e2e {
+namespace {
+
+using SecurityGroupE2E = Differential;
+
+// What neutron-server writes for three ports: every port in neutron_pg_drop
+// (IP dropped both ways at 1001), each in its security group's port group
+// with allow-related rules at 1002. pg_web (vm2): egress open; ingress SSH,
+// ICMP, anything from the admin group (a remote group: its implicit address
+// set), and TCP 23 rejected. pg_client (vm1) and pg_admin (vm3): egress only.
+void neutronSecurityGroups(Chassis &c) {
+    c.nbctl("pg-add neutron_pg_drop vm1 vm2 vm3 -- pg-add pg_web vm2 -- pg-add pg_client vm1 -- pg-add pg_admin vm3");
+    const std::string acl = "--type=port-group acl-add ";
+    c.nbctl(acl + "neutron_pg_drop to-lport 1001 'outport == @neutron_pg_drop && ip' drop");
+    c.nbctl(acl + "neutron_pg_drop from-lport 1001 'inport == @neutron_pg_drop && ip' drop");
+    for (const std::string pg : {"pg_web", "pg_client", "pg_admin"})
+        c.nbctl(acl + pg + " from-lport 1002 'inport == @" + pg + " && ip4' allow-related");
+    c.nbctl(acl + "pg_web to-lport 1002 'outport == @pg_web && ip4 && tcp && tcp.dst == 22' allow-related");
+    c.nbctl(acl + "pg_web to-lport 1002 'outport == @pg_web && ip4 && icmp4' allow-related");
+    c.nbctl(acl + "pg_web to-lport 1002 'outport == @pg_web && ip4 && ip4.src == $pg_admin_ip4' allow-related");
+    c.nbctl(acl + "pg_web to-lport 1002 'outport == @pg_web && ip4 && tcp && tcp.dst == 23' reject");
+    c.nbctl("create Address_Set name=blocked");
+    c.nbctl(acl + "pg_web to-lport 1003 'outport == @pg_web && ip4.src == $blocked' drop");
+    c.syncHv();
+}
+
+TEST_F(SecurityGroupE2E, NeutronShapedGroupsFilterStatefully) {
+    compare([](Chassis &c, Observations &see) {
+        auto [vm1, vm2] = twoVms(c);
+        addVifPort(c, "sw0", "vm3", "02:00:00:00:00:03", "10.0.0.3");
+        TestHost &vm3 = c.vm("vm3", "02:00:00:00:00:03", "10.0.0.3/24");
+        c.syncHv();
+        see("before any ACL: vm2 pings vm1", "yes", yesNo(vm2->ping("10.0.0.1")));
+        neutronSecurityGroups(c);
+        see("vm1 pings vm2 (ICMP allowed in, replies pass)", "yes", yesNo(vm1->ping("10.0.0.2")));
+        see("vm2 pings vm1 (vm1 takes nothing in)", "no", yesNo(vm2->ping("10.0.0.1", 2)));
+        see("vm1 -> vm2 TCP 22", "open", vm1->tcpConnect(*vm2, "10.0.0.2", 22));
+        see("vm1 -> vm2 TCP 80", "timeout", vm1->tcpConnect(*vm2, "10.0.0.2", 80));
+        see("vm1 -> vm2 TCP 23 (reject)", "refused", vm1->tcpConnect(*vm2, "10.0.0.2", 23));
+        see("vm3 (remote group pg_admin) -> vm2 TCP 80", "open", vm3.tcpConnect(*vm2, "10.0.0.2", 80));
+        see("vm2 -> vm3 TCP 80 (vm3 takes nothing in)", "timeout", vm2->tcpConnect(vm3, "10.0.0.3", 80));
+
+        c.nbctl("add Address_Set blocked addresses '\"10.0.0.1\"'");
+        c.syncHv();
+        see("vm1 in the blocked address set pings vm2", "no", yesNo(vm1->ping("10.0.0.2", 2)));
+        see("vm3 still reaches vm2", "yes", yesNo(vm3.ping("10.0.0.2")));
+        c.nbctl("clear Address_Set blocked addresses");
+        c.syncHv();
+        see("vm1 out of the set pings vm2 again", "yes", yesNo(vm1->ping("10.0.0.2")));
+
+        c.nbctl("pg-set-ports pg_admin vm1");  // vm1 joins the admin group, vm3 leaves it
+        c.syncHv();
+        see("vm1 (now an admin) -> vm2 TCP 80", "open", vm1->tcpConnect(*vm2, "10.0.0.2", 80));
+        see("vm3 (no longer one) -> vm2 TCP 80", "timeout", vm3.tcpConnect(*vm2, "10.0.0.2", 80));
+
+        const std::string sw0 = "ls-" + c.nbctl("get Logical_Switch sw0 _uuid").substr(0, 36);
+        see.ours("drops counted as ACL_DROP", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_DROP") > 0); });
+        see.ours("rejects counted as ACL_REJECT", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_REJECT") > 0); });
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+    });
+}
+
+}  // namespace
+}  // namespace e2e
