@@ -117,6 +117,45 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
     return policy;
 }
 
+uint32_t contentId(const model::Policy &policy);
+
+// The policy's id in the switch: its content id, the next free one on a
+// collision with another policy.
+uint32_t policyId(model::Policy &policy, std::map<model::Policy, uint32_t> &ids, hover::model::l2switch::Switch &sw) {
+    if (auto it = ids.find(policy); it != ids.end()) return it->second;
+    uint32_t id = contentId(policy);
+    while (sw.policies.count(id) || id == 0) ++id;
+    ids[policy] = id;
+    sw.policies[id] = std::move(policy);
+    return id;
+}
+
+// A policy's id from what it does (not from the ACLs' numbers): a changed
+// policy gets a new id, so a port switches from the old complete policy to
+// the new complete one in one write (the model writes new entries before
+// it removes old ones), never through a half-written one.
+uint32_t contentId(const model::Policy &policy) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    auto mix = [&](uint64_t v) {
+        for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ull;
+    };
+    for (const auto &rule : policy.rules) {
+        mix(uint64_t(rule.priority));
+        mix(rule.action);
+        for (const auto &term : rule.any) {
+            mix(0x7e);
+            for (const auto &lit : term) {
+                mix(uint64_t(lit.field) << 8 | lit.negate);
+                for (const auto &p : lit.prefixes) {
+                    mix(p.len);
+                    for (uint8_t b : p.data) mix(b);
+                }
+            }
+        }
+    }
+    return uint32_t(h ^ (h >> 32)) | 1;  // never 0 (no policy)
+}
+
 }  // namespace
 
 void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
@@ -134,10 +173,7 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
         for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
             model::Policy policy = policyOf(acls, *lsp, dir, &found);
             uint32_t id = 0;
-            if (!policy.rules.empty()) {
-                id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
-                sw.policies[id] = std::move(policy);
-            }
+            if (!policy.rules.empty()) id = policyId(policy, ids, sw);
             (dir == ACL_DIR_FROM_LPORT ? p.acl_from : p.acl_to) = id;
         }
         p.acl_track = stateful && lsp->type != "router" && lsp->type != "localnet";

@@ -70,11 +70,22 @@ TEST(ModelDiff, ARemovedPortIsDisabledBeforeItsSecurityGoes) {
     EXPECT_EQ(batches.front().entries[0].second, hover::Bytes(sizeof(l2_port), 0)) << "array slots are zeroed";
 }
 
-TEST(ModelDiff, RemovalsComeBeforeAdditionsAndUnchangedEntriesAreNotRewritten) {
+// Make before break: a port moves to a complete new ACL policy before the
+// old one's entries go (no packet meets a half-written classifier).
+TEST(ModelDiff, NewEntriesComeBeforeRemovalsAndUnchangedEntriesAreNotRewritten) {
     l2::Switch after = securedSwitch();
     after.ports[0].security[0].ipv4 = {{ip4("10.0.0.7"), 32}};  // the VM's allowed address changes
-    const auto batches = hover::model::diff(l2::kType, l2::entries(securedSwitch()), l2::entries(after));
-    EXPECT_EQ(order(batches), (std::vector<std::string>{"-ps_ipv4", "-ps_ipv4_hosts", "+ps_macs", "+ps_ipv4_hosts"}));
+    auto batches = hover::model::diff(l2::kType, l2::entries(securedSwitch()), l2::entries(after));
+    EXPECT_EQ(order(batches), (std::vector<std::string>{"+ps_macs", "+ps_ipv4_hosts", "-ps_ipv4", "-ps_ipv4_hosts"}));
+
+    l2::Switch guarded = securedSwitch(), changed = securedSwitch();
+    const hover::model::acl::Rule drop_all{1, ACL_DROP, 1, {hover::model::acl::Term{}}};
+    guarded.policies[7] = {{drop_all}};
+    guarded.ports[0].acl_to = 7;
+    changed.policies[9] = {{drop_all, {2, ACL_ALLOW, 2, {hover::model::acl::Term{}}}}};
+    changed.ports[0].acl_to = 9;
+    batches = hover::model::diff(l2::kType, l2::entries(guarded), l2::entries(changed));
+    EXPECT_EQ(order(batches), (std::vector<std::string>{"+acl_rules", "+acl_ports", "-acl_rules"}));
     EXPECT_TRUE(hover::model::diff(l2::kType, l2::entries(after), l2::entries(after)).empty());
 }
 

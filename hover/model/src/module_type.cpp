@@ -113,14 +113,6 @@ const ModuleTypeDesc *findModuleType(const std::string &name) {
 
 std::vector<TableBatch> diff(const ModuleTypeDesc &type, const Entries &installed, const Entries &desired) {
     std::vector<TableBatch> out;
-    for (auto t = type.tables.rbegin(); t != type.tables.rend(); ++t) {
-        const TableDesc &table = **t;
-        const auto &want = desired.rows(table);
-        TableBatch removals{table.array ? TableBatch::Kind::kPut : TableBatch::Kind::kDelete, &table, {}};
-        for (const auto &[key, value] : installed.rows(table))
-            if (!want.count(key)) removals.entries.emplace_back(key, Bytes(table.array ? table.value_size : 0, 0));
-        if (!removals.entries.empty()) out.push_back(std::move(removals));
-    }
     for (const TableDesc *table : type.tables) {
         const auto &have = installed.rows(*table);
         TableBatch puts{TableBatch::Kind::kPut, table, {}};
@@ -129,6 +121,14 @@ std::vector<TableBatch> diff(const ModuleTypeDesc &type, const Entries &installe
             if (it == have.end() || it->second != value) puts.entries.emplace_back(key, value);
         }
         if (!puts.entries.empty()) out.push_back(std::move(puts));
+    }
+    for (auto t = type.tables.rbegin(); t != type.tables.rend(); ++t) {
+        const TableDesc &table = **t;
+        const auto &want = desired.rows(table);
+        TableBatch removals{table.array ? TableBatch::Kind::kPut : TableBatch::Kind::kDelete, &table, {}};
+        for (const auto &[key, value] : installed.rows(table))
+            if (!want.count(key)) removals.entries.emplace_back(key, Bytes(table.array ? table.value_size : 0, 0));
+        if (!removals.entries.empty()) out.push_back(std::move(removals));
     }
     return out;
 }

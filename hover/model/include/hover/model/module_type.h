@@ -45,9 +45,12 @@ struct TableBatch {
     std::vector<std::pair<Bytes, Bytes>> entries;  // kDelete: values unused
 };
 
-// What turns `installed` into `desired`, in order: removals table by table
-// in reverse write order (array slots are zeroed, not deleted), then new and
-// changed entries in write order. Tables not in `type` are ignored.
+// What turns `installed` into `desired`, in order: new and changed entries
+// in write order, then removals table by table in reverse write order (array
+// slots are zeroed, not deleted). Make before break: what references an
+// entry (a port's ACL policy, a flag) moves to complete new entries before
+// the old ones go, so no packet sees a half-written state. Tables not in
+// `type` are ignored.
 std::vector<TableBatch> diff(const ModuleTypeDesc &type, const Entries &installed, const Entries &desired);
 
 }  // namespace hover::model
