@@ -3,6 +3,7 @@
 # the reference it is compared with, measured in the same run.
 #   scripts/bench.sh             # all
 #   scripts/bench.sh modules     # per-packet cost of the IOModules
+#   scripts/bench.sh acl         # per-packet cost of security groups, 1 to 10,000 ACLs
 #   scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
 #   scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
 #   scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
@@ -10,8 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|throughput|hoverd|ovn|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, throughput, hoverd, ovn, all)" >&2; exit 2 ;;
+  modules|acl|throughput|hoverd|ovn|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -20,6 +21,10 @@ trap '"$here/scripts/cleanup-test-leftovers.sh" >/dev/null' EXIT
 if [ "$which" = modules ] || [ "$which" = all ]; then
   echo "== IOModule per-packet cost (BPF_PROG_TEST_RUN)"
   "$here/build/bench/module_bench" "${REPEAT:-1000000}"
+fi
+if [ "$which" = acl ] || [ "$which" = all ]; then
+  echo "== Security groups (ACL stage) per-packet cost (BPF_PROG_TEST_RUN)"
+  "$here/build/bench/acl_bench" "${REPEAT:-1000000}"
 fi
 if [ "$which" = throughput ] || [ "$which" = all ]; then
   echo "== TCP throughput between namespaces"

@@ -214,7 +214,9 @@ private:
         pending_.clear();
         recompute_ = false;
         ctl::ReconcileStats stats;
-        auto s = reconciler_.apply(engine_.desired(), engine_.takeDelta(), &stats);
+        const ctl::DesiredDelta delta = engine_.takeDelta();
+        reportAclProblems(delta);
+        auto s = reconciler_.apply(engine_.desired(), delta, &stats);
         programmed_ = s.ok();
         last_error_ = programmed_ ? "" : s.error().message;
         if (!programmed_) ctl::log::warnRateLimited("reconcile failed, retrying: " + last_error_);
@@ -225,6 +227,20 @@ private:
         if (programmed_) nb_cfg_seen_ = mon_.nb().nb_cfg;
         dirty_ = !programmed_;
         recompute_ = !programmed_;  // unsure what landed: compare everything next time
+    }
+
+    // ACLs that cannot be applied as written (their ports fail closed), each
+    // time the switch holding them changes.
+    void reportAclProblems(const ctl::DesiredDelta &delta) const {
+        const auto &modules = engine_.desired().modules;
+        for (const auto &[name, m] : modules) {
+            if (!delta.full && !delta.modules.count(name)) continue;
+            auto problems = m.config.find("acl_problems");
+            if (problems == m.config.end()) continue;
+            for (const auto &p : *problems)
+                ctl::log::warn("ACL " + p.value("acl", "") + " on " + name + " cannot be applied, its ports drop " +
+                               "what it may match: " + p.value("error", "") + " (match: " + p.value("match", "") + ")");
+        }
     }
 
     // The snapshot for iovisorctl is built when one asks (it is the size of
