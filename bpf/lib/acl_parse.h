@@ -42,6 +42,7 @@ struct acl_pkt {
     __u8 tcp_flags;
     __u8 l3_len;   /* IP header length */
     __u8 tcp_hlen; /* TCP header length */
+    __u8 ttl;      /* TTL / hop limit */
     __be16 l4_src; /* ports, or the ICMP type */
     __be16 l4_dst; /* ports, or the ICMP code */
     __be32 tcp_seq;
@@ -79,11 +80,12 @@ static __always_inline int acl_ct_ports(const struct iov_ctx *ctx, __u32 off, __
 /* An IP header at `off` into `key` (addresses, protocol); its length in
  * `l3_len`, or a drop reason. */
 static __always_inline int acl_read_ip(const struct iov_ctx *ctx, __u32 off, int v6, struct iov_ct_key *key,
-                                       __u8 *l3_len, int *later_fragment, struct iphdr *buf) {
+                                       __u8 *l3_len, int *later_fragment, struct iphdr *buf, __u8 *ttl) {
     if (v6) { /* straight into the key: the header would take 40 bytes of stack */
         if (ctx_load(ctx, off + offsetof(struct ipv6hdr, saddr), key->saddr6, 16) ||
             ctx_load(ctx, off + offsetof(struct ipv6hdr, daddr), key->daddr6, 16) ||
-            ctx_load(ctx, off + offsetof(struct ipv6hdr, nexthdr), &key->proto, 1))
+            ctx_load(ctx, off + offsetof(struct ipv6hdr, nexthdr), &key->proto, 1) ||
+            ctx_load(ctx, off + offsetof(struct ipv6hdr, hop_limit), ttl, 1))
             return IOV_DROP_TRUNCATED;
         key->family = 6;
         *l3_len = sizeof(struct ipv6hdr);
@@ -95,6 +97,7 @@ static __always_inline int acl_read_ip(const struct iov_ctx *ctx, __u32 off, int
     key->saddr = buf->saddr;
     key->daddr = buf->daddr;
     key->proto = buf->protocol;
+    *ttl = buf->ttl;
     *l3_len = buf->ihl * 4;
     *later_fragment = (buf->frag_off & bpf_htons(IP_OFFSET)) != 0;
     return 0;
@@ -133,7 +136,9 @@ static __always_inline int acl_read_l4(const struct iov_ctx *ctx, __u32 off, str
     if (!acl_icmp_is_error(proto, tc[0])) return 0;
     __u8 inner_len;
     int later;
-    if (acl_read_ip(ctx, off + 8, p->ip == 6, &p->inner, &inner_len, &later, &p->buf.ip)) return 0; /* not related then */
+    __u8 inner_ttl;
+    if (acl_read_ip(ctx, off + 8, p->ip == 6, &p->inner, &inner_len, &later, &p->buf.ip, &inner_ttl))
+        return 0; /* not related then */
     if (!later && acl_ct_ports(ctx, off + 8 + inner_len, p->inner.proto, &p->inner, p->buf.bytes)) return 0;
     p->is_error = 1;
     return 0;
@@ -149,7 +154,7 @@ static __always_inline int acl_parse(const struct iov_ctx *ctx, struct acl_pkt *
     if (p->l3 != bpf_htons(ETH_P_IP) && p->l3 != bpf_htons(ETH_P_IPV6)) return 0;
     p->ip = p->l3 == bpf_htons(ETH_P_IP) ? 4 : 6;
     int later_fragment;
-    int err = acl_read_ip(ctx, ETH_HLEN, p->ip == 6, &p->ct, &p->l3_len, &later_fragment, &p->buf.ip);
+    int err = acl_read_ip(ctx, ETH_HLEN, p->ip == 6, &p->ct, &p->l3_len, &later_fragment, &p->buf.ip, &p->ttl);
     if (err) return err;
     if (later_fragment) return 0; /* no L4 header: ports 0, as OVS matches them */
     err = acl_read_l4(ctx, ETH_HLEN + p->l3_len, p);
@@ -180,6 +185,8 @@ static __always_inline void acl_field_data(const struct acl_pkt *p, __u8 field, 
     __builtin_memset(data, 0, ACL_CLASS_DATA);
     if (field == ACL_F_ETH_SRC || field == ACL_F_ETH_DST) {
         acl_mac_reversed(data, field == ACL_F_ETH_SRC ? p->eth_src : p->eth_dst);
+    } else if (field == ACL_F_IP_TTL) {
+        data[0] = p->ttl;
     } else if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST) {
         data[0] = p->ip ? p->ct.proto : 0;
         __builtin_memcpy(data + 1, field == ACL_F_L4_SRC ? &p->l4_src : &p->l4_dst, 2);

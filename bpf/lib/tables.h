@@ -389,7 +389,8 @@ struct iov_ct_entry {
 #define ACL_F_L4_DST 3  /* data: IP protocol + destination port, or ICMP code */
 #define ACL_F_ETH_SRC 4 /* data: MAC, each byte's bits reversed (masks like 01:00:.. become prefixes) */
 #define ACL_F_ETH_DST 5
-#define ACL_FIELDS 6
+#define ACL_F_IP_TTL 6  /* data: TTL / hop limit */
+#define ACL_FIELDS 7
 #define ACL_CLASS_DATA 18
 
 /* acl_port.flags */
@@ -429,6 +430,7 @@ struct acl_class {
 struct acl_rule_key {
     __u32 policy;
     __u16 classes[ACL_FIELDS];
+    __u16 pad;
 };
 
 /* The shared maps' keys (the module id in front, hover/model's sharedKey). */

@@ -84,7 +84,7 @@ Result<std::vector<Token>> tokenize(const std::string &s) {
 
 // ---- fields ----------------------------------------------------------------
 
-enum class Enc { kEthType, kProto, kL4, kIp4, kIp6, kMac };
+enum class Enc { kEthType, kProto, kTtl, kL4, kIp4, kIp6, kMac };
 
 struct FieldDef {
     const char *name;
@@ -97,6 +97,7 @@ struct FieldDef {
 const FieldDef kFields[] = {
     {"eth.src", ACL_F_ETH_SRC, Enc::kMac, 0, nullptr},      {"eth.dst", ACL_F_ETH_DST, Enc::kMac, 0, nullptr},
     {"eth.type", ACL_F_IP_SRC, Enc::kEthType, 0, nullptr},  {"ip.proto", ACL_F_L4_DST, Enc::kProto, 0, "ip"},
+    {"ip.ttl", ACL_F_IP_TTL, Enc::kTtl, 0, "ip"},
     {"ip4.src", ACL_F_IP_SRC, Enc::kIp4, 0, "ip4"},         {"ip4.dst", ACL_F_IP_DST, Enc::kIp4, 0, "ip4"},
     {"ip6.src", ACL_F_IP_SRC, Enc::kIp6, 0, "ip6"},         {"ip6.dst", ACL_F_IP_DST, Enc::kIp6, 0, "ip6"},
     {"tcp.src", ACL_F_L4_SRC, Enc::kL4, 6, "tcp"},          {"tcp.dst", ACL_F_L4_DST, Enc::kL4, 6, "tcp"},
@@ -122,6 +123,11 @@ const std::map<std::string, std::string> kPredicates = {
     {"eth.mcast", "eth.dst == 01:00:00:00:00:00/01:00:00:00:00:00"},
     {"ip4.mcast", "ip4.dst == 224.0.0.0/4"},
     {"ip6.mcast", "ip6.dst == ff00::/8"},
+    {"nd", "icmp6.type == {135, 136} && icmp6.code == 0 && ip.ttl == 255"},
+    {"nd_ns", "icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255"},
+    {"nd_na", "icmp6.type == 136 && icmp6.code == 0 && ip.ttl == 255"},
+    {"nd_rs", "icmp6.type == 133 && icmp6.code == 0 && ip.ttl == 255"},
+    {"nd_ra", "icmp6.type == 134 && icmp6.code == 0 && ip.ttl == 255"},
 };
 
 const FieldDef *findField(const std::string &name) {
@@ -235,36 +241,42 @@ Result<std::vector<Prefix>> valuePrefixes(const FieldDef &f, const std::string &
         if (!p) return p.error();
         return std::vector<Prefix>{*p};
     }
-    const uint32_t bits = f.enc == Enc::kL4 || f.enc == Enc::kEthType ? 16 : 8;
+    const uint32_t bits = f.enc == Enc::kL4 || f.enc == Enc::kEthType ? 16 : 8;  // kProto, kTtl: 8
     auto v = integerPrefix(text, bits);
     if (!v) return v.error();
-    if (f.enc != Enc::kL4 && v->second != bits) return makeError(Errc::kInvalid, std::string(f.name) + " takes no mask");
+    const bool masks = f.enc == Enc::kL4 || f.enc == Enc::kTtl;
+    if (!masks && v->second != bits) return makeError(Errc::kInvalid, std::string(f.name) + " takes no mask");
     Prefix p;
     if (f.enc == Enc::kEthType) putBe16(p, 0, v->first);
-    if (f.enc == Enc::kProto) p.data[0] = uint8_t(v->first);
+    if (f.enc == Enc::kProto || f.enc == Enc::kTtl) p.data[0] = uint8_t(v->first);
     if (f.enc == Enc::kL4) {
         p.data[0] = f.proto;
         putBe16(p, 1, v->first);
     }
-    p.len = f.enc == Enc::kL4 ? 8 + v->second : bits;
+    p.len = f.enc == Enc::kL4 ? 8 + v->second : f.enc == Enc::kTtl ? v->second : bits;
     return std::vector<Prefix>{p};
 }
 
-// [lo, hi] of a 16-bit L4 field as the fewest prefixes covering it exactly.
+// [lo, hi] of an integer field (16-bit L4 after its protocol byte, or the
+// 8-bit TTL) as the fewest prefixes covering it exactly.
 std::vector<Prefix> rangePrefixes(const FieldDef &f, uint32_t lo, uint32_t hi) {
+    const bool l4 = f.enc == Enc::kL4;
+    const uint32_t bits = l4 ? 16 : 8, max = (1u << bits) - 1;
     std::vector<Prefix> out;
     while (lo <= hi) {
-        uint32_t size = 1;
-        while ((lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi && size < 65536) size *= 2;
-        Prefix p;
-        p.data[0] = f.proto;
-        putBe16(p, 1, lo);
         uint32_t host_bits = 0;
-        while ((1u << host_bits) < size) ++host_bits;
-        p.len = 8 + 16 - host_bits;
+        while (host_bits < bits && (lo & ((2u << host_bits) - 1)) == 0 && lo + (2u << host_bits) - 1 <= hi) ++host_bits;
+        Prefix p;
+        if (l4) {
+            p.data[0] = f.proto;
+            putBe16(p, 1, lo);
+        } else {
+            p.data[0] = uint8_t(lo);
+        }
+        p.len = (l4 ? 8 : 0) + bits - host_bits;
         out.push_back(p);
-        if (lo + size > 0xffff) break;
-        lo += size;
+        if (lo + (1u << host_bits) > max) break;
+        lo += 1u << host_bits;
     }
     return out;
 }
@@ -459,13 +471,15 @@ Result<Expr> Parser::comparison(const FieldDef &f) {
         e.lit.prefixes = std::move(*prefixes);
         e.lit.negate = *op == "!=";
     } else {
-        if (f.enc != Enc::kL4 || vals->size() != 1) return makeError(Errc::kInvalid, std::string(f.name) + " " + *op + " needs one port number");
+        if ((f.enc != Enc::kL4 && f.enc != Enc::kTtl) || vals->size() != 1)
+            return makeError(Errc::kInvalid, std::string(f.name) + " " + *op + " needs one number");
+        const uint32_t max = f.enc == Enc::kL4 ? 0xffff : 0xff;
         auto v = parseInteger((*vals)[0].text);
-        if (!v || *v > 0xffff) return makeError(Errc::kInvalid, "not a 16-bit number: " + (*vals)[0].text);
+        if (!v || *v > max) return makeError(Errc::kInvalid, "out of range for " + std::string(f.name) + ": " + (*vals)[0].text);
         const uint32_t n = uint32_t(*v);
-        if ((*op == "<" && n == 0) || (*op == ">" && n == 0xffff)) return Expr{Kind::kFalse};
+        if ((*op == "<" && n == 0) || (*op == ">" && n == max)) return Expr{Kind::kFalse};
         const uint32_t lo = *op == ">" ? n + 1 : *op == ">=" ? n : 0;
-        const uint32_t hi = *op == "<" ? n - 1 : *op == "<=" ? n : 0xffff;
+        const uint32_t hi = *op == "<" ? n - 1 : *op == "<=" ? n : max;
         e.lit.prefixes = rangePrefixes(f, lo, hi);
     }
     if (f.prereq) {

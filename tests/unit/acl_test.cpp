@@ -25,6 +25,7 @@ struct Pkt {
     std::array<uint8_t, 16> src{}, dst{};
     uint8_t proto = 0;
     uint16_t l4_src = 0, l4_dst = 0;  // ports, or ICMP type and code
+    uint8_t ttl = 64;
     iovisor::Mac eth_src{0x02, 0, 0, 0, 0, 1}, eth_dst{0x02, 0, 0, 0, 0, 2};
 };
 
@@ -51,6 +52,12 @@ Pkt ip6(const std::string &src, const std::string &dst, uint8_t proto = 6, uint1
     return p;
 }
 
+Pkt nsPacket() {
+    Pkt p = ip6("fe80::1", "ff02::1:ff00:2", 58, 135, 0);
+    p.ttl = 255;
+    return p;
+}
+
 Pkt arp() {
     Pkt p;
     p.ethertype = 0x0806;
@@ -71,6 +78,8 @@ std::array<uint8_t, ACL_CLASS_DATA> fieldData(const Pkt &p, uint8_t field) {
     if (field == ACL_F_ETH_SRC || field == ACL_F_ETH_DST) {
         const auto &mac = field == ACL_F_ETH_SRC ? p.eth_src : p.eth_dst;
         for (int i = 0; i < 6; ++i) d[i] = reversed(mac[i]);
+    } else if (field == ACL_F_IP_TTL) {
+        d[0] = ip ? p.ttl : 0;
     } else if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST) {
         const uint16_t v = ip ? (field == ACL_F_L4_SRC ? p.l4_src : p.l4_dst) : 0;
         d[0] = ip ? p.proto : 0;
@@ -192,18 +201,29 @@ TEST(AclMatch, SetsMasksAndTheRestOfTheLanguage) {
     EXPECT_TRUE(matches(terms("outport == \"vm1\" && icmp6"), ip6("fd00::1", "fd00::2", 58, 128, 0)));
     EXPECT_TRUE(matches(terms("sctp.src < 1024"), ip4("1.1.1.1", "2.2.2.2", 132, 1023, 1)));
     EXPECT_FALSE(matches(terms("sctp.src < 1024"), ip4("1.1.1.1", "2.2.2.2", 132, 1024, 1)));
+    // Neighbor Discovery: ICMPv6 135/136 code 0 with a hop limit of 255.
+    Pkt ns = ip6("fe80::1", "ff02::1:ff00:2", 58, 135, 0);
+    ns.ttl = 255;
+    EXPECT_TRUE(matches(terms("nd"), ns));
+    EXPECT_TRUE(matches(terms("nd_ns"), ns));
+    EXPECT_FALSE(matches(terms("nd_na"), ns));
+    ns.ttl = 64;
+    EXPECT_FALSE(matches(terms("nd"), ns)) << "forwarded ND is no ND";
+    EXPECT_TRUE(matches(terms("ip.ttl <= 64 && ip.ttl > 1"), ns));
+    EXPECT_FALSE(matches(terms("ip.ttl < 64"), ns));
 }
 
 TEST(AclMatch, WhatCannotBeCompiledIsNamed) {
-    EXPECT_NE(errorOf("ip.ttl == 1").find("ip.ttl"), std::string::npos);
+    EXPECT_NE(errorOf("nd.target == fe80::1").find("nd.target"), std::string::npos);
     EXPECT_NE(errorOf("tcp.dst == ").find("expected a value"), std::string::npos);
     EXPECT_NE(errorOf("ip4.src == $nope").find("$nope"), std::string::npos);
     EXPECT_NE(errorOf("inport == @nope").find("@nope"), std::string::npos);
     EXPECT_NE(errorOf("eth.src == 00:00:00:00:00:00/f0:00:00:00:00:00").find("not supported"), std::string::npos);
-    EXPECT_NE(errorOf("ip4.src < 10.0.0.1").find("needs one port number"), std::string::npos);
+    EXPECT_NE(errorOf("ip4.src < 10.0.0.1").find("needs one number"), std::string::npos);
     EXPECT_NE(errorOf("(tcp").find("')'"), std::string::npos);
     EXPECT_NE(errorOf("inport == \"vm1\"").find("other direction"), std::string::npos) << "to-lport ACL on inport";
     EXPECT_NE(errorOf("tcp.dst == 70000").find("16 bits"), std::string::npos);
+    EXPECT_NE(errorOf("ip.ttl > 256").find("out of range"), std::string::npos);
 }
 
 // ---- the classifier ----------------------------------------------------------
@@ -247,11 +267,11 @@ TEST(AclClassifier, GivesTheHighestPriorityRuleForEveryPacket) {
         "ip", "ip4", "ip6", "arp", "tcp", "udp.dst == 53", "tcp.dst == 22", "tcp.dst >= 1000 && tcp.dst <= 2000",
         "ip4.src == 10.0.0.0/8", "ip4.src == 10.1.0.0/16 && tcp", "ip4.src == $pg_web_ip4", "!tcp",
         "ip4.dst == 10.0.0.11 || ip6.dst == fd00::11", "icmp4.type == 8", "tcp.src != 40000",
-        "eth.src == 00:00:00:00:00:00/01:00:00:00:00:00 && ip4", "ip4.src != 10.0.0.0/8"};
+        "eth.src == 00:00:00:00:00:00/01:00:00:00:00:00 && ip4", "ip4.src != 10.0.0.0/8", "ip.ttl < 64", "nd"};
     const std::vector<Pkt> packets = {
         ip4("10.0.0.11", "10.0.0.12"), ip4("10.1.2.3", "10.0.0.11", 6, 1, 1500), ip4("10.1.2.3", "10.0.0.11", 17, 5, 53),
         ip4("192.0.2.1", "10.0.0.11", 1, 8, 0), ip4("192.0.2.1", "10.0.0.11", 6, 40000, 2001),
-        ip6("fd00::1", "fd00::11", 6, 1, 22), ip6("fd00::1", "fd00::12", 17, 1, 53), arp()};
+        ip6("fd00::1", "fd00::11", 6, 1, 22), ip6("fd00::1", "fd00::12", 17, 1, 53), arp(), nsPacket()};
     std::mt19937 rng(7);
     for (int round = 0; round < 200; ++round) {
         model::Policy policy;

@@ -34,7 +34,7 @@ constexpr uint32_t kMaxClasses = 0xffff;       // a class id is a u16
 // part, for the address fields; L4 data is 0 there).
 bool nonIpUnder(uint8_t field, const Prefix &p) {
     if (field == ACL_F_ETH_SRC || field == ACL_F_ETH_DST) return true;
-    if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST) return p.len == 0 || p.data[0] == 0;
+    if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST || field == ACL_F_IP_TTL) return p.len == 0 || p.data[0] == 0;
     if (p.len < 16) return true;
     const uint16_t type = uint16_t(p.data[0] << 8 | p.data[1]);
     return type != 0x0800 && type != 0x86dd;
