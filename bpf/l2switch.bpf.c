@@ -160,13 +160,15 @@ static int flood_port(__u32 port, struct flood_state *st) {
     struct l2_port *cfg = port_config(st->module, port);
     if (!cfg || !(cfg->flags & L2_PORT_ENABLED)) return 0;
     if ((cfg->flags & L2_PORT_SECURITY) && ps_check_egress(st->dst, (struct ps_port){st->module, port})) return 0;
-    /* A flood copy does not go through the port's to-lport ACLs (the
-     * stage would not fit the stack under this callback): copies they might
-     * judge are dropped, fail closed. */
-    if ((cfg->flags & L2_PORT_ACL_OUT) && (st->dst->family || (cfg->flags & L2_PORT_ACL_OUT_NON_IP))) {
-        iov_count_drop(st->ctx, IOV_DROP_ACL_FLOOD);
-        return 0;
+#ifndef IOV_XDP
+    if (cfg->flags & L2_PORT_ACL_OUT) { /* each copy through the port's to-lport ACLs */
+        const int verdict = acl_stage(st->ctx, st->module, port, ACL_DIR_TO_LPORT | ACL_NO_REPLY);
+        if (verdict) {
+            iov_count_drop(st->ctx, verdict == ACL_REJECTED ? IOV_DROP_ACL_REJECT : verdict);
+            return 0;
+        }
     }
+#endif
     if (!iov_clone_to_netdev(st->ctx, st->module, port)) return 0;
     if (st->module_port == IOV_MAX_PORTS) st->module_port = port;
 #ifndef IOV_XDP
@@ -203,6 +205,52 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
     return iov_send(ctx, md, in_port);
 }
 
+#ifndef IOV_XDP
+/* Multicast and unknown unicast as a program of its own, entered by tail
+ * call: the ACL stage of each flood copy and the Neighbor Discovery
+ * responder need more stack than the switch leaves (512 bytes for a call
+ * chain). A Neighbor Solicitation for a known address is answered, anything
+ * else flooded. */
+SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
+    struct iov_md md;
+    struct iov_pkt pkt;
+    struct l2_dst dst = {};
+    if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    int err = iov_parse_eth(ctx, &pkt);
+    if (!err) err = read_destination(&pkt, &dst);
+    if (err) return iov_drop(ctx, err);
+    const struct l2_port *cfg = port_config(md.module, md.in_port);
+    const int respond = cfg && !(cfg->flags & L2_PORT_NO_RESPONDER);
+    if (respond && pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) &&
+        nd_respond(ctx, &pkt, md.module, md.in_port))
+        return iov_send(ctx, &md, md.in_port);
+    return flood(ctx, &md, &dst);
+}
+
+/* The flood program (one slot, filled at load; pinned so the kernel keeps
+ * the entry while programs use it). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, __u32);
+    __array(values, int(struct iov_ctx *));
+} l2_flood_prog SEC(".maps") = {.values = {[0] = (void *)&l2switch_flood}};
+#endif
+
+/* Multicast and unknown unicast: TC hands the packet to l2switch_flood, XDP
+ * floods through a devmap. */
+static __always_inline int flood_from(struct iov_ctx *ctx, struct iov_md *md, const struct l2_dst *dst) {
+#ifdef IOV_XDP
+    return flood(ctx, md, dst);
+#else
+    (void)dst;
+    if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    bpf_tail_call(ctx, &l2_flood_prog, 0);
+    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+#endif
+}
+
 static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     struct iov_pkt pkt;
     struct l2_dst dst = {};
@@ -230,15 +278,17 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
     if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, md->module, in_port))
         return iov_send(ctx, md, in_port);
+#ifdef IOV_XDP /* TC: in l2switch_flood */
     if (respond && pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) &&
         nd_respond(ctx, &pkt, md->module, in_port))
         return iov_send(ctx, md, in_port);
-    if (iov_mac_is_multicast(dst.mac)) return flood(ctx, md, &dst);
+#endif
+    if (iov_mac_is_multicast(dst.mac)) return flood_from(ctx, md, &dst);
 
     struct l2_fdb_mkey key = {.module = md->module};
     iov_mac_copy(key.key.mac, dst.mac);
     struct l2_fdb_entry *entry = bpf_map_lookup_elem(&l2_fdb, &key);
-    if (!entry) return flood(ctx, md, &dst);
+    if (!entry) return flood_from(ctx, md, &dst);
     const __u32 out_port = entry->port;
     if (out_port == in_port) return iov_drop(ctx, IOV_DROP_SAME_PORT);
     struct l2_port *out = port_config(md->module, out_port);

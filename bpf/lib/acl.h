@@ -18,6 +18,7 @@
 
 #define ACL_PASS 0
 #define ACL_REJECTED (-1) /* the packet is now the reject reply: send it back out of its ingress port */
+#define ACL_NO_REPLY 0x100 /* with a direction: the packet must stay as it is (a flood copy), reject drops */
 
 /* (switch, port, direction) -> the port's policy; absent: no ACL stage. */
 struct {
@@ -100,10 +101,10 @@ static __always_inline int acl_denies(__u8 action) {
 }
 
 /* The verdict of a denying action (ACL_REJECTED once the reply is built). */
-static __always_inline int acl_deny(struct iov_ctx *ctx, struct acl_scratch *s, __u8 action) {
+static __always_inline int acl_deny(struct iov_ctx *ctx, struct acl_scratch *s, __u8 action, int may_reply) {
     if (action == ACL_UNSUPPORTED) return IOV_DROP_ACL_UNSUPPORTED;
     if (action != ACL_REJECT) return IOV_DROP_ACL_DROP;
-    if (acl_make_reject(ctx, &s->p, s->quote)) return IOV_DROP_ACL_REJECT;
+    if (!may_reply || acl_make_reject(ctx, &s->p, s->quote)) return IOV_DROP_ACL_REJECT;
     return ACL_REJECTED;
 }
 
@@ -145,7 +146,7 @@ static __always_inline int acl_ct_commit(struct acl_scratch *s, __u64 now) {
 }
 
 /* OVN's stateful ACL rules for an IP packet of the port's zone. */
-static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch *s, __u32 module) {
+static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch *s, __u32 module, int may_reply) {
     const __u64 now = ctx_now_ns();
     struct iov_ct_entry *e = iov_ct_lookup(&s->p.ct, now);
     if (e && (e->flags & IOV_CT_REPLY)) { /* a reply: passes unless blocked */
@@ -161,14 +162,14 @@ static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch 
     if (action == ACL_ALLOW_STATELESS) return ACL_PASS;
     if (acl_denies(action)) {
         if (e) acl_ct_mark(s, e, IOV_CT_BLOCKED, 0);
-        return acl_deny(ctx, s, action);
+        return acl_deny(ctx, s, action, may_reply);
     }
     if (!e) return acl_ct_commit(s, now);
     acl_ct_mark(s, e, acl_ct_progress(&s->p, e), IOV_CT_BLOCKED); /* allowed (again) */
     return ACL_PASS;
 }
 
-/* The ACL stage of `port` in direction `how` (ACL_DIR_*):
+/* The ACL stage of `port` in direction `how` (ACL_DIR_*, | ACL_NO_REPLY):
  * ACL_PASS, ACL_REJECTED, or the drop reason. A global function: verified
  * once, whatever the number of places that call it. */
 __attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 how) {
@@ -177,6 +178,7 @@ __attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32
     if (!s) return IOV_DROP_INTERNAL;
     s->port_key.module = module;
     s->port_key.key = (struct acl_port_key){.port = (__u16)port, .dir = (__u8)(how & 1)};
+    const int may_reply = !(how & ACL_NO_REPLY);
     const struct acl_port *found = bpf_map_lookup_elem(&acl_ports, &s->port_key);
     if (!found) return ACL_PASS;
     s->port = *found;
@@ -185,10 +187,10 @@ __attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32
     if (err) return err;
     if (s->p.ip && (s->port.flags & ACL_PORT_CT)) {
         s->p.ct.zone = s->p.inner.zone = IOV_CT_ZONE_PORT | IOV_PORT_SLOT(module, port);
-        return acl_stateful(ctx, s, module);
+        return acl_stateful(ctx, s, module, may_reply);
     }
     const __u8 action = acl_classify(s, module);
-    return acl_denies(action) ? acl_deny(ctx, s, action) : ACL_PASS;
+    return acl_denies(action) ? acl_deny(ctx, s, action, may_reply) : ACL_PASS;
 }
 
 #endif /* IOVISOR_BPF_ACL_H */

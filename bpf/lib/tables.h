@@ -22,7 +22,7 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_NO_RESPONDER (1u << 3)  /* ARP/NS from here are not answered by the switch (OVN localnet) */
 #define L2_PORT_ACL_IN (1u << 4)        /* acl_ports has an entry for packets from the port */
 #define L2_PORT_ACL_OUT (1u << 5)       /* ... and for packets to it */
-#define L2_PORT_ACL_OUT_NON_IP (1u << 6) /* ... whose ACLs may match non-IP packets too */
+#define L2_PORT_ACL_OUT_RULES (1u << 6) /* ... where ACLs judge them (not only tracking): XDP floods skip it */
 
 /* Value of `ports` (key: port number). */
 struct l2_port {

@@ -3,6 +3,8 @@
 // language and compiled as the controller does (controller/src/acl_match.h).
 #include <bpf/bpf.h>
 
+#include <set>
+
 #include "acl_match.h"
 #include "hover/l2switch.h"
 #include "module_harness.h"
@@ -165,6 +167,35 @@ TEST_P(AclTest, RelatedIcmpErrorsPass) {
     other[8 + 12] = 9;  // quotes a datagram from 9.0.0.2: no connection
     expectDropped(0, eth(kMac2, kMac1, kEthIp, ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), 1, other)), IOV_DROP_ACL_DROP,
                   "unrelated error");
+}
+
+// TC: each flood copy goes through its port's to-lport ACLs. XDP floods in
+// one devmap redirect: ports with to-lport ACLs get no copies (fail closed).
+TEST_P(AclTest, FloodCopiesMeetEachPortsAcls) {
+    neutronGroups();
+    auto broadcast = [](const Mac &src, const std::string &from) {
+        return eth(kBroadcast, src, kEthIp, ipv4(ip4(from), ip4("255.255.255.255"), 17,
+                                                 udp(ip4(from), ip4("255.255.255.255"), 5353, 5353)));
+    };
+    if (GetParam() == hover::AttachMode::kXdp) {
+        auto r = harness_->runOnPort(1, 0, broadcast(kMac1, "10.0.0.1"));
+        ASSERT_EQ(r.rc, 0);
+        auto all = harness_->module(1).map<uint32_t, uint32_t>("flood_all");
+        ASSERT_TRUE(all.ok());
+        const auto keys = all->keys();
+        EXPECT_EQ(std::set<uint32_t>(keys.begin(), keys.end()), (std::set<uint32_t>{0, 2})) << "vm2 filtered out";
+        return;
+    }
+    const uint64_t dropped = harness_->drops(1, IOV_DROP_ACL_DROP);
+    auto r = harness_->runOnPort(1, 0, broadcast(kMac1, "10.0.0.1"));
+    ASSERT_EQ(r.rc, 0);
+    EXPECT_EQ(harness_->txPackets(1, 2), 1u) << "vm3 takes it";
+    EXPECT_EQ(harness_->txPackets(1, 1), 0u) << "vm2's groups do not let it in";
+    EXPECT_EQ(harness_->drops(1, IOV_DROP_ACL_DROP), dropped + 1);
+    r = harness_->runOnPort(1, 2, broadcast(kMac3, "10.0.0.3"));
+    ASSERT_EQ(r.rc, 0);
+    EXPECT_EQ(harness_->txPackets(1, 1), 1u) << "from the admin group it does";
+    EXPECT_EQ(harness_->txPackets(1, 0), 1u);
 }
 
 // The reply a reject sends back, byte for byte: RST|ACK for a SYN, ICMP port

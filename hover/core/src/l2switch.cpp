@@ -38,7 +38,7 @@ Status L2Switch::syncFloodPort(uint32_t port) {
     const bool secured = cfg.ok() && (cfg->flags & L2_PORT_SECURITY);
     // XDP floods bypass per-port checks: a port whose to-lport ACLs would
     // judge the copies gets none (fail closed).
-    const bool filtered = cfg.ok() && (cfg->flags & L2_PORT_ACL_OUT);
+    const bool filtered = cfg.ok() && (cfg->flags & L2_PORT_ACL_OUT_RULES);
     (void)all->remove(port);
     (void)unknown->remove(port);
     if (!netdev || !enabled || filtered) return {};

@@ -30,16 +30,6 @@ namespace {
 constexpr size_t kMaxRuleEntries = 1u << 20;  // acl_rules' size: a policy may not take it all
 constexpr uint32_t kMaxClasses = 0xffff;       // a class id is a u16
 
-// Whether a packet that is not IP can fall under the prefix (its EtherType
-// part, for the address fields; L4 data is 0 there).
-bool nonIpUnder(uint8_t field, const Prefix &p) {
-    if (field == ACL_F_ETH_SRC || field == ACL_F_ETH_DST) return true;
-    if (field == ACL_F_L4_SRC || field == ACL_F_L4_DST || field == ACL_F_IP_TTL) return p.len == 0 || p.data[0] == 0;
-    if (p.len < 16) return true;
-    const uint16_t type = uint16_t(p.data[0] << 8 | p.data[1]);
-    return type != 0x0800 && type != 0x86dd;
-}
-
 Prefix truncated(const Prefix &p, uint32_t len) {
     Prefix t;
     t.len = len;
@@ -155,19 +145,6 @@ void putClasses(Entries &out, uint32_t id, uint8_t field, const FieldClasses &fc
 }
 
 }  // namespace
-
-bool Policy::mayMatchNonIp() const {
-    for (const auto &rule : rules)
-        for (const auto &term : rule.any) {
-            bool ip_only = false;
-            for (const auto &lit : term)
-                if (!lit.negate && std::none_of(lit.prefixes.begin(), lit.prefixes.end(),
-                                                [&](const Prefix &p) { return nonIpUnder(lit.field, p); }))
-                    ip_only = true;
-            if (!ip_only) return true;
-        }
-    return false;
-}
 
 Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields) {
     fields = 0;

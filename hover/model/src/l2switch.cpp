@@ -79,7 +79,6 @@ void security(Entries &out, uint32_t port, const Addresses &a) {
 // What a compiled policy tells the ports using it.
 struct PolicyUse {
     uint16_t fields = 0;
-    bool non_ip = false;
 };
 
 // Every policy's classifier entries. One that cannot be compiled becomes a
@@ -88,11 +87,9 @@ std::map<uint32_t, PolicyUse> policies(Entries &out, const Switch &sw) {
     std::map<uint32_t, PolicyUse> used;
     for (const auto &[id, policy] : sw.policies) {
         PolicyUse &u = used[id];
-        u.non_ip = policy.mayMatchNonIp();
         if (acl::compile(out, id, policy, u.fields)) continue;
         const acl::Policy closed{{acl::Rule{INT64_MAX, ACL_UNSUPPORTED, 0, {acl::Term{}}}}};
         (void)acl::compile(out, id, closed, u.fields);
-        u.non_ip = true;
     }
     return used;
 }
@@ -110,7 +107,7 @@ uint32_t portAcls(Entries &out, uint32_t port, const Port &p, const std::map<uin
         entry.flags = p.acl_track ? ACL_PORT_CT : 0;
         out.put(kAclPorts, acl_port_key{uint16_t(port), uint8_t(dir), 0}, entry);
         flags |= dir == ACL_DIR_FROM_LPORT ? L2_PORT_ACL_IN : L2_PORT_ACL_OUT;
-        if (dir == ACL_DIR_TO_LPORT && it != used.end() && it->second.non_ip) flags |= L2_PORT_ACL_OUT_NON_IP;
+        if (dir == ACL_DIR_TO_LPORT && entry.policy) flags |= L2_PORT_ACL_OUT_RULES;
     }
     return flags;
 }

@@ -53,8 +53,6 @@ struct Policy {
     std::vector<Rule> rules;
     bool operator<(const Policy &o) const { return rules < o.rules; }
     bool operator==(const Policy &o) const { return rules == o.rules; }
-    // May a rule match a packet that is not IP (so flood copies need it)?
-    bool mayMatchNonIp() const;
 };
 
 // acl_classes and acl_rules entries of `policy` under the id `id`; the
