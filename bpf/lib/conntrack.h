@@ -11,14 +11,10 @@
 #include <linux/in6.h>
 
 #include "lib/abi.h"
+#include "lib/ct_timeouts.h"
 #include "lib/ctx.h"
 #include "lib/tables.h"
 
-#define IOV_SEC_NS 1000000000ull
-/* nat's idle timeouts (RFC 5382/4787 lower bounds). */
-#define IOV_CT_TIMEOUT_TCP_NS (7440ull * IOV_SEC_NS)
-#define IOV_CT_TIMEOUT_UDP_NS (180ull * IOV_SEC_NS)
-#define IOV_CT_TIMEOUT_ICMP_NS (30ull * IOV_SEC_NS)
 #define IOV_CT_REFRESH_NS IOV_SEC_NS /* last_seen written at most once a second */
 
 /* Connection (one direction, in a zone) -> the rewrite its packets get. */
@@ -29,26 +25,6 @@ struct {
     __type(key, struct iov_ct_key);
     __type(value, struct iov_ct_entry);
 } iov_conntrack SEC(".maps");
-
-/* How long a connection may idle. ACL-tracked ones follow their state with
- * Linux's nf_conntrack defaults (a closed TCP connection goes in seconds,
- * an established one stays days); nat's keep the protocol's timeout. */
-static __always_inline __u64 iov_ct_timeout(__u8 proto, __u8 flags) {
-    if (!(flags & IOV_CT_ACL)) {
-        if (proto == IPPROTO_TCP) return IOV_CT_TIMEOUT_TCP_NS;
-        if (proto == IPPROTO_UDP) return IOV_CT_TIMEOUT_UDP_NS;
-        return IOV_CT_TIMEOUT_ICMP_NS;
-    }
-    if (proto == IPPROTO_TCP) {
-        if (flags & IOV_CT_RST) return 10 * IOV_SEC_NS;                          /* CLOSE */
-        if (flags & (IOV_CT_FIN_ORIG | IOV_CT_FIN_REPLY)) return 120 * IOV_SEC_NS; /* FIN_WAIT, TIME_WAIT */
-        if (!(flags & IOV_CT_REPLIED)) return 120 * IOV_SEC_NS;                  /* SYN_SENT */
-        return 432000ull * IOV_SEC_NS;                                           /* ESTABLISHED */
-    }
-    if (proto == IPPROTO_UDP) return (flags & IOV_CT_REPLIED ? 120 : 30) * IOV_SEC_NS;
-    if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) return 30 * IOV_SEC_NS;
-    return 600 * IOV_SEC_NS; /* generic */
-}
 
 /* The live entry for `key`, or NULL (absent or idle past its timeout). */
 static __always_inline struct iov_ct_entry *iov_ct_lookup(const struct iov_ct_key *key, __u64 now) {

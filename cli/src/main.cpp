@@ -328,20 +328,46 @@ int flows(Cli &cli) {
     });
 }
 
+// A zone as a person reads it: "nat-<uuid>" (a nat's), "ls-<uuid> port 3"
+// (a switch port's ACL stage).
+std::string zoneText(const std::string &zone, const std::map<std::string, std::string> &names) {
+    const auto colon = zone.find(':');
+    const std::string id = zone.substr(0, colon);
+    const std::string module = names.count(id) ? names.at(id) : "module " + id;
+    return colon == std::string::npos ? module : module + " port " + zone.substr(colon + 1);
+}
+
 int conntrack(Cli &cli) {
     auto r = cli.client.get("/conntrack");
     if (!r.ok()) return fail(r.error());
+    auto list = cli.client.get("/conntrack/connections?limit=50");
+    if (!list.ok()) return fail(list.error());
     auto modules = cli.client.get("/modules/");
     std::map<std::string, std::string> names;  // module id -> display name
     if (modules.ok())
         for (const auto &m : *modules) names[text(m["id"])] = text(m["display_name"]);
-    return show(cli, *r, [&] {
+    return show(cli, {{"tables", *r}, {"connections", *list}}, [&] {
         for (const auto &c : *r) {
             std::cout << text(c["hook"]) << ": " << text(c["entries"]) << " of " << text(c["max_entries"])
                       << " connections (" << text(c["fill_percent"]) << "%)\n";
             for (auto it = c["zones"].begin(); it != c["zones"].end(); ++it)
-                std::cout << "  module " << it.key() << (names.count(it.key()) ? " (" + names[it.key()] + ")" : "")
-                          << ": " << it.value() << "\n";
+                std::cout << "  " << zoneText(it.key(), names) << ": " << it.value() << "\n";
+        }
+        for (const auto &hook : *list) {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto &c : hook["connections"]) {
+                std::string state;
+                for (const auto &s : c["state"]) state += (state.empty() ? "" : ",") + text(s);
+                const std::string nat = c.contains("nat") ? text(c["nat"]["rewrite"]) + " " + text(c["nat"]["addr"]) + ":" +
+                                                                text(c["nat"]["port"])
+                                                          : "";
+                rows.push_back({"  " + zoneText(text(c["zone"]), names), text(c["proto"]),
+                                text(c["src"]) + ":" + text(c["sport"]) + " -> " + text(c["dst"]) + ":" + text(c["dport"]),
+                                text(c["direction"]), state.empty() ? "new" : state, text(c["expires_in_s"]) + "s", nat});
+            }
+            if (rows.empty()) continue;
+            std::cout << text(hook["hook"]) << " connections (" << rows.size() << " of " << text(hook["total"]) << "):\n";
+            table({"  ZONE", "PROTO", "TUPLE", "DIRECTION", "STATE", "EXPIRES IN", "NAT"}, rows);
         }
     });
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "iovisor/net.h"
+#include "lib/ct_timeouts.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -151,11 +152,53 @@ iovisor::Result<RawBatch> rawBatchFrom(const json &b) {
     return batch;
 }
 
+
+// A zone as the API names it: "<module id>" (a nat instance's), or
+// "<module id>:<port>" (a switch port's ACL stage).
+std::string zoneName(uint32_t zone) {
+    if (!(zone & IOV_CT_ZONE_PORT)) return std::to_string(zone);
+    const uint32_t slot = zone & ~IOV_CT_ZONE_PORT;
+    return std::to_string(slot / IOV_MAX_PORTS) + ":" + std::to_string(slot % IOV_MAX_PORTS);
+}
+
+json connectionJson(const iov_ct_key &k, const iov_ct_entry &e, uint64_t now_ns) {
+    const bool v6 = k.family == 6;
+    json state = json::array();
+    const std::pair<uint8_t, const char *> flags[] = {{IOV_CT_REPLIED, "replied"}, {IOV_CT_BLOCKED, "blocked"},
+                                                      {IOV_CT_FIN_ORIG, "fin"}, {IOV_CT_FIN_REPLY, "fin_reply"},
+                                                      {IOV_CT_RST, "rst"}};
+    for (const auto &[bit, name] : flags)
+        if (e.flags & bit) state.push_back(name);
+    const uint64_t idle = now_ns > e.last_seen_ns ? now_ns - e.last_seen_ns : 0;
+    const uint64_t timeout = iov_ct_timeout(k.proto, e.flags);
+    json out = {{"zone", zoneName(k.zone)},
+                {"proto", k.proto},
+                {"src", v6 ? iovisor::formatIpv6(*reinterpret_cast<const iovisor::Ip6 *>(k.saddr6)) : iovisor::formatIpv4(k.saddr)},
+                {"dst", v6 ? iovisor::formatIpv6(*reinterpret_cast<const iovisor::Ip6 *>(k.daddr6)) : iovisor::formatIpv4(k.daddr)},
+                {"sport", ntohs(k.sport)},
+                {"dport", ntohs(k.dport)},
+                {"direction", e.flags & IOV_CT_REPLY ? "reply" : "original"},
+                {"state", state},
+                {"idle_s", idle / IOV_SEC_NS},
+                {"expires_in_s", idle >= timeout ? 0 : (timeout - idle) / IOV_SEC_NS}};
+    if (e.rewrite != NAT_REWRITE_NONE || !(e.flags & IOV_CT_ACL))
+        out["nat"] = {{"rewrite", e.rewrite == NAT_REWRITE_SRC ? "src" : e.rewrite == NAT_REWRITE_DST ? "dst" : "none"},
+                      {"addr", iovisor::formatIpv4(e.addr)},
+                      {"port", ntohs(e.port)}};
+    return out;
+}
+
 }  // namespace
+
+json connectionsJson(const Registry::Connections &c, uint64_t now_ns) {
+    json list = json::array();
+    for (const auto &[k, e] : c.entries) list.push_back(connectionJson(k, e, now_ns));
+    return {{"hook", attachModeName(c.mode)}, {"total", c.total}, {"connections", list}};
+}
 
 json conntrackJson(AttachMode mode, const ChainMap::ConntrackFill &fill) {
     json zones = json::object();
-    for (const auto &[zone, n] : fill.zones) zones[std::to_string(zone)] = n;
+    for (const auto &[zone, n] : fill.zones) zones[zoneName(zone)] = n;
     const double percent = fill.max_entries ? 100.0 * fill.entries / fill.max_entries : 0;
     return {{"hook", attachModeName(mode)}, {"max_entries", fill.max_entries}, {"entries", fill.entries},
             {"fill_percent", std::round(percent * 10) / 10}, {"zones", zones}};

@@ -16,6 +16,8 @@ nlohmann::json toJson(const Interface &itf);
 nlohmann::json toJson(const TraceResult &trace);
 nlohmann::json toJson(const FlowCacheInfo &cache);
 nlohmann::json conntrackJson(AttachMode mode, const ChainMap::ConntrackFill &fill);
+// `now_ns`: CLOCK_MONOTONIC_COARSE, the datapath's clock.
+nlohmann::json connectionsJson(const Registry::Connections &c, uint64_t now_ns);
 std::string endpointText(const Endpoint &e);
 
 // POST /modules/ body -> request; errors name the offending field.

@@ -195,6 +195,13 @@ public:
     iovisor::Result<std::vector<FlowCacheInfo>> flows();
     // How full the connection table of each hook in use is.
     iovisor::Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> conntrack();
+    // The first `limit` connections of each hook's table (an entry per direction).
+    struct Connections {
+        AttachMode mode;
+        uint64_t total = 0;
+        std::vector<std::pair<iov_ct_key, iov_ct_entry>> entries;
+    };
+    iovisor::Result<std::vector<Connections>> connections(size_t limit);
     // Runs `packet` through the real programs from `from` ("m:<module>:<port>")
     // with BPF_PROG_TEST_RUN and reports, module by module, what happened
     // (from their counters). Like a real packet, it counts in the stats and

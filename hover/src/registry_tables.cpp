@@ -353,6 +353,18 @@ Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> Registry::co
     return out;
 }
 
+Result<std::vector<Registry::Connections>> Registry::connections(size_t limit) {
+    std::vector<Connections> out;
+    for (const ChainMap *chain : lockedChains()) {
+        Connections c{chain->mode(), 0, {}};
+        auto entries = chain->connections(limit, &c.total);
+        if (!entries.ok()) return entries.error();
+        c.entries = std::move(entries.value());
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 // Chains are never closed once open: their pointers outlive the lock.
 std::vector<const ChainMap *> Registry::lockedChains() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -116,6 +116,7 @@ struct RestServer::Impl {
             for (const auto &[mode, fill] : *tables) out.push_back(conntrackJson(mode, fill));
             return {200, out};
         }
+        if (p.size() == 2 && p[0] == "conntrack" && p[1] == "connections" && v == methods::GET) return connections(r);
         if (p.size() == 1 && p[0] == "flows" && v == methods::GET) {
             auto caches = registry.flows();
             if (!caches.ok()) return error(caches.error());
@@ -292,6 +293,27 @@ struct RestServer::Impl {
         if (r.verb == methods::GET) return ok(registry.getLink(std::stoul(id)));
         if (r.verb == methods::DEL) return done(registry.deleteLink(std::stoul(id)));
         return notAllowed(r);
+    }
+
+    // GET /conntrack/connections[?limit=N]: the first N (1000) entries of
+    // each hook's connection table.
+    Reply connections(const Request &r) {
+        size_t limit = 1000;
+        if (!r.query.empty()) {
+            const std::string prefix = "limit=";
+            const std::string n = r.query.compare(0, prefix.size(), prefix) == 0 ? r.query.substr(prefix.size()) : "";
+            if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos)
+                return error(Errc::kInvalid, "unknown query '" + r.query + "' (limit=N, N up to 999999)");
+            limit = std::stoul(n);
+        }
+        auto tables = registry.connections(limit);
+        if (!tables.ok()) return error(tables.error());
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        const uint64_t now_ns = uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
+        json out = json::array();
+        for (const auto &c : *tables) out.push_back(connectionsJson(c, now_ns));
+        return {200, out};
     }
 
     void handle(http_request req) {

@@ -40,6 +40,12 @@ TEST_F(SecurityGroupE2E, NeutronShapedGroupsFilterStatefully) {
         see("vm1 pings vm2 (ICMP allowed in, replies pass)", "yes", yesNo(vm1->ping("10.0.0.2")));
         see("vm2 pings vm1 (vm1 takes nothing in)", "no", yesNo(vm2->ping("10.0.0.1", 2)));
         see("vm1 -> vm2 TCP 22", "open", vm1->tcpConnect(*vm2, "10.0.0.2", 22));
+        see.ours("iovisorctl conntrack lists it in vm2's zone, both ways", "yes", [&] {
+            const std::string out = testsupport::shell(BUILD_DIR "/bin/iovisorctl --hover " + c.hoverUrl() + " conntrack").output;
+            const bool orig = out.find("10.0.0.1:") != std::string::npos && out.find("-> 10.0.0.2:22") != std::string::npos;
+            const bool reply = out.find("10.0.0.2:22 -> 10.0.0.1:") != std::string::npos;
+            return yesNo(orig && reply && out.find(" port ") != std::string::npos) + (orig && reply ? "" : "\n" + out);
+        });
         see("vm1 -> vm2 TCP 80", "timeout", vm1->tcpConnect(*vm2, "10.0.0.2", 80));
         see("vm1 -> vm2 TCP 23 (reject)", "refused", vm1->tcpConnect(*vm2, "10.0.0.2", 23));
         see("vm3 (remote group pg_admin) -> vm2 TCP 80", "open", vm3.tcpConnect(*vm2, "10.0.0.2", 80));

@@ -490,6 +490,14 @@ TEST(HoverdConntrack, SizedByConfigurationAndItsFillVisible) {
         EXPECT_EQ(hook["entries"], 0);
         EXPECT_EQ(hook["fill_percent"], 0);
     }
+    r = hoverd.call("GET", "/conntrack/connections?limit=10");
+    ASSERT_EQ(r.status, 200) << r.text;
+    ASSERT_EQ(r.body.size(), 2u);
+    EXPECT_EQ(r.body[0]["total"], 0);
+    EXPECT_TRUE(r.body[0]["connections"].empty());
+    r = hoverd.call("GET", "/conntrack/connections?limit=ten");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.text.find("limit=N"), std::string::npos) << r.text;
     hoverd.stop();
     hoverd.addArgs({"--conntrack-entries", "8192"});
     EXPECT_FALSE(hoverd.start());

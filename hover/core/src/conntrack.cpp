@@ -47,4 +47,14 @@ Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> ChainMap::connections(u
     return out;
 }
 
+Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> ChainMap::connections(size_t limit, uint64_t *total) const {
+    std::vector<std::pair<iov_ct_key, iov_ct_entry>> out;
+    *total = 0;
+    auto s = forEachConnection(fdOf("iov_conntrack"), [&](const iov_ct_key &key, const iov_ct_entry &entry) {
+        if (++*total <= limit) out.emplace_back(key, entry);
+    });
+    if (!s.ok()) return s.error();
+    return out;
+}
+
 }  // namespace hover

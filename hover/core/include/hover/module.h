@@ -142,6 +142,9 @@ public:
     iovisor::Result<ConntrackFill> conntrackFill() const;
     // Every tracked connection of a zone.
     iovisor::Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> connections(uint32_t zone) const;
+    // The first `limit` tracked connections of every zone (an entry per
+    // direction), and how many there are.
+    iovisor::Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> connections(size_t limit, uint64_t *total) const;
 
     // Port counters (iov_port_counters, per CPU): every module port gets an
     // index when it is first connected (kept in its iov_ports entry) and
