@@ -167,4 +167,28 @@ void addLocalnetPort(Chassis &c, const std::string &ls, const std::string &name,
             " unknown -- lsp-set-options " + name + " network_name=" + network);
 }
 
+// Router `lr` between `ls` (its port `lr`-`ls`, MAC ...:`n`0, `ip`.254/24)
+// and the provider network ext (172.24.4.`ext_ip`/24, a gateway port on this
+// chassis), default route to the external host 172.24.4.254.
+void tenantRouter(Chassis &c, const std::string &lr, const std::string &ls, const std::string &n,
+                  const std::string &net, const std::string &ext_ip) {
+    c.nbctl("lr-add " + lr + " -- lrp-add " + lr + " " + lr + "-" + ls + " 02:00:00:00:a" + n + ":00 " + net +
+            ".254/24 -- lrp-add " + lr + " " + lr + "-ext 02:00:00:00:a" + n + ":02 172.24.4." + ext_ip + "/24");
+    connectRouterPort(c, ls, lr + "-" + ls);
+    connectRouterPort(c, "ext", lr + "-ext");
+    // NAT happens at a gateway, as Neutron sets it: the router's external
+    // port is a distributed gateway port with this chassis as its gateway.
+    c.nbctl("lrp-set-gateway-chassis " + lr + "-ext " + c.systemId() + " 10 -- lr-route-add " + lr +
+            " 0.0.0.0/0 172.24.4.254");
+}
+
+// The provider network: switch ext with a localnet port on physnet1, mapped
+// to br-ex, where the external host 172.24.4.254 lives.
+TestHost &externalNetwork(Chassis &c) {
+    c.nbctl("ls-add ext");
+    addLocalnetPort(c, "ext", "ext-ln", "physnet1");
+    c.mappedBridge("br-ex", "physnet1");
+    return c.vm("", "02:00:00:00:04:fe", "172.24.4.254/24", "br-ex");
+}
+
 }  // namespace e2e

@@ -91,5 +91,13 @@ void connectRouterPort(Chassis &c, const std::string &ls, const std::string &lrp
 std::pair<TestHost *, TestHost *> twoVms(Chassis &c);
 // A localnet port `name` on `ls` for the provider network `network`.
 void addLocalnetPort(Chassis &c, const std::string &ls, const std::string &name, const std::string &network);
+// Router `lr` between `ls` (its port `lr`-`ls`, MAC ...:`n`0, `net`.254/24)
+// and the provider network ext (172.24.4.`ext_ip`/24, a gateway port on this
+// chassis), default route to the external host 172.24.4.254.
+void tenantRouter(Chassis &c, const std::string &lr, const std::string &ls, const std::string &n,
+                  const std::string &net, const std::string &ext_ip);
+// The provider network: switch ext with a localnet port on physnet1, mapped
+// to br-ex, where the external host 172.24.4.254 lives.
+TestHost &externalNetwork(Chassis &c);
 
 }  // namespace e2e

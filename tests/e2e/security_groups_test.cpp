@@ -1,6 +1,8 @@
 // Security groups end to end, on our chassis and on ovn-controller + OVS
 // (see differential.h): the ACLs, port groups and address sets Neutron
 // writes, typed with ovn-nbctl.
+#include <nlohmann/json.hpp>
+
 #include "differential.h"
 
 namespace e2e {
@@ -67,6 +69,59 @@ TEST_F(SecurityGroupE2E, NeutronShapedGroupsFilterStatefully) {
         const std::string sw0 = "ls-" + c.nbctl("get Logical_Switch sw0 _uuid").substr(0, 36);
         see.ours("drops counted as ACL_DROP", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_DROP") > 0); });
         see.ours("rejects counted as ACL_REJECT", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_REJECT") > 0); });
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+    });
+}
+
+// A VM whose group lets only its own connections out, behind a router that
+// SNATs to the provider network, with IPv6 to another network: its outbound
+// connections and their replies pass the ACLs and the NAT (one connection
+// table holds both zones), nothing gets in unasked, over IPv4 and IPv6.
+TEST_F(SecurityGroupE2E, EgressOnlyGroupBehindSnatAndOverIpv6) {
+    compare([](Chassis &c, Observations &see) {
+        c.nbctl("ls-add sw0 -- ls-add sw1");
+        addVifPort(c, "sw0", "vm1", "02:00:00:00:00:01", "10.0.0.1 fd00::1");
+        addVifPort(c, "sw1", "vm3", "02:00:00:00:01:03", "10.0.1.3 fd01::3");
+        TestHost &ext = externalNetwork(c);
+        tenantRouter(c, "r0", "sw0", "0", "10.0.0", "1");
+        c.nbctl("lrp-add r0 r0-sw1 02:00:00:00:a0:01 10.0.1.254/24 fd01::fe/64 -- lr-nat-add r0 snat 172.24.4.1 10.0.0.0/24");
+        c.nbctl("set Logical_Router_Port r0-sw0 networks='[\"10.0.0.254/24\", \"fd00::fe/64\"]'");
+        connectRouterPort(c, "sw1", "r0-sw1");
+        TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "10.0.0.1/24");
+        TestHost &vm3 = c.vm("vm3", "02:00:00:00:01:03", "10.0.1.3/24");
+        vm1.exec("ip route add default via 10.0.0.254 && ip -6 addr add fd00::1/64 dev eth0 nodad"
+                 " && ip -6 route add default via fd00::fe");
+        vm3.exec("ip route add default via 10.0.1.254 && ip -6 addr add fd01::3/64 dev eth0 nodad"
+                 " && ip -6 route add default via fd01::fe");
+        c.nbctl("pg-add neutron_pg_drop vm1 -- pg-add pg_out vm1");
+        const std::string acl = "--type=port-group acl-add ";
+        c.nbctl(acl + "neutron_pg_drop to-lport 1001 'outport == @neutron_pg_drop && ip' drop");
+        c.nbctl(acl + "neutron_pg_drop from-lport 1001 'inport == @neutron_pg_drop && ip' drop");
+        c.nbctl(acl + "pg_out from-lport 1002 'inport == @pg_out && ip4' allow-related");
+        c.nbctl(acl + "pg_out from-lport 1002 'inport == @pg_out && ip6' allow-related");
+        c.syncHv();
+        auto ping6 = [](TestHost &h, const std::string &ip) {
+            return yesNo(h.exec("ping -6 -c 3 -i 0.3 -W 1 " + ip).exit_code == 0);
+        };
+        see("vm1 reaches the external host through SNAT", "yes", yesNo(vm1.ping("172.24.4.254", 4)));
+        std::string log;
+        see("TCP vm1 -> external host through SNAT", "yes", yesNo(vm1.tcpTo(ext, "172.24.4.254", &log)));
+        ext.exec("ip route add 10.0.0.0/16 via 172.24.4.1");
+        see("the external host routed in to vm1", "no", yesNo(ext.ping("10.0.0.1", 2)));
+        see("vm1 -> vm3 over IPv6 (replies pass)", "yes", ping6(vm1, "fd01::3"));
+        see("vm3 -> vm1 over IPv6", "no", ping6(vm3, "fd00::1"));
+        see("TCP vm3 -> vm1 over IPv6", "timeout", vm3.tcpConnect(vm1, "fd00::1", 22));
+        see("TCP vm1 -> vm3 over IPv6", "open", vm1.tcpConnect(vm3, "fd01::3", 22));
+        see.ours("one connection table holds the nat's and the port's zones", "yes", [&] {
+            // Zones: "<module>" for a nat, "<module>:<port>" for a switch port.
+            auto r = testsupport::shell("curl -sf " + c.hoverUrl() + "/conntrack");
+            bool port_zone = false, nat_zone = false;
+            const auto tables = nlohmann::json::parse(r.output, nullptr, false);
+            for (const auto &t : tables.is_array() ? tables : nlohmann::json::array())
+                for (auto it = t["zones"].begin(); it != t["zones"].end(); ++it)
+                    (it.key().find(':') == std::string::npos ? nat_zone : port_zone) = true;
+            return yesNo(port_zone && nat_zone) + (port_zone && nat_zone ? "" : " " + r.output);
+        });
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
     });
 }
