@@ -206,6 +206,13 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
 }
 
 #ifndef IOV_XDP
+/* nd_respond as a global function: its frame is not the flood program's,
+ * whose call chain to the ACL stage needs that stack. */
+__attribute__((noinline)) int nd_respond_global(struct iov_ctx *ctx, __u32 module, __u32 in_port) {
+    struct iov_pkt pkt;
+    return !iov_parse_eth(ctx, &pkt) && nd_respond(ctx, &pkt, module, in_port);
+}
+
 /* Multicast and unknown unicast as a program of its own, entered by tail
  * call: the ACL stage of each flood copy and the Neighbor Discovery
  * responder need more stack than the switch leaves (512 bytes for a call
@@ -222,7 +229,7 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
     const struct l2_port *cfg = port_config(md.module, md.in_port);
     const int respond = cfg && !(cfg->flags & L2_PORT_NO_RESPONDER);
     if (respond && pkt.proto == bpf_htons(ETH_P_IPV6) && iov_mac_is_multicast(dst.mac) &&
-        nd_respond(ctx, &pkt, md.module, md.in_port))
+        nd_respond_global(ctx, md.module, md.in_port))
         return iov_send(ctx, &md, md.in_port);
     return flood(ctx, &md, &dst);
 }

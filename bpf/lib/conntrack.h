@@ -26,10 +26,22 @@ struct {
     __type(value, struct iov_ct_entry);
 } iov_conntrack SEC(".maps");
 
+/* The idle timeouts of ACL-tracked connections (hoverd --ct-timeout). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, __u32);
+    __type(value, struct iov_ct_timeouts);
+} iov_ct_timeouts SEC(".maps");
+
 /* The live entry for `key`, or NULL (absent or idle past its timeout). */
 static __always_inline struct iov_ct_entry *iov_ct_lookup(const struct iov_ct_key *key, __u64 now) {
     struct iov_ct_entry *e = bpf_map_lookup_elem(&iov_conntrack, key);
-    if (!e || now - e->last_seen_ns > iov_ct_timeout(key->proto, e->flags)) return 0;
+    if (!e) return 0;
+    const __u32 zero = 0;
+    if (now - e->last_seen_ns > iov_ct_timeout(bpf_map_lookup_elem(&iov_ct_timeouts, &zero), key->proto, e->flags))
+        return 0;
     if (now - e->last_seen_ns > IOV_CT_REFRESH_NS) e->last_seen_ns = now;
     return e;
 }

@@ -362,6 +362,20 @@ struct iov_ct_key {
 #define IOV_CT_RST 0x20       /* TCP RST seen */
 #define IOV_CT_ACL 0x40       /* tracked by an ACL stage: per-state timeouts */
 
+/* Value of `iov_ct_timeouts` (one slot): how long ACL-tracked connections
+ * may idle in each state, in seconds (hoverd --ct-timeout); 0: Linux's
+ * nf_conntrack default (lib/ct_timeouts.h). */
+struct iov_ct_timeouts {
+    __u32 tcp_syn_sent;
+    __u32 tcp_established;
+    __u32 tcp_fin_wait; /* a FIN seen (FIN_WAIT, CLOSE_WAIT, TIME_WAIT alike) */
+    __u32 tcp_close;    /* a RST seen */
+    __u32 udp;          /* no reply yet */
+    __u32 udp_stream;   /* replied */
+    __u32 icmp;
+    __u32 generic;
+};
+
 /* Value of `iov_conntrack`: what to rewrite for packets matching the key,
  * and the connection's state. */
 struct iov_ct_entry {

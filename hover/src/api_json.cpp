@@ -161,7 +161,7 @@ std::string zoneName(uint32_t zone) {
     return std::to_string(slot / IOV_MAX_PORTS) + ":" + std::to_string(slot % IOV_MAX_PORTS);
 }
 
-json connectionJson(const iov_ct_key &k, const iov_ct_entry &e, uint64_t now_ns) {
+json connectionJson(const iov_ct_key &k, const iov_ct_entry &e, const iov_ct_timeouts &timeouts, uint64_t now_ns) {
     const bool v6 = k.family == 6;
     json state = json::array();
     const std::pair<uint8_t, const char *> flags[] = {{IOV_CT_REPLIED, "replied"}, {IOV_CT_BLOCKED, "blocked"},
@@ -170,7 +170,7 @@ json connectionJson(const iov_ct_key &k, const iov_ct_entry &e, uint64_t now_ns)
     for (const auto &[bit, name] : flags)
         if (e.flags & bit) state.push_back(name);
     const uint64_t idle = now_ns > e.last_seen_ns ? now_ns - e.last_seen_ns : 0;
-    const uint64_t timeout = iov_ct_timeout(k.proto, e.flags);
+    const uint64_t timeout = iov_ct_timeout(&timeouts, k.proto, e.flags);
     json out = {{"zone", zoneName(k.zone)},
                 {"proto", k.proto},
                 {"src", v6 ? iovisor::formatIpv6(*reinterpret_cast<const iovisor::Ip6 *>(k.saddr6)) : iovisor::formatIpv4(k.saddr)},
@@ -192,7 +192,7 @@ json connectionJson(const iov_ct_key &k, const iov_ct_entry &e, uint64_t now_ns)
 
 json connectionsJson(const Registry::Connections &c, uint64_t now_ns) {
     json list = json::array();
-    for (const auto &[k, e] : c.entries) list.push_back(connectionJson(k, e, now_ns));
+    for (const auto &[k, e] : c.entries) list.push_back(connectionJson(k, e, c.timeouts, now_ns));
     return {{"hook", attachModeName(c.mode)}, {"total", c.total}, {"connections", list}};
 }
 

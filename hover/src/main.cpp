@@ -34,6 +34,10 @@ const char kUsage[] =
     "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
     "  --conntrack-entries N  connections tracked per hook, shared by every module (default 262144)\n"
     "  --port-counters N    module ports counted per hook (default 16384; 32 bytes per CPU each)\n"
+    "  --ct-timeout STATE=SECONDS  idle timeout of connections tracked for ACLs (repeatable; Linux's\n"
+    "                       nf_conntrack defaults otherwise): tcp_syn_sent 120, tcp_established\n"
+    "                       432000, tcp_fin_wait 120, tcp_close 10, udp 30, udp_stream 120, icmp 30,\n"
+    "                       generic 600\n"
     "  --pidfile FILE       write the daemon's PID here\n"
     "  --help               this text\n";
 
@@ -52,7 +56,7 @@ struct Options {
     hover::RestOptions rest;
     std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
-    hover::HookSizes hook_sizes;
+    hover::HookSettings hook_settings;
 };
 
 // A whole number in [min, max], or exit 2 naming the option.
@@ -65,6 +69,23 @@ uint32_t count(const std::string &option, const std::string &text, uint32_t min,
         std::exit(2);
     }
     return static_cast<uint32_t>(v);
+}
+
+// --ct-timeout STATE=SECONDS into the hook settings.
+void ctTimeout(const std::string &text, iov_ct_timeouts *t) {
+    const std::pair<const char *, uint32_t *> states[] = {
+        {"tcp_syn_sent", &t->tcp_syn_sent}, {"tcp_established", &t->tcp_established}, {"tcp_fin_wait", &t->tcp_fin_wait},
+        {"tcp_close", &t->tcp_close},       {"udp", &t->udp},                         {"udp_stream", &t->udp_stream},
+        {"icmp", &t->icmp},                 {"generic", &t->generic}};
+    const auto eq = text.find('=');
+    for (const auto &[name, field] : states)
+        if (eq != std::string::npos && text.compare(0, eq, name) == 0 && eq == std::strlen(name)) {
+            *field = count("--ct-timeout " + std::string(name), text.substr(eq + 1), 1, 30u * 86400);
+            return;
+        }
+    std::cerr << "hoverd: --ct-timeout takes STATE=SECONDS with STATE one of tcp_syn_sent, tcp_established, "
+                 "tcp_fin_wait, tcp_close, udp, udp_stream, icmp, generic; not '" << text << "'\n";
+    std::exit(2);
 }
 
 // Exits on --help (0) and on a usage error (2).
@@ -93,11 +114,15 @@ Options parse(int argc, char **argv) {
         else if (arg == "--conntrack-entries") {
             std::string text;
             value(&text);
-            o.hook_sizes.conntrack = count(arg, text, 1024, 1u << 26);
+            o.hook_settings.conntrack = count(arg, text, 1024, 1u << 26);
+        } else if (arg == "--ct-timeout") {
+            std::string text;
+            value(&text);
+            ctTimeout(text, &o.hook_settings.ct_timeouts);
         } else if (arg == "--port-counters") {
             std::string text;
             value(&text);
-            o.hook_sizes.port_counters = count(arg, text, 256, 1u << 24);
+            o.hook_settings.port_counters = count(arg, text, 256, 1u << 24);
         }
         else {
             std::cerr << "hoverd: unknown argument '" << arg << "'\n" << kUsage;
@@ -154,7 +179,7 @@ int main(int argc, char **argv) {
     crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
 
     auto registry = hover::Registry::open(
-        {options.pin_root, options.state_dir, options.bpf_include, options.hook_sizes});
+        {options.pin_root, options.state_dir, options.bpf_include, options.hook_settings});
     if (!registry.ok()) {
         std::cerr << "hoverd: " << registry.error().message << "\n";
         return 1;

@@ -160,7 +160,7 @@ std::vector<const ChainMap *> Registry::chains() const {
 Status Registry::openChain(AttachMode mode) {
     std::unique_ptr<ChainMap> &chain = mode == AttachMode::kXdp ? chain_xdp_ : chain_tc_;
     if (chain) return {};
-    auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.hook_sizes);
+    auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.hook_settings);
     if (!opened.ok()) return opened.error();
     chain = std::move(opened.value());
     return {};

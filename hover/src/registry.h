@@ -34,7 +34,7 @@ struct RegistryOptions {
     std::string pin_root;         // bpffs directory owned by this hoverd instance
     std::string state_dir;        // the saved records live here
     std::string bpf_include_dir;  // headers custom C modules compile against
-    HookSizes hook_sizes;         // shared tables of each hook
+    HookSettings hook_settings;         // shared tables of each hook
 };
 
 struct CreateModule {
@@ -198,6 +198,7 @@ public:
     // The first `limit` connections of each hook's table (an entry per direction).
     struct Connections {
         AttachMode mode;
+        iov_ct_timeouts timeouts;
         uint64_t total = 0;
         std::vector<std::pair<iov_ct_key, iov_ct_entry>> entries;
     };

@@ -356,7 +356,7 @@ Result<std::vector<std::pair<AttachMode, ChainMap::ConntrackFill>>> Registry::co
 Result<std::vector<Registry::Connections>> Registry::connections(size_t limit) {
     std::vector<Connections> out;
     for (const ChainMap *chain : lockedChains()) {
-        Connections c{chain->mode(), 0, {}};
+        Connections c{chain->mode(), chain->ctTimeouts(), 0, {}};
         auto entries = chain->connections(limit, &c.total);
         if (!entries.ok()) return entries.error();
         c.entries = std::move(entries.value());

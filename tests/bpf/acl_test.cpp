@@ -3,7 +3,9 @@
 // language and compiled as the controller does (controller/src/acl_match.h).
 #include <bpf/bpf.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "acl_match.h"
 #include "hover/l2switch.h"
@@ -149,6 +151,23 @@ TEST_P(AclTest, AnAclChangeStopsAnEstablishedConnection) {
     neutronGroups();  // allowed again: the connection is committed anew
     expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kAck), 1, "allowed again");
     expectForwarded(1, tcpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 22, 40000, kAck), 0, "replies too");
+}
+
+// Idle timeouts follow the configuration (hoverd --ct-timeout writes
+// iov_ct_timeouts): a UDP flow idle past its timeout is a new connection.
+TEST_P(AclTest, ConnectionsExpireAfterTheConfiguredTimeout) {
+    neutronGroups();
+    iov_ct_timeouts timeouts{};
+    timeouts.udp = 1;
+    const uint32_t zero = 0;
+    ASSERT_EQ(bpf_map_update_elem(harness_->chain().fdOf("iov_ct_timeouts"), &zero, &timeouts, BPF_ANY), 0);
+    const Bytes out = udpFrame(kMac1, kMac2, "10.0.0.2", "10.0.0.1", 5000, 53);
+    const Bytes back = udpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 53, 5000);
+    expectForwarded(1, out, 0, "vm2 asks");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    expectDropped(0, back, IOV_DROP_ACL_DROP, "an answer after the 1 s timeout");
+    expectForwarded(1, out, 0, "vm2 asks again");
+    expectForwarded(0, back, 1, "a timely answer");
 }
 
 TEST_P(AclTest, RelatedIcmpErrorsPass) {

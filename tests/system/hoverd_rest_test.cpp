@@ -1,6 +1,7 @@
 // hoverd's REST contract over real HTTP against a real daemon: resources,
 // status codes, error bodies, and that bad input leaves it healthy.
 #include <bpf/bpf.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <cpprest/asyncrt_utils.h>
 
 #include "hoverd_process.h"
+#include "lib/tables.h"
 #include "netns.h"
 
 namespace {
@@ -469,8 +471,19 @@ namespace {
 TEST(HoverdConntrack, SizedByConfigurationAndItsFillVisible) {
     REQUIRE_ROOT();
     HoverdProcess hoverd;
-    hoverd.addArgs({"--conntrack-entries", "4096"});
+    hoverd.addArgs({"--conntrack-entries", "4096", "--ct-timeout", "udp=7", "--ct-timeout", "tcp_established=3600"});
     ASSERT_TRUE(hoverd.start()) << hoverd.error();
+    {  // the datapath reads its timeouts from the hook's iov_ct_timeouts
+        const int fd = bpf_obj_get((hoverd.pinRoot() + "/tc/iov_ct_timeouts").c_str());
+        ASSERT_GE(fd, 0);
+        iov_ct_timeouts t{};
+        const uint32_t zero = 0;
+        ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &t), 0);
+        close(fd);
+        EXPECT_EQ(t.udp, 7u);
+        EXPECT_EQ(t.tcp_established, 3600u);
+        EXPECT_EQ(t.tcp_close, 0u) << "0: Linux's default";
+    }
     auto r = hoverd.call("GET", "/conntrack");
     ASSERT_EQ(r.status, 200) << r.text;
     ASSERT_EQ(r.body.size(), 1u) << "tc only: the xdp hook's shared maps come with its first module";
@@ -508,6 +521,12 @@ TEST(HoverdConntrack, BadSizesAreRefused) {
     auto r = testsupport::shell(std::string(HOVERD_BINARY) + " --conntrack-entries 12x 2>&1");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.output.find("--conntrack-entries takes a whole number from 1024"), std::string::npos) << r.output;
+    r = testsupport::shell(std::string(HOVERD_BINARY) + " --ct-timeout tcp_estab=5 2>&1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("STATE one of tcp_syn_sent"), std::string::npos) << r.output;
+    r = testsupport::shell(std::string(HOVERD_BINARY) + " --ct-timeout udp=0 2>&1");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("--ct-timeout udp takes a whole number from 1"), std::string::npos) << r.output;
 }
 
 TEST(HoverdAccess, UnixSocketServesTheSameApi) {

@@ -124,22 +124,22 @@ uint64_t datapathClockNs() {
     return static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
 }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, HookSizes sizes) {
-    return openPinned("", mode, sizes);
+Result<std::unique_ptr<ChainMap>> ChainMap::create(AttachMode mode, HookSettings settings) {
+    return openPinned("", mode, settings);
 }
 
-Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, HookSizes sizes) {
+Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, AttachMode mode, HookSettings settings) {
     std::unique_ptr<ChainMap> chain(new ChainMap());
     chain->pin_dir_ = dir;
     chain->mode_ = mode;
-    chain->sizes_ = sizes;
+    chain->settings_ = settings;
     std::error_code ec;
     if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))
         return makeError(Errc::kUnavailable, "cannot create " + dir + ": " + ec.message());
-    if (auto s = checkPinnedSize(dir + "/iov_conntrack", sizes.conntrack, "--conntrack-entries", "connections are lost");
+    if (auto s = checkPinnedSize(dir + "/iov_conntrack", settings.conntrack, "--conntrack-entries", "connections are lost");
         !s.ok())
         return s.error();
-    if (auto s = checkPinnedSize(dir + "/iov_port_counters", sizes.port_counters, "--port-counters", "counters restart");
+    if (auto s = checkPinnedSize(dir + "/iov_port_counters", settings.port_counters, "--port-counters", "counters restart");
         !s.ok())
         return s.error();
     // The entry object creates the shared maps (or libbpf reuses the pinned ones).
@@ -153,6 +153,9 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
         if (!isInternal(bpf_map__name(map))) chain->maps_.emplace_back(bpf_map__name(map), Fd(dup(bpf_map__fd(map))));
     }
     if (auto s = chain->invalidateFlows(); !s.ok()) return s.error();  // also: a generation that is never 0
+    const uint32_t zero = 0;
+    if (bpf_map_update_elem(chain->fdOf("iov_ct_timeouts"), &zero, &settings.ct_timeouts, BPF_ANY) != 0)
+        return errnoError(errno, "write iov_ct_timeouts");
 
     bpf_program *prog = bpf_object__find_program_by_name(obj->obj, "iov_entry");
     if (!prog) return makeError(Errc::kInternal, "entry object without iov_entry");
@@ -168,8 +171,8 @@ Result<OpenedObject> ChainMap::openObject(const ModuleType &type, bpf_object_ope
     if (!pin_dir_.empty()) opts->pin_root_path = pin_dir_.c_str();
     auto opened = openModuleObject(type, opts);
     if (!opened.ok()) return opened;
-    for (const auto &[name, entries] : {std::pair<const char *, uint32_t>{"iov_conntrack", sizes_.conntrack},
-                                        {"iov_port_counters", sizes_.port_counters}})
+    for (const auto &[name, entries] : {std::pair<const char *, uint32_t>{"iov_conntrack", settings_.conntrack},
+                                        {"iov_port_counters", settings_.port_counters}})
         if (bpf_map *map = bpf_object__find_map_by_name(opened->obj, name))
             if (bpf_map__set_max_entries(map, entries) != 0) return errnoError(errno, std::string("size ") + name);
     bpf_map *map;

@@ -16,7 +16,7 @@ Result<uint32_t> ChainMap::allocateCounter(uint32_t module, uint32_t port) const
     auto counters = TypedMap<uint32_t, iov_port_stats>::open(fdOf("iov_port_counters"));
     if (!counters.ok()) return counters.error();
     std::lock_guard<std::mutex> lock(counters_mu_);
-    const uint32_t size = sizes_.port_counters;
+    const uint32_t size = settings_.port_counters;
     for (uint32_t tried = 0; tried + 1 < size; ++tried, next_counter_ = next_counter_ + 1 < size ? next_counter_ + 1 : 1) {
         if (next_counter_ == 0 || counter_owners_.count(next_counter_)) continue;
         const uint32_t index = next_counter_;

@@ -86,21 +86,22 @@ const char *dropReasonText(uint32_t reason);
 // id -> port counters table. TC and XDP instances need a set each (a program
 // array holds one program type). A program array empties when the last
 // user-space reference goes, so hoverd pins the maps.
-// Sizes of a hook's shared tables (hoverd's flags).
-struct HookSizes {
+// What hoverd's flags set in a hook's shared tables.
+struct HookSettings {
     uint32_t conntrack = IOV_CT_DEFAULT_ENTRIES;    // --conntrack-entries
     uint32_t port_counters = IOV_COUNTERS_DEFAULT;  // --port-counters
+    iov_ct_timeouts ct_timeouts{};                  // --ct-timeout (0: the default)
 };
 
 class ChainMap {
 public:
     // Unpinned: the maps go when the last holder of them does (tests).
-    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode, HookSizes sizes = {});
+    static iovisor::Result<std::unique_ptr<ChainMap>> create(AttachMode mode, HookSettings settings = {});
     // The maps pinned in `dir` (libbpf pins them by name, LIBBPF_PIN_BY_NAME
     // in bpf/lib/flow.h and conntrack.h), created there if missing, the
-    // shared tables of `sizes`; (re)loads the entry program.
+    // shared tables of `settings`; (re)loads the entry program.
     static iovisor::Result<std::unique_ptr<ChainMap>> openPinned(const std::string &dir, AttachMode mode,
-                                                                 HookSizes sizes = {});
+                                                                 HookSettings settings = {});
     // Opens an object that uses the shared maps, so that loading it reuses
     // them: libbpf finds the pinned ones by name; an unpinned chain hands its
     // own over by fd.
@@ -140,6 +141,8 @@ public:
         std::map<uint32_t, uint64_t> zones;
     };
     iovisor::Result<ConntrackFill> conntrackFill() const;
+    // The idle timeouts in force (those written at open, iov_ct_timeouts).
+    const iov_ct_timeouts &ctTimeouts() const { return settings_.ct_timeouts; }
     // Every tracked connection of a zone.
     iovisor::Result<std::vector<std::pair<iov_ct_key, iov_ct_entry>>> connections(uint32_t zone) const;
     // The first `limit` tracked connections of every zone (an entry per
@@ -167,7 +170,7 @@ private:
 
     AttachMode mode_ = AttachMode::kTc;
     std::string pin_dir_;  // empty: not pinned
-    HookSizes sizes_;
+    HookSettings settings_;
     std::vector<std::pair<std::string, Fd>> maps_;
     mutable std::mutex type_shared_mu_;
     // Maps shared by the instances of a type (router caches, nat/router/
