@@ -41,7 +41,10 @@ const char kUsage[] =
     "  tables ID set TABLE KEY VALUE\n"
     "  tables ID delete TABLE KEY\n"
     "  stats [ID]                         packets/bytes per port and drops by reason\n"
-    "  conntrack                          the connection table of each hook: how full, per module\n"
+    "  conntrack                          the connection table of each hook: how full, per zone,\n"
+    "                                     and its connections (zone, tuple, state, timeout, NAT)\n"
+    "  acl PORT                           the ACLs in force for a logical port (iovisor-ovnd),\n"
+    "                                     per direction, and how its switch port runs them\n"
     "  flows                              the flow cache: flows replayed at their netdev,\n"
     "                                     the modules they cross, how they leave\n"
     "  ovn                                OVN objects -> modules, ports, interfaces, bindings\n"
@@ -372,6 +375,34 @@ int conntrack(Cli &cli) {
     });
 }
 
+int acl(Cli &cli, const std::string &port) {
+    auto state = ovndState(cli.ovnd_socket);
+    if (!state.ok()) return fail(state.error());
+    for (const auto &ls : (*state)["switches"])
+        for (const auto &p : ls["ports"]) {
+            if (p["name"] != port) continue;
+            return show(cli, p["acls"], [&] {
+                std::cout << "port " << port << " on switch " << text(ls["name"]) << " (module " << text(ls["module"])
+                          << ", port " << text(p["module_port"]) << ")\n";
+                for (const char *dir : {"from-lport", "to-lport"}) {
+                    const json &stage = p["acls"]["stage"];
+                    std::cout << "  " << dir << ": ";
+                    if (!stage.contains(dir)) std::cout << "no ACL stage\n";
+                    else
+                        std::cout << "policy " << text(stage[dir]["policy"]) << ", connections "
+                                  << (stage[dir]["tracked"] == true ? "tracked" : "not tracked") << "\n";
+                    std::vector<std::vector<std::string>> rows;
+                    for (const auto &a : p["acls"]["in_force"])
+                        if (a["direction"] == dir)
+                            rows.push_back({"    " + text(a["priority"]), text(a["action"]), text(a["match"]),
+                                            a["error"].is_null() ? "" : "FAILS CLOSED: " + text(a["error"])});
+                    if (!rows.empty()) table({"    PRIORITY", "ACTION", "MATCH", ""}, rows);
+                }
+            });
+        }
+    return fail(iovisor::makeError(iovisor::Errc::kNotFound, "no logical switch port '" + port + "'"));
+}
+
 int ovn(Cli &cli) {
     auto state = ovndState(cli.ovnd_socket);
     if (!state.ok()) return fail(state.error());
@@ -507,6 +538,7 @@ int main(int argc, char **argv) {
     if (cmd == "conntrack") return rest.empty() ? conntrack(cli) : usage("conntrack: no arguments");
     if (cmd == "status") return status(cli);
     if (cmd == "ovn") return ovn(cli);
+    if (cmd == "acl") return rest.size() == 1 ? acl(cli, rest[0]) : usage("acl: one logical port");
     if (cmd == "trace") return trace(cli, rest);
     return usage("unknown command '" + cmd + "'");
 }

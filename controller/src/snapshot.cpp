@@ -1,5 +1,8 @@
 #include "snapshot.h"
 
+#include "hover/model/l2switch.h"
+#include "translate_acl.h"
+
 namespace ctl {
 
 using nlohmann::json;
@@ -11,6 +14,25 @@ json portOf(const DesiredState &d, const std::string &module, const std::string 
     if (m == d.modules.end() || !m->second.config.contains(kConfigPorts)) return nullptr;
     const json &ports = m->second.config[kConfigPorts];
     return ports.contains(object) ? ports[object] : json(nullptr);
+}
+
+// The ACLs in force for a port and how its module port runs them (policy
+// ids, connection tracking) as the desired entries say.
+json aclsOf(const SnapshotInput &in, const ovnmon::LogicalSwitch &ls, const ovnmon::LogicalSwitchPort &lsp,
+            const std::string &module, const json &module_port) {
+    namespace l2 = hover::model::l2switch;
+    json acls = json::array();
+    for (const auto &a : aclsInForce(in.nb, ls, lsp))
+        acls.push_back({{"uuid", a.uuid}, {"name", a.name}, {"direction", a.direction}, {"priority", a.priority},
+                        {"action", a.action}, {"match", a.match}, {"error", a.error.empty() ? json(nullptr) : json(a.error)}});
+    json stage = json::object();
+    auto m = in.desired.modules.find(module);
+    if (m != in.desired.modules.end() && module_port.is_number())
+        for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)})
+            if (auto e = m->second.tables.find(l2::kAclPorts, acl_port_key{module_port.get<uint16_t>(), dir, 0}))
+                stage[dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport"] = {
+                    {"policy", e->policy}, {"fields", e->fields}, {"tracked", (e->flags & ACL_PORT_CT) != 0}};
+    return {{"in_force", acls}, {"stage", stage}};
 }
 
 }  // namespace
@@ -30,6 +52,7 @@ json snapshot(const SnapshotInput &in) {
             const auto &lsp = it->second;
             json port = {{"name", lsp.name}, {"type", lsp.type.empty() ? "vif" : lsp.type},
                          {"addresses", lsp.addresses}, {"module_port", portOf(in.desired, module, lsp.name)}};
+            port["acls"] = aclsOf(in, ls, lsp, module, port["module_port"]);
             auto pb = in.sb.port_bindings.find(lsp.name);
             if (pb != in.sb.port_bindings.end()) {
                 port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);

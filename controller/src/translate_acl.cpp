@@ -189,4 +189,24 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
     }
 }
 
+std::vector<AclInForce> aclsInForce(const NbState &nb, const ovnmon::LogicalSwitch &ls,
+                                    const ovnmon::LogicalSwitchPort &lsp) {
+    std::vector<AclInForce> out;
+    const MatchNames names = matchNames(nb);
+    for (const auto &a : aclsOf(nb, ls, names)) {
+        const uint8_t dir = a.acl->direction == "from-lport" ? ACL_DIR_FROM_LPORT : ACL_DIR_TO_LPORT;
+        if (!a.scope.empty() && !a.scope.count(lsp.uuid)) continue;
+        AclInForce f{a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, "", a.acl->priority};
+        auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
+        if (!terms) f.error = terms.error().message;
+        else if (terms->empty()) continue;  // never matches this port's packets
+        else if (actionOf(f.action) == ACL_UNSUPPORTED) f.error = "action " + f.action + " is not supported";
+        out.push_back(std::move(f));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const AclInForce &a, const AclInForce &b) {
+        return std::tie(a.direction, b.priority) < std::tie(b.direction, a.priority);
+    });
+    return out;
+}
+
 }  // namespace ctl

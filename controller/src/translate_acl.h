@@ -29,4 +29,15 @@ struct AclProblem {
 void switchAcls(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
                 hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems);
 
+// An ACL in force for a port (iovisorctl acl): one whose match can hold for
+// the port's packets in its direction; `error` says why it drops what it
+// may match instead (fail closed).
+struct AclInForce {
+    std::string uuid, name, direction, action, match, error;
+    int64_t priority = 0;
+};
+// Per direction, highest priority first.
+std::vector<AclInForce> aclsInForce(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls,
+                                    const ovnmon::LogicalSwitchPort &lsp);
+
 }  // namespace ctl

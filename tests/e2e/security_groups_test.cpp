@@ -69,7 +69,26 @@ TEST_F(SecurityGroupE2E, NeutronShapedGroupsFilterStatefully) {
         const std::string sw0 = "ls-" + c.nbctl("get Logical_Switch sw0 _uuid").substr(0, 36);
         see.ours("drops counted as ACL_DROP", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_DROP") > 0); });
         see.ours("rejects counted as ACL_REJECT", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_REJECT") > 0); });
+        const std::string ctl = BUILD_DIR "/bin/iovisorctl --hover " + c.hoverUrl() + " --ovnd " + c.dir() + "/ovnd.sock ";
+        see.ours("iovisorctl acl vm2 shows the SSH rule in force, tracked", "yes", [&] {
+            const std::string out = testsupport::shell(ctl + "acl vm2").output;
+            const bool ok = out.find("tcp.dst == 22") != std::string::npos && out.find("connections tracked") != std::string::npos;
+            return yesNo(ok) + (ok ? "" : "\n" + out);
+        });
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+
+        // A match we cannot compile (tcp.flags): OVN drops TCP SYNs to vm2;
+        // ours reports the ACL and fails the ports it applies to closed.
+        c.nbctl("--type=port-group acl-add pg_web to-lport 1004 'outport == @pg_web && ip4 && tcp.flags == 0x002' drop");
+        c.syncHv();
+        see("vm1 -> vm2 TCP 22 under an ACL dropping SYNs", "timeout", vm1->tcpConnect(*vm2, "10.0.0.2", 22));
+        see.goal("vm1 pings vm2 under it (ours: the port fails closed)", "no", yesNo(vm1->ping("10.0.0.2", 2)));
+        see.ours("iovisorctl acl vm2 names the ACL it cannot apply", "yes", [&] {
+            const std::string out = testsupport::shell(ctl + "acl vm2").output;
+            const bool ok = out.find("FAILS CLOSED") != std::string::npos && out.find("tcp.flags") != std::string::npos;
+            return yesNo(ok) + (ok ? "" : "\n" + out);
+        });
+        see.ours("drops counted as ACL_UNSUPPORTED", "yes", [&] { return yesNo(hoverDrops(c, sw0, "ACL_UNSUPPORTED") > 0); });
     });
 }
 
