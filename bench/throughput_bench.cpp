@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
+#include "acl_match.h"
 #include "hover/attach.h"
 #include "hover/l2switch.h"
 #include "hover/router.h"
@@ -56,7 +58,38 @@ Pair hosts(const std::string &ip_a, const std::string &ip_b, int prefix) {
     return p;
 }
 
-double ourSwitch(hover::AttachMode mode) {
+// Neutron's shape of security groups on both ports: IP dropped both ways
+// (1001), egress allowed and iperf3's port allowed in (1002, allow-related).
+void securityGroups(hover::L2Switch &sw) {
+    const std::map<std::string, std::vector<std::string>> groups = {{"pg", {"p0", "p1"}}}, sets;
+    std::map<hover::model::acl::Policy, uint32_t> ids;
+    std::map<uint32_t, hover::model::acl::Policy> policies;
+    std::map<uint32_t, hover::PortAcls> ports;
+    const std::vector<std::tuple<uint8_t, int64_t, uint8_t, std::string>> acls = {
+        {ACL_DIR_TO_LPORT, 1001, ACL_DROP, "outport == @pg && ip"},
+        {ACL_DIR_FROM_LPORT, 1001, ACL_DROP, "inport == @pg && ip"},
+        {ACL_DIR_FROM_LPORT, 1002, ACL_ALLOW_RELATED, "inport == @pg && ip4"},
+        {ACL_DIR_TO_LPORT, 1002, ACL_ALLOW_RELATED, "outport == @pg && ip4 && tcp && tcp.dst == 5201"}};
+    for (uint32_t port = 0; port < 2; ++port) {
+        ports[port].track = true;
+        for (uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
+            hover::model::acl::Policy policy;
+            for (const auto &[d, priority, action, match] : acls) {
+                if (d != dir) continue;
+                auto e = ctl::acl::parseMatch(match, {&groups, &sets});
+                auto terms = e.ok() ? ctl::acl::termsFor(*e, "p" + std::to_string(port), dir) : e.error();
+                must(terms.ok(), match);
+                policy.rules.push_back({priority, action, uint32_t(policy.rules.size() + 1), *terms});
+            }
+            const uint32_t id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
+            policies[id] = policy;
+            (dir == ACL_DIR_FROM_LPORT ? ports[port].from : ports[port].to) = id;
+        }
+    }
+    must(sw.setAcls(policies, ports));
+}
+
+double ourSwitch(hover::AttachMode mode, bool security_groups = false) {
     Pair p = hosts("10.0.0.1", "10.0.0.2", 24);
     if (mode == hover::AttachMode::kXdp)
         for (auto *h : {p.a.get(), p.b.get()}) must(h->prepareForXdp(XDP_PASS_OBJECT).empty(), "XDP peer");
@@ -77,6 +110,7 @@ double ourSwitch(hover::AttachMode mode) {
         must(a.ok(), a.ok() ? "" : a.error().message);
         attached.push_back(std::move(a.value()));
     }
+    if (security_groups) securityGroups(sw);
     return iperfGbps(*p.a, *p.b, "10.0.0.2");
 }
 
@@ -155,10 +189,12 @@ int main(int argc, char **argv) {
     std::printf("iperf3 TCP, one stream, %d s, between two namespaces (2 cores shared by both ends)\n", g_seconds);
     const double bridge = linuxBridge();
     const double l2_tc = ourSwitch(hover::AttachMode::kTc);
+    const double l2_sg = ourSwitch(hover::AttachMode::kTc, true);
     const double l2_xdp = ourSwitch(hover::AttachMode::kXdp);
     const double fwd = linuxRouter();
     const double rt = ourRouter();
     row("l2switch (TC)", l2_tc, bridge, "Linux bridge", 0.9);
+    row("l2switch + security groups (TC)", l2_sg, l2_tc, "l2switch (TC)", 0.9);
     row("l2switch (XDP)", l2_xdp, bridge, "Linux bridge", 0);
     row("router (TC)", rt, fwd, "Linux IP forwarding", 0.9);
     std::printf("(XDP on veth runs without checksum offload and GSO: tx offload is off in the namespaces)\n");

@@ -240,7 +240,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
     __uint(max_entries, 1);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
-    __type(key, __u32);
+    __uint(key_size, sizeof(__u32)); /* no BTF key type: program arrays take none */
     __array(values, int(struct iov_ctx *));
 } l2_flood_prog SEC(".maps") = {.values = {[0] = (void *)&l2switch_flood}};
 #endif
