@@ -65,9 +65,11 @@ TEST_F(IovisorCtl, ModulesLinksTablesAndStats) {
     auto ct = ctl({"conntrack"});
     EXPECT_EQ(ct.exit_code, 0);
     EXPECT_NE(ct.output.find("tc: 0 of 262144 connections (0.0%)"), std::string::npos) << ct.output;
-    json tables = json::parse(ctl({"--json", "conntrack"}).output, nullptr, false);
-    ASSERT_TRUE(tables.is_array()) << "conntrack --json";
-    EXPECT_EQ(tables.size(), 1u);
+    json conntrack = json::parse(ctl({"--json", "conntrack"}).output, nullptr, false);
+    ASSERT_TRUE(conntrack["tables"].is_array()) << "conntrack --json: " << conntrack.dump();
+    EXPECT_EQ(conntrack["tables"].size(), 1u);
+    ASSERT_TRUE(conntrack["connections"].is_array());
+    EXPECT_EQ(conntrack["connections"][0]["total"], 0);
     EXPECT_EQ(ctl({"conntrack", "extra"}).exit_code, 2);
 }
 
