@@ -33,19 +33,15 @@ acl::Policy securityGroup(int rules, bool remote_group) {
         sets["big"].push_back("10." + std::to_string(1 + i / 65536) + "." + std::to_string(i / 256 % 256) + "." +
                               std::to_string(i % 256));
     sets["big"].push_back("10.0.0.1");
-    std::vector<std::pair<int64_t, std::string>> matches = {{1001, "outport == @pg && ip"}};
+    std::vector<ctl::acl::AclText> acls = {{1001, ACL_DROP, ACL_DIR_TO_LPORT, "outport == @pg && ip"}};
     for (int i = 1; i < rules; ++i)
-        matches.push_back({1002, "outport == @pg && ip4 && tcp && tcp.dst == " + std::to_string(i)});
-    matches.push_back({1002, remote_group ? "outport == @pg && ip4 && ip4.src == $big" : "outport == @pg && ip4 && udp && udp.dst == 2000"});
-    acl::Policy policy;
-    for (const auto &[priority, match] : matches) {
-        auto e = ctl::acl::parseMatch(match, {&groups, &sets});
-        auto terms = e.ok() ? ctl::acl::termsFor(*e, "vm2", ACL_DIR_TO_LPORT) : e.error();
-        if (!terms.ok()) must(terms.error());
-        policy.rules.push_back({priority, priority == 1001 ? uint8_t(ACL_DROP) : uint8_t(ACL_ALLOW_RELATED),
-                                uint32_t(policy.rules.size() + 1), *terms});
-    }
-    return policy;
+        acls.push_back({1002, ACL_ALLOW_RELATED, ACL_DIR_TO_LPORT,
+                        "outport == @pg && ip4 && tcp && tcp.dst == " + std::to_string(i)});
+    acls.push_back({1002, ACL_ALLOW_RELATED, ACL_DIR_TO_LPORT,
+                    remote_group ? "outport == @pg && ip4 && ip4.src == $big" : "outport == @pg && ip4 && udp && udp.dst == 2000"});
+    auto policy = ctl::acl::policyFor(acls, "vm2", ACL_DIR_TO_LPORT, {&groups, &sets});
+    if (!policy.ok()) must(policy.error());
+    return *policy;
 }
 
 struct Case {

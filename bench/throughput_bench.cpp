@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <tuple>
 
 #include "acl_match.h"
 #include "hover/attach.h"
@@ -62,27 +61,20 @@ Pair hosts(const std::string &ip_a, const std::string &ip_b, int prefix) {
 // (1001), egress allowed and iperf3's port allowed in (1002, allow-related).
 void securityGroups(hover::L2Switch &sw) {
     const std::map<std::string, std::vector<std::string>> groups = {{"pg", {"p0", "p1"}}}, sets;
-    std::map<hover::model::acl::Policy, uint32_t> ids;
+    const std::vector<ctl::acl::AclText> acls = {
+        {1001, ACL_DROP, ACL_DIR_TO_LPORT, "outport == @pg && ip"},
+        {1001, ACL_DROP, ACL_DIR_FROM_LPORT, "inport == @pg && ip"},
+        {1002, ACL_ALLOW_RELATED, ACL_DIR_FROM_LPORT, "inport == @pg && ip4"},
+        {1002, ACL_ALLOW_RELATED, ACL_DIR_TO_LPORT, "outport == @pg && ip4 && tcp && tcp.dst == 5201"}};
     std::map<uint32_t, hover::model::acl::Policy> policies;
     std::map<uint32_t, hover::PortAcls> ports;
-    const std::vector<std::tuple<uint8_t, int64_t, uint8_t, std::string>> acls = {
-        {ACL_DIR_TO_LPORT, 1001, ACL_DROP, "outport == @pg && ip"},
-        {ACL_DIR_FROM_LPORT, 1001, ACL_DROP, "inport == @pg && ip"},
-        {ACL_DIR_FROM_LPORT, 1002, ACL_ALLOW_RELATED, "inport == @pg && ip4"},
-        {ACL_DIR_TO_LPORT, 1002, ACL_ALLOW_RELATED, "outport == @pg && ip4 && tcp && tcp.dst == 5201"}};
     for (uint32_t port = 0; port < 2; ++port) {
         ports[port].track = true;
         for (uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
-            hover::model::acl::Policy policy;
-            for (const auto &[d, priority, action, match] : acls) {
-                if (d != dir) continue;
-                auto e = ctl::acl::parseMatch(match, {&groups, &sets});
-                auto terms = e.ok() ? ctl::acl::termsFor(*e, "p" + std::to_string(port), dir) : e.error();
-                must(terms.ok(), match);
-                policy.rules.push_back({priority, action, uint32_t(policy.rules.size() + 1), *terms});
-            }
-            const uint32_t id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
-            policies[id] = policy;
+            auto policy = ctl::acl::policyFor(acls, "p" + std::to_string(port), dir, {&groups, &sets});
+            must(policy.ok(), policy.ok() ? "" : policy.error().message);
+            const uint32_t id = 1 + port * 2 + dir;
+            policies[id] = *policy;
             (dir == ACL_DIR_FROM_LPORT ? ports[port].from : ports[port].to) = id;
         }
     }

@@ -561,4 +561,18 @@ Result<std::vector<Term>> termsFor(const Expr &e, const std::string &port, uint8
     return std::vector<Term>{};
 }
 
+Result<model::Policy> policyFor(const std::vector<AclText> &acls, const std::string &port, uint8_t dir,
+                                const Names &names) {
+    model::Policy policy;
+    for (size_t i = 0; i < acls.size(); ++i) {
+        if (acls[i].dir != dir) continue;
+        auto expr = parseMatch(acls[i].match, names);
+        if (!expr) return expr.error().context(acls[i].match);
+        auto terms = termsFor(*expr, port, dir);
+        if (!terms) return terms.error().context(acls[i].match);
+        if (!terms->empty()) policy.rules.push_back({acls[i].priority, acls[i].action, uint32_t(i + 1), std::move(*terms)});
+    }
+    return policy;
+}
+
 }  // namespace ctl::acl

@@ -44,4 +44,16 @@ iovisor::Result<Expr> parseMatch(const std::string &match, const Names &names);
 // it never matches there.
 iovisor::Result<std::vector<model::Term>> termsFor(const Expr &expr, const std::string &port, uint8_t dir);
 
+// An ACL as written (fixtures, benchmarks): ACL_* action, ACL_DIR_* direction.
+struct AclText {
+    int64_t priority;
+    uint8_t action;
+    uint8_t dir;
+    std::string match;
+};
+// The policy of `port` in direction `dir` from `acls` (numbered from 1 in
+// their order); fails on the first match that does not compile.
+iovisor::Result<model::Policy> policyFor(const std::vector<AclText> &acls, const std::string &port, uint8_t dir,
+                                         const Names &names);
+
 }  // namespace ctl::acl

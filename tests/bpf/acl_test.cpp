@@ -9,7 +9,7 @@
 
 #include "acl_match.h"
 #include "hover/l2switch.h"
-#include "module_harness.h"
+#include "switch_fixture.h"
 
 namespace {
 
@@ -33,49 +33,28 @@ constexpr uint8_t kSyn = 0x02, kAck = 0x10, kRst = 0x04;
 
 // A switch (module 1) of three VIF ports: vm1 (port 0, 10.0.0.1), vm2 (port
 // 1, 10.0.0.2: the guarded one), vm3 (port 2, 10.0.0.3).
-class AclTest : public ::testing::TestWithParam<hover::AttachMode> {
+class AclTest : public bpftest::SwitchFixture {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
         REQUIRE_TOOL("ip", "iproute2");
-        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
-        sw_ = std::make_unique<hover::L2Switch>(harness_->load("l2switch", 1));
-        const Mac macs[] = {kMac1, kMac2, kMac3};
-        for (uint32_t port = 0; port < 3; ++port) {
-            harness_->netdevPort(1, port);
-            ASSERT_TRUE(sw_->setPort(port, {}).ok());
-            ASSERT_TRUE(sw_->addFdb(macs[port], port).ok());
-        }
+        startSwitch({kMac1, kMac2, kMac3});
     }
-
-    struct AclSpec {
-        int64_t priority;
-        uint8_t action;
-        uint8_t dir;
-        std::string match;
-    };
 
     // Every port's policies from `acls` (as translate_acl does), tracked
     // connections if `track`.
-    void setAcls(const std::vector<AclSpec> &acls, bool track) {
+    void setAcls(const std::vector<ctl::acl::AclText> &acls, bool track) {
         std::map<acl::Policy, uint32_t> ids;
         std::map<uint32_t, acl::Policy> policies;
         std::map<uint32_t, hover::PortAcls> ports;
         for (uint32_t port = 0; port < 3; ++port) {
             ports[port].track = track;
             for (uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
-                acl::Policy policy;
-                for (size_t i = 0; i < acls.size(); ++i) {
-                    if (acls[i].dir != dir) continue;
-                    auto e = ctl::acl::parseMatch(acls[i].match, {&kGroups, &kSets});
-                    ASSERT_TRUE(e.ok()) << acls[i].match;
-                    auto terms = ctl::acl::termsFor(*e, kPortNames[port], dir);
-                    ASSERT_TRUE(terms.ok()) << acls[i].match;
-                    if (!terms->empty()) policy.rules.push_back({acls[i].priority, acls[i].action, uint32_t(i + 1), *terms});
-                }
-                if (policy.rules.empty()) continue;
-                const uint32_t id = ids.emplace(policy, uint32_t(ids.size() + 1)).first->second;
-                policies[id] = policy;
+                auto policy = ctl::acl::policyFor(acls, kPortNames[port], dir, {&kGroups, &kSets});
+                ASSERT_TRUE(policy.ok()) << policy.error().message;
+                if (policy->rules.empty()) continue;
+                const uint32_t id = ids.emplace(*policy, uint32_t(ids.size() + 1)).first->second;
+                policies[id] = *policy;
                 (dir == ACL_DIR_FROM_LPORT ? ports[port].from : ports[port].to) = id;
             }
         }
@@ -93,25 +72,6 @@ protected:
                 true);
     }
 
-    void expectForwarded(uint32_t in_port, const Bytes &packet, uint32_t out_port, const std::string &what) {
-        const uint64_t tx_before = harness_->txPackets(1, out_port);
-        auto r = harness_->runOnPort(1, in_port, packet);
-        ASSERT_EQ(r.rc, 0);
-        EXPECT_EQ(r.verdict, kRedirect) << what;
-        EXPECT_EQ(harness_->txPackets(1, out_port), tx_before + 1) << what;
-        EXPECT_EQ(r.out, packet) << what;
-    }
-
-    void expectDropped(uint32_t in_port, const Bytes &packet, uint32_t reason, const std::string &what) {
-        const uint64_t before = harness_->drops(1, reason);
-        auto r = harness_->runOnPort(1, in_port, packet);
-        ASSERT_EQ(r.rc, 0);
-        EXPECT_EQ(r.verdict, kShot) << what;
-        EXPECT_EQ(harness_->drops(1, reason), before + 1) << what << ": expected " << hover::dropReasonName(reason);
-    }
-
-    std::unique_ptr<bpftest::ModuleHarness> harness_;
-    std::unique_ptr<hover::L2Switch> sw_;
 };
 
 TEST_P(AclTest, StatelessAclsDecideByPriority) {
@@ -196,7 +156,7 @@ TEST_P(AclTest, FloodCopiesMeetEachPortsAcls) {
         return eth(kBroadcast, src, kEthIp, ipv4(ip4(from), ip4("255.255.255.255"), 17,
                                                  udp(ip4(from), ip4("255.255.255.255"), 5353, 5353)));
     };
-    if (GetParam() == hover::AttachMode::kXdp) {
+    if (xdp()) {
         auto r = harness_->runOnPort(1, 0, broadcast(kMac1, "10.0.0.1"));
         ASSERT_EQ(r.rc, 0);
         auto all = harness_->module(1).map<uint32_t, uint32_t>("flood_all");

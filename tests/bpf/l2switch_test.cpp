@@ -4,7 +4,7 @@
 #include <set>
 
 #include "hover/l2switch.h"
-#include "module_harness.h"
+#include "switch_fixture.h"
 
 namespace {
 
@@ -22,60 +22,18 @@ const Mac kStranger = mac("02:00:00:00:00:99");
 //   port 2: vm3 02..03 10.0.0.3, no port security
 // Runs on the TC and the XDP build; they differ only in floods (TC clones
 // to each port; XDP redirects once to a devmap broadcast).
-class L2SwitchTest : public ::testing::TestWithParam<hover::AttachMode> {
+class L2SwitchTest : public bpftest::SwitchFixture {
 protected:
     void SetUp() override {
         REQUIRE_ROOT();
         REQUIRE_TOOL("ip", "iproute2");
-        harness_ = std::make_unique<bpftest::ModuleHarness>(GetParam());
-        sw_ = std::make_unique<hover::L2Switch>(harness_->load("l2switch", 1));
+        startSwitch({kMac1, kMac2, kMac3});
         const Mac macs[] = {kMac1, kMac2, kMac3};
-        for (uint32_t port = 0; port < 3; ++port) {
-            harness_->netdevPort(1, port);
-            ASSERT_TRUE(sw_->setPort(port, {}).ok());
-            ASSERT_TRUE(sw_->addFdb(macs[port], port).ok());
+        for (uint32_t port = 0; port < 3; ++port)
             ASSERT_TRUE(sw_->addArpResponder(ip4("10.0.0." + std::to_string(port + 1)), macs[port], port).ok());
-        }
         ASSERT_TRUE(sw_->setPortSecurity(0, {{kMac1, {{ip4("10.0.0.1"), 32}}, {}}}).ok());
         ASSERT_TRUE(sw_->setPortSecurity(1, {{kMac2, {{ip4("10.0.0.2"), 32}}, {}}}).ok());
     }
-
-    // Runs `packet` in on `in_port` and checks verdict, out port and drop reason.
-    void expectForwarded(uint32_t in_port, const Bytes &packet, uint32_t out_port) {
-        const uint64_t tx_before = harness_->txPackets(1, out_port);
-        const uint64_t drops_before = harness_->totalDrops(1);
-        auto r = harness_->runOnPort(1, in_port, packet);
-        ASSERT_EQ(r.rc, 0);
-        EXPECT_EQ(r.verdict, kRedirect) << "expected a redirect";
-        EXPECT_EQ(harness_->txPackets(1, out_port), tx_before + 1) << "expected out of port " << out_port;
-        EXPECT_EQ(r.out, packet) << "forwarding must not change the frame";
-        EXPECT_EQ(harness_->totalDrops(1), drops_before) << "no drop may be counted";
-    }
-
-    void expectDropped(uint32_t in_port, const Bytes &packet, uint32_t reason) {
-        const uint64_t before = harness_->drops(1, reason);
-        auto r = harness_->runOnPort(1, in_port, packet);
-        ASSERT_EQ(r.rc, 0) << "test run refused a " << packet.size() << "-byte packet";
-        EXPECT_EQ(r.verdict, kShot);
-        EXPECT_EQ(harness_->drops(1, reason), before + 1) << "expected drop reason " << hover::dropReasonName(reason);
-    }
-
-    bool xdp() const { return GetParam() == hover::AttachMode::kXdp; }
-
-    // XDP floods: one broadcast redirect through a devmap of the ports that
-    // may receive it; `devmap` is flood_all or flood_unknown.
-    void expectXdpFlood(const bpftest::RunResult &r, const Bytes &packet, const std::string &devmap,
-                        const std::set<uint32_t> &ports) {
-        EXPECT_EQ(r.verdict, kRedirect) << "one devmap broadcast redirect";
-        EXPECT_EQ(r.out, packet);
-        auto map = harness_->module(1).map<uint32_t, uint32_t>(devmap);
-        ASSERT_TRUE(map.ok()) << map.error().message;
-        const auto keys = map->keys();
-        EXPECT_EQ(std::set<uint32_t>(keys.begin(), keys.end()), ports) << devmap;
-    }
-
-    std::unique_ptr<bpftest::ModuleHarness> harness_;
-    std::unique_ptr<hover::L2Switch> sw_;
 };
 
 TEST_P(L2SwitchTest, UnicastToKnownMacGoesToItsPort) {
