@@ -50,6 +50,16 @@ struct {
     __type(value, struct acl_verdict);
 } acl_rules SEC(".maps");
 
+/* (switch, ACL number) -> packets it decided, per CPU (iovisorctl acl). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_hit_mkey);
+    __type(value, __u64);
+} acl_hits SEC(".maps");
+
 /* The stage's working set, per CPU: it would not fit the stack next to the
  * switch's frame (512 bytes for the whole call chain). */
 struct acl_scratch {
@@ -60,6 +70,8 @@ struct acl_scratch {
     struct acl_rule_mkey rule_key;
     struct iov_ct_key other; /* the connection's other direction */
     struct iov_ct_entry entry;
+    struct acl_hit_mkey hit;
+    __u64 one;
     __u8 quote[ACL_QUOTE_MAX]; /* a reject's copy of the offending headers */
 };
 
@@ -93,7 +105,17 @@ static __always_inline __u8 acl_classify(struct acl_scratch *s, __u32 module) {
         rk->key.classes[f] = c ? (__u16)c->id : 0;
     }
     const struct acl_verdict *v = bpf_map_lookup_elem(&acl_rules, rk);
-    return v ? v->action : 0;
+    if (!v) return 0;
+    s->hit.module = module;
+    s->hit.key = v->acl;
+    __u64 *hits = bpf_map_lookup_elem(&acl_hits, &s->hit);
+    if (hits) {
+        *hits += 1;
+    } else {
+        s->one = 1;
+        bpf_map_update_elem(&acl_hits, &s->hit, &s->one, BPF_NOEXIST);
+    }
+    return v->action;
 }
 
 static __always_inline int acl_denies(__u8 action) {

@@ -473,9 +473,15 @@ struct acl_rule_mkey {
 #define ACL_REJECT 5
 #define ACL_UNSUPPORTED 6 /* a match that could not be compiled: drops (fail closed) */
 
+/* Key of `acl_hits` (per CPU, value: packets the ACL decided). */
+struct acl_hit_mkey {
+    __u32 module;
+    __u32 key; /* the ACL's number */
+};
+
 /* Value of `acl_rules`: the highest-priority ACL these classes meet. */
 struct acl_verdict {
-    __u32 acl; /* the ACL's number in the switch (hit counters, trace) */
+    __u32 acl; /* the ACL's number (a hash of its uuid: hit counters, trace) */
     __u8 action;
     __u8 pad[3];
 };

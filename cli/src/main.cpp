@@ -375,13 +375,26 @@ int conntrack(Cli &cli) {
     });
 }
 
+// Packets each ACL of `module` decided (acl_hits, summed over CPUs), by number.
+std::map<std::string, uint64_t> aclHits(Cli &cli, const std::string &module) {
+    std::map<std::string, uint64_t> hits;
+    auto entries = cli.client.get("/modules/" + module + "/tables/acl_hits/entries/");
+    if (!entries.ok()) return hits;
+    for (const auto &e : *entries)
+        for (const auto &cpu : e["value"]) hits[text(e["key"])] += cpu.get<uint64_t>();
+    return hits;
+}
+
 int acl(Cli &cli, const std::string &port) {
     auto state = ovndState(cli.ovnd_socket);
     if (!state.ok()) return fail(state.error());
     for (const auto &ls : (*state)["switches"])
         for (const auto &p : ls["ports"]) {
             if (p["name"] != port) continue;
-            return show(cli, p["acls"], [&] {
+            auto hits = aclHits(cli, text(ls["module"]));
+            json out = p["acls"];
+            for (auto &a : out["in_force"]) a["hits"] = hits[text(a["number"])];
+            return show(cli, out, [&] {
                 std::cout << "port " << port << " on switch " << text(ls["name"]) << " (module " << text(ls["module"])
                           << ", port " << text(p["module_port"]) << ")\n";
                 for (const char *dir : {"from-lport", "to-lport"}) {
@@ -392,11 +405,11 @@ int acl(Cli &cli, const std::string &port) {
                         std::cout << "policy " << text(stage[dir]["policy"]) << ", connections "
                                   << (stage[dir]["tracked"] == true ? "tracked" : "not tracked") << "\n";
                     std::vector<std::vector<std::string>> rows;
-                    for (const auto &a : p["acls"]["in_force"])
+                    for (const auto &a : out["in_force"])
                         if (a["direction"] == dir)
-                            rows.push_back({"    " + text(a["priority"]), text(a["action"]), text(a["match"]),
+                            rows.push_back({"    " + text(a["priority"]), text(a["action"]), text(a["hits"]), text(a["match"]),
                                             a["error"].is_null() ? "" : "FAILS CLOSED: " + text(a["error"])});
-                    if (!rows.empty()) table({"    PRIORITY", "ACTION", "MATCH", ""}, rows);
+                    if (!rows.empty()) table({"    PRIORITY", "ACTION", "HITS", "MATCH", ""}, rows);
                 }
             });
         }
@@ -460,6 +473,13 @@ int trace(Cli &cli, const std::vector<std::string> &a) {
     if (!packet.ok()) return usage("trace: " + packet.error().message);
     auto r = cli.client.post("/trace", {{"from", from}, {"packet", iovisor::packet::hexDigits(*packet)}});
     if (!r.ok()) return fail(r.error());
+    std::map<std::string, std::string> acl_text;  // ACL number -> "priority action match" (iovisor-ovnd)
+    if (auto state = ovndState(cli.ovnd_socket); state.ok())
+        for (const auto &ls : (*state)["switches"])
+            for (const auto &p : ls["ports"])
+                for (const auto &a : p["acls"]["in_force"])
+                    acl_text[text(a["number"])] = text(a["direction"]) + " " + text(a["priority"]) + " " +
+                                                  text(a["action"]) + " '" + text(a["match"]) + "'";
     return show(cli, *r, [&] {
         std::cout << "trace from " << from << (logical.empty() ? "" : " (logical port " + logical + ")") << "\n";
         int n = 1;
@@ -473,6 +493,11 @@ int trace(Cli &cli, const std::vector<std::string> &a) {
             for (auto it = step["drops"].begin(); it != step["drops"].end(); ++it)
                 std::cout << ", dropped: " << it.key();
             std::cout << "\n";
+            for (const auto &a : step["acls"]) {
+                const std::string number = text(a["acl"]);
+                std::cout << "     decided by ACL " << number
+                          << (acl_text.count(number) ? ": " + acl_text[number] : std::string()) << "\n";
+            }
         }
         for (const auto &itf : (*r)["leaves"]) std::cout << "  leaves via interface " << text(itf) << "\n";
         std::cout << "verdict: " << text((*r)["verdict"]) << "\n";

@@ -24,6 +24,7 @@ json aclsOf(const SnapshotInput &in, const ovnmon::LogicalSwitch &ls, const ovnm
     json acls = json::array();
     for (const auto &a : aclsInForce(in.nb, ls, lsp))
         acls.push_back({{"uuid", a.uuid}, {"name", a.name}, {"direction", a.direction}, {"priority", a.priority},
+                        {"number", a.number},
                         {"action", a.action}, {"match", a.match}, {"error", a.error.empty() ? json(nullptr) : json(a.error)}});
     json stage = json::object();
     auto m = in.desired.modules.find(module);

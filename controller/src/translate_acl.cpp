@@ -71,6 +71,14 @@ struct SwitchAcl {
     std::set<std::string> scope;  // port uuids (a port group's), empty: every port
 };
 
+// An ACL's number in the datapath (verdicts, hit counters): from its uuid,
+// so it stays with the ACL whatever else is added or removed.
+uint32_t aclNumber(const std::string &uuid) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (char c : uuid) h = (h ^ uint8_t(c)) * 16777619u;
+    return h | 1;
+}
+
 std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls, const MatchNames &names) {
     std::map<std::string, std::set<std::string>> scopes;  // acl uuid -> its port groups' ports
     for (const auto &uuid : ls.acls) scopes[uuid];
@@ -87,7 +95,7 @@ std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls
         if (it == nb.acls.end()) continue;
         SwitchAcl a;
         a.acl = &it->second;
-        a.number = uint32_t(out.size() + 1);
+        a.number = aclNumber(uuid);
         a.expr = acl::parseMatch(it->second.match, refs);
         a.scope = std::count(ls.acls.begin(), ls.acls.end(), uuid) ? std::set<std::string>{} : scope;
         out.push_back(std::move(a));
@@ -196,7 +204,8 @@ std::vector<AclInForce> aclsInForce(const NbState &nb, const ovnmon::LogicalSwit
     for (const auto &a : aclsOf(nb, ls, names)) {
         const uint8_t dir = a.acl->direction == "from-lport" ? ACL_DIR_FROM_LPORT : ACL_DIR_TO_LPORT;
         if (!a.scope.empty() && !a.scope.count(lsp.uuid)) continue;
-        AclInForce f{a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, "", a.acl->priority};
+        AclInForce f{a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, "", a.acl->priority,
+                     a.number};
         auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
         if (!terms) f.error = terms.error().message;
         else if (terms->empty()) continue;  // never matches this port's packets

@@ -35,6 +35,7 @@ void switchAcls(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls, cons
 struct AclInForce {
     std::string uuid, name, direction, action, match, error;
     int64_t priority = 0;
+    uint32_t number = 0;  // in the datapath (its hit counter's key)
 };
 // Per direction, highest priority first.
 std::vector<AclInForce> aclsInForce(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls,

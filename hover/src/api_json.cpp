@@ -67,8 +67,10 @@ json toJson(const TraceResult &t) {
     for (const auto &s : t.steps) {
         json drops = json::object();
         for (const auto &[reason, n] : s.drops) drops[reason] = n;
+        json acls = json::array();
+        for (const auto &[acl, n] : s.acls) acls.push_back({{"acl", acl}, {"packets", n}});
         steps.push_back({{"module", s.module}, {"display_name", s.name}, {"module_type", s.type},
-                         {"in_ports", s.in_ports}, {"out_ports", s.out_ports}, {"drops", drops}});
+                         {"in_ports", s.in_ports}, {"out_ports", s.out_ports}, {"drops", drops}, {"acls", acls}});
     }
     return {{"verdict", t.verdict}, {"steps", steps}, {"leaves", t.leaves}, {"output", toHex(t.output.data(), t.output.size())}};
 }

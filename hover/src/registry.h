@@ -110,6 +110,7 @@ struct TraceStep {
     std::string name, type;
     std::vector<uint32_t> in_ports, out_ports;
     std::vector<std::pair<std::string, uint64_t>> drops;
+    std::vector<std::pair<uint32_t, uint64_t>> acls;  // ACL numbers that decided, packets
 };
 
 struct TraceResult {
@@ -123,6 +124,7 @@ struct TraceResult {
 struct TraceCounters {
     std::map<uint32_t, iov_port_stats> ports;
     std::array<uint64_t, IOV_DROP_MAX> drops{};
+    std::map<uint32_t, uint64_t> acl_hits;  // ACL number -> packets (switches)
 };
 
 struct Interface {

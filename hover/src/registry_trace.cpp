@@ -34,6 +34,28 @@ std::vector<uint32_t> portsThatSent(const TraceCounters &before, const TraceCoun
     return out;
 }
 
+// The packets each ACL of a switch decided (acl_hits summed over CPUs), by
+// ACL number; none for other module types.
+std::map<uint32_t, uint64_t> aclHits(const Module &m) {
+    std::map<uint32_t, uint64_t> out;
+    auto map = m.tableMap("acl_hits");
+    auto info = map.ok() ? mapInfo(map->fd) : iovisor::Result<MapInfo>(map.error());
+    if (!info.ok()) return out;
+    const auto rows = readInBatches(map->fd, *info);
+    for (const auto &[key, raw] : rows ? *rows : std::vector<std::pair<Bytes, Bytes>>{}) {
+        const auto acl = map->tableKey(key);
+        if (!acl) continue;
+        uint64_t n = 0;
+        for (size_t off = 0; off + sizeof(uint64_t) <= raw.size(); off += sizeof(uint64_t)) {
+            uint64_t v;
+            std::memcpy(&v, raw.data() + off, sizeof v);
+            n += v;
+        }
+        out[model::fromBytes<uint32_t>(*acl)] = n;
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<TraceResult> Registry::trace(const std::string &from, const Bytes &packet) {
@@ -82,6 +104,7 @@ Result<std::map<uint32_t, TraceCounters>> Registry::traceCounters(uint32_t first
         auto d = m.module->drops();
         if (!d.ok()) return d.error();
         c.drops = *d;
+        c.acl_hits = aclHits(*m.module);
         all[id] = c;
     }
     return all;
@@ -118,6 +141,11 @@ void Registry::traceWalk(uint32_t first, uint32_t in_port, const std::map<uint32
         TraceStep step{id, modules_.at(id).info.display_name, modules_.at(id).info.type, {port}, portsThatSent(b, a), {}};
         for (uint32_t r = 1; r < IOV_DROP_MAX; ++r)
             if (a.drops[r] > b.drops[r]) step.drops.emplace_back(dropReasonName(r), a.drops[r] - b.drops[r]);
+        for (const auto &[acl, n] : a.acl_hits) {
+            auto old = b.acl_hits.find(acl);
+            const uint64_t was = old == b.acl_hits.end() ? 0 : old->second;
+            if (n > was) step.acls.emplace_back(acl, n - was);
+        }
         for (uint32_t p : step.out_ports)
             for (const auto &[lid, link] : links_) {
                 const bool from_side = link.info.from.is_module && link.info.from.module == id && link.info.from.port == p;

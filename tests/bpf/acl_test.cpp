@@ -2,6 +2,7 @@
 // counters, on the TC and the XDP build. Policies are written in OVN's match
 // language and compiled as the controller does (controller/src/acl_match.h).
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <chrono>
 #include <set>
@@ -61,6 +62,16 @@ protected:
         ASSERT_TRUE(sw_->setAcls(policies, ports).ok());
     }
 
+    // Packets ACL number `acl` decided (acl_hits, summed over CPUs).
+    uint64_t hits(uint32_t acl) {
+        const acl_hit_mkey key{1, acl};
+        std::vector<uint64_t> per_cpu(libbpf_num_possible_cpus());
+        if (bpf_map_lookup_elem(harness_->chain().fdOf("acl_hits"), &key, per_cpu.data()) != 0) return 0;
+        uint64_t n = 0;
+        for (uint64_t v : per_cpu) n += v;
+        return n;
+    }
+
     // Neutron's shape: vm2 in neutron_pg_drop (drop IP both ways at 1001)
     // and pg_web (allow-related out, in: TCP 22 and anything from admins).
     void neutronGroups(const std::string &inbound = "outport == @pg_web && ip4 && tcp && tcp.dst == 22") {
@@ -81,6 +92,8 @@ TEST_P(AclTest, StatelessAclsDecideByPriority) {
     expectDropped(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn), IOV_DROP_ACL_DROP, "tcp 22");
     expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 80, kSyn), 1, "no ACL matches: allowed");
     expectForwarded(2, tcpFrame(kMac2, kMac3, "10.0.0.3", "10.0.0.2", 40000, 22, kSyn), 1, "higher priority allow");
+    EXPECT_EQ(hits(1), 1u) << "the drop decided one packet";
+    EXPECT_EQ(hits(2), 1u) << "the allow one";
     expectForwarded(0, arpReply(), 1, "non-IP: no ACL matches");
 }
 

@@ -75,6 +75,19 @@ TEST_F(SecurityGroupE2E, NeutronShapedGroupsFilterStatefully) {
             const bool ok = out.find("tcp.dst == 22") != std::string::npos && out.find("connections tracked") != std::string::npos;
             return yesNo(ok) + (ok ? "" : "\n" + out);
         });
+        see.ours("the SSH rule counted the connection's packets", "yes", [&] {
+            const auto acls = nlohmann::json::parse(testsupport::shell(ctl + "--json acl vm2").output, nullptr, false);
+            uint64_t hits = 0;
+            for (const auto &a : acls.is_object() ? acls["in_force"] : nlohmann::json::array())
+                if (a["match"].get<std::string>().find("tcp.dst == 22") != std::string::npos) hits = a["hits"].get<uint64_t>();
+            return yesNo(hits > 0) + (hits > 0 ? "" : " " + acls.dump());
+        });
+        see.ours("iovisorctl trace names the ACL that rejects TCP 23", "yes", [&] {
+            const std::string out = testsupport::shell(ctl + "trace vm1 eth.src=02:00:00:00:00:01 eth.dst=02:00:00:00:00:02 "
+                                                       "ip4.src=10.0.0.1 ip4.dst=10.0.0.2 tcp.dst=23").output;
+            const bool ok = out.find("decided by ACL") != std::string::npos && out.find("tcp.dst == 23") != std::string::npos;
+            return yesNo(ok) + (ok ? "" : "\n" + out);
+        });
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
 
         // A match we cannot compile (tcp.flags): OVN drops TCP SYNs to vm2;

@@ -6,7 +6,7 @@ const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
      &kArpResponder.desc, &kNdResponder.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
-    {&kFloodAll.desc, &kFloodUnknown.desc},
+    {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
 namespace {

@@ -29,6 +29,8 @@ inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", 
 inline constexpr auto kAclClasses = sharedTable<acl_class_key, acl_class>("acl_classes", "acl_classes", true);
 inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_rules", "acl_rules");
 inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
+// Packets each ACL decided (per CPU): the datapath's, cleared with the switch.
+inline constexpr auto kAclHits = sharedTable<uint32_t, uint64_t>("acl_hits", "acl_hits");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
 // (hoverd keeps them from `ports` and the links).
 inline constexpr auto kFloodAll = innerTable<uint32_t, uint32_t>("flood_all", "l2_flood_all");
