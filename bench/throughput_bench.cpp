@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 #include "acl_match.h"
 #include "hover/attach.h"
@@ -46,6 +47,32 @@ double iperfGbps(const TestHost &client, const TestHost &server, const std::stri
     return json["end"]["sum_received"]["bits_per_second"].get<double>() / 1e9;
 }
 
+// New TCP connections per second from `client` to `server` (connect, then
+// close; the server accepts and closes): what a stateful filter pays per
+// connection.
+double connectionsPerSecond(const TestHost &client, const TestHost &server, const std::string &server_ip) {
+    TempDir dir("iovisor-bench");
+    const std::string pidfile = dir.path() + "/listener.pid";
+    std::ofstream(dir.path() + "/listen.py") << "import socket\ns = socket.socket()\n"
+                                                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                                                "s.bind(('" + server_ip + "', 5201))\ns.listen(512)\n"
+                                                "while True:\n    s.accept()[0].close()\n";
+    std::ofstream(dir.path() + "/connect.py")
+        << "import socket, time\nn, end = 0, time.time() + " << g_seconds << "\nwhile time.time() < end:\n"
+        << "    c = socket.create_connection(('" << server_ip << "', 5201), 2)\n"
+        << "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')\n"
+        << "    c.close()\n    n += 1\nprint(n / " << g_seconds << ")\n";
+    server.exec("python3 " + dir.path() + "/listen.py >/dev/null 2>&1 & echo $! > " + pidfile +
+                "; for i in $(seq 50); do ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.05; done");
+    client.ping(server_ip, 2);  // resolve ARP first
+    auto r = client.exec("timeout 60 python3 " + dir.path() + "/connect.py");
+    stopPid(readPidfile(pidfile));
+    if (r.exit_code != 0) std::fprintf(stderr, "connection loop failed:\n%s\n", r.output.c_str());
+    return r.exit_code == 0 ? std::atof(r.output.c_str()) : 0;
+}
+
+using Probe = double (*)(const TestHost &client, const TestHost &server, const std::string &server_ip);
+
 struct Pair {
     std::unique_ptr<TestHost> a, b;
 };
@@ -81,7 +108,7 @@ void securityGroups(hover::L2Switch &sw) {
     must(sw.setAcls(policies, ports));
 }
 
-double ourSwitch(hover::AttachMode mode, bool security_groups = false) {
+double ourSwitch(hover::AttachMode mode, bool security_groups = false, Probe probe = iperfGbps) {
     Pair p = hosts("10.0.0.1", "10.0.0.2", 24);
     if (mode == hover::AttachMode::kXdp)
         for (auto *h : {p.a.get(), p.b.get()}) must(h->prepareForXdp(XDP_PASS_OBJECT).empty(), "XDP peer");
@@ -103,17 +130,17 @@ double ourSwitch(hover::AttachMode mode, bool security_groups = false) {
         attached.push_back(std::move(a.value()));
     }
     if (security_groups) securityGroups(sw);
-    return iperfGbps(*p.a, *p.b, "10.0.0.2");
+    return probe(*p.a, *p.b, "10.0.0.2");
 }
 
 // The host ends of both veths moved into namespace `ns`, run `setup` there.
-double linuxReference(Pair &p, const std::string &setup, const std::string &server_ip) {
+double linuxReference(Pair &p, const std::string &setup, const std::string &server_ip, Probe probe = iperfGbps) {
     const std::string ns = uniqueName("k");
     must(run({"ip", "netns", "add", ns}).exit_code == 0, "ip netns add " + ns);
     const std::string a = p.a->hostIfname(), b = p.b->hostIfname();
     auto r = shell("ip link set " + a + " netns " + ns + " && ip link set " + b + " netns " + ns +
                    " && ip netns exec " + ns + " sh -c 'A=" + a + " B=" + b + "; " + setup + "'");
-    double gbps = r.exit_code == 0 ? iperfGbps(*p.a, *p.b, server_ip) : 0;
+    double gbps = r.exit_code == 0 ? probe(*p.a, *p.b, server_ip) : 0;
     if (r.exit_code != 0) std::fprintf(stderr, "reference setup failed: %s\n", r.output.c_str());
     run({"ip", "netns", "del", ns});
     return gbps;
@@ -136,12 +163,21 @@ Pair routedHosts() {
     return p;
 }
 
-double linuxRouter() {
+// Linux IP forwarding; `stateful`: through nftables connection tracking
+// set up like the security groups (established and related pass, new
+// connections only to the server's port 5201).
+double linuxRouter(Probe probe = iperfGbps, bool stateful = false) {
     Pair p = routedHosts();
+    // (Double quotes: the setup runs inside sh -c '...'.)
+    const std::string nft = stateful ? " && nft \"add table inet f\" && nft \"add chain inet f forward { type filter hook forward "
+                                       "priority 0; policy drop; }\" && nft \"add rule inet f forward ct state established,related "
+                                       "accept\" && nft \"add rule inet f forward tcp dport 5201 ct state new accept\" && nft \"add "
+                                       "rule inet f forward icmp type echo-request accept\""
+                                     : "";
     return linuxReference(p,
                           "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.0.254/24 dev $A && "
-                          "ip addr add 10.0.1.254/24 dev $B && ip link set $A up && ip link set $B up",
-                          "10.0.1.2");
+                          "ip addr add 10.0.1.254/24 dev $B && ip link set $A up && ip link set $B up" + nft,
+                          "10.0.1.2", probe);
 }
 
 double ourRouter() {
@@ -170,6 +206,23 @@ void row(const char *name, double ours, double reference, const char *reference_
     std::printf("\n");
 }
 
+// New connections per second through our security groups, next to Linux's
+// nftables connection tracking (routed: this kernel has no bridge
+// conntrack), in the same namespaces, each next to itself unfiltered.
+void connectionRates() {
+    std::printf("New TCP connections per second (Python connect/close loop, %d s, a SYN, SYN-ACK, ACK and the\n"
+                "close each; the loop's own cost is in every figure)\n", g_seconds);
+    const double l2 = ourSwitch(hover::AttachMode::kTc, false, connectionsPerSecond);
+    const double l2_sg = ourSwitch(hover::AttachMode::kTc, true, connectionsPerSecond);
+    const double fwd = linuxRouter(connectionsPerSecond);
+    const double fwd_nft = linuxRouter(connectionsPerSecond, true);
+    std::printf("  %-44s %8.0f /s   %5.2fx without (%.0f /s)\n", "l2switch + security groups (TC)", l2_sg,
+                l2 > 0 ? l2_sg / l2 : 0, l2);
+    std::printf("  %-44s %8.0f /s   %5.2fx without (%.0f /s)\n", "Linux forwarding + nftables conntrack", fwd_nft,
+                fwd > 0 ? fwd_nft / fwd : 0, fwd);
+    std::printf("  ours / nftables: %.2fx\n", fwd_nft > 0 ? l2_sg / fwd_nft : 0);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -190,5 +243,6 @@ int main(int argc, char **argv) {
     row("l2switch (XDP)", l2_xdp, bridge, "Linux bridge", 0);
     row("router (TC)", rt, fwd, "Linux IP forwarding", 0.9);
     std::printf("(XDP on veth runs without checksum offload and GSO: tx offload is off in the namespaces)\n");
+    connectionRates();
     return 0;
 }
