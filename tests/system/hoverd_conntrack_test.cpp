@@ -65,6 +65,25 @@ TEST(HoverdConntrack, SizedByConfigurationAndItsFillVisible) {
     EXPECT_NE(hoverd.error().find("--conntrack-entries 4096"), std::string::npos) << hoverd.error();
 }
 
+// A connection table pinned by another version (its key was 16 bytes before
+// IPv6) is refused by name, with what to do, and left untouched.
+TEST(HoverdConntrack, ATablePinnedByAnotherVersionIsRefused) {
+    REQUIRE_ROOT();
+    HoverdProcess hoverd;
+    std::filesystem::create_directories(hoverd.pinRoot() + "/tc");
+    const int old = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "iov_conntrack", 16, 16, 1024, nullptr);
+    ASSERT_GE(old, 0);
+    const std::string pin = hoverd.pinRoot() + "/tc/iov_conntrack";
+    ASSERT_EQ(bpf_obj_pin(old, pin.c_str()), 0);
+    close(old);
+    hoverd.addArgs({"--conntrack-entries", "1024"});
+    EXPECT_FALSE(hoverd.start());
+    EXPECT_NE(hoverd.error().find("was pinned by another version (16-byte keys"), std::string::npos) << hoverd.error();
+    EXPECT_NE(hoverd.error().find("remove the pins"), std::string::npos) << hoverd.error();
+    EXPECT_TRUE(std::filesystem::exists(pin)) << "nothing removed behind the operator's back";
+    std::filesystem::remove(pin);
+}
+
 TEST(HoverdConntrack, BadSizesAreRefused) {
     auto r = testsupport::shell(std::string(HOVERD_BINARY) + " --conntrack-entries 12x 2>&1");
     EXPECT_EQ(r.exit_code, 2);

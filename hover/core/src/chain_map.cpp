@@ -61,11 +61,19 @@ bool isInternal(const std::string &map_name) { return map_name.find('.') != std:
 
 // A shared table pinned by an earlier hoverd must have the size asked for
 // (libbpf would refuse to reuse it with a less helpful message).
-Status checkPinnedSize(const std::string &pin, uint32_t entries, const std::string &flag, const std::string &lost) {
+// A pinned shared map must have this version's layout and the configured
+// size; else say what to do (libbpf would refuse it with less to go on).
+Status checkPinnedSize(const std::string &pin, uint32_t entries, const std::string &flag, const std::string &lost,
+                       uint32_t key_size, uint32_t value_size) {
     Fd fd(bpf_obj_get(pin.c_str()));
     if (!fd.valid()) return {};
     auto info = mapInfo(fd.get());
     if (!info.ok()) return info.error();
+    if (info->key_size != key_size || info->value_size != value_size)
+        return makeError(Errc::kConflict, pin + " was pinned by another version (" + std::to_string(info->key_size) +
+                                              "-byte keys, " + std::to_string(info->value_size) + "-byte values; this one has " +
+                                              std::to_string(key_size) + " and " + std::to_string(value_size) +
+                                              "): remove the pins (" + lost + ")");
     if (info->max_entries == entries) return {};
     return makeError(Errc::kConflict, pin + " holds " + std::to_string(info->max_entries) + " entries, not " +
                                           std::to_string(entries) + ": start with " + flag + " " +
@@ -136,10 +144,12 @@ Result<std::unique_ptr<ChainMap>> ChainMap::openPinned(const std::string &dir, A
     std::error_code ec;
     if (!dir.empty() && (std::filesystem::create_directories(dir, ec), ec))
         return makeError(Errc::kUnavailable, "cannot create " + dir + ": " + ec.message());
-    if (auto s = checkPinnedSize(dir + "/iov_conntrack", settings.conntrack, "--conntrack-entries", "connections are lost");
+    if (auto s = checkPinnedSize(dir + "/iov_conntrack", settings.conntrack, "--conntrack-entries", "connections are lost",
+                                 sizeof(iov_ct_key), sizeof(iov_ct_entry));
         !s.ok())
         return s.error();
-    if (auto s = checkPinnedSize(dir + "/iov_port_counters", settings.port_counters, "--port-counters", "counters restart");
+    if (auto s = checkPinnedSize(dir + "/iov_port_counters", settings.port_counters, "--port-counters", "counters restart",
+                                 sizeof(uint32_t), sizeof(iov_port_stats));
         !s.ok())
         return s.error();
     // The entry object creates the shared maps (or libbpf reuses the pinned ones).
