@@ -39,9 +39,9 @@ struct {
 static __always_inline struct iov_ct_entry *iov_ct_lookup(const struct iov_ct_key *key, __u64 now) {
     struct iov_ct_entry *e = bpf_map_lookup_elem(&iov_conntrack, key);
     if (!e) return 0;
-    const __u32 zero = 0;
-    if (now - e->last_seen_ns > iov_ct_timeout(bpf_map_lookup_elem(&iov_ct_timeouts, &zero), key->proto, e->flags))
-        return 0;
+    const __u32 zero = 0; /* configured timeouts are the ACL-tracked ones': nat's lookups skip the read */
+    const struct iov_ct_timeouts *t = e->flags & IOV_CT_ACL ? bpf_map_lookup_elem(&iov_ct_timeouts, &zero) : 0;
+    if (now - e->last_seen_ns > iov_ct_timeout(t, key->proto, e->flags)) return 0;
     if (now - e->last_seen_ns > IOV_CT_REFRESH_NS) e->last_seen_ns = now;
     return e;
 }

@@ -18,11 +18,11 @@ json portOf(const DesiredState &d, const std::string &module, const std::string 
 
 // The ACLs in force for a port and how its module port runs them (policy
 // ids, connection tracking) as the desired entries say.
-json aclsOf(const SnapshotInput &in, const ovnmon::LogicalSwitch &ls, const ovnmon::LogicalSwitchPort &lsp,
-            const std::string &module, const json &module_port) {
+json aclsOf(const SnapshotInput &in, const std::vector<AclInForce> &in_force, const std::string &module,
+            const json &module_port) {
     namespace l2 = hover::model::l2switch;
     json acls = json::array();
-    for (const auto &a : aclsInForce(in.nb, ls, lsp))
+    for (const auto &a : in_force)
         acls.push_back({{"uuid", a.uuid}, {"name", a.name}, {"direction", a.direction}, {"priority", a.priority},
                         {"number", a.number},
                         {"action", a.action}, {"match", a.match}, {"error", a.error.empty() ? json(nullptr) : json(a.error)}});
@@ -47,13 +47,14 @@ json snapshot(const SnapshotInput &in) {
     for (const auto &[uuid, ls] : in.nb.switches) {
         const std::string module = "ls-" + uuid;
         json ports = json::array();
+        auto acls = aclsInForce(in.nb, ls);
         for (const auto &p : ls.ports) {
             auto it = in.nb.switch_ports.find(p);
             if (it == in.nb.switch_ports.end()) continue;
             const auto &lsp = it->second;
             json port = {{"name", lsp.name}, {"type", lsp.type.empty() ? "vif" : lsp.type},
                          {"addresses", lsp.addresses}, {"module_port", portOf(in.desired, module, lsp.name)}};
-            port["acls"] = aclsOf(in, ls, lsp, module, port["module_port"]);
+            port["acls"] = aclsOf(in, acls[p], module, port["module_port"]);
             auto pb = in.sb.port_bindings.find(lsp.name);
             if (pb != in.sb.port_bindings.end()) {
                 port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);

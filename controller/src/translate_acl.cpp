@@ -103,20 +103,37 @@ std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls
     return out;
 }
 
-// The rules of `lsp` in direction `dir`.
+// What `a` is for `lsp`'s packets in direction `dir`: none if it is not
+// that direction's or the port is outside its port groups; else its terms
+// (empty: it never matches them) or why it cannot be applied.
+struct ForPort {
+    bool applies = false;
+    std::vector<model::Term> terms;
+    std::string error;
+};
+ForPort forPort(const SwitchAcl &a, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir) {
+    ForPort out;
+    const char *direction = dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport";
+    if (a.acl->direction != direction || (!a.scope.empty() && !a.scope.count(lsp.uuid))) return out;
+    out.applies = true;
+    auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
+    if (!terms) out.error = terms.error().message;
+    else if (actionOf(a.acl->action) == ACL_UNSUPPORTED) out.error = "action " + a.acl->action + " is not supported";
+    else out.terms = std::move(*terms);
+    return out;
+}
+
+// The rules of `lsp` in direction `dir`; what cannot be applied drops
+// everything at its priority (fail closed).
 model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
                        std::vector<AclProblem> *problems) {
     model::Policy policy;
-    const char *direction = dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport";
     for (const auto &a : acls) {
-        if (a.acl->direction != direction || (!a.scope.empty() && !a.scope.count(lsp.uuid))) continue;
-        model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, {}};
-        auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
-        if (terms && rule.action != ACL_UNSUPPORTED) {
-            rule.any = std::move(*terms);
-        } else {
-            const std::string why = terms ? "action " + a.acl->action + " is not supported" : terms.error().message;
-            if (problems) problems->push_back({a.acl->uuid, a.acl->match, why});
+        ForPort f = forPort(a, lsp, dir);
+        if (!f.applies) continue;
+        model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, std::move(f.terms)};
+        if (!f.error.empty()) {
+            if (problems) problems->push_back({a.acl->uuid, a.acl->match, f.error});
             rule.action = ACL_UNSUPPORTED;
             rule.any = {model::Term{}};
         }
@@ -197,24 +214,26 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
     }
 }
 
-std::vector<AclInForce> aclsInForce(const NbState &nb, const ovnmon::LogicalSwitch &ls,
-                                    const ovnmon::LogicalSwitchPort &lsp) {
-    std::vector<AclInForce> out;
+std::map<std::string, std::vector<AclInForce>> aclsInForce(const NbState &nb, const ovnmon::LogicalSwitch &ls) {
+    std::map<std::string, std::vector<AclInForce>> out;
+    if (ls.acls.empty() && nb.port_groups.empty()) return out;
     const MatchNames names = matchNames(nb);
-    for (const auto &a : aclsOf(nb, ls, names)) {
-        const uint8_t dir = a.acl->direction == "from-lport" ? ACL_DIR_FROM_LPORT : ACL_DIR_TO_LPORT;
-        if (!a.scope.empty() && !a.scope.count(lsp.uuid)) continue;
-        AclInForce f{a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, "", a.acl->priority,
-                     a.number};
-        auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
-        if (!terms) f.error = terms.error().message;
-        else if (terms->empty()) continue;  // never matches this port's packets
-        else if (actionOf(f.action) == ACL_UNSUPPORTED) f.error = "action " + f.action + " is not supported";
-        out.push_back(std::move(f));
+    const auto acls = aclsOf(nb, ls, names);
+    for (const auto &uuid : ls.ports) {
+        auto lsp = nb.switch_ports.find(uuid);
+        if (lsp == nb.switch_ports.end()) continue;
+        auto &list = out[uuid];
+        for (const auto &a : acls)
+            for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
+                const ForPort f = forPort(a, lsp->second, dir);
+                if (!f.applies || (f.error.empty() && f.terms.empty())) continue;  // never matches its packets
+                list.push_back({a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, f.error,
+                                a.acl->priority, a.number});
+            }
+        std::stable_sort(list.begin(), list.end(), [](const AclInForce &x, const AclInForce &y) {
+            return std::tie(x.direction, y.priority) < std::tie(y.direction, x.priority);
+        });
     }
-    std::stable_sort(out.begin(), out.end(), [](const AclInForce &a, const AclInForce &b) {
-        return std::tie(a.direction, b.priority) < std::tie(b.direction, a.priority);
-    });
     return out;
 }
 

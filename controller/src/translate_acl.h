@@ -37,8 +37,8 @@ struct AclInForce {
     int64_t priority = 0;
     uint32_t number = 0;  // in the datapath (its hit counter's key)
 };
-// Per direction, highest priority first.
-std::vector<AclInForce> aclsInForce(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls,
-                                    const ovnmon::LogicalSwitchPort &lsp);
+// By switch port uuid, per direction, highest priority first (the switch's
+// ACLs parsed once for all its ports).
+std::map<std::string, std::vector<AclInForce>> aclsInForce(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls);
 
 }  // namespace ctl
