@@ -1,10 +1,11 @@
 /* l2switch: an OVN logical switch. Forwards by destination MAC from entries
  * the control plane installs (plus learning on ports that accept unknown
  * addresses), floods broadcast/multicast/unknown unicast to every other
- * port, answers ARP and IPv6 Neighbor Solicitations for known addresses, and
- * enforces port security. */
+ * port, answers ARP and IPv6 Neighbor Solicitations for known addresses and
+ * DHCP for ports with options, enforces port security and ACLs. */
 #include "lib/acl.h"
 #include "lib/chain.h"
+#include "lib/dhcp.h"
 #include "lib/nd.h"
 #include "lib/parse.h"
 #include "lib/port_security.h"
@@ -205,6 +206,11 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
     return iov_send(ctx, md, in_port);
 }
 
+/* The switch's second programs, entered by tail call through l2_progs:
+ * they need more stack or verifier budget than the switch leaves. */
+#define L2_PROG_FLOOD 0 /* TC only */
+#define L2_PROG_DHCP4 1
+
 #ifndef IOV_XDP
 /* nd_respond as a global function: its frame is not the flood program's,
  * whose call chain to the ACL stage needs that stack. */
@@ -213,11 +219,10 @@ __attribute__((noinline)) int nd_respond_global(struct iov_ctx *ctx, __u32 modul
     return !iov_parse_eth(ctx, &pkt) && nd_respond(ctx, &pkt, module, in_port);
 }
 
-/* Multicast and unknown unicast as a program of its own, entered by tail
- * call: the ACL stage of each flood copy and the Neighbor Discovery
- * responder need more stack than the switch leaves (512 bytes for a call
- * chain). A Neighbor Solicitation for a known address is answered, anything
- * else flooded. */
+/* Multicast and unknown unicast: the ACL stage of each flood copy and the
+ * Neighbor Discovery responder need more stack than the switch leaves (512
+ * bytes for a call chain). A Neighbor Solicitation for a known address is
+ * answered, anything else flooded. */
 SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
     struct iov_md md;
     struct iov_pkt pkt;
@@ -233,17 +238,39 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
         return iov_send(ctx, &md, md.in_port);
     return flood(ctx, &md, &dst);
 }
+#endif
 
-/* The flood program (one slot, filled at load; pinned so the kernel keeps
- * the entry while programs use it). */
+/* A DHCPv4 request the switch answers (dhcp4_answers): the reply goes back
+ * out of the port it came from, past the port's to-lport ACLs (northd lets
+ * the server's replies through at priority 34000). */
+SEC(IOV_SEC) int l2switch_dhcp4(struct iov_ctx *ctx) {
+    struct iov_md md;
+    if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    const int err = dhcp4_respond(ctx, md.module, md.in_port);
+    return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);
+}
+
+/* The second programs by L2_PROG_* (filled at load; pinned so the kernel
+ * keeps the entries while programs use them). */
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 1);
+    __uint(max_entries, 2);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(key_size, sizeof(__u32)); /* no BTF key type: program arrays take none */
     __array(values, int(struct iov_ctx *));
-} l2_flood_prog SEC(".maps") = {.values = {[0] = (void *)&l2switch_flood}};
+} l2_progs SEC(".maps") = {.values = {
+#ifndef IOV_XDP
+                               [L2_PROG_FLOOD] = (void *)&l2switch_flood,
 #endif
+                               [L2_PROG_DHCP4] = (void *)&l2switch_dhcp4,
+                           }};
+
+/* Hands the packet to the second program `prog`. */
+static __always_inline int l2_continue_in(struct iov_ctx *ctx, struct iov_md *md, __u32 prog) {
+    if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    bpf_tail_call(ctx, &l2_progs, prog);
+    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+}
 
 /* Multicast and unknown unicast: TC hands the packet to l2switch_flood, XDP
  * floods through a devmap. */
@@ -252,9 +279,7 @@ static __always_inline int flood_from(struct iov_ctx *ctx, struct iov_md *md, co
     return flood(ctx, md, dst);
 #else
     (void)dst;
-    if (ctx_md_store(ctx, md)) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    bpf_tail_call(ctx, &l2_flood_prog, 0);
-    return iov_drop(ctx, IOV_DROP_CHAIN_MISSING);
+    return l2_continue_in(ctx, md, L2_PROG_FLOOD);
 #endif
 }
 
@@ -282,6 +307,9 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         if (iov_parse_eth(ctx, &pkt)) return iov_drop(ctx, IOV_DROP_INTERNAL); /* pointers renewed */
     }
 
+    if ((cfg->flags & L2_PORT_DHCP4) && pkt.proto == bpf_htons(ETH_P_IP) &&
+        dhcp4_answers(&pkt, md->module, in_port))
+        return l2_continue_in(ctx, md, L2_PROG_DHCP4);
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
     if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, md->module, in_port))
         return iov_send(ctx, md, in_port);

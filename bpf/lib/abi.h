@@ -150,7 +150,9 @@ struct iov_port_stats {
     X(ACL_DROP, "dropped by an ACL")                                               \
     X(ACL_REJECT, "rejected by an ACL (TCP RST or ICMP error sent back)")          \
     X(ACL_UNSUPPORTED, "an ACL that could not be compiled applies (fail closed)")  \
-    X(ACL_BLOCKED, "connection blocked since an ACL now drops it")
+    X(ACL_BLOCKED, "connection blocked since an ACL now drops it")                 \
+    X(DHCP_MALFORMED, "malformed DHCP request (op, hardware type, magic cookie, options)") \
+    X(DHCP_NO_REPLY, "DHCP message that gets no reply (RELEASE, DECLINE, other types)")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

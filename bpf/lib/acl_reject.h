@@ -23,19 +23,6 @@
 
 #define ACL_REJECT_TTL 255
 
-/* The packet's checksum state (IOV_CHECKSUM_*); XDP packets carry full sums. */
-static __always_inline int acl_csum_state(struct iov_ctx *ctx) {
-#ifndef IOV_XDP
-    if (bpf_cast_to_kern_ctx) {
-        const struct sk_buff___iov *skb = bpf_cast_to_kern_ctx(ctx);
-        return BPF_CORE_READ_BITFIELD(skb, ip_summed);
-    }
-    return -1;
-#else
-    return IOV_CHECKSUM_NONE;
-#endif
-}
-
 /* The IP header of the reply, addresses swapped; returns the L4 pseudo-header sum. */
 static __always_inline __u32 acl_reply_ip(void *l3, const struct acl_pkt *p, __u8 proto, __u16 l4_len) {
     __u32 sum = bpf_htons(proto) + bpf_htons(l4_len);
@@ -131,7 +118,7 @@ static __always_inline int acl_reject_icmp(struct iov_ctx *ctx, const struct acl
  * `saved`: room for the quoted headers (ACL_QUOTE_MAX bytes). */
 #define ACL_QUOTE_MAX 48
 static __always_inline int acl_make_reject(struct iov_ctx *ctx, const struct acl_pkt *p, __u8 *saved) {
-    const int summed = acl_csum_state(ctx);
+    const int summed = iov_csum_state(ctx);
     if (!p->ip || summed < 0 || summed == 2 /* CHECKSUM_COMPLETE */) return -1;
     if (p->ct.proto == IPPROTO_TCP && p->l4_read) return acl_reject_tcp(ctx, p, summed);
     return acl_reject_icmp(ctx, p, summed, saved);

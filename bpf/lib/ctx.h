@@ -192,6 +192,28 @@ static __always_inline int ctx_load(const struct iov_ctx *ctx, __u32 off, void *
 #endif
 }
 
+/* Writes `len` bytes (bounded, not necessarily constant) at `off` of the
+ * packet, wherever they sit: no packet pointer to check or keep. */
+static __always_inline int ctx_store_bytes(struct iov_ctx *ctx, __u32 off, const void *from, __u32 len) {
+#ifdef IOV_XDP
+    return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
+#else
+    return bpf_skb_store_bytes(ctx, off, from, len, 0);
+#endif
+}
+
+/* `v` limited to [lo, hi] in the register the next use reads: a bound
+ * checked in C may be checked on a copy clang keeps apart from the one it
+ * passes to a helper, and then the verifier does not see it. */
+#define CTX_CLAMP(v, lo, hi)                                                                  \
+    ({                                                                                        \
+        __u64 c_ = (v);                                                                       \
+        asm volatile("if %0 <= %1 goto +1\n%0 = %1\nif %0 >= %2 goto +1\n%0 = %2"          \
+                     : "+r"(c_)                                                               \
+                     : "i"(hi), "i"(lo));                                                     \
+        c_;                                                                                   \
+    })
+
 /* Coarse monotonic time (a tick's resolution, no clock read): enough for
  * timeouts counted in seconds, and cheaper than bpf_ktime_get_ns. */
 static __always_inline __u64 ctx_now_ns(void) { return bpf_ktime_get_coarse_ns(); }

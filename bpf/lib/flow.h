@@ -219,17 +219,23 @@ struct sk_buff___iov {
     __u8 ip_summed : 2;
 } __attribute__((preserve_access_index));
 #endif
+/* The packet's checksum state (IOV_CHECKSUM_*, 2 is CHECKSUM_COMPLETE), -1
+ * if the kernel does not tell; XDP packets carry full sums. */
+static __always_inline int iov_csum_state(struct iov_ctx *ctx) {
+#ifndef IOV_XDP
+    if (bpf_cast_to_kern_ctx) {
+        const struct sk_buff___iov *skb = bpf_cast_to_kern_ctx(ctx);
+        return BPF_CORE_READ_BITFIELD(skb, ip_summed);
+    }
+    return -1;
+#else
+    return IOV_CHECKSUM_NONE;
+#endif
+}
 static __always_inline void iov_flow_l4_csum(struct iov_ctx *ctx, __sum16 *check, __u32 check_off,
                                              const struct iov_flow *f, int udp) {
     if (udp && *check == 0) return; /* no UDP checksum: stays none */
-    int summed = IOV_CHECKSUM_NONE;
-#ifndef IOV_XDP
-    summed = -1;
-    if (bpf_cast_to_kern_ctx) {
-        const struct sk_buff___iov *skb = bpf_cast_to_kern_ctx(ctx);
-        summed = BPF_CORE_READ_BITFIELD(skb, ip_summed);
-    }
-#endif
+    const int summed = iov_csum_state(ctx);
     if (summed == IOV_CHECKSUM_PARTIAL) {
         *check = iov_csum_fold_plain((__u32)*check + f->pseudo_diff);
     } else if (summed == IOV_CHECKSUM_NONE || summed == IOV_CHECKSUM_UNNECESSARY) {

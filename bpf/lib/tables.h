@@ -23,6 +23,7 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_ACL_IN (1u << 4)        /* acl_ports has an entry for packets from the port */
 #define L2_PORT_ACL_OUT (1u << 5)       /* ... and for packets to it */
 #define L2_PORT_ACL_OUT_RULES (1u << 6) /* ... where ACLs judge them (not only tracking): XDP floods skip it */
+#define L2_PORT_DHCP4 (1u << 7)         /* dhcp4 has entries for the port: the switch answers its DHCP */
 
 /* Value of `ports` (key: port number). */
 struct l2_port {
@@ -176,6 +177,48 @@ struct l2_ps_ipv6_mkey {
     iov_mac_t mac;
     __u16 pad;
     iov_ip6_t addr;
+};
+
+/* Native DHCPv4 (bpf/lib/dhcp.h): what a port's requests are answered
+ * with, precomputed by the control plane (OVN's put_dhcp_opts). `options`
+ * holds the reply's options after the message type, in segments the
+ * datapath picks from: [bootfile_name_alt as code 67][bootfile_name]
+ * [netmask, lease_time, T1, T2 (left out of an INFORM's ACK)][the rest].
+ * An iPXE client (option 175) gets bootfile_name, any other the alternative
+ * when both are set. */
+#define L2_DHCP4_BOOT_MAX 257     /* one option: code, length, 255 bytes */
+#define L2_DHCP4_LEASE_MAX 24     /* netmask, lease_time, T1, T2: 6 bytes each */
+#define L2_DHCP4_OPTIONS_SIZE 1536
+/* The rest's bound: it starts after at most two bootfile options and the
+ * lease part, and may take the lease part with it. */
+#define L2_DHCP4_REST_MAX (L2_DHCP4_OPTIONS_SIZE - 2 * L2_DHCP4_BOOT_MAX - 2 * L2_DHCP4_LEASE_MAX)
+#define L2_DHCP4_NEXT_SERVER 1u /* l2_dhcp4.flags: siaddr of offers and ACKs is next_server */
+
+/* Key of `dhcp4`: a port and the MAC of one of its addresses (OVN matches
+ * eth.src). */
+struct l2_dhcp4_key {
+    __u32 port;
+    iov_mac_t mac;
+    __u16 pad;
+};
+
+/* Value of `dhcp4`. */
+struct l2_dhcp4 {
+    __be32 offer_ip;  /* the port's address in the options' cidr */
+    __be32 server_ip; /* server_id: the reply's source */
+    __be32 next_server;
+    iov_mac_t server_mac;
+    __u16 flags;       /* L2_DHCP4_* */
+    __u16 boot_alt_len; /* segment lengths (see above) */
+    __u16 boot_len;
+    __u16 lease_len;
+    __u16 rest_len;
+    __u8 options[L2_DHCP4_OPTIONS_SIZE];
+};
+
+struct l2_dhcp4_mkey {
+    __u32 module;
+    struct l2_dhcp4_key key;
 };
 
 /* ---- router ------------------------------------------------------------ */

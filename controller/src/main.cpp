@@ -215,7 +215,7 @@ private:
         recompute_ = false;
         ctl::ReconcileStats stats;
         const ctl::DesiredDelta delta = engine_.takeDelta();
-        reportAclProblems(delta);
+        reportProblems(delta);
         auto s = reconciler_.apply(engine_.desired(), delta, &stats);
         programmed_ = s.ok();
         last_error_ = programmed_ ? "" : s.error().message;
@@ -231,15 +231,16 @@ private:
 
     // ACLs that cannot be applied as written (their ports fail closed), each
     // time the switch holding them changes.
-    void reportAclProblems(const ctl::DesiredDelta &delta) const {
+    void reportProblems(const ctl::DesiredDelta &delta) const {
         const auto &modules = engine_.desired().modules;
         for (const auto &[name, m] : modules) {
             if (!delta.full && !delta.modules.count(name)) continue;
-            auto problems = m.config.find("acl_problems");
-            if (problems == m.config.end()) continue;
-            for (const auto &p : *problems)
+            for (const auto &p : m.config.value("acl_problems", nlohmann::json::array()))
                 ctl::log::warn("ACL " + p.value("acl", "") + " on " + name + " cannot be applied, its ports drop " +
                                "what it may match: " + p.value("error", "") + " (match: " + p.value("match", "") + ")");
+            for (const auto &p : m.config.value("dhcp_problems", nlohmann::json::array()))
+                ctl::log::warn("DHCPv4 options of port " + p.value("port", "") + " cannot be used, the port gets no " +
+                               "DHCP: " + p.value("error", ""));
         }
     }
 

@@ -1,5 +1,6 @@
 #include "translate.h"
 
+#include "dhcp_options.h"
 #include "translate_acl.h"
 
 #include "nb_index.h"
@@ -255,7 +256,22 @@ private:
         const uint32_t port = ports_.port(name, lsp.name);
         out_.links.insert(makeLink(modulePort(name, port), "i:" + vif));
         if (lsp.type.empty()) out_.bindings[lsp.name] = vif;
-        switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
+        switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security).dhcp4 =
+            dhcp4For(name, lsp, addresses);
+    }
+
+    // What the switch answers the port's DHCPv4 requests with; a port whose
+    // options OVN would refuse gets none (as in OVN), reported with the
+    // module (iovisorctl) and logged by the daemon.
+    std::vector<l2::Dhcp4> dhcp4For(const std::string &module, const LogicalSwitchPort &lsp,
+                                    const std::vector<l2::Addresses> &addresses) {
+        auto row = in_.nb.dhcp_options.find(lsp.dhcpv4_options);
+        if (row == in_.nb.dhcp_options.end()) return {};
+        auto answers = dhcp4Answers(row->second, lsp.options, addresses);
+        if (answers.ok()) return std::move(*answers);
+        out_.modules.at(module).config["dhcp_problems"].push_back(
+            {{"port", lsp.name}, {"error", answers.error().message}});
+        return {};
     }
 
     // A localnet port: one switch port per interface of the bridge its

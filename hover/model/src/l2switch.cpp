@@ -5,7 +5,7 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
@@ -112,7 +112,38 @@ uint32_t portAcls(Entries &out, uint32_t port, const Port &p, const std::map<uin
     return flags;
 }
 
+// A port's DHCPv4 answers; returns its l2_port flags for them.
+uint32_t portDhcp4(Entries &out, uint32_t port, const Port &p) {
+    uint32_t flags = 0;
+    for (const Dhcp4 &d : p.dhcp4) {
+        if (!fits(d)) continue;
+        flags = L2_PORT_DHCP4;
+        l2_dhcp4 v{};
+        v.offer_ip = d.offer_ip;
+        v.server_ip = d.server_ip;
+        v.next_server = d.next_server.value_or(0);
+        v.flags = d.next_server ? L2_DHCP4_NEXT_SERVER : 0;
+        std::memcpy(v.server_mac, d.server_mac.data(), 6);
+        v.boot_alt_len = uint16_t(d.boot_alt.size());
+        v.boot_len = uint16_t(d.boot.size());
+        v.lease_len = uint16_t(d.lease.size());
+        v.rest_len = uint16_t(d.rest.size());
+        uint8_t *at = v.options;
+        for (const auto *segment : {&d.boot_alt, &d.boot, &d.lease, &d.rest}) {
+            std::memcpy(at, segment->data(), segment->size());
+            at += segment->size();
+        }
+        out.put(kDhcp4, portMacKey<l2_dhcp4_key>(port, d.mac), v);
+    }
+    return flags;
+}
+
 }  // namespace
+
+bool fits(const Dhcp4 &d) {
+    return d.boot_alt.size() <= L2_DHCP4_BOOT_MAX && d.boot.size() <= L2_DHCP4_BOOT_MAX &&
+           d.lease.size() <= L2_DHCP4_LEASE_MAX && d.rest.size() <= L2_DHCP4_REST_MAX;
+}
 
 Entries entries(const Switch &sw) {
     Entries out;
@@ -123,7 +154,7 @@ Entries entries(const Switch &sw) {
         l2_port cfg{};
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
                     (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0) |
-                    portAcls(out, port, p, used);
+                    portAcls(out, port, p, used) | portDhcp4(out, port, p);
         out.put(kPorts, port, cfg);
     }
     return out;

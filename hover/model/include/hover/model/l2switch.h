@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "hover/model/acl.h"
@@ -29,6 +30,8 @@ inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", 
 inline constexpr auto kAclClasses = sharedTable<acl_class_key, acl_class>("acl_classes", "acl_classes", true);
 inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_rules", "acl_rules");
 inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
+// Native DHCPv4 (bpf/lib/dhcp.h): a port's answers by client MAC.
+inline constexpr auto kDhcp4 = sharedTable<l2_dhcp4_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
 // Packets each ACL decided (per CPU): the datapath's, cleared with the switch.
 inline constexpr auto kAclHits = sharedTable<uint32_t, uint64_t>("acl_hits", "acl_hits");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
@@ -46,6 +49,20 @@ struct Addresses {
     std::vector<iovisor::Ipv6Prefix> ipv6;
 };
 
+// What a port's DHCPv4 requests from `mac` are answered with (OVN's
+// put_dhcp_opts): addresses in network order, the reply's options in wire
+// format by the segments of l2_dhcp4 (bpf/lib/tables.h).
+struct Dhcp4 {
+    iovisor::Mac mac{};  // the client: the MAC of the port's address
+    uint32_t offer_ip = 0, server_ip = 0;
+    iovisor::Mac server_mac{};
+    std::optional<uint32_t> next_server;  // siaddr of offers and ACKs
+    std::vector<uint8_t> boot_alt, boot, lease, rest;
+};
+// Whether the segments fit the datapath's bounds (tables.h); the model
+// leaves out answers that do not (the controller reports them).
+bool fits(const Dhcp4 &d);
+
 struct Port {
     bool enabled = true;
     bool learn = false;               // accepts unknown source MACs (OVN "unknown")
@@ -60,6 +77,7 @@ struct Port {
     // the switch has stateful ACLs and the port is no router/localnet port).
     uint32_t acl_from = 0, acl_to = 0;
     bool acl_track = false;
+    std::vector<Dhcp4> dhcp4;
 };
 
 // Addresses the switch delivers to `port` (fdb) and answers ARP and
