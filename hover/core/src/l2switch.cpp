@@ -59,6 +59,11 @@ Status L2Switch::setAcls(std::map<uint32_t, model::acl::Policy> policies, const 
     return sync();
 }
 
+Status L2Switch::setDhcp4(uint32_t port, std::vector<l2::Dhcp4> answers) {
+    switch_.ports[port].dhcp4 = std::move(answers);
+    return sync();
+}
+
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
     switch_.addresses.push_back({port, {mac, {}, {}}, false});
     return sync();

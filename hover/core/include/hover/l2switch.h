@@ -46,6 +46,9 @@ public:
     // Replaces the switch's ACL policies and every port's use of them.
     iovisor::Status setAcls(std::map<uint32_t, model::acl::Policy> policies, const std::map<uint32_t, PortAcls> &ports);
 
+    // Replaces what the switch answers the port's DHCPv4 requests with.
+    iovisor::Status setDhcp4(uint32_t port, std::vector<model::l2switch::Dhcp4> answers);
+
     // XDP instances flood through devmaps of their netdev ports; call after
     // a port's peer changes (every change above calls it too).
     iovisor::Status syncFloodPort(uint32_t port);
