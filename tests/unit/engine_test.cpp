@@ -26,7 +26,9 @@ public:
 
     // One random change; returns the rows it touched.
     std::vector<Change> step() {
-        switch (pick(12)) {
+        switch (pick(14)) {
+        case 12: return dhcpForPort();
+        case 13: return retimeDhcp();
         case 10: return securityGroup();
         case 11: return regroup();
         case 0: return addSwitch();
@@ -174,6 +176,31 @@ private:
             out.push_back(nb("ACL", "inserted", uuid));
         }
         return out;
+    }
+
+    // A port gets a subnet's DHCP options (a new row or an existing one).
+    std::vector<Change> dhcpForPort() {
+        const std::string lsp = any(nb_.switch_ports);
+        if (lsp.empty()) return plugVm();
+        std::vector<Change> out;
+        std::string row = any(nb_.dhcp_options);
+        if (row.empty() || !pick(3)) {
+            row = "dhcp" + std::to_string(next_++);
+            nb_.dhcp_options[row] = {row, "10.0.0.0/8",
+                                     {{"server_id", "10.0.0.1"}, {"server_mac", "02:00:00:00:00:fe"}, {"lease_time", "60"}}};
+            out.push_back(nb("DHCP_Options", "inserted", row));
+        }
+        nb_.switch_ports[lsp].dhcpv4_options = row;
+        out.push_back(nb("Logical_Switch_Port", "modified", lsp, nb_.switch_ports[lsp].name));
+        return out;
+    }
+
+    // A DHCP_Options row changes alone: every port using it must follow.
+    std::vector<Change> retimeDhcp() {
+        const std::string row = any(nb_.dhcp_options);
+        if (row.empty()) return dhcpForPort();
+        nb_.dhcp_options[row].options["lease_time"] = std::to_string(pick(100000) + 1);
+        return {nb("DHCP_Options", "modified", row)};
     }
 
     // A port joins or leaves a security group.
