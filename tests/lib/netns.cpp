@@ -19,17 +19,19 @@ TestHost::TestHost(const std::string &ns, const std::string &mac, const std::str
     const std::string script =
         "set -e; ip netns add " + ns_ + "; ip link add " + host_if_ + " type veth peer name " + ns_ + "v;" +
         "ip link set " + ns_ + "v netns " + ns_ + ";" + "ip -n " + ns_ + " link set " + ns_ + "v name eth0;" +
-        "ip -n " + ns_ + " link set eth0 address " + mac + ";" + "ip -n " + ns_ + " addr add " + cidr +
-        " dev eth0;" + "ip -n " + ns_ + " link set eth0 up; ip -n " + ns_ + " link set lo up;" + "ip link set " +
+        "ip -n " + ns_ + " link set eth0 address " + mac + ";" + (cidr.empty() ? "" : "ip -n " + ns_ + " addr add " + cidr + " dev eth0;") + "ip -n " + ns_ + " link set eth0 up; ip -n " + ns_ + " link set lo up;" + "ip link set " +
         host_if_ + " up";
     auto r = shell(script);
     if (r.exit_code != 0) error_ = "creating test host " + ns_ + ": " + r.output;
 }
 
 TestHost::~TestHost() {
+    stopProcesses();
     run({"ip", "link", "del", host_if_});
     run({"ip", "netns", "del", ns_});
 }
+
+void TestHost::stopProcesses() const { shell("ip netns pids " + ns_ + " | xargs -r kill -9"); }
 
 uint32_t TestHost::hostIfindex() const { return if_nametoindex(host_if_.c_str()); }
 

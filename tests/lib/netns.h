@@ -15,7 +15,7 @@ std::string uniqueName(const std::string &tag);
 class TestHost {
 public:
     // Namespace `ns`, veth "eth0" inside with `mac` and `cidr` (e.g.
-    // "10.0.0.1/24"), root-namespace end `ns` + "h".
+    // "10.0.0.1/24"; "": none, e.g. for DHCP), root-namespace end `ns` + "h".
     TestHost(const std::string &ns, const std::string &mac, const std::string &cidr);
     ~TestHost();
     TestHost(const TestHost &) = delete;
@@ -27,6 +27,8 @@ public:
     const std::string &hostIfname() const { return host_if_; }
     uint32_t hostIfindex() const;
 
+    // Stops (SIGKILL) every process left in the namespace.
+    void stopProcesses() const;
     // Runs a shell command line inside the namespace.
     CommandResult exec(const std::string &command_line) const;
     bool ping(const std::string &ip, int count = 3) const;
