@@ -14,10 +14,13 @@ namespace {
 using DhcpE2E = Differential;
 using Lease = std::map<std::string, std::string>;
 
-// Neutron's options for 10.0.0.0/24 (neutron-server 21 with ML2/OVN), with
-// `lease` seconds; vm1 (10.0.0.5) uses them.
+// Neutron's network: 10.0.0.0/24 behind router lr0 (10.0.0.1, the DHCP
+// server_id as Neutron sets it, so unicast renewals find it by ARP), its
+// DHCP options (neutron-server 21 with ML2/OVN) with `lease` seconds; vm1
+// (10.0.0.5) uses them.
 void neutronDhcp(Chassis &c, const std::string &lease = "43200") {
-    c.nbctl("ls-add sw0");
+    c.nbctl("ls-add sw0 -- lr-add lr0 -- lrp-add lr0 lr0-sw0 fa:16:3e:00:00:01 10.0.0.1/24");
+    connectRouterPort(c, "sw0", "lr0-sw0");
     addVifPort(c, "sw0", "vm1", "02:00:00:00:00:01", "10.0.0.5");
     c.nbctl("dhcp-options-create 10.0.0.0/24");
     const std::string row = c.nbctl("--bare --columns=_uuid find DHCP_Options").substr(0, 36);
@@ -135,6 +138,64 @@ TEST_F(DhcpE2E, ThreeClientsGetEveryOptionNeutronSets) {
                   {"new_dhcp_lease_time", "43200"},
                   {"new_dhcp_server_identifier", "10.0.0.1"}});
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+    });
+}
+
+// dhclient left running, with a script that records each event and
+// configures eth0 as dhclient-script would (without touching the host's
+// resolv.conf): it renews on its own.
+void startDhclient(Chassis &c, TestHost &vm, const std::string &log) {
+    const std::string dir = c.dir() + "/dhclient-renew", script = dir + "/script.sh";
+    testsupport::shell("mkdir -p " + dir + " && cat > " + script + " <<'EOF'\n#!/bin/sh\n"
+                       "{ echo event=$reason; env | sort; } >> " + log + "\n"
+                       "case $reason in BOUND|RENEW|REBIND|REBOOT)\n"
+                       "  [ \"$old_ip_address\" = \"$new_ip_address\" ] || ip addr flush dev eth0\n"
+                       "  ip addr replace $new_ip_address/$new_subnet_mask dev eth0 ;;\n"
+                       "EXPIRE|FAIL|RELEASE|STOP) ip addr flush dev eth0 ;;\nesac\nEOF\nchmod +x " + script);
+    vm.exec("dhclient -lf " + dir + "/lease -pf " + dir + "/pid -sf " + script + " eth0 >/dev/null 2>&1");
+}
+
+// Polls the client's log until its last lease of `events` has `name` =
+// `value` (up to `seconds`); returns the value seen last.
+std::string awaitLease(const std::string &log, const std::vector<std::string> &events, const std::string &name,
+                       const std::string &value, int seconds) {
+    std::string seen;
+    for (int i = 0; i < seconds * 4; ++i) {
+        Lease lease = lastLease(testsupport::shell("cat " + log).output, events);
+        seen = lease.count(name) ? lease[name] : "(none)";
+        if (seen == value) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return seen;
+}
+
+// A short lease (T1 = 10 s): renewals (unicast to the server, from a
+// socket with checksum offload on ours) are answered, and a change in the
+// Northbound reaches the client at its next renewal (new options) or, for a
+// new address, once the old lease runs out.
+TEST_F(DhcpE2E, RenewalsFollowTheNorthbound) {
+    compare([](Chassis &c, Observations &see) {
+        neutronDhcp(c, "20");
+        TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "");
+        c.syncHv();
+        const std::string log = c.dir() + "/dhclient-renew.events";
+        startDhclient(c, vm1, log);
+        see("dhclient bound to", "10.0.0.5", awaitLease(log, {"BOUND"}, "new_ip_address", "10.0.0.5", 20));
+        see("dhclient renewed", "10.0.0.5", awaitLease(log, {"RENEW"}, "new_ip_address", "10.0.0.5", 25));
+        const std::string row = c.nbctl("--bare --columns=_uuid find DHCP_Options").substr(0, 36);
+        c.nbctl("dhcp-options-set-options " + row + " lease_time=20 server_id=10.0.0.1 server_mac=fa:16:3e:00:00:fe"
+                " router=10.0.0.1 mtu=1400");
+        c.syncHv();
+        see("a renewal after the options changed has the new MTU", "1400",
+            awaitLease(log, {"RENEW", "REBIND"}, "new_interface_mtu", "1400", 25));
+        c.nbctl("lsp-set-addresses vm1 '02:00:00:00:00:01 10.0.0.6' -- "
+                "lsp-set-port-security vm1 '02:00:00:00:00:01 10.0.0.6'");
+        c.syncHv();
+        see("the new address once the old lease ran out", "10.0.0.6",
+            awaitLease(log, {"BOUND", "RENEW", "REBIND"}, "new_ip_address", "10.0.0.6", 50));
+        see("vm1 reaches the server's subnet from it", "10.0.0.6/24",
+            vm1.exec("ip -o -4 addr show dev eth0 | awk '{print $4}'").output);
+        vm1.stopProcesses();
     });
 }
 
