@@ -7,12 +7,13 @@
 #   scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
 #   scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
 #   scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
+#   scripts/bench.sh dhcp        # DHCP answered in the kernel vs ovn-controller's pinctrl
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|acl|throughput|hoverd|ovn|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, all)" >&2; exit 2 ;;
+  modules|acl|throughput|hoverd|ovn|dhcp|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, dhcp, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -37,4 +38,8 @@ fi
 if [ "$which" = ovn ] || [ "$which" = all ]; then
   echo "== OVN control plane: iovisor-ovnd vs ovn-controller + OVS userspace datapath"
   "$here/bench/ovn-bench.sh" "${PORTS:-100}" "${SYNC_PORTS:-1000}" "${SWITCHES:-100}" "${ROUTERS:-20}"
+fi
+if [ "$which" = dhcp ] || [ "$which" = all ]; then
+  echo "== Native DHCP: answered in the kernel vs ovn-controller's pinctrl"
+  "$here/bench/dhcp-bench.sh" "${PORTS:-100}" "${COUNT:-20000}" "${WINDOW:-32}"
 fi

@@ -36,6 +36,24 @@ json aclsOf(const SnapshotInput &in, const std::vector<AclInForce> &in_force, co
     return {{"in_force", acls}, {"stage", stage}};
 }
 
+// What the switch answers the port's DHCPv4 requests with (an offer per
+// MAC), or why it answers none ("error", from the module's dhcp_problems).
+json dhcpOf(const SnapshotInput &in, const std::string &module, const std::string &port, const json &module_port) {
+    namespace l2 = hover::model::l2switch;
+    auto m = in.desired.modules.find(module);
+    if (m == in.desired.modules.end()) return nullptr;
+    for (const auto &p : m->second.config.value("dhcp_problems", json::array()))
+        if (p.value("port", "") == port) return {{"error", p.value("error", "")}};
+    json offers = json::array();
+    for (const auto &[key, v] : m->second.tables.list(l2::kDhcp4))
+        if (module_port.is_number() && key.port == module_port.get<uint32_t>())
+            offers.push_back({{"mac", iovisor::formatMac({key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
+                                                          key.mac[5]})},
+                              {"offer", iovisor::formatIpv4(v.offer_ip)},
+                              {"server", iovisor::formatIpv4(v.server_ip)}});
+    return offers.empty() ? json(nullptr) : json({{"v4", offers}});
+}
+
 }  // namespace
 
 json snapshot(const SnapshotInput &in) {
@@ -55,6 +73,7 @@ json snapshot(const SnapshotInput &in) {
             json port = {{"name", lsp.name}, {"type", lsp.type.empty() ? "vif" : lsp.type},
                          {"addresses", lsp.addresses}, {"module_port", portOf(in.desired, module, lsp.name)}};
             port["acls"] = aclsOf(in, acls[p], module, port["module_port"]);
+            port["dhcp"] = dhcpOf(in, module, lsp.name, port["module_port"]);
             auto pb = in.sb.port_bindings.find(lsp.name);
             if (pb != in.sb.port_bindings.end()) {
                 port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);
