@@ -6,6 +6,7 @@
 #include "lib/acl.h"
 #include "lib/chain.h"
 #include "lib/dhcp.h"
+#include "lib/dhcp6.h"
 #include "lib/nd.h"
 #include "lib/parse.h"
 #include "lib/port_security.h"
@@ -210,6 +211,7 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
  * they need more stack or verifier budget than the switch leaves. */
 #define L2_PROG_FLOOD 0 /* TC only */
 #define L2_PROG_DHCP4 1
+#define L2_PROG_DHCP6 2
 
 #ifndef IOV_XDP
 /* nd_respond as a global function: its frame is not the flood program's,
@@ -250,11 +252,19 @@ SEC(IOV_SEC) int l2switch_dhcp4(struct iov_ctx *ctx) {
     return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);
 }
 
+/* A DHCPv6 request the switch answers (dhcp6_answers), as l2switch_dhcp4. */
+SEC(IOV_SEC) int l2switch_dhcp6(struct iov_ctx *ctx) {
+    struct iov_md md;
+    if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);
+    const int err = dhcp6_respond(ctx, md.module, md.in_port);
+    return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);
+}
+
 /* The second programs by L2_PROG_* (filled at load; pinned so the kernel
  * keeps the entries while programs use them). */
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 2);
+    __uint(max_entries, 3);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(key_size, sizeof(__u32)); /* no BTF key type: program arrays take none */
     __array(values, int(struct iov_ctx *));
@@ -263,7 +273,21 @@ struct {
                                [L2_PROG_FLOOD] = (void *)&l2switch_flood,
 #endif
                                [L2_PROG_DHCP4] = (void *)&l2switch_dhcp4,
+                               [L2_PROG_DHCP6] = (void *)&l2switch_dhcp6,
                            }};
+
+/* The program that answers the packet if it is a DHCP request the switch
+ * answers (L2_PROG_DHCP4/6), or -1. A global function: its frame is not the
+ * switch's, which has no room left in XDP. */
+__attribute__((noinline)) int dhcp_prog_for(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 flags) {
+    struct iov_pkt pkt;
+    if (iov_parse_eth(ctx, &pkt)) return -1;
+    if ((flags & L2_PORT_DHCP4) && pkt.proto == bpf_htons(ETH_P_IP) && dhcp4_answers(&pkt, module, port))
+        return L2_PROG_DHCP4;
+    if ((flags & L2_PORT_DHCP6) && pkt.proto == bpf_htons(ETH_P_IPV6) && dhcp6_answers(&pkt, module, port))
+        return L2_PROG_DHCP6;
+    return -1;
+}
 
 /* Hands the packet to the second program `prog`. */
 static __always_inline int l2_continue_in(struct iov_ctx *ctx, struct iov_md *md, __u32 prog) {
@@ -307,9 +331,10 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         if (iov_parse_eth(ctx, &pkt)) return iov_drop(ctx, IOV_DROP_INTERNAL); /* pointers renewed */
     }
 
-    if ((cfg->flags & L2_PORT_DHCP4) && pkt.proto == bpf_htons(ETH_P_IP) &&
-        dhcp4_answers(&pkt, md->module, in_port))
-        return l2_continue_in(ctx, md, L2_PROG_DHCP4);
+    if (cfg->flags & (L2_PORT_DHCP4 | L2_PORT_DHCP6)) {
+        const int prog = dhcp_prog_for(ctx, md->module, in_port, cfg->flags);
+        if (prog >= 0) return l2_continue_in(ctx, md, prog);
+    }
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);
     if (respond && pkt.proto == bpf_htons(ETH_P_ARP) && arp_respond(&pkt, md->module, in_port))
         return iov_send(ctx, md, in_port);

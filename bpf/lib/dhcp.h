@@ -24,7 +24,7 @@ struct {
     __uint(max_entries, 65536);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
-    __type(key, struct l2_dhcp4_mkey);
+    __type(key, struct l2_dhcp_mkey);
     __type(value, struct l2_dhcp4);
 } l2_dhcp4 SEC(".maps");
 
@@ -69,7 +69,7 @@ static __always_inline const struct l2_dhcp4 *dhcp4_answers(const struct iov_pkt
     if ((void *)(udp + 1) > pkt->data_end || udp->source != bpf_htons(DHCP4_CLIENT_PORT) ||
         udp->dest != bpf_htons(DHCP4_SERVER_PORT))
         return 0;
-    struct l2_dhcp4_mkey key = {.module = module, .key.port = port};
+    struct l2_dhcp_mkey key = {.module = module, .key.port = port};
     iov_mac_copy(key.key.mac, pkt->eth->h_source);
     const struct l2_dhcp4 *o = bpf_map_lookup_elem(&l2_dhcp4, &key);
     if (!o || (ip->saddr && ip->saddr != o->offer_ip) || (ip->daddr != 0xffffffff && ip->daddr != o->server_ip))
@@ -229,7 +229,7 @@ static __always_inline int dhcp4_make_reply(struct iov_ctx *ctx, const struct l2
  * the packet becomes the reply to send back out of it (returns 0), or the
  * drop reason. */
 static __always_inline int dhcp4_respond(struct iov_ctx *ctx, __u32 module, __u32 port) {
-    struct l2_dhcp4_mkey key = {.module = module, .key.port = port};
+    struct l2_dhcp_mkey key = {.module = module, .key.port = port};
     if (ctx_load(ctx, ETH_ALEN, key.key.mac, ETH_ALEN)) return IOV_DROP_INTERNAL;
     const struct l2_dhcp4 *o = bpf_map_lookup_elem(&l2_dhcp4, &key);
     if (!o) return IOV_DROP_INTERNAL;

@@ -24,6 +24,7 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_ACL_OUT (1u << 5)       /* ... and for packets to it */
 #define L2_PORT_ACL_OUT_RULES (1u << 6) /* ... where ACLs judge them (not only tracking): XDP floods skip it */
 #define L2_PORT_DHCP4 (1u << 7)         /* dhcp4 has entries for the port: the switch answers its DHCP */
+#define L2_PORT_DHCP6 (1u << 8)         /* ... dhcp6: its DHCPv6 */
 
 /* Value of `ports` (key: port number). */
 struct l2_port {
@@ -194,9 +195,9 @@ struct l2_ps_ipv6_mkey {
 #define L2_DHCP4_REST_MAX (L2_DHCP4_OPTIONS_SIZE - 2 * L2_DHCP4_BOOT_MAX - 2 * L2_DHCP4_LEASE_MAX)
 #define L2_DHCP4_NEXT_SERVER 1u /* l2_dhcp4.flags: siaddr of offers and ACKs is next_server */
 
-/* Key of `dhcp4`: a port and the MAC of one of its addresses (OVN matches
- * eth.src). */
-struct l2_dhcp4_key {
+/* Key of `dhcp4` and `dhcp6`: a port and the MAC of one of its addresses
+ * (OVN matches eth.src). */
+struct l2_dhcp_key {
     __u32 port;
     iov_mac_t mac;
     __u16 pad;
@@ -216,9 +217,36 @@ struct l2_dhcp4 {
     __u8 options[L2_DHCP4_OPTIONS_SIZE];
 };
 
-struct l2_dhcp4_mkey {
+struct l2_dhcp_mkey {
     __u32 module;
-    struct l2_dhcp4_key key;
+    struct l2_dhcp_key key;
+};
+
+/* Native DHCPv6 (bpf/lib/dhcp6.h): a reply is the request's client id
+ * followed by the segments of `options` whose needs the request meets
+ * (L2_DHCP6_NEED_*), in order. An address segment (IA_NA) gets the
+ * request's IAID at its offset 4. */
+#define L2_DHCP6_SEGMENTS 6
+#define L2_DHCP6_OPTIONS_SIZE 360
+#define L2_DHCP6_NEED_ADDRESS 1u   /* asks for an address (IA_NA; not an Information-request) */
+#define L2_DHCP6_NEED_IPXE 2u      /* from iPXE (user class) */
+#define L2_DHCP6_NEED_NOT_IPXE 4u
+#define L2_DHCP6_NEED_RELEASE 8u   /* a Release: only the status */
+#define L2_DHCP6_NEED_NOT_RELEASE 16u
+
+struct l2_dhcp6_segment {
+    __u16 off, len;
+    __u8 needs; /* L2_DHCP6_NEED_* */
+    __u8 pad[3];
+};
+
+/* Value of `dhcp6`. */
+struct l2_dhcp6 {
+    iov_ip6_t server_ip; /* the link-local address of server_mac: the reply's source */
+    iov_mac_t server_mac;
+    __u16 pad;
+    struct l2_dhcp6_segment segments[L2_DHCP6_SEGMENTS];
+    __u8 options[L2_DHCP6_OPTIONS_SIZE];
 };
 
 /* ---- router ------------------------------------------------------------ */

@@ -433,7 +433,7 @@ int ovn(Cli &cli) {
                 if (p.contains("up")) std::cout << (p["up"] == true ? ", up" : ", down");
                 std::cout << ": " << text(p["state"]) << "\n";
                 if (p.value("dhcp", json()).contains("error"))
-                    std::cout << "    DHCPv4 NOT ANSWERED: " << text(p["dhcp"]["error"]) << "\n";
+                    std::cout << "    DHCP NOT ANSWERED: " << text(p["dhcp"]["error"]) << "\n";
                 for (const auto &o : p.value("dhcp", json()).value("v4", json::array()))
                     std::cout << "    DHCPv4: offers " << text(o["offer"]) << " to " << text(o["mac"]) << " from "
                               << text(o["server"]) << "\n";

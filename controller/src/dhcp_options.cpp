@@ -65,6 +65,7 @@ struct Constant {
     std::string text;
     uint32_t value = 0;  // integers: host order
     int plen = 32;
+    std::optional<iovisor::Ip6> ip6;  // an IPv6 address
 };
 
 Result<Constant> parseString(const std::string &s, size_t &i) {
@@ -86,6 +87,10 @@ Result<Constant> parseString(const std::string &s, size_t &i) {
 
 Result<Constant> parseInteger(const std::string &word) {
     Constant c;
+    if (auto v6 = iovisor::parseIpv6(word); v6.ok() && word.find(':') != std::string::npos) {
+        c.ip6 = *v6;
+        return c;
+    }
     if (auto p = iovisor::parseIpv4Prefix(word); p.ok() && word.find('.') != std::string::npos) {
         c.value = ntohl(p->addr);
         c.plen = p->len;
@@ -261,6 +266,104 @@ Result<l2::Dhcp4> replyOf(const ovnmon::DhcpOptions &options, const ovnmon::Stri
 }
 
 }  // namespace
+
+namespace {
+
+void putOption6(std::vector<uint8_t> &out, uint16_t code, const std::vector<uint8_t> &value) {
+    putBe(out, code, 2);
+    putBe(out, uint32_t(value.size()), 2);
+    out.insert(out.end(), value.begin(), value.end());
+}
+
+// IA_NA holding `addr` for ever (pinctrl's lifetimes), its IAID the
+// request's (written by the datapath at offset 4).
+std::vector<uint8_t> iaNa(const iovisor::Ip6 &addr) {
+    std::vector<uint8_t> ia_addr(addr.begin(), addr.end());
+    putBe(ia_addr, UINT32_MAX, 4);
+    putBe(ia_addr, UINT32_MAX, 4);
+    std::vector<uint8_t> ia(4, 0);
+    putBe(ia, UINT32_MAX, 4);
+    putBe(ia, UINT32_MAX, 4);
+    putOption6(ia, 5, ia_addr);
+    std::vector<uint8_t> out;
+    putOption6(out, 3, ia);
+    return out;
+}
+
+// One DHCPv6 option of the row in wire format, as pinctrl sends it.
+Result<std::vector<uint8_t>> option6(const std::string &name, const std::string &text) {
+    std::vector<uint8_t> out;
+    auto value = parseValue(text);
+    if (!value.ok()) return value.error().context(name);
+    const bool str = value->front().is_string;
+    if (name == "dns_server") {
+        std::vector<uint8_t> addrs;
+        for (const auto &c : *value) {
+            if (!c.ip6) return makeError(Errc::kInvalid, "dns_server requires IPv6 addresses");
+            addrs.insert(addrs.end(), c.ip6->begin(), c.ip6->end());
+        }
+        putOption6(out, 23, addrs);
+    } else if (name == "domain_search" || name == "bootfile_name" || name == "bootfile_name_alt") {
+        if (!str) return makeError(Errc::kInvalid, name + " requires a string value");
+        const std::string &v = value->front().text;
+        std::vector<uint8_t> bytes(v.begin(), v.end());
+        if (name == "domain_search") {  // pinctrl: one length byte, the text, a zero
+            bytes.insert(bytes.begin(), uint8_t(v.size()));
+            bytes.push_back(0);
+        }
+        putOption6(out, name == "domain_search" ? 24 : 59, bytes);
+    } else {
+        return makeError(Errc::kInvalid, "unknown DHCPv6 option " + name);
+    }
+    return out;
+}
+
+// The segments of a reply (tables.h L2_DHCP6_*) in pinctrl's order: the
+// address, the options by name, server_id; a Release's: server_id, status.
+Result<std::vector<l2::Dhcp6Segment>> segments6(const ovnmon::StringMap &options, const iovisor::Mac &server) {
+    std::vector<l2::Dhcp6Segment> seg(6);
+    seg[0].needs = L2_DHCP6_NEED_ADDRESS | L2_DHCP6_NEED_NOT_RELEASE;
+    seg[1].needs = L2_DHCP6_NEED_IPXE | L2_DHCP6_NEED_NOT_RELEASE;
+    seg[2].needs = L2_DHCP6_NEED_NOT_IPXE | L2_DHCP6_NEED_NOT_RELEASE;
+    seg[3].needs = L2_DHCP6_NEED_NOT_RELEASE;
+    seg[5].needs = L2_DHCP6_NEED_RELEASE;
+    for (const auto &[name, text] : options) {
+        if (name == "server_id" || name == "dhcpv6_stateless") continue;
+        auto bytes = option6(name, text);
+        if (!bytes.ok()) return bytes.error();
+        auto &to = name == "bootfile_name" ? seg[1] : name == "bootfile_name_alt" ? seg[2] : seg[3];
+        to.bytes.insert(to.bytes.end(), bytes->begin(), bytes->end());
+    }
+    std::vector<uint8_t> duid = {0, 3, 0, 1};  // DUID-LL, Ethernet
+    duid.insert(duid.end(), server.begin(), server.end());
+    putOption6(seg[4].bytes, 2, duid);
+    putOption6(seg[5].bytes, 13, {0, 0});  // success
+    return seg;
+}
+
+}  // namespace
+
+Result<std::vector<l2::Dhcp6>> dhcp6Answers(const ovnmon::DhcpOptions &options,
+                                            const std::vector<l2::Addresses> &addresses) {
+    auto cidr = iovisor::parseIpv6Prefix(options.cidr);
+    if (!cidr.ok()) return makeError(Errc::kInvalid, "cidr '" + options.cidr + "' is not an IPv6 network");
+    auto server = options.options.count("server_id") ? iovisor::parseMac(options.options.at("server_id"))
+                                                     : Result<iovisor::Mac>(makeError(Errc::kInvalid, "no server_id"));
+    std::vector<l2::Dhcp6> out;
+    for (const auto &a : addresses)
+        for (const auto &ip : a.ipv6)
+            if (iovisor::contains(*cidr, ip.addr)) {
+                if (!server.ok()) return server.error().context("server_id");
+                auto segments = segments6(options.options, *server);
+                if (!segments.ok()) return segments.error();
+                const auto stateless = options.options.find("dhcpv6_stateless");
+                if (stateless == options.options.end() || stateless->second != "true") (*segments)[0].bytes = iaNa(ip.addr);
+                out.push_back({a.mac, iovisor::linkLocal(*server), *server, *segments});
+                if (!l2::fits(out.back())) return makeError(Errc::kTooLarge, "the options take more than a reply holds");
+                break;
+            }
+    return out;
+}
 
 Result<std::vector<l2::Dhcp4>> dhcp4Answers(const ovnmon::DhcpOptions &options, const ovnmon::StringMap &port_options,
                                             const std::vector<l2::Addresses> &addresses) {

@@ -24,4 +24,11 @@ iovisor::Result<std::vector<hover::model::l2switch::Dhcp4>> dhcp4Answers(
     const ovnmon::DhcpOptions &options, const ovnmon::StringMap &port_options,
     const std::vector<hover::model::l2switch::Addresses> &addresses);
 
+// The same for DHCPv6 (LSP dhcpv6_options): per address entry with an IPv6
+// address in the cidr, that address in an IA_NA (unless the options say
+// dhcpv6_stateless=true), server_id (a MAC: its DUID-LL, its link-local
+// address the server's), dns_server, domain_search, bootfile_name(_alt).
+iovisor::Result<std::vector<hover::model::l2switch::Dhcp6>> dhcp6Answers(
+    const ovnmon::DhcpOptions &options, const std::vector<hover::model::l2switch::Addresses> &addresses);
+
 }  // namespace ctl

@@ -239,8 +239,8 @@ private:
                 ctl::log::warn("ACL " + p.value("acl", "") + " on " + name + " cannot be applied, its ports drop " +
                                "what it may match: " + p.value("error", "") + " (match: " + p.value("match", "") + ")");
             for (const auto &p : m.config.value("dhcp_problems", nlohmann::json::array()))
-                ctl::log::warn("DHCPv4 options of port " + p.value("port", "") + " cannot be used, the port gets no " +
-                               "DHCP: " + p.value("error", ""));
+                ctl::log::warn("DHCP options of port " + p.value("port", "") + " cannot be used, the port gets no " +
+                               p.value("error", ""));
         }
     }
 

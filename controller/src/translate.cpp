@@ -256,22 +256,29 @@ private:
         const uint32_t port = ports_.port(name, lsp.name);
         out_.links.insert(makeLink(modulePort(name, port), "i:" + vif));
         if (lsp.type.empty()) out_.bindings[lsp.name] = vif;
-        switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security).dhcp4 =
-            dhcp4For(name, lsp, addresses);
+        l2::Port &p = switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
+        dhcpFor(name, lsp, addresses, p);
     }
 
-    // What the switch answers the port's DHCPv4 requests with; a port whose
-    // options OVN would refuse gets none (as in OVN), reported with the
-    // module (iovisorctl) and logged by the daemon.
-    std::vector<l2::Dhcp4> dhcp4For(const std::string &module, const LogicalSwitchPort &lsp,
-                                    const std::vector<l2::Addresses> &addresses) {
-        auto row = in_.nb.dhcp_options.find(lsp.dhcpv4_options);
-        if (row == in_.nb.dhcp_options.end()) return {};
-        auto answers = dhcp4Answers(row->second, lsp.options, addresses);
-        if (answers.ok()) return std::move(*answers);
-        out_.modules.at(module).config["dhcp_problems"].push_back(
-            {{"port", lsp.name}, {"error", answers.error().message}});
-        return {};
+    // What the switch answers the port's DHCPv4 and DHCPv6 requests with; a
+    // port whose options OVN would refuse gets none of that family (as in
+    // OVN), reported with the module (iovisorctl) and logged by the daemon.
+    void dhcpFor(const std::string &module, const LogicalSwitchPort &lsp, const std::vector<l2::Addresses> &addresses,
+                 l2::Port &p) {
+        auto problem = [&](const char *family, const iovisor::Error &e) {
+            out_.modules.at(module).config["dhcp_problems"].push_back(
+                {{"port", lsp.name}, {"error", std::string(family) + ": " + e.message}});
+        };
+        if (auto v4 = in_.nb.dhcp_options.find(lsp.dhcpv4_options); v4 != in_.nb.dhcp_options.end()) {
+            auto answers = dhcp4Answers(v4->second, lsp.options, addresses);
+            if (answers.ok()) p.dhcp4 = std::move(*answers);
+            else problem("DHCPv4", answers.error());
+        }
+        if (auto v6 = in_.nb.dhcp_options.find(lsp.dhcpv6_options); v6 != in_.nb.dhcp_options.end()) {
+            auto answers = dhcp6Answers(v6->second, addresses);
+            if (answers.ok()) p.dhcp6 = std::move(*answers);
+            else problem("DHCPv6", answers.error());
+        }
     }
 
     // A localnet port: one switch port per interface of the bridge its

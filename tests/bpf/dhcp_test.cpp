@@ -233,6 +233,100 @@ TEST_P(DhcpTest, BootOptionsFollowTheClient) {
     expectReply(ipxe, replyFrame(ipxe, kOffer, ip4("10.0.0.5"), reply("ipxe.efi"), ip4("10.0.0.7")), "iPXE");
 }
 
+// ---- DHCPv6 ------------------------------------------------------------
+
+constexpr uint8_t kSolicit = 1, kAdvertise = 2, kRequest6 = 3, kRenew6 = 5, kReply6 = 7, kRelease6 = 8, kInfoRequest = 11;
+const Ip6 kVm1Ll = iovisor::linkLocal(kVm1), kServerLl = iovisor::linkLocal(kServer);
+
+Bytes option6(uint16_t code, const Bytes &value) {
+    Bytes o = {uint8_t(code >> 8), uint8_t(code), uint8_t(value.size() >> 8), uint8_t(value.size())};
+    o.insert(o.end(), value.begin(), value.end());
+    return o;
+}
+Bytes concat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const auto &p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+const Bytes kClientId = option6(1, {0, 3, 0, 1, 2, 0, 0, 0, 0, 1});
+const Bytes kIaid = {0xde, 0xad, 0xbe, 0xef};
+
+Bytes request6(uint8_t type, const Bytes &options) {
+    const Bytes msg = concat({{type, 0x12, 0x34, 0x56}, options});
+    const Ip6 all_servers = ip6("ff02::1:2");
+    return eth(mac("33:33:00:01:00:02"), kVm1, kEthIp6, ipv6(kVm1Ll, all_servers, 17, udp6(kVm1Ll, all_servers, 546, 547, msg), 1));
+}
+Bytes reply6(uint8_t type, const Bytes &options) {
+    const Bytes msg = concat({{type, 0x12, 0x34, 0x56}, kClientId, options});
+    return eth(kVm1, kServer, kEthIp6, ipv6(kServerLl, kVm1Ll, 17, udp6(kServerLl, kVm1Ll, 547, 546, msg), 1));
+}
+
+// What pinctrl sends for fd00::5 with dns_server and domain_search.
+Bytes iaNa(const std::string &addr) {
+    const Ip6 a = ip6(addr);
+    const Bytes forever = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return option6(3, concat({kIaid, forever, option6(5, concat({Bytes(a.begin(), a.end()), forever}))}));
+}
+Bytes dnsAndDomain() {
+    const Ip6 dns = ip6("fd00::53");
+    const std::string domain = "openstack.internal";
+    Bytes search = {uint8_t(domain.size())};
+    search.insert(search.end(), domain.begin(), domain.end());
+    search.push_back(0);
+    return concat({option6(23, Bytes(dns.begin(), dns.end())), option6(24, search)});
+}
+const Bytes kServerId = option6(2, {0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe});
+
+class Dhcp6Test : public DhcpTest {
+protected:
+    void setOptions6(bool stateless) {
+        ovnmon::DhcpOptions o{"u6", "fd00::/64",
+                              {{"server_id", "02:00:00:00:00:fe"}, {"dns_server", "{fd00::53}"},
+                               {"domain_search", "\"openstack.internal\""}}};
+        if (stateless) o.options["dhcpv6_stateless"] = "true";
+        auto answers = ctl::dhcp6Answers(o, {{kVm1, {}, {{ip6("fd00::5"), 128}}}});
+        ASSERT_TRUE(answers.ok()) << answers.error().message;
+        ASSERT_EQ(answers->size(), 1u);
+        ASSERT_TRUE(sw_->setDhcp6(0, *answers).ok());
+    }
+    void expectReply6(const Bytes &request, const Bytes &reply, const std::string &what) {
+        auto r = harness_->runOnPort(1, 0, request);
+        ASSERT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kRedirect) << what;
+        EXPECT_EQ(hex(r.out), hex(reply)) << what;
+    }
+};
+
+TEST_P(Dhcp6Test, StatefulSolicitRequestAndRelease) {
+    setOptions6(false);
+    const Bytes ia = option6(3, concat({kIaid, Bytes(8)}));
+    const Bytes elapsed = option6(8, {0, 0});
+    expectReply6(request6(kSolicit, concat({kClientId, ia, elapsed})),
+                 reply6(kAdvertise, concat({iaNa("fd00::5"), dnsAndDomain(), kServerId})), "Solicit");
+    expectReply6(request6(kRequest6, concat({kClientId, kServerId, ia, elapsed})),
+                 reply6(kReply6, concat({iaNa("fd00::5"), dnsAndDomain(), kServerId})), "Request");
+    expectReply6(request6(kRelease6, concat({kClientId, kServerId, ia})),
+                 reply6(kReply6, concat({kServerId, option6(13, {0, 0})})), "Release: a success status");
+    expectDropped(0, request6(kRenew6, concat({kClientId, kServerId, ia})), IOV_DROP_DHCP_NO_REPLY, "Renew");
+    expectDropped(0, request6(kSolicit, concat({ia, elapsed})), IOV_DROP_DHCP_MALFORMED, "no client id");
+    expectDropped(0, request6(kSolicit, concat({kClientId, elapsed})), IOV_DROP_DHCP_MALFORMED, "no IA_NA");
+    Bytes overlong = request6(kSolicit, concat({kClientId, ia}));
+    overlong[14 + 40 + 8 + 4 + 3] = 200;  // the client id's length runs past the end
+    expectDropped(0, overlong, IOV_DROP_DHCP_MALFORMED, "an option past the end");
+}
+
+TEST_P(Dhcp6Test, StatelessInformationRequest) {
+    setOptions6(true);
+    expectReply6(request6(kInfoRequest, concat({kClientId, option6(8, {0, 0})})),
+                 reply6(kReply6, concat({dnsAndDomain(), kServerId})), "Information-request");
+    const Bytes ia = option6(3, concat({kIaid, Bytes(8)}));
+    expectReply6(request6(kSolicit, concat({kClientId, ia})), reply6(kAdvertise, concat({dnsAndDomain(), kServerId})),
+                 "Solicit: no address in stateless mode");
+}
+
+INSTANTIATE_TEST_SUITE_P(Hook, Dhcp6Test, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
+                         [](const auto &info) { return info.param == hover::AttachMode::kTc ? "tc" : "xdp"; });
+
 INSTANTIATE_TEST_SUITE_P(Hook, DhcpTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp),
                          [](const auto &info) { return info.param == hover::AttachMode::kTc ? "tc" : "xdp"; });
 

@@ -64,6 +64,11 @@ Status L2Switch::setDhcp4(uint32_t port, std::vector<l2::Dhcp4> answers) {
     return sync();
 }
 
+Status L2Switch::setDhcp6(uint32_t port, std::vector<l2::Dhcp6> answers) {
+    switch_.ports[port].dhcp6 = std::move(answers);
+    return sync();
+}
+
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
     switch_.addresses.push_back({port, {mac, {}, {}}, false});
     return sync();

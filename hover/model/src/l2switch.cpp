@@ -5,7 +5,7 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
@@ -133,12 +133,39 @@ uint32_t portDhcp4(Entries &out, uint32_t port, const Port &p) {
             std::memcpy(at, segment->data(), segment->size());
             at += segment->size();
         }
-        out.put(kDhcp4, portMacKey<l2_dhcp4_key>(port, d.mac), v);
+        out.put(kDhcp4, portMacKey<l2_dhcp_key>(port, d.mac), v);
+    }
+    return flags;
+}
+
+// A port's DHCPv6 answers; returns its l2_port flags for them.
+uint32_t portDhcp6(Entries &out, uint32_t port, const Port &p) {
+    uint32_t flags = 0;
+    for (const Dhcp6 &d : p.dhcp6) {
+        if (!fits(d)) continue;
+        flags = L2_PORT_DHCP6;
+        l2_dhcp6 v{};
+        std::memcpy(v.server_ip, d.server_ip.data(), 16);
+        std::memcpy(v.server_mac, d.server_mac.data(), 6);
+        uint16_t at = 0;
+        for (size_t i = 0; i < d.segments.size(); ++i) {
+            const auto &seg = d.segments[i];
+            v.segments[i] = {at, uint16_t(seg.bytes.size()), seg.needs, {}};
+            std::memcpy(v.options + at, seg.bytes.data(), seg.bytes.size());
+            at = uint16_t(at + seg.bytes.size());
+        }
+        out.put(kDhcp6, portMacKey<l2_dhcp_key>(port, d.mac), v);
     }
     return flags;
 }
 
 }  // namespace
+
+bool fits(const Dhcp6 &d) {
+    size_t total = 0;
+    for (const auto &seg : d.segments) total += seg.bytes.size();
+    return d.segments.size() <= L2_DHCP6_SEGMENTS && total <= L2_DHCP6_OPTIONS_SIZE;
+}
 
 bool fits(const Dhcp4 &d) {
     return d.boot_alt.size() <= L2_DHCP4_BOOT_MAX && d.boot.size() <= L2_DHCP4_BOOT_MAX &&
@@ -154,7 +181,8 @@ Entries entries(const Switch &sw) {
         l2_port cfg{};
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
                     (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0) |
-                    portAcls(out, port, p, used) | portDhcp4(out, port, p);
+                    portAcls(out, port, p, used) | portDhcp4(out, port, p) |
+                    portDhcp6(out, port, p);
         out.put(kPorts, port, cfg);
     }
     return out;

@@ -48,6 +48,7 @@ public:
 
     // Replaces what the switch answers the port's DHCPv4 requests with.
     iovisor::Status setDhcp4(uint32_t port, std::vector<model::l2switch::Dhcp4> answers);
+    iovisor::Status setDhcp6(uint32_t port, std::vector<model::l2switch::Dhcp6> answers);
 
     // XDP instances flood through devmaps of their netdev ports; call after
     // a port's peer changes (every change above calls it too).

@@ -31,7 +31,8 @@ inline constexpr auto kAclClasses = sharedTable<acl_class_key, acl_class>("acl_c
 inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_rules", "acl_rules");
 inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
 // Native DHCPv4 (bpf/lib/dhcp.h): a port's answers by client MAC.
-inline constexpr auto kDhcp4 = sharedTable<l2_dhcp4_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
+inline constexpr auto kDhcp4 = sharedTable<l2_dhcp_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
+inline constexpr auto kDhcp6 = sharedTable<l2_dhcp_key, l2_dhcp6>("dhcp6", "l2_dhcp6");
 // Packets each ACL decided (per CPU): the datapath's, cleared with the switch.
 inline constexpr auto kAclHits = sharedTable<uint32_t, uint64_t>("acl_hits", "acl_hits");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
@@ -59,9 +60,23 @@ struct Dhcp4 {
     std::optional<uint32_t> next_server;  // siaddr of offers and ACKs
     std::vector<uint8_t> boot_alt, boot, lease, rest;
 };
-// Whether the segments fit the datapath's bounds (tables.h); the model
+// What a port's DHCPv6 requests from `mac` are answered with (OVN's
+// put_dhcpv6_opts): the reply's options after the client id, in segments
+// sent when the request has what they need (L2_DHCP6_NEED_*).
+struct Dhcp6Segment {
+    std::vector<uint8_t> bytes;
+    uint8_t needs = 0;
+};
+struct Dhcp6 {
+    iovisor::Mac mac{};
+    iovisor::Ip6 server_ip{};  // server_mac's link-local address
+    iovisor::Mac server_mac{};
+    std::vector<Dhcp6Segment> segments;
+};
+// Whether the answers fit the datapath's bounds (tables.h); the model
 // leaves out answers that do not (the controller reports them).
 bool fits(const Dhcp4 &d);
+bool fits(const Dhcp6 &d);
 
 struct Port {
     bool enabled = true;
@@ -78,6 +93,7 @@ struct Port {
     uint32_t acl_from = 0, acl_to = 0;
     bool acl_track = false;
     std::vector<Dhcp4> dhcp4;
+    std::vector<Dhcp6> dhcp6;
 };
 
 // Addresses the switch delivers to `port` (fdb) and answers ARP and
