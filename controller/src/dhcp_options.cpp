@@ -306,11 +306,9 @@ Result<std::vector<uint8_t>> option6(const std::string &name, const std::string 
     } else if (name == "domain_search" || name == "bootfile_name" || name == "bootfile_name_alt") {
         if (!str) return makeError(Errc::kInvalid, name + " requires a string value");
         const std::string &v = value->front().text;
-        std::vector<uint8_t> bytes(v.begin(), v.end());
-        if (name == "domain_search") {  // pinctrl: one length byte, the text, a zero
-            bytes.insert(bytes.begin(), uint8_t(v.size()));
-            bytes.push_back(0);
-        }
+        // domain_search as RFC 3646 wants it (names in RFC 1035 labels):
+        // pinctrl sends the text as one label, which clients discard.
+        const std::vector<uint8_t> bytes = name == "domain_search" ? domains(v) : std::vector<uint8_t>(v.begin(), v.end());
         putOption6(out, name == "domain_search" ? 24 : 59, bytes);
     } else {
         return makeError(Errc::kInvalid, "unknown DHCPv6 option " + name);

@@ -261,7 +261,8 @@ Bytes reply6(uint8_t type, const Bytes &options) {
     return eth(kVm1, kServer, kEthIp6, ipv6(kServerLl, kVm1Ll, 17, udp6(kServerLl, kVm1Ll, 547, 546, msg), 1));
 }
 
-// What pinctrl sends for fd00::5 with dns_server and domain_search.
+// What pinctrl sends for fd00::5 with dns_server and domain_search (the
+// search list in RFC 1035 labels, where pinctrl sends one label).
 Bytes iaNa(const std::string &addr) {
     const Ip6 a = ip6(addr);
     const Bytes forever = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -269,10 +270,7 @@ Bytes iaNa(const std::string &addr) {
 }
 Bytes dnsAndDomain() {
     const Ip6 dns = ip6("fd00::53");
-    const std::string domain = "openstack.internal";
-    Bytes search = {uint8_t(domain.size())};
-    search.insert(search.end(), domain.begin(), domain.end());
-    search.push_back(0);
+    const Bytes search = {9, 'o', 'p', 'e', 'n', 's', 't', 'a', 'c', 'k', 8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 0};
     return concat({option6(23, Bytes(dns.begin(), dns.end())), option6(24, search)});
 }
 const Bytes kServerId = option6(2, {0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe});

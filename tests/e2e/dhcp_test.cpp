@@ -164,6 +164,48 @@ TEST_F(DhcpE2E, SecurityGroupsJudgeRequestsNotReplies) {
     });
 }
 
+// DHCPv6 options for fd00::/64 on sw0 as Neutron sets them for a
+// DHCPv6-stateful (or stateless) subnet; vm1 (fd00::5) uses them.
+void neutronDhcp6(Chassis &c, bool stateless) {
+    c.nbctl("ls-add sw0");
+    addVifPort(c, "sw0", "vm1", "02:00:00:00:00:01", "10.0.0.5 fd00::5");
+    c.nbctl("dhcp-options-create fd00::/64");
+    const std::string row = c.nbctl("--bare --columns=_uuid find DHCP_Options").substr(0, 36);
+    c.nbctl("dhcp-options-set-options " + row + " server_id=fa:16:3e:00:00:fe 'dns_server={fd00::53}'"
+            " 'domain_search=\"openstack.internal\"'" + (stateless ? " dhcpv6_stateless=true" : ""));
+    c.nbctl("lsp-set-dhcpv6-options vm1 " + row);
+}
+
+// dhclient -6 (-S: stateless, an Information-request, reported as RENEW6)
+// once the VM's link-local address is usable.
+Lease dhclient6Lease(Chassis &c, TestHost &vm, bool stateless) {
+    const std::string dir = c.dir() + "/dhclient6", log = dir + "/events";
+    testsupport::shell("mkdir -p " + dir);
+    const std::string script = recordingScript(c, "dhclient6", log);
+    vm.exec("for i in $(seq 50); do ip -6 addr show dev eth0 scope link | grep -q tentative || break; sleep 0.1; done");
+    vm.exec("timeout 20 dhclient -6 -1 " + std::string(stateless ? "-S " : "") + "-lf " + dir + "/lease -pf " + dir +
+            "/pid -sf " + script + " eth0 >/dev/null 2>&1");
+    vm.stopProcesses();
+    return lastLease(testsupport::shell("cat " + log).output, {"BOUND6", "RENEW6"});
+}
+
+TEST_F(DhcpE2E, Dhcpv6StatefulAndStateless) {
+    for (const bool stateless : {false, true}) {
+        compare([&](Chassis &c, Observations &see) {
+            neutronDhcp6(c, stateless);
+            TestHost &vm1 = c.vm("vm1", "02:00:00:00:00:01", "");
+            c.syncHv();
+            const Lease lease = dhclient6Lease(c, vm1, stateless);
+            const std::string mode = stateless ? "stateless: " : "stateful: ";
+            auto field = [&](const char *name) { return lease.count(name) ? lease.at(name) : "(none)"; };
+            see(mode + "new_ip6_address", stateless ? "(none)" : "fd00::5", field("new_ip6_address"));
+            see(mode + "new_dhcp6_name_servers", "fd00::53", field("new_dhcp6_name_servers"));
+            // pinctrl sends the search list as one label; dhclient discards it.
+            see.goal(mode + "new_dhcp6_domain_search", "openstack.internal.", field("new_dhcp6_domain_search"));
+        });
+    }
+}
+
 // dhclient left running, with a script that records each event and
 // configures eth0 as dhclient-script would (without touching the host's
 // resolv.conf): it renews on its own.

@@ -130,4 +130,42 @@ TEST(DhcpOptions, NoAddressInTheCidrMeansNoAnswerAndNoError) {
     EXPECT_TRUE(a->empty());
 }
 
+TEST(Dhcp6Options, SegmentsFollowPinctrlsOrder) {
+    const iovisor::Ip6 addr = *iovisor::parseIpv6("fd00::5");
+    ovnmon::DhcpOptions o{"u", "fd00::/64", {{"server_id", "02:00:00:00:00:fe"}, {"dns_server", "{fd00::53, fd00::54}"},
+                                             {"bootfile_name", "\"ipxe.efi\""}}};
+    auto a = ctl::dhcp6Answers(o, {{kMac, {}, {{addr, 128}}}, {kMac2, {}, {{*iovisor::parseIpv6("fd01::1"), 128}}}});
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    ASSERT_EQ(a->size(), 1u) << "no answer for an address outside the cidr";
+    const l2::Dhcp6 &d = a->front();
+    EXPECT_EQ(d.server_ip, iovisor::linkLocal({2, 0, 0, 0, 0, 0xfe}));
+    ASSERT_EQ(d.segments.size(), size_t(L2_DHCP6_SEGMENTS));
+    EXPECT_EQ(d.segments[0].bytes.size(), 44u) << "IA_NA with its IA address";
+    EXPECT_EQ(Bytes(d.segments[0].bytes.begin() + 20, d.segments[0].bytes.begin() + 36), Bytes(addr.begin(), addr.end()));
+    EXPECT_EQ(d.segments[1].needs, L2_DHCP6_NEED_IPXE | L2_DHCP6_NEED_NOT_RELEASE) << "bootfile_name: iPXE only";
+    EXPECT_EQ(d.segments[3].bytes.size(), 4u + 32u) << "two DNS servers";
+    EXPECT_EQ(d.segments[4].bytes, (Bytes{0, 2, 0, 10, 0, 3, 0, 1, 2, 0, 0, 0, 0, 0xfe})) << "DUID-LL server id";
+    EXPECT_EQ(d.segments[5].bytes, (Bytes{0, 13, 0, 2, 0, 0})) << "a Release's success status";
+    o.options["dhcpv6_stateless"] = "true";
+    auto stateless = ctl::dhcp6Answers(o, {{kMac, {}, {{addr, 128}}}});
+    ASSERT_TRUE(stateless.ok());
+    EXPECT_TRUE(stateless->front().segments[0].bytes.empty()) << "no address in stateless mode";
+}
+
+TEST(Dhcp6Options, WhatOvnRefusesIsAnError) {
+    const iovisor::Ip6 addr = *iovisor::parseIpv6("fd00::5");
+    const std::vector<std::pair<ovnmon::StringMap, std::string>> bad = {
+        {{}, "no server_id"},
+        {{{"server_id", "nope"}}, "server_id"},
+        {{{"server_id", "02:00:00:00:00:fe"}, {"fqdn", "\"vm1\""}}, "unknown DHCPv6 option fqdn"},
+        {{{"server_id", "02:00:00:00:00:fe"}, {"dns_server", "10.0.0.1"}}, "IPv6"},
+        {{{"server_id", "02:00:00:00:00:fe"}, {"domain_search", "plain"}}, "domain_search"},
+    };
+    for (const auto &[options, want] : bad) {
+        auto a = ctl::dhcp6Answers({"u", "fd00::/64", options}, {{kMac, {}, {{addr, 128}}}});
+        ASSERT_FALSE(a.ok()) << "accepted: " << want;
+        EXPECT_NE(a.error().message.find(want), std::string::npos) << a.error().message;
+    }
+}
+
 }  // namespace
