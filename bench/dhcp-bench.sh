@@ -15,21 +15,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 ports=${1:-100} count=${2:-20000} window=${3:-32}
 work=$(mktemp -d /tmp/iovisor-dhcpbench-XXXXXX)
 tag=db$$
-cleanup() {
-  set +e
-  for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do
-    ip netns pids "$n" | xargs -r kill -9
-    ip netns del "$n"
-  done
-  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null
-  for impl in iovisor reference; do "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null 2>&1; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-percentiles() { sort -n "$1" | awk '{a[NR]=$1} END {p50=a[int((NR-1)*0.5)+1]; p99=a[int((NR-1)*0.99)+1]; printf "%d %d\n", p50, p99}'; }
+# shellcheck source=scripts/lib/bench.sh
+. "$here/scripts/lib/bench.sh"
+bench_start
 
 # VM `i`: 02:00:00:00:xx:xx, 10.0.x.y in 10.0.0.0/16, a namespace without an
 # address, its host end not yet plugged.

@@ -18,20 +18,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 ports=${1:-100} sync_ports=${2:-1000} switches=${3:-100} routers=${4:-20}
 work=$(mktemp -d /tmp/iovisor-ovnbench-XXXXXX)
 tag=ob$$
-cleanup() {
-  set +e
-  for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do ip netns del "$n"; done
-  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null
-  for impl in iovisor reference; do "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null 2>&1; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# p50 and p99 of the numbers in a file.
-percentiles() { sort -n "$1" | awk '{a[NR]=$1} END {p50=a[int((NR-1)*0.5)+1]; p99=a[int((NR-1)*0.99)+1]; printf "%d %d\n", p50, p99}'; }
+# shellcheck source=scripts/lib/bench.sh
+. "$here/scripts/lib/bench.sh"
+bench_start
 
 # A VM namespace on 10.77.0.0/16 with its host end not yet plugged.
 make_vm() {  # index

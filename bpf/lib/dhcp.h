@@ -225,13 +225,19 @@ static __always_inline int dhcp4_make_reply(struct iov_ctx *ctx, const struct l2
     return ctx_store_bytes(ctx, end_at, trailer, sizeof(trailer));
 }
 
+/* What `answers` (l2_dhcp4 or l2_dhcp6) holds for the sender of the frame
+ * on `port` (its source MAC), or null. */
+static __always_inline const void *dhcp_answers_for_sender(struct iov_ctx *ctx, void *answers, __u32 module, __u32 port) {
+    struct l2_dhcp_mkey key = {.module = module, .key.port = port};
+    if (ctx_load(ctx, ETH_ALEN, key.key.mac, ETH_ALEN)) return 0;
+    return bpf_map_lookup_elem(answers, &key);
+}
+
 /* Answers the DHCP request the switch took (dhcp4_answers) from `port`:
  * the packet becomes the reply to send back out of it (returns 0), or the
  * drop reason. */
 static __always_inline int dhcp4_respond(struct iov_ctx *ctx, __u32 module, __u32 port) {
-    struct l2_dhcp_mkey key = {.module = module, .key.port = port};
-    if (ctx_load(ctx, ETH_ALEN, key.key.mac, ETH_ALEN)) return IOV_DROP_INTERNAL;
-    const struct l2_dhcp4 *o = bpf_map_lookup_elem(&l2_dhcp4, &key);
+    const struct l2_dhcp4 *o = dhcp_answers_for_sender(ctx, &l2_dhcp4, module, port);
     if (!o) return IOV_DROP_INTERNAL;
     struct dhcp4_request r = {};
     struct dhcp4_fixed req;

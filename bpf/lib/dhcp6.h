@@ -13,9 +13,7 @@
 
 #include <linux/udp.h>
 
-#include "lib/chain.h"
-#include "lib/parse.h"
-#include "lib/tables.h"
+#include "lib/dhcp.h"
 
 /* (switch, port, client MAC) -> what that client's requests are answered with. */
 struct {
@@ -226,9 +224,7 @@ static __always_inline int dhcp6_make_reply(struct iov_ctx *ctx, const struct l2
  * the packet becomes the reply to send back out of it (returns 0), or the
  * drop reason. */
 static __always_inline int dhcp6_respond(struct iov_ctx *ctx, __u32 module, __u32 port) {
-    struct l2_dhcp_mkey key = {.module = module, .key.port = port};
-    if (ctx_load(ctx, ETH_ALEN, key.key.mac, ETH_ALEN)) return IOV_DROP_INTERNAL;
-    const struct l2_dhcp6 *o = bpf_map_lookup_elem(&l2_dhcp6, &key);
+    const struct l2_dhcp6 *o = dhcp_answers_for_sender(ctx, &l2_dhcp6, module, port);
     if (!o) return IOV_DROP_INTERNAL;
     struct dhcp6_request r = {};
     int err;

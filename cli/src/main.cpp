@@ -432,11 +432,14 @@ int ovn(Cli &cli) {
                 if (p.contains("bound_to")) std::cout << ", bound to " << text(p["bound_to"]);
                 if (p.contains("up")) std::cout << (p["up"] == true ? ", up" : ", down");
                 std::cout << ": " << text(p["state"]) << "\n";
-                if (p.value("dhcp", json()).contains("error"))
-                    std::cout << "    DHCP NOT ANSWERED: " << text(p["dhcp"]["error"]) << "\n";
-                for (const auto &o : p.value("dhcp", json()).value("v4", json::array()))
+                const json dhcp = p.contains("dhcp") && p["dhcp"].is_object() ? p["dhcp"] : json::object();
+                if (dhcp.contains("error")) std::cout << "    DHCP NOT ANSWERED: " << text(dhcp["error"]) << "\n";
+                for (const auto &o : dhcp.value("v4", json::array()))
                     std::cout << "    DHCPv4: offers " << text(o["offer"]) << " to " << text(o["mac"]) << " from "
                               << text(o["server"]) << "\n";
+                for (const auto &o : dhcp.value("v6", json::array()))
+                    std::cout << "    DHCPv6: answers " << text(o["mac"])
+                              << (o["stateful"] == true ? ", stateful" : ", stateless") << "\n";
             }
         }
         for (const auto &lr : s["routers"]) {

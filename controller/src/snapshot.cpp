@@ -36,8 +36,9 @@ json aclsOf(const SnapshotInput &in, const std::vector<AclInForce> &in_force, co
     return {{"in_force", acls}, {"stage", stage}};
 }
 
-// What the switch answers the port's DHCPv4 requests with (an offer per
-// MAC), or why it answers none ("error", from the module's dhcp_problems).
+// What the switch answers the port's DHCP requests with (per MAC: the
+// DHCPv4 offer, whether DHCPv6 gives an address), or why it answers none
+// ("error", from the module's dhcp_problems).
 json dhcpOf(const SnapshotInput &in, const std::string &module, const std::string &port, const json &module_port) {
     namespace l2 = hover::model::l2switch;
     auto m = in.desired.modules.find(module);
@@ -51,7 +52,14 @@ json dhcpOf(const SnapshotInput &in, const std::string &module, const std::strin
                                                           key.mac[5]})},
                               {"offer", iovisor::formatIpv4(v.offer_ip)},
                               {"server", iovisor::formatIpv4(v.server_ip)}});
-    return offers.empty() ? json(nullptr) : json({{"v4", offers}});
+    json offers6 = json::array();
+    for (const auto &[key, v] : m->second.tables.list(l2::kDhcp6))
+        if (module_port.is_number() && key.port == module_port.get<uint32_t>())
+            offers6.push_back({{"mac", iovisor::formatMac({key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
+                                                           key.mac[5]})},
+                               {"stateful", v.segments[0].len > 0}});
+    if (offers.empty() && offers6.empty()) return nullptr;
+    return {{"v4", offers}, {"v6", offers6}};
 }
 
 }  // namespace

@@ -126,6 +126,10 @@ int arpsFromSeenBy(const TestHost &host, const std::string &mac, const std::func
     return count;
 }
 
+std::string iovisorctl(const Chassis &c) {
+    return BUILD_DIR "/bin/iovisorctl --hover " + c.hoverUrl() + " --ovnd " + c.dir() + "/ovnd.sock ";
+}
+
 std::string inSyncObservation(Chassis &c) {
     std::string why;
     const bool same = c.inSync(&why);

@@ -75,6 +75,8 @@ std::string sourceSeenBy(const TestHost &host, const std::string &filter, const 
 std::string echoSourceSeenBy(const TestHost &host, const std::function<void()> &traffic);
 // How many ARP packets with sender MAC `mac` `host` hears while `traffic` runs.
 int arpsFromSeenBy(const TestHost &host, const std::string &mac, const std::function<void()> &traffic);
+// Our CLI pointed at this chassis' daemons ("iovisorctl --hover ... --ovnd ... ").
+std::string iovisorctl(const Chassis &c);
 // Ours: "yes" if a fresh full recompute finds nothing to change in hoverd.
 std::string inSyncObservation(Chassis &c);
 // How many packets hoverd dropped on module `module` for `reason` (ours).

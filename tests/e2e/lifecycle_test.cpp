@@ -83,7 +83,7 @@ TEST_F(LifecycleE2E, IovisorctlShowsTheOvnMapping) {
     compare([](Chassis &c, Observations &see) {
         auto [vm1, vm2] = twoVms(c);
         see("vm1 pings vm2", "yes", yesNo(vm1->ping("10.0.0.2")));
-        const std::string ctl = BUILD_DIR "/bin/iovisorctl --hover " + c.hoverUrl() + " --ovnd " + c.dir() + "/ovnd.sock ";
+        const std::string ctl = iovisorctl(c);
         const std::string uuid = c.nbctl("get Logical_Switch sw0 _uuid").substr(0, 36);
         auto mapping = [&](const std::string &text) { return found(testsupport::shell(ctl + "ovn"), text); };
         see.ours("ovn: the switch's module", "yes", [&] { return mapping("switch sw0 -> module ls-" + uuid); });

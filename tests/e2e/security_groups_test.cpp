@@ -31,11 +31,6 @@ void neutronSecurityGroups(Chassis &c) {
     c.syncHv();
 }
 
-// Our CLI, pointed at this chassis' daemons.
-std::string iovisorctl(const Chassis &c) {
-    return BUILD_DIR "/bin/iovisorctl --hover " + c.hoverUrl() + " --ovnd " + c.dir() + "/ovnd.sock ";
-}
-
 // Ours only: counters, iovisorctl's view of the ACLs, and the controller
 // in sync.
 void operatorView(Chassis &c, Observations &see) {

@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# Helpers of the benchmarks that run ours next to the reference on fresh
+# sandboxes (bench/*-bench.sh). Source with `here`, `work` (the run's
+# directory) and `tag` (the prefix of every namespace and link it makes) set.
+# shellcheck disable=SC2154
+
+# Removes the run's namespaces (and their processes), links, sandboxes and
+# directory; installed as the EXIT trap by bench_start.
+bench_cleanup() {
+  set +e
+  for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do
+    ip netns pids "$n" | xargs -r kill -9
+    ip netns del "$n"
+  done
+  ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null
+  for impl in iovisor reference; do "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null 2>&1; done
+  rm -rf "$work"
+}
+
+bench_start() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# p50 and p99 of the numbers in a file.
+percentiles() { sort -n "$1" | awk '{a[NR]=$1} END {p50=a[int((NR-1)*0.5)+1]; p99=a[int((NR-1)*0.99)+1]; printf "%d %d\n", p50, p99}'; }
