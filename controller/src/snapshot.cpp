@@ -62,6 +62,21 @@ json dhcpOf(const SnapshotInput &in, const std::string &module, const std::strin
     return {{"v4", offers}, {"v6", offers6}};
 }
 
+// Where the port stands on this chassis ("state"; a VIF's "interface").
+void portState(const SnapshotInput &in, const ovnmon::LogicalSwitchPort &lsp,
+               const std::map<std::string, std::string> &interface_of, json &port) {
+    const std::string done = in.programmed ? "programmed" : "pending";
+    if (!lsp.type.empty()) {
+        port["state"] = port["module_port"].is_null() ? "not mapped" : done;
+        return;
+    }
+    auto itf = interface_of.find(lsp.name);
+    port["interface"] = itf == interface_of.end() ? json(nullptr) : json(itf->second);
+    if (itf == interface_of.end()) port["state"] = "no local interface";
+    else if (!in.desired.bindings.count(lsp.name)) port["state"] = "requested on another chassis";
+    else port["state"] = done;
+}
+
 }  // namespace
 
 json snapshot(const SnapshotInput &in) {
@@ -87,15 +102,7 @@ json snapshot(const SnapshotInput &in) {
                 port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);
                 port["up"] = pb->second.up ? json(*pb->second.up) : json(nullptr);
             }
-            if (lsp.type.empty()) {
-                auto itf = interface_of.find(lsp.name);
-                port["interface"] = itf == interface_of.end() ? json(nullptr) : json(itf->second);
-                if (itf == interface_of.end()) port["state"] = "no local interface";
-                else if (!in.desired.bindings.count(lsp.name)) port["state"] = "requested on another chassis";
-                else port["state"] = in.programmed ? "programmed" : "pending";
-            } else {
-                port["state"] = port["module_port"].is_null() ? "not mapped" : (in.programmed ? "programmed" : "pending");
-            }
+            portState(in, lsp, interface_of, port);
             ports.push_back(port);
         }
         switches.push_back({{"name", ls.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}});
