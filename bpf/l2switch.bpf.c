@@ -242,23 +242,18 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
 }
 #endif
 
-/* A DHCPv4 request the switch answers (dhcp4_answers): the reply goes back
- * out of the port it came from, past the port's to-lport ACLs (northd lets
- * the server's replies through at priority 34000). */
-SEC(IOV_SEC) int l2switch_dhcp4(struct iov_ctx *ctx) {
-    struct iov_md md;
-    if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    const int err = dhcp4_respond(ctx, md.module, md.in_port);
-    return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);
-}
-
-/* A DHCPv6 request the switch answers (dhcp6_answers), as l2switch_dhcp4. */
-SEC(IOV_SEC) int l2switch_dhcp6(struct iov_ctx *ctx) {
-    struct iov_md md;
-    if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL);
-    const int err = dhcp6_respond(ctx, md.module, md.in_port);
-    return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);
-}
+/* A DHCP request the switch answers (dhcp4_answers, dhcp6_answers): the
+ * reply goes back out of the port it came from, past the port's to-lport
+ * ACLs (northd lets the server's replies through at priority 34000). */
+#define L2_DHCP_PROGRAM(name, respond)                                                             \
+    SEC(IOV_SEC) int name(struct iov_ctx *ctx) {                                                   \
+        struct iov_md md;                                                                          \
+        if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL); \
+        const int err = respond(ctx, md.module, md.in_port);                                       \
+        return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);                          \
+    }
+L2_DHCP_PROGRAM(l2switch_dhcp4, dhcp4_respond)
+L2_DHCP_PROGRAM(l2switch_dhcp6, dhcp6_respond)
 
 /* The second programs by L2_PROG_* (filled at load; pinned so the kernel
  * keeps the entries while programs use them). */

@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include <algorithm>
+
 #include "hover/model/l2switch.h"
 #include "translate_acl.h"
 
@@ -45,19 +47,22 @@ json dhcpOf(const SnapshotInput &in, const std::string &module, const std::strin
     if (m == in.desired.modules.end()) return nullptr;
     for (const auto &p : m->second.config.value("dhcp_problems", json::array()))
         if (p.value("port", "") == port) return {{"error", p.value("error", "")}};
-    json offers = json::array();
+    const auto mine = [&](const l2_dhcp_key &key) {
+        return module_port.is_number() && key.port == module_port.get<uint32_t>();
+    };
+    const auto mac = [](const l2_dhcp_key &key) {
+        iovisor::Mac m;
+        std::copy(std::begin(key.mac), std::end(key.mac), m.begin());
+        return iovisor::formatMac(m);
+    };
+    json offers = json::array(), offers6 = json::array();
     for (const auto &[key, v] : m->second.tables.list(l2::kDhcp4))
-        if (module_port.is_number() && key.port == module_port.get<uint32_t>())
-            offers.push_back({{"mac", iovisor::formatMac({key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
-                                                          key.mac[5]})},
+        if (mine(key))
+            offers.push_back({{"mac", mac(key)},
                               {"offer", iovisor::formatIpv4(v.offer_ip)},
                               {"server", iovisor::formatIpv4(v.server_ip)}});
-    json offers6 = json::array();
     for (const auto &[key, v] : m->second.tables.list(l2::kDhcp6))
-        if (module_port.is_number() && key.port == module_port.get<uint32_t>())
-            offers6.push_back({{"mac", iovisor::formatMac({key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
-                                                           key.mac[5]})},
-                               {"stateful", v.segments[0].len > 0}});
+        if (mine(key)) offers6.push_back({{"mac", mac(key)}, {"stateful", v.segments[0].len > 0}});
     if (offers.empty() && offers6.empty()) return nullptr;
     return {{"v4", offers}, {"v6", offers6}};
 }

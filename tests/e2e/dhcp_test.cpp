@@ -76,22 +76,15 @@ Lease udhcpcLease(Chassis &c, TestHost &vm) {
     return lastLease(testsupport::shell("cat " + log).output, {"bound"});
 }
 
-// dhcpcd's test mode: the offer's variables, the interface untouched. Its
+// dhcpcd's test mode: the offer's variables (quoted name='value' lines, read
+// as one event), the interface untouched. Its
 // privilege-separation helpers outlive it (and would hold a pipe open):
 // output goes to a file, the helpers are stopped.
 Lease dhcpcdLease(Chassis &c, TestHost &vm) {
     const std::string out = c.dir() + "/dhcpcd.out";
     vm.exec("timeout 20 dhcpcd -T -B -4 -f /dev/null -t 10 eth0 >" + out + " 2>&1");
     vm.stopProcesses();
-    Lease lease;
-    std::istringstream in(testsupport::shell("cat " + out).output);
-    std::string line;
-    while (std::getline(in, line))
-        if (auto eq = line.find('='); eq != std::string::npos && line.rfind("new_", 0) == 0)
-            lease[line.substr(0, eq)] = line.substr(eq + 1);
-    for (auto &[k, v] : lease)
-        if (v.size() > 1 && v.front() == '\'') v = v.substr(1, v.size() - 2);
-    return lease;
+    return lastLease("event=TEST\n" + testsupport::shell("cat " + out).output, {"TEST"});
 }
 
 void seeLease(Observations &see, const std::string &client, const Lease &lease,
