@@ -1,13 +1,15 @@
 /* l2switch: an OVN logical switch. Forwards by destination MAC from entries
  * the control plane installs (plus learning on ports that accept unknown
  * addresses), floods broadcast/multicast/unknown unicast to every other
- * port, answers ARP and IPv6 Neighbor Solicitations for known addresses and
- * DHCP for ports with options, enforces port security and ACLs. */
+ * port, answers ARP and IPv6 Neighbor Solicitations for known addresses,
+ * DHCP for ports with options and Router Solicitations for an advertising
+ * router port, enforces port security and ACLs. */
 #include "lib/acl.h"
 #include "lib/chain.h"
 #include "lib/dhcp.h"
 #include "lib/dhcp6.h"
 #include "lib/nd.h"
+#include "lib/nd_ra.h"
 #include "lib/parse.h"
 #include "lib/port_security.h"
 #include "lib/tables.h"
@@ -212,6 +214,7 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
 #define L2_PROG_FLOOD 0 /* TC only */
 #define L2_PROG_DHCP4 1
 #define L2_PROG_DHCP6 2
+#define L2_PROG_RA 3
 
 #ifndef IOV_XDP
 /* nd_respond as a global function: its frame is not the flood program's,
@@ -242,24 +245,26 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
 }
 #endif
 
-/* A DHCP request the switch answers (dhcp4_answers, dhcp6_answers): the
- * reply goes back out of the port it came from, past the port's to-lport
- * ACLs (northd lets the server's replies through at priority 34000). */
-#define L2_DHCP_PROGRAM(name, respond)                                                             \
+/* A request the switch answers (dhcp4_answers, dhcp6_answers, ra_answers):
+ * the reply goes back out of the port it came from, past the port's
+ * to-lport ACLs (northd lets DHCP replies through at priority 34000 and
+ * Neighbor Discovery at 65532). */
+#define L2_ANSWER_PROGRAM(name, respond)                                                             \
     SEC(IOV_SEC) int name(struct iov_ctx *ctx) {                                                   \
         struct iov_md md;                                                                          \
         if (ctx_md_load(ctx, &md) || md.in_port >= IOV_MAX_PORTS) return iov_drop(ctx, IOV_DROP_INTERNAL); \
         const int err = respond(ctx, md.module, md.in_port);                                       \
         return err ? iov_drop(ctx, err) : iov_send(ctx, &md, md.in_port);                          \
     }
-L2_DHCP_PROGRAM(l2switch_dhcp4, dhcp4_respond)
-L2_DHCP_PROGRAM(l2switch_dhcp6, dhcp6_respond)
+L2_ANSWER_PROGRAM(l2switch_dhcp4, dhcp4_respond)
+L2_ANSWER_PROGRAM(l2switch_dhcp6, dhcp6_respond)
+L2_ANSWER_PROGRAM(l2switch_ra, ra_respond)
 
 /* The second programs by L2_PROG_* (filled at load; pinned so the kernel
  * keeps the entries while programs use them). */
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 3);
+    __uint(max_entries, 4);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(key_size, sizeof(__u32)); /* no BTF key type: program arrays take none */
     __array(values, int(struct iov_ctx *));
@@ -269,18 +274,20 @@ struct {
 #endif
                                [L2_PROG_DHCP4] = (void *)&l2switch_dhcp4,
                                [L2_PROG_DHCP6] = (void *)&l2switch_dhcp6,
+                               [L2_PROG_RA] = (void *)&l2switch_ra,
                            }};
 
-/* The program that answers the packet if it is a DHCP request the switch
- * answers (L2_PROG_DHCP4/6), or -1. A global function: its frame is not the
- * switch's, which has no room left in XDP. */
-__attribute__((noinline)) int dhcp_prog_for(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 flags) {
+/* The program that answers the packet if it is a request the switch
+ * answers (L2_PROG_DHCP4/6, L2_PROG_RA), or -1. A global function: its
+ * frame is not the switch's, which has no room left in XDP. */
+__attribute__((noinline)) int answer_prog_for(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 flags) {
     struct iov_pkt pkt;
     if (iov_parse_eth(ctx, &pkt)) return -1;
     if ((flags & L2_PORT_DHCP4) && pkt.proto == bpf_htons(ETH_P_IP) && dhcp4_answers(&pkt, module, port))
         return L2_PROG_DHCP4;
     if ((flags & L2_PORT_DHCP6) && pkt.proto == bpf_htons(ETH_P_IPV6) && dhcp6_answers(&pkt, module, port))
         return L2_PROG_DHCP6;
+    if ((flags & L2_PORT_RA) && pkt.proto == bpf_htons(ETH_P_IPV6) && ra_answers(&pkt, module)) return L2_PROG_RA;
     return -1;
 }
 
@@ -326,8 +333,8 @@ static __always_inline int l2switch(struct iov_ctx *ctx, struct iov_md *md) {
         if (iov_parse_eth(ctx, &pkt)) return iov_drop(ctx, IOV_DROP_INTERNAL); /* pointers renewed */
     }
 
-    if (cfg->flags & (L2_PORT_DHCP4 | L2_PORT_DHCP6)) {
-        const int prog = dhcp_prog_for(ctx, md->module, in_port, cfg->flags);
+    if (cfg->flags & L2_PORT_ANSWERED) {
+        const int prog = answer_prog_for(ctx, md->module, in_port, cfg->flags);
         if (prog >= 0) return l2_continue_in(ctx, md, prog);
     }
     const int respond = !(cfg->flags & L2_PORT_NO_RESPONDER);

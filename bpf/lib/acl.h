@@ -191,6 +191,15 @@ static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch 
     return ACL_PASS;
 }
 
+/* Neighbor Discovery and MLD (OVN's nd, nd_rs, nd_ra, mldv1, mldv2): northd
+ * lets them through every ACL at priority 65532, untracked. */
+static __always_inline int acl_is_neighbor_discovery(const struct acl_pkt *p) {
+    if (p->ip != 6 || p->ct.proto != IPPROTO_ICMPV6 || !p->l4_read) return 0;
+    const __u16 type = bpf_ntohs(p->l4_src);
+    if (type >= 133 && type <= 136) return p->ttl == 255; /* RS, RA, NS, NA */
+    return (type >= 130 && type <= 132) || type == 143;   /* MLD query, reports, done */
+}
+
 /* The ACL stage of `port` in direction `how` (ACL_DIR_*, | ACL_NO_REPLY):
  * ACL_PASS, ACL_REJECTED, or the drop reason. A global function: verified
  * once, whatever the number of places that call it. */
@@ -207,6 +216,7 @@ __attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32
     __builtin_memset(&s->p, 0, sizeof(s->p));
     int err = acl_parse(ctx, &s->p);
     if (err) return err;
+    if (acl_is_neighbor_discovery(&s->p)) return ACL_PASS;
     if (s->p.ip && (s->port.flags & ACL_PORT_CT)) {
         s->p.ct.zone = s->p.inner.zone = IOV_CT_ZONE_PORT | IOV_PORT_SLOT(module, port);
         return acl_stateful(ctx, s, module, may_reply);

@@ -13,6 +13,7 @@
 
 #include <linux/udp.h>
 
+#include "lib/answer.h"
 #include "lib/dhcp.h"
 
 /* (switch, port, client MAC) -> what that client's requests are answered with. */
@@ -24,20 +25,6 @@ struct {
     __type(key, struct l2_dhcp_mkey);
     __type(value, struct l2_dhcp6);
 } l2_dhcp6 SEC(".maps");
-
-/* Room to copy through (per CPU): a segment of the answers on its way to
- * the packet, or the reply's UDP datagram for its checksum (bpf_csum_diff
- * reads memory, not packets). */
-#define DHCP6_SCRATCH 512
-struct dhcp6_scratch {
-    __u8 bytes[DHCP6_SCRATCH + 4];
-};
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct dhcp6_scratch);
-} dhcp6_scratch SEC(".maps");
 
 #define DHCP6_CLIENT_PORT 546
 #define DHCP6_SERVER_PORT 547
@@ -149,32 +136,6 @@ struct dhcp6_headers {
     struct udphdr udp;
 };
 
-/* Copies `len` bytes at `off` of the answers to the packet at `at`, through
- * the scratch (the answers' bounds are checked at run time by the dynptr). */
-static __always_inline int dhcp6_copy(struct iov_ctx *ctx, __u32 at, const struct l2_dhcp6 *o, __u32 off, __u32 len,
-                                      __u8 *scratch) {
-    struct bpf_dynptr answers;
-    if (bpf_dynptr_from_mem((void *)o->options, sizeof(o->options), 0, &answers)) return -1;
-    const __u32 n = CTX_CLAMP(len, 1, DHCP6_SCRATCH);
-    if (bpf_dynptr_read(scratch, n, &answers, off, 0)) return -1;
-    return ctx_store_bytes(ctx, at, scratch, n);
-}
-
-/* The reply's UDP checksum over what is now in the packet. */
-static __always_inline __sum16 dhcp6_checksum(struct iov_ctx *ctx, const struct dhcp6_headers *h, __u32 udp_len,
-                                              __u8 *scratch) {
-    __u32 pseudo = csum_add_words((const __u16 *)&h->ip6.saddr, 16, 0) + bpf_htons(IPPROTO_UDP) + h->udp.len;
-    if (iov_csum_state(ctx) == IOV_CHECKSUM_PARTIAL) return (__sum16)~csum_fold32(pseudo); /* completed later */
-    const __u32 n = CTX_CLAMP(udp_len, 4, DHCP6_SCRATCH);
-    if (ctx_load(ctx, DHCP6_UDP_OFF, scratch, n)) return 0;
-    *(__u32 *)(scratch + n) = 0; /* the sum reads whole words */
-    const __s64 sum = bpf_csum_diff(0, 0, (__be32 *)scratch, CTX_CLAMP((n + 3) & ~3u, 4, DHCP6_SCRATCH), 0);
-    __u64 total = (__u64)(__u32)sum + pseudo;
-    total = (total & 0xffffffff) + (total >> 32);
-    const __sum16 check = csum_fold32((__u32)total);
-    return check ? check : 0xffff;
-}
-
 /* The reply's length: the request's headers and client id, and each
  * segment the request has what it needs for. */
 static __always_inline __u32 dhcp6_reply_len(const struct l2_dhcp6 *o, __u32 client_id_len, __u8 has) {
@@ -188,12 +149,11 @@ static __always_inline __u32 dhcp6_reply_len(const struct l2_dhcp6 *o, __u32 cli
 /* Turns the request into the reply of `type`; -1 if it cannot. */
 static __always_inline int dhcp6_make_reply(struct iov_ctx *ctx, const struct l2_dhcp6 *o,
                                             const struct dhcp6_request *r, __u8 type, __u8 has) {
-    const __u32 zero = 0;
-    struct dhcp6_scratch *s = bpf_map_lookup_elem(&dhcp6_scratch, &zero);
+    __u8 *scratch = answer_scratch_get();
     struct dhcp6_headers h;
-    if (!s || ctx_load(ctx, 0, &h.eth, DHCP6_UDP_OFF + 8)) return -1;
+    if (!scratch || ctx_load(ctx, 0, &h.eth, DHCP6_UDP_OFF + 8)) return -1;
     const __u32 cid_len = CTX_CLAMP(r->client_id_len, 4, DHCP6_CLIENT_ID_MAX);
-    if (ctx_load(ctx, r->client_id_off, s->bytes, cid_len)) return -1; /* before the resize may cut it */
+    if (ctx_load(ctx, r->client_id_off, scratch, cid_len)) return -1; /* before the resize may cut it */
     const __u32 len = dhcp6_reply_len(o, cid_len, has);
     __builtin_memcpy(h.eth.h_dest, h.eth.h_source, ETH_ALEN);
     __builtin_memcpy(h.eth.h_source, o->server_mac, ETH_ALEN);
@@ -205,18 +165,19 @@ static __always_inline int dhcp6_make_reply(struct iov_ctx *ctx, const struct l2
     h.udp.len = h.ip6.payload_len;
     h.udp.check = 0;
     if (ctx_resize(ctx, len) || ctx_store_bytes(ctx, 0, &h.eth, DHCP6_UDP_OFF + 8) ||
-        ctx_store_bytes(ctx, DHCP6_OFF, &type, 1) || ctx_store_bytes(ctx, DHCP6_OPTIONS_OFF, s->bytes, cid_len))
+        ctx_store_bytes(ctx, DHCP6_OFF, &type, 1) || ctx_store_bytes(ctx, DHCP6_OPTIONS_OFF, scratch, cid_len))
         return -1;
     __u32 at = DHCP6_OPTIONS_OFF + cid_len;
 #pragma unroll
     for (int i = 0; i < L2_DHCP6_SEGMENTS; i++) {
         const struct l2_dhcp6_segment seg = o->segments[i];
         if (!seg.len || (seg.needs & ~has)) continue;
-        if (dhcp6_copy(ctx, at, o, seg.off, seg.len, s->bytes)) return -1;
+        if (answer_copy(ctx, at, o->options, sizeof(o->options), seg.off, seg.len, scratch)) return -1;
         if ((seg.needs & L2_DHCP6_NEED_ADDRESS) && ctx_store_bytes(ctx, at + 4, &r->iaid, 4)) return -1;
         at += seg.len;
     }
-    h.udp.check = dhcp6_checksum(ctx, &h, len - DHCP6_UDP_OFF, s->bytes);
+    h.udp.check = answer_checksum6(ctx, &h.ip6, IPPROTO_UDP, DHCP6_UDP_OFF, len - DHCP6_UDP_OFF, scratch);
+    if (!h.udp.check) h.udp.check = 0xffff; /* UDP's zero means none */
     return ctx_store_bytes(ctx, DHCP6_UDP_OFF + 6, &h.udp.check, 2);
 }
 

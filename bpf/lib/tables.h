@@ -25,6 +25,10 @@ typedef __u8 iov_ip6_t[16];
 #define L2_PORT_ACL_OUT_RULES (1u << 6) /* ... where ACLs judge them (not only tracking): XDP floods skip it */
 #define L2_PORT_DHCP4 (1u << 7)         /* dhcp4 has entries for the port: the switch answers its DHCP */
 #define L2_PORT_DHCP6 (1u << 8)         /* ... dhcp6: its DHCPv6 */
+#define L2_PORT_RA (1u << 9)            /* the switch answers Router Solicitations from the port (table ra) */
+#define L2_PORT_DNS (1u << 10)          /* ... DNS queries for its records (table dns) */
+/* Requests the switch may answer itself (bpf/lib/answer.h). */
+#define L2_PORT_ANSWERED (L2_PORT_DHCP4 | L2_PORT_DHCP6 | L2_PORT_RA | L2_PORT_DNS)
 
 /* Value of `ports` (key: port number). */
 struct l2_port {
@@ -180,7 +184,7 @@ struct l2_ps_ipv6_mkey {
     iov_ip6_t addr;
 };
 
-#include "lib/tables_dhcp.h"
+#include "lib/tables_answers.h"
 
 
 /* ---- router ------------------------------------------------------------ */

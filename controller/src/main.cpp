@@ -22,6 +22,7 @@
 #include "snapshot.h"
 #include "hover/client.h"
 #include "log.h"
+#include "ra_announcer.h"
 #include "ovnmon/monitor.h"
 #include "reconciler.h"
 #include "translate.h"
@@ -178,7 +179,9 @@ public:
             chassisDuties();
         }
         if (ovs.present) answerDebugRequests(ovs);
-        return dirty_ ? 500 : std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count();
+        const int idle = dirty_ ? 500 : int(std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count());
+        const int advert = announcer_.run();
+        return advert < 0 ? idle : std::min(idle, advert);
     }
 
     // iovisorctl's requests wake the loop.
@@ -216,6 +219,7 @@ private:
         ctl::ReconcileStats stats;
         const ctl::DesiredDelta delta = engine_.takeDelta();
         reportProblems(delta);
+        announcer_.update(engine_.desired(), delta);
         auto s = reconciler_.apply(engine_.desired(), delta, &stats);
         programmed_ = s.ok();
         last_error_ = programmed_ ? "" : s.error().message;
@@ -240,6 +244,9 @@ private:
                                "what it may match: " + p.value("error", "") + " (match: " + p.value("match", "") + ")");
             for (const auto &p : m.config.value("dhcp_problems", nlohmann::json::array()))
                 ctl::log::warn("DHCP options of port " + p.value("port", "") + " cannot be used, the port gets no " +
+                               p.value("error", ""));
+            for (const auto &p : m.config.value("ra_problems", nlohmann::json::array()))
+                ctl::log::warn("router port " + p.value("port", "") + " advertises nothing on " + name + ": " +
                                p.value("error", ""));
         }
     }
@@ -315,6 +322,7 @@ private:
     bool programmed_seen_ = false;
     std::string last_error_;
     ctl::ChassisDuties chassis_;
+    ctl::RaAnnouncer announcer_;
     ctl::DebugEndpoint debug_;
     bool dirty_ = true, programmed_ = false;
     int64_t nb_cfg_seen_ = 0;  // NB_Global.nb_cfg of the NB state last programmed

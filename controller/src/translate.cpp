@@ -1,6 +1,7 @@
 #include "translate.h"
 
 #include "dhcp_options.h"
+#include "router_adverts.h"
 #include "translate_acl.h"
 
 #include "nb_index.h"
@@ -8,10 +9,12 @@
 #include <algorithm>
 #include <sstream>
 
+#include "hover/bytes.h"
 #include "hover/model/l2switch.h"
 #include "hover/model/nat.h"
 #include "hover/model/router.h"
 #include "iovisor/net.h"
+#include "iovisor/text.h"
 
 namespace ctl {
 
@@ -29,14 +32,7 @@ std::string modulePort(const std::string &module, uint32_t port) { return "m:" +
 
 namespace {
 
-std::vector<std::string> split(const std::string &s, char sep) {
-    std::vector<std::string> out;
-    std::string item;
-    std::istringstream in(s);
-    while (std::getline(in, item, sep))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
+using iovisor::split;
 
 // One "MAC [IP...]" entry of OVN addresses or port_security.
 std::optional<l2::Addresses> parseAddresses(const std::string &text) {
@@ -229,6 +225,7 @@ private:
         module(name, l2::kType, {{"kind", "logical_switch"}, {"name", ls.name}, {"uuid", ls.uuid}});
         l2::Switch &sw = switches_[name];
         switch_ports_.clear();
+        local_vifs_.clear();
         for (const auto &port_uuid : ls.ports) {
             auto it = in_.nb.switch_ports.find(port_uuid);
             if (it == in_.nb.switch_ports.end()) continue;
@@ -241,6 +238,10 @@ private:
             else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
         }
         lsp_ = nullptr;
+        // Periodic advertisements reach the switch's ports on this chassis.
+        json &config = out_.modules.at(name).config;
+        if (auto periodic = config.find("ra_periodic"); periodic != config.end())
+            for (auto &p : *periodic) p["interfaces"] = local_vifs_;
         std::vector<AclProblem> problems;
         switchAcls(in_.nb, ls, switch_ports_, sw, &problems);
         // Shown with the module (iovisorctl) and logged by the daemon.
@@ -256,6 +257,7 @@ private:
         const uint32_t port = ports_.port(name, lsp.name);
         out_.links.insert(makeLink(modulePort(name, port), "i:" + vif));
         if (lsp.type.empty()) out_.bindings[lsp.name] = vif;
+        local_vifs_.push_back(vif);
         l2::Port &p = switchPort(sw, port, addresses, lsp.enabled, unknown, lsp.port_security);
         dhcpFor(name, lsp, addresses, p);
     }
@@ -317,6 +319,30 @@ private:
             out_.links.insert(makeLink(modulePort(routerModule(*lr), rt_port), modulePort(sw_name, sw_port)));
         }
         switchPort(sw, sw_port, answered, lsp.enabled, false, {}, true);
+        advertise(sw_name, sw, sw_port, *lrp);
+    }
+
+    // The router port's IPv6 router advertisements: the answer to
+    // solicitations (the switch's, one router port per switch) and the
+    // periodic ones (sent by iovisor-ovnd from the module's config); what
+    // OVN would refuse is reported with the module.
+    void advertise(const std::string &sw_name, l2::Switch &sw, uint32_t sw_port, const LogicalRouterPort &lrp) {
+        json &config = out_.modules.at(sw_name).config;
+        auto problem = [&](const std::string &e) { config["ra_problems"].push_back({{"port", lrp.name}, {"error", e}}); };
+        auto ra = routerAdverts(lrp);
+        if (!ra.ok()) return problem(ra.error().message);
+        if (ra->solicited && sw.ra) {
+            problem("another router port of the switch answers its Router Solicitations");
+        } else if (ra->solicited) {
+            ra->solicited->router_port = sw_port;
+            if (l2::fits(*ra->solicited)) sw.ra = std::move(*ra->solicited);
+            else problem("the advertisement (" + std::to_string(ra->solicited->message.size()) + " bytes) is too large");
+        }
+        if (ra->periodic)
+            config["ra_periodic"].push_back({{"port", lrp.name},
+                                             {"frame", hover::toHex(ra->periodic->frame)},
+                                             {"min_interval", ra->periodic->min_interval},
+                                             {"max_interval", ra->periodic->max_interval}});
     }
 
     void logicalRouter(const LogicalRouter &lr) {
@@ -447,6 +473,7 @@ private:
     std::map<std::string, l2::Switch> switches_;  // by module name
     // The switch being translated: which OVN port each of its ports is.
     const LogicalSwitchPort *lsp_ = nullptr;
+    std::vector<std::string> local_vifs_;  // the switch's VIF and localport interfaces here
     SwitchPorts switch_ports_;
     std::map<std::string, rt::Router> routers_;
     std::map<std::string, nt::Nat> nats_;

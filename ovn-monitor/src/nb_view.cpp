@@ -58,6 +58,7 @@ LogicalRouterPort routerPortOf(const nbrec_logical_router_port *lrp) {
     out.networks = strings(lrp->networks, lrp->n_networks);
     out.enabled = enabledFlag(lrp->enabled, lrp->n_enabled);
     out.peer = str(lrp->peer);
+    out.ipv6_ra_configs = toMap(&lrp->ipv6_ra_configs);
     for (size_t i = 0; i < lrp->n_gateway_chassis; ++i)
         out.gateway_chassis.push_back(str(lrp->gateway_chassis[i]->chassis_name));
     if (const auto *group = lrp->ha_chassis_group)

@@ -5,7 +5,7 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
@@ -167,14 +167,31 @@ bool fits(const Dhcp6 &d) {
     return d.segments.size() <= L2_DHCP6_SEGMENTS && total <= L2_DHCP6_OPTIONS_SIZE;
 }
 
+bool fits(const RouterAdvert &ra) { return ra.message.size() >= 16 && ra.message.size() <= L2_RA_MESSAGE_SIZE; }
+
 bool fits(const Dhcp4 &d) {
     return d.boot_alt.size() <= L2_DHCP4_BOOT_MAX && d.boot.size() <= L2_DHCP4_BOOT_MAX &&
            d.lease.size() <= L2_DHCP4_LEASE_MAX && d.rest.size() <= L2_DHCP4_REST_MAX;
 }
 
+// The switch's answer to Router Solicitations; returns the l2_port flags
+// of the ports it answers (all but the router port).
+static uint32_t routerAdvert(Entries &out, const Switch &sw) {
+    if (!sw.ra || !fits(*sw.ra)) return 0;
+    l2_ra v{};
+    std::memcpy(v.src, sw.ra->src.data(), 16);
+    std::memcpy(v.mac, sw.ra->mac.data(), 6);
+    v.len = uint16_t(sw.ra->message.size());
+    v.router_port = sw.ra->router_port;
+    std::memcpy(v.message, sw.ra->message.data(), sw.ra->message.size());
+    out.put(kRa, uint32_t{0}, v);
+    return L2_PORT_RA;
+}
+
 Entries entries(const Switch &sw) {
     Entries out;
     for (const auto &a : sw.addresses) answered(out, a);
+    const uint32_t ra = routerAdvert(out, sw);
     const auto used = policies(out, sw);
     for (const auto &[port, p] : sw.ports) {
         for (const auto &a : p.security) security(out, port, a);
@@ -182,7 +199,7 @@ Entries entries(const Switch &sw) {
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
                     (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0) |
                     portAcls(out, port, p, used) | portDhcp4(out, port, p) |
-                    portDhcp6(out, port, p);
+                    portDhcp6(out, port, p) | (sw.ra && port != sw.ra->router_port ? ra : 0);
         out.put(kPorts, port, cfg);
     }
     return out;

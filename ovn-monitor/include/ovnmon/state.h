@@ -74,6 +74,7 @@ struct LogicalRouterPort {
     // A distributed gateway port: the chassis it may be resident on
     // (gateway_chassis, or the ha_chassis_group's members); empty otherwise.
     std::vector<std::string> gateway_chassis;
+    StringMap ipv6_ra_configs;              // address_mode, send_periodic, mtu, rdnss, ...
 };
 
 struct StaticRoute {

@@ -33,6 +33,8 @@ inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports
 // Native DHCPv4 (bpf/lib/dhcp.h): a port's answers by client MAC.
 inline constexpr auto kDhcp4 = sharedTable<l2_dhcp_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
 inline constexpr auto kDhcp6 = sharedTable<l2_dhcp_key, l2_dhcp6>("dhcp6", "l2_dhcp6");
+// Router Solicitations (bpf/lib/nd_ra.h): the advertisement, key 0.
+inline constexpr auto kRa = sharedTable<uint32_t, l2_ra>("ra", "l2_ra");
 // Packets each ACL decided (per CPU): the datapath's, cleared with the switch.
 inline constexpr auto kAclHits = sharedTable<uint32_t, uint64_t>("acl_hits", "acl_hits");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
@@ -73,10 +75,21 @@ struct Dhcp6 {
     iovisor::Mac server_mac{};
     std::vector<Dhcp6Segment> segments;
 };
+// What the switch answers Router Solicitations from its other ports with
+// (OVN's put_nd_ra_opts on the router port `router_port`): the ICMPv6
+// message (checksum zero), sent from the router port's MAC and link-local
+// address.
+struct RouterAdvert {
+    uint32_t router_port = 0;
+    iovisor::Mac mac{};
+    iovisor::Ip6 src{};
+    std::vector<uint8_t> message;
+};
 // Whether the answers fit the datapath's bounds (tables.h); the model
 // leaves out answers that do not (the controller reports them).
 bool fits(const Dhcp4 &d);
 bool fits(const Dhcp6 &d);
+bool fits(const RouterAdvert &ra);
 
 struct Port {
     bool enabled = true;
@@ -108,6 +121,7 @@ struct Switch {
     std::map<uint32_t, Port> ports;
     std::vector<PortAddresses> addresses;
     std::map<uint32_t, acl::Policy> policies;  // by id (1..)
+    std::optional<RouterAdvert> ra;
 };
 
 Entries entries(const Switch &sw);

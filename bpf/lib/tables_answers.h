@@ -1,7 +1,9 @@
-/* The l2switch's native DHCP tables (bpf/lib/dhcp.h, bpf/lib/dhcp6.h),
- * included by lib/tables.h: keys and values shared with the model. */
-#ifndef IOVISOR_BPF_TABLES_DHCP_H
-#define IOVISOR_BPF_TABLES_DHCP_H
+/* The tables of what the l2switch answers itself (DHCP: bpf/lib/dhcp.h,
+ * bpf/lib/dhcp6.h; router advertisements: bpf/lib/nd_ra.h; DNS:
+ * bpf/lib/dns.h), included by lib/tables.h: keys and values shared with
+ * the model. */
+#ifndef IOVISOR_BPF_TABLES_ANSWERS_H
+#define IOVISOR_BPF_TABLES_ANSWERS_H
 
 /* Native DHCPv4 (bpf/lib/dhcp.h): what a port's requests are answered
  * with, precomputed by the control plane (OVN's put_dhcp_opts). `options`
@@ -72,4 +74,21 @@ struct l2_dhcp6 {
     __u8 options[L2_DHCP6_OPTIONS_SIZE];
 };
 
-#endif /* IOVISOR_BPF_TABLES_DHCP_H */
+/* Router Solicitations (bpf/lib/nd_ra.h): the advertisement a switch's
+ * router port answers them with (OVN's put_nd_ra_opts), key 0 (one per
+ * switch). */
+#define L2_RA_MESSAGE_SIZE 496
+struct l2_ra {
+    iov_ip6_t src;   /* the router port's link-local address */
+    iov_mac_t mac;   /* the router port's MAC */
+    __u16 len;       /* of message */
+    __u32 router_port;
+    __u8 message[L2_RA_MESSAGE_SIZE]; /* ICMPv6 type 134 and its options, checksum zero */
+};
+
+struct l2_ra_mkey {
+    __u32 module;
+    __u32 key;
+};
+
+#endif /* IOVISOR_BPF_TABLES_ANSWERS_H */
