@@ -112,6 +112,21 @@ TEST_P(AclTest, NeutronSecurityGroupAllowsRelatedBothWays) {
     expectForwarded(2, tcpFrame(kMac2, kMac3, "10.0.0.3", "10.0.0.2", 1, 3306, kSyn), 1, "remote group admins");
 }
 
+// As northd (priority 65532): Neighbor Discovery passes every ACL.
+TEST_P(AclTest, NeighborDiscoveryPassesEveryAcl) {
+    neutronGroups();
+    const Ip6 ll1 = iovisor::linkLocal(kMac1), ll2 = iovisor::linkLocal(kMac2);
+    auto advert = [&](const Mac &to, const Mac &from, const Ip6 &dst, const Ip6 &src, uint8_t hop_limit) {
+        const Bytes na = neighborDiscovery(136, 0x60000000, src, 2, from);
+        return eth(to, from, kEthIp6, ipv6(src, dst, 58, na, hop_limit));
+    };
+    expectForwarded(0, advert(kMac2, kMac1, ll2, ll1, 255), 1, "an advertisement to the guarded port");
+    expectForwarded(1, advert(kMac1, kMac2, ll1, ll2, 255), 0, "an advertisement from it");
+    expectDropped(0, advert(kMac2, kMac1, ll2, ll1, 64), IOV_DROP_ACL_DROP, "hop limit below 255: not nd");
+    const Bytes ping = eth(kMac2, kMac1, kEthIp6, ipv6(ll1, ll2, 58, icmp6(ll1, ll2, {128, 0, 0, 0, 0, 1, 0, 1})));
+    expectDropped(0, ping, IOV_DROP_ACL_DROP, "other ICMPv6 meets the ACLs");
+}
+
 TEST_P(AclTest, AnAclChangeStopsAnEstablishedConnection) {
     neutronGroups();
     expectForwarded(0, tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn), 1, "ssh in");

@@ -69,6 +69,11 @@ Status L2Switch::setDhcp6(uint32_t port, std::vector<l2::Dhcp6> answers) {
     return sync();
 }
 
+Status L2Switch::setRouterAdvert(std::optional<l2::RouterAdvert> ra) {
+    switch_.ra = std::move(ra);
+    return sync();
+}
+
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
     switch_.addresses.push_back({port, {mac, {}, {}}, false});
     return sync();

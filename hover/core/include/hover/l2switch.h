@@ -49,6 +49,8 @@ public:
     // Replaces what the switch answers the port's DHCPv4 requests with.
     iovisor::Status setDhcp4(uint32_t port, std::vector<model::l2switch::Dhcp4> answers);
     iovisor::Status setDhcp6(uint32_t port, std::vector<model::l2switch::Dhcp6> answers);
+    // What Router Solicitations are answered with (nullopt: not answered).
+    iovisor::Status setRouterAdvert(std::optional<model::l2switch::RouterAdvert> ra);
 
     // XDP instances flood through devmaps of their netdev ports; call after
     // a port's peer changes (every change above calls it too).
