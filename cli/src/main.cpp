@@ -440,6 +440,12 @@ int ovn(Cli &cli) {
                 for (const auto &o : dhcp.value("v6", json::array()))
                     std::cout << "    DHCPv6: answers " << text(o["mac"])
                               << (o["stateful"] == true ? ", stateful" : ", stateless") << "\n";
+                const json ra = p.value("router_adverts", json::object());
+                if (ra.is_object() && ra.contains("error")) std::cout << "    RA NOT SENT: " << text(ra["error"]) << "\n";
+                if (ra.is_object() && (ra.contains("solicited") || ra.contains("periodic")))
+                    std::cout << "    RA:" << (ra.contains("solicited") ? " answers Router Solicitations" : "")
+                              << (ra.contains("periodic") ? " every " + text(ra["periodic"]["min_interval"]) + "-" +
+                                                                text(ra["periodic"]["max_interval"]) + " s" : "") << "\n";
             }
         }
         for (const auto &lr : s["routers"]) {

@@ -67,6 +67,27 @@ json dhcpOf(const SnapshotInput &in, const std::string &module, const std::strin
     return {{"v4", offers}, {"v6", offers6}};
 }
 
+// The router advertisements a router-type port's router port makes on the
+// switch: whether the switch answers solicitations with it, how often it
+// is sent unsolicited, or why it cannot advertise ("error").
+json advertsOf(const SnapshotInput &in, const std::string &module, const ovnmon::LogicalSwitchPort &lsp,
+               const json &module_port) {
+    namespace l2 = hover::model::l2switch;
+    auto m = in.desired.modules.find(module);
+    auto lrp = lsp.options.find("router-port");
+    if (m == in.desired.modules.end() || lrp == lsp.options.end()) return nullptr;
+    const json &config = m->second.config;
+    for (const auto &p : config.value("ra_problems", json::array()))
+        if (p.value("port", "") == lrp->second) return {{"error", p.value("error", "")}};
+    json out = json::object();
+    auto ra = m->second.tables.find(l2::kRa, uint32_t{0});
+    if (ra && module_port.is_number() && ra->router_port == module_port.get<uint32_t>()) out["solicited"] = true;
+    for (const auto &p : config.value("ra_periodic", json::array()))
+        if (p.value("port", "") == lrp->second)
+            out["periodic"] = {{"min_interval", p["min_interval"]}, {"max_interval", p["max_interval"]}};
+    return out.empty() ? json(nullptr) : out;
+}
+
 // Where the port stands on this chassis ("state"; a VIF's "interface").
 void portState(const SnapshotInput &in, const ovnmon::LogicalSwitchPort &lsp,
                const std::map<std::string, std::string> &interface_of, json &port) {
@@ -102,6 +123,7 @@ json snapshot(const SnapshotInput &in) {
                          {"addresses", lsp.addresses}, {"module_port", portOf(in.desired, module, lsp.name)}};
             port["acls"] = aclsOf(in, acls[p], module, port["module_port"]);
             port["dhcp"] = dhcpOf(in, module, lsp.name, port["module_port"]);
+            if (lsp.type == "router") port["router_adverts"] = advertsOf(in, module, lsp, port["module_port"]);
             auto pb = in.sb.port_bindings.find(lsp.name);
             if (pb != in.sb.port_bindings.end()) {
                 port["bound_to"] = pb->second.chassis.empty() ? json(nullptr) : json(pb->second.chassis);
