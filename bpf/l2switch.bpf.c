@@ -2,12 +2,14 @@
  * the control plane installs (plus learning on ports that accept unknown
  * addresses), floods broadcast/multicast/unknown unicast to every other
  * port, answers ARP and IPv6 Neighbor Solicitations for known addresses,
- * DHCP for ports with options and Router Solicitations for an advertising
- * router port, enforces port security and ACLs. */
+ * DHCP for ports with options, Router Solicitations for an advertising
+ * router port and DNS queries for the switch's records, enforces port
+ * security and ACLs. */
 #include "lib/acl.h"
 #include "lib/chain.h"
 #include "lib/dhcp.h"
 #include "lib/dhcp6.h"
+#include "lib/dns.h"
 #include "lib/nd.h"
 #include "lib/nd_ra.h"
 #include "lib/parse.h"
@@ -215,6 +217,7 @@ static __always_inline int acl_send_reject(struct iov_ctx *ctx, struct iov_md *m
 #define L2_PROG_DHCP4 1
 #define L2_PROG_DHCP6 2
 #define L2_PROG_RA 3
+#define L2_PROG_DNS 4
 
 #ifndef IOV_XDP
 /* nd_respond as a global function: its frame is not the flood program's,
@@ -245,10 +248,11 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
 }
 #endif
 
-/* A request the switch answers (dhcp4_answers, dhcp6_answers, ra_answers):
+/* A request the switch answers (dhcp4_answers, dhcp6_answers, ra_answers,
+ * dns_answers):
  * the reply goes back out of the port it came from, past the port's
- * to-lport ACLs (northd lets DHCP replies through at priority 34000 and
- * Neighbor Discovery at 65532). */
+ * to-lport ACLs (northd lets DHCP and DNS replies through at priority 34000
+ * and Neighbor Discovery at 65532). */
 #define L2_ANSWER_PROGRAM(name, respond)                                                             \
     SEC(IOV_SEC) int name(struct iov_ctx *ctx) {                                                   \
         struct iov_md md;                                                                          \
@@ -259,12 +263,13 @@ SEC(IOV_SEC) int l2switch_flood(struct iov_ctx *ctx) {
 L2_ANSWER_PROGRAM(l2switch_dhcp4, dhcp4_respond)
 L2_ANSWER_PROGRAM(l2switch_dhcp6, dhcp6_respond)
 L2_ANSWER_PROGRAM(l2switch_ra, ra_respond)
+L2_ANSWER_PROGRAM(l2switch_dns, dns_respond)
 
 /* The second programs by L2_PROG_* (filled at load; pinned so the kernel
  * keeps the entries while programs use them). */
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 4);
+    __uint(max_entries, 5);
     __uint(pinning, LIBBPF_PIN_BY_NAME);
     __uint(key_size, sizeof(__u32)); /* no BTF key type: program arrays take none */
     __array(values, int(struct iov_ctx *));
@@ -275,10 +280,11 @@ struct {
                                [L2_PROG_DHCP4] = (void *)&l2switch_dhcp4,
                                [L2_PROG_DHCP6] = (void *)&l2switch_dhcp6,
                                [L2_PROG_RA] = (void *)&l2switch_ra,
+                               [L2_PROG_DNS] = (void *)&l2switch_dns,
                            }};
 
 /* The program that answers the packet if it is a request the switch
- * answers (L2_PROG_DHCP4/6, L2_PROG_RA), or -1. A global function: its
+ * answers (L2_PROG_DHCP4/6, L2_PROG_RA, L2_PROG_DNS), or -1. A global function: its
  * frame is not the switch's, which has no room left in XDP. */
 __attribute__((noinline)) int answer_prog_for(struct iov_ctx *ctx, __u32 module, __u32 port, __u32 flags) {
     struct iov_pkt pkt;
@@ -288,6 +294,7 @@ __attribute__((noinline)) int answer_prog_for(struct iov_ctx *ctx, __u32 module,
     if ((flags & L2_PORT_DHCP6) && pkt.proto == bpf_htons(ETH_P_IPV6) && dhcp6_answers(&pkt, module, port))
         return L2_PROG_DHCP6;
     if ((flags & L2_PORT_RA) && pkt.proto == bpf_htons(ETH_P_IPV6) && ra_answers(&pkt, module)) return L2_PROG_RA;
+    if ((flags & L2_PORT_DNS) && dns_answers(ctx, &pkt, module)) return L2_PROG_DNS;
     return -1;
 }
 

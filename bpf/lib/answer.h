@@ -31,7 +31,9 @@ static __always_inline __u8 *answer_scratch_get(void) {
 
 /* Copies `len` bytes at `off` of `answers` (`size` bytes of a map value)
  * to the packet at `at`, through the scratch (the offsets are checked at
- * run time by the dynptr). */
+ * run time by the dynptr). The verifier refuses helpers writing over a
+ * dynptr's stack slots: buffers a caller fills after it must live in
+ * another frame. */
 static __always_inline int answer_copy(struct iov_ctx *ctx, __u32 at, const void *answers, __u32 size, __u32 off,
                                        __u32 len, __u8 *scratch) {
     struct bpf_dynptr from;

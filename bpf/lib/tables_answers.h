@@ -91,4 +91,26 @@ struct l2_ra_mkey {
     __u32 key;
 };
 
+/* DNS (bpf/lib/dns.h): the answers for one of a switch's records (OVN's
+ * dns_lookup), keyed by the name in DNS wire format, lowercase, zero
+ * padded. `answers` holds whole resource records, each naming the query's
+ * name by a pointer to it (offset 12): [A][AAAA][PTR]; an ANY query gets
+ * A and AAAA. */
+#define L2_DNS_NAME_MAX 128
+#define L2_DNS_ANSWERS_SIZE 448
+struct l2_dns_key {
+    __u8 name[L2_DNS_NAME_MAX];
+};
+
+struct l2_dns {
+    __u16 a_len, aaaa_len, ptr_len;
+    __u8 a_count, aaaa_count;
+    __u8 answers[L2_DNS_ANSWERS_SIZE];
+};
+
+struct l2_dns_mkey {
+    __u32 module;
+    struct l2_dns_key key;
+};
+
 #endif /* IOVISOR_BPF_TABLES_ANSWERS_H */

@@ -425,6 +425,10 @@ int ovn(Cli &cli) {
                   << (text(s["last_error"]).empty() || s["last_error"] == "" ? "" : ": " + text(s["last_error"])) << ")\n";
         for (const auto &ls : s["switches"]) {
             std::cout << "switch " << text(ls["name"]) << " -> module " << text(ls["module"]) << "\n";
+            const json dns = ls.value("dns", json::object());
+            if (dns.is_object() && dns.value("answered", 0) > 0) std::cout << "  DNS: answers " << text(dns["answered"]) << " records\n";
+            for (const auto &p : dns.is_object() ? dns.value("problems", json::array()) : json::array())
+                std::cout << "  DNS NOT ANSWERED: " << text(p["name"]) << ": " << text(p["error"]) << "\n";
             for (const auto &p : ls["ports"]) {
                 std::cout << "  port " << text(p["name"]) << " (" << text(p["type"]) << ") -> port "
                           << text(p["module_port"]);

@@ -85,7 +85,7 @@ DesiredDelta Engine::takeDelta() {
 }
 
 // The datapaths a change names directly: a switch for its row, its ports,
-// their bindings and interfaces, their DHCP options; a router for its row and ports (and the
+// their bindings and interfaces, their DHCP options, its DNS records; a router for its row and ports (and the
 // switch a router port is on); every router for NAT, routes and gateways.
 std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
                                               const std::vector<ovnmon::Change> &changes) const {
@@ -118,6 +118,10 @@ std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
             for (const auto &[uuid, lsp] : in.nb.switch_ports)
                 if (lsp.dhcpv4_options == c.uuid || lsp.dhcpv6_options == c.uuid)
                     insertNonEmpty(&out, index_.switchOfPort(uuid));
+        } else if (c.table == "DNS") {
+            for (const auto &[uuid, ls] : in.nb.switches)
+                if (std::find(ls.dns_records.begin(), ls.dns_records.end(), c.uuid) != ls.dns_records.end())
+                    out.insert(uuid);
         }
     }
     return out;

@@ -245,6 +245,9 @@ private:
             for (const auto &p : m.config.value("dhcp_problems", nlohmann::json::array()))
                 ctl::log::warn("DHCP options of port " + p.value("port", "") + " cannot be used, the port gets no " +
                                p.value("error", ""));
+            for (const auto &p : m.config.value("dns_problems", nlohmann::json::array()))
+                ctl::log::warn("DNS record " + p.value("name", "") + " of " + name + " is not answered: " +
+                               p.value("error", ""));
             for (const auto &p : m.config.value("ra_problems", nlohmann::json::array()))
                 ctl::log::warn("router port " + p.value("port", "") + " advertises nothing on " + name + ": " +
                                p.value("error", ""));

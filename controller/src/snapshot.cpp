@@ -88,6 +88,15 @@ json advertsOf(const SnapshotInput &in, const std::string &module, const ovnmon:
     return out.empty() ? json(nullptr) : out;
 }
 
+// The switch's DNS records: how many it answers, which it cannot.
+json dnsOf(const SnapshotInput &in, const std::string &module) {
+    namespace l2 = hover::model::l2switch;
+    auto m = in.desired.modules.find(module);
+    if (m == in.desired.modules.end()) return nullptr;
+    return {{"answered", m->second.tables.list(l2::kDns).size()},
+            {"problems", m->second.config.value("dns_problems", json::array())}};
+}
+
 // Where the port stands on this chassis ("state"; a VIF's "interface").
 void portState(const SnapshotInput &in, const ovnmon::LogicalSwitchPort &lsp,
                const std::map<std::string, std::string> &interface_of, json &port) {
@@ -132,7 +141,8 @@ json snapshot(const SnapshotInput &in) {
             portState(in, lsp, interface_of, port);
             ports.push_back(port);
         }
-        switches.push_back({{"name", ls.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}});
+        switches.push_back({{"name", ls.name}, {"uuid", uuid}, {"module", module}, {"ports", ports},
+                            {"dns", dnsOf(in, module)}});
     }
     for (const auto &[uuid, lr] : in.nb.routers) {
         const std::string module = "lr-" + uuid;

@@ -1,6 +1,7 @@
 #include "translate.h"
 
 #include "dhcp_options.h"
+#include "dns_records.h"
 #include "router_adverts.h"
 #include "translate_acl.h"
 
@@ -242,12 +243,24 @@ private:
         json &config = out_.modules.at(name).config;
         if (auto periodic = config.find("ra_periodic"); periodic != config.end())
             for (auto &p : *periodic) p["interfaces"] = local_vifs_;
+        switchDns(ls, sw, config);
         std::vector<AclProblem> problems;
         switchAcls(in_.nb, ls, switch_ports_, sw, &problems);
         // Shown with the module (iovisorctl) and logged by the daemon.
         for (const auto &p : problems)
             out_.modules.at(name).config["acl_problems"].push_back(
                 {{"acl", p.acl}, {"match", p.match}, {"error", p.error}});
+    }
+
+    // The switch's DNS records; names it cannot answer are reported with
+    // the module.
+    void switchDns(const LogicalSwitch &ls, l2::Switch &sw, json &config) {
+        std::vector<const ovnmon::Dns *> rows;
+        for (const auto &uuid : ls.dns_records)
+            if (auto it = in_.nb.dns.find(uuid); it != in_.nb.dns.end()) rows.push_back(&it->second);
+        std::vector<DnsProblem> problems;
+        sw.dns = dnsRecords(rows, &problems);
+        for (const auto &p : problems) config["dns_problems"].push_back({{"name", p.name}, {"error", p.error}});
     }
 
     void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,

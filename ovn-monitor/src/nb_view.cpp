@@ -12,7 +12,7 @@ namespace {
 
 LogicalSwitch switchOf(const nbrec_logical_switch *ls) {
     return {uuidText(ls->header_.uuid), str(ls->name), uuids(ls->ports, ls->n_ports), uuids(ls->acls, ls->n_acls),
-            uuids(ls->load_balancer, ls->n_load_balancer)};
+            uuids(ls->load_balancer, ls->n_load_balancer), uuids(ls->dns_records, ls->n_dns_records)};
 }
 
 LogicalSwitchPort switchPortOf(const nbrec_logical_switch_port *lsp) {
@@ -80,6 +80,8 @@ PortGroup portGroupOf(const nbrec_port_group *pg) {
     return {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports), uuids(pg->acls, pg->n_acls)};
 }
 
+Dns dnsOf(const nbrec_dns *d) { return {uuidText(d->header_.uuid), toMap(&d->records)}; }
+
 DhcpOptions dhcpOf(const nbrec_dhcp_options *d) { return {uuidText(d->header_.uuid), str(d->cidr), toMap(&d->options)}; }
 
 LoadBalancer loadBalancerOf(const nbrec_load_balancer *lb) {
@@ -93,6 +95,7 @@ const auto kRouters = IOV_TABLE(nbrec_logical_router, LogicalRouter, routerOf);
 const auto kRouterPorts = IOV_TABLE(nbrec_logical_router_port, LogicalRouterPort, routerPortOf);
 const auto kAcls = IOV_TABLE(nbrec_acl, Acl, aclOf);
 const auto kDhcp = IOV_TABLE(nbrec_dhcp_options, DhcpOptions, dhcpOf);
+const auto kDns = IOV_TABLE(nbrec_dns, Dns, dnsOf);
 const auto kLoadBalancers = IOV_TABLE(nbrec_load_balancer, LoadBalancer, loadBalancerOf);
 const auto kAddressSets = [] {
     auto t = IOV_TABLE(nbrec_address_set, AddressSet, addressSetOf);
@@ -122,6 +125,7 @@ void NbView::sync(const ovsdb_idl *idl, bool whole) {
     kAddressSets.fill(idl, whole, &s_.address_sets, &address_set_names_);
     kPortGroups.fill(idl, whole, &s_.port_groups, &port_group_names_);
     kDhcp.fill(idl, whole, &s_.dhcp_options, nullptr);
+    kDns.fill(idl, whole, &s_.dns, nullptr);
     kLoadBalancers.fill(idl, whole, &s_.load_balancers, nullptr);
     const nbrec_nb_global *global = nbrec_nb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
@@ -131,7 +135,7 @@ bool NbView::countsMatch(const ovsdb_idl *idl) const {
     return s_.switches.size() == kSwitches.count(idl) && s_.switch_ports.size() == kSwitchPorts.count(idl) &&
            s_.routers.size() == kRouters.count(idl) && s_.router_ports.size() == kRouterPorts.count(idl) &&
            s_.acls.size() == kAcls.count(idl) && s_.address_sets.size() == kAddressSets.count(idl) &&
-           s_.port_groups.size() == kPortGroups.count(idl) && s_.dhcp_options.size() == kDhcp.count(idl) &&
+           s_.port_groups.size() == kPortGroups.count(idl) && s_.dhcp_options.size() == kDhcp.count(idl) && s_.dns.size() == kDns.count(idl) &&
            s_.load_balancers.size() == kLoadBalancers.count(idl);
 }
 

@@ -5,7 +5,7 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kDns.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
@@ -169,6 +169,10 @@ bool fits(const Dhcp6 &d) {
 
 bool fits(const RouterAdvert &ra) { return ra.message.size() >= 16 && ra.message.size() <= L2_RA_MESSAGE_SIZE; }
 
+bool fits(const DnsRecord &r) {
+    return !r.name.empty() && r.name.size() <= L2_DNS_NAME_MAX && r.a.size() + r.aaaa.size() + r.ptr.size() <= L2_DNS_ANSWERS_SIZE;
+}
+
 bool fits(const Dhcp4 &d) {
     return d.boot_alt.size() <= L2_DHCP4_BOOT_MAX && d.boot.size() <= L2_DHCP4_BOOT_MAX &&
            d.lease.size() <= L2_DHCP4_LEASE_MAX && d.rest.size() <= L2_DHCP4_REST_MAX;
@@ -188,10 +192,35 @@ static uint32_t routerAdvert(Entries &out, const Switch &sw) {
     return L2_PORT_RA;
 }
 
+// The switch's DNS records; returns the l2_port flag of every port (OVN
+// looks up queries from any port of a switch with records).
+static uint32_t dnsRecords(Entries &out, const Switch &sw) {
+    uint32_t flags = 0;
+    for (const auto &r : sw.dns) {
+        if (!fits(r)) continue;
+        l2_dns_key key{};
+        std::memcpy(key.name, r.name.data(), r.name.size());
+        l2_dns v{};
+        v.a_len = uint16_t(r.a.size());
+        v.aaaa_len = uint16_t(r.aaaa.size());
+        v.ptr_len = uint16_t(r.ptr.size());
+        v.a_count = r.a_count;
+        v.aaaa_count = r.aaaa_count;
+        uint8_t *at = v.answers;
+        for (const auto *part : {&r.a, &r.aaaa, &r.ptr}) {
+            std::memcpy(at, part->data(), part->size());
+            at += part->size();
+        }
+        out.put(kDns, key, v);
+        flags = L2_PORT_DNS;
+    }
+    return flags;
+}
+
 Entries entries(const Switch &sw) {
     Entries out;
     for (const auto &a : sw.addresses) answered(out, a);
-    const uint32_t ra = routerAdvert(out, sw);
+    const uint32_t ra = routerAdvert(out, sw), dns = dnsRecords(out, sw);
     const auto used = policies(out, sw);
     for (const auto &[port, p] : sw.ports) {
         for (const auto &a : p.security) security(out, port, a);
@@ -199,7 +228,7 @@ Entries entries(const Switch &sw) {
         cfg.flags = (p.enabled ? L2_PORT_ENABLED : 0) | (p.learn ? L2_PORT_LEARN : 0) |
                     (p.security.empty() ? 0 : L2_PORT_SECURITY) | (p.answered_by_owners ? L2_PORT_NO_RESPONDER : 0) |
                     portAcls(out, port, p, used) | portDhcp4(out, port, p) |
-                    portDhcp6(out, port, p) | (sw.ra && port != sw.ra->router_port ? ra : 0);
+                    portDhcp6(out, port, p) | (sw.ra && port != sw.ra->router_port ? ra : 0) | dns;
         out.put(kPorts, port, cfg);
     }
     return out;

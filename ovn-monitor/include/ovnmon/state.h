@@ -30,6 +30,7 @@ struct LogicalSwitch {
     std::vector<std::string> ports;         // LogicalSwitchPort uuids
     std::vector<std::string> acls;          // Acl uuids
     std::vector<std::string> load_balancers;  // LoadBalancer uuids
+    std::vector<std::string> dns_records;   // Dns uuids
 };
 
 // Security groups arrive as ACLs on switches and port groups, their remote
@@ -58,6 +59,13 @@ struct PortGroup {
 struct DhcpOptions {
     std::string uuid, cidr;
     StringMap options;                      // router, lease_time, server_id, server_mac, ...
+};
+
+// DNS records the chassis answers for a switch's ports (Neutron:
+// "<vm>.<domain>" -> its addresses, reverse names -> the VM's name).
+struct Dns {
+    std::string uuid;
+    StringMap records;
 };
 
 struct LoadBalancer {
@@ -106,6 +114,7 @@ struct NbState {
     std::map<std::string, AddressSet> address_sets;     // by name (matches say $name)
     std::map<std::string, PortGroup> port_groups;       // by name (matches say @name)
     std::map<std::string, DhcpOptions> dhcp_options;    // by uuid
+    std::map<std::string, Dns> dns;                     // by uuid
     std::map<std::string, LoadBalancer> load_balancers; // by uuid
 };
 

@@ -35,6 +35,8 @@ inline constexpr auto kDhcp4 = sharedTable<l2_dhcp_key, l2_dhcp4>("dhcp4", "l2_d
 inline constexpr auto kDhcp6 = sharedTable<l2_dhcp_key, l2_dhcp6>("dhcp6", "l2_dhcp6");
 // Router Solicitations (bpf/lib/nd_ra.h): the advertisement, key 0.
 inline constexpr auto kRa = sharedTable<uint32_t, l2_ra>("ra", "l2_ra");
+// DNS (bpf/lib/dns.h): the answers by record name.
+inline constexpr auto kDns = sharedTable<l2_dns_key, l2_dns>("dns", "l2_dns");
 // Packets each ACL decided (per CPU): the datapath's, cleared with the switch.
 inline constexpr auto kAclHits = sharedTable<uint32_t, uint64_t>("acl_hits", "acl_hits");
 // XDP builds only: each switch's devmaps of the netdev ports a flood reaches
@@ -85,11 +87,19 @@ struct RouterAdvert {
     iovisor::Ip6 src{};
     std::vector<uint8_t> message;
 };
+// What the switch answers DNS queries for `name` (wire format, lowercase)
+// with: resource records in wire format, by query type (OVN's dns_lookup).
+struct DnsRecord {
+    std::vector<uint8_t> name;
+    std::vector<uint8_t> a, aaaa, ptr;
+    uint8_t a_count = 0, aaaa_count = 0;
+};
 // Whether the answers fit the datapath's bounds (tables.h); the model
 // leaves out answers that do not (the controller reports them).
 bool fits(const Dhcp4 &d);
 bool fits(const Dhcp6 &d);
 bool fits(const RouterAdvert &ra);
+bool fits(const DnsRecord &r);
 
 struct Port {
     bool enabled = true;
@@ -122,6 +132,7 @@ struct Switch {
     std::vector<PortAddresses> addresses;
     std::map<uint32_t, acl::Policy> policies;  // by id (1..)
     std::optional<RouterAdvert> ra;
+    std::vector<DnsRecord> dns;
 };
 
 Entries entries(const Switch &sw);
