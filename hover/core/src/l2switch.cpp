@@ -74,6 +74,11 @@ Status L2Switch::setRouterAdvert(std::optional<l2::RouterAdvert> ra) {
     return sync();
 }
 
+Status L2Switch::setDns(std::vector<l2::DnsRecord> records) {
+    switch_.dns = std::move(records);
+    return sync();
+}
+
 Status L2Switch::addFdb(const iovisor::Mac &mac, uint32_t port) {
     switch_.addresses.push_back({port, {mac, {}, {}}, false});
     return sync();

@@ -51,6 +51,7 @@ public:
     iovisor::Status setDhcp6(uint32_t port, std::vector<model::l2switch::Dhcp6> answers);
     // What Router Solicitations are answered with (nullopt: not answered).
     iovisor::Status setRouterAdvert(std::optional<model::l2switch::RouterAdvert> ra);
+    iovisor::Status setDns(std::vector<model::l2switch::DnsRecord> records);
 
     // XDP instances flood through devmaps of their netdev ports; call after
     // a port's peer changes (every change above calls it too).
