@@ -26,7 +26,9 @@ public:
 
     // One random change; returns the rows it touched.
     std::vector<Change> step() {
-        switch (pick(14)) {
+        switch (pick(16)) {
+        case 14: return dnsRecords();
+        case 15: return advertise();
         case 12: return dhcpForPort();
         case 13: return retimeDhcp();
         case 10: return securityGroup();
@@ -129,7 +131,7 @@ private:
         lrp.uuid = "lrp" + std::to_string(n);
         lrp.name = "rp" + std::to_string(n);
         lrp.mac = "02:00:00:aa:" + hex(n / 256) + ":" + hex(n % 256);
-        lrp.networks = {"10.2." + std::to_string(n % 250) + ".1/24"};
+        lrp.networks = {"10.2." + std::to_string(n % 250) + ".1/24", "fd00:" + hex(n) + "::1/64"};
         if (pick(4) == 0) lrp.gateway_chassis = {"hv1"};
         nb_.router_ports[lrp.uuid] = lrp;
         nb_.routers[lr].ports.push_back(lrp.uuid);
@@ -193,6 +195,40 @@ private:
         nb_.switch_ports[lsp].dhcpv4_options = row;
         out.push_back(nb("Logical_Switch_Port", "modified", lsp, nb_.switch_ports[lsp].name));
         return out;
+    }
+
+    // A switch gets DNS records (a new row or an existing one), or a DNS row
+    // changes alone: every switch using it must follow.
+    std::vector<Change> dnsRecords() {
+        std::string row = any(nb_.dns);
+        if (!row.empty() && pick(2)) {
+            nb_.dns[row].records["vm" + std::to_string(next_++) + ".example"] = "10.9.0." + std::to_string(pick(250) + 1);
+            return {nb("DNS", "modified", row)};
+        }
+        const std::string ls = any(nb_.switches);
+        if (ls.empty()) return addSwitch();
+        std::vector<Change> out;
+        if (row.empty() || !pick(3)) {
+            row = "dns" + std::to_string(next_++);
+            nb_.dns[row] = {row, {{"vm.example", "10.9.0.1 fd00::9"}, {"1.0.9.10.in-addr.arpa", "vm.example"}}};
+            out.push_back(nb("DNS", "inserted", row));
+        }
+        nb_.switches[ls].dns_records.push_back(row);
+        out.push_back(nb("Logical_Switch", "modified", ls, nb_.switches[ls].name));
+        return out;
+    }
+
+    // A router port starts or stops advertising, or changes how.
+    std::vector<Change> advertise() {
+        const std::string lrp = any(nb_.router_ports);
+        if (lrp.empty()) return attachRouter();
+        static const char *kModes[] = {"", "slaac", "dhcpv6_stateful", "dhcpv6_stateless"};
+        auto &ra = nb_.router_ports[lrp].ipv6_ra_configs;
+        ra["address_mode"] = kModes[pick(4)];
+        if (ra["address_mode"].empty()) ra.erase("address_mode");
+        ra["send_periodic"] = pick(2) ? "true" : "false";
+        ra["mtu"] = std::to_string(1280 + pick(300));
+        return {nb("Logical_Router_Port", "modified", lrp, nb_.router_ports[lrp].name)};
     }
 
     // A DHCP_Options row changes alone: every port using it must follow.
