@@ -38,8 +38,7 @@ function iovisor_ovn_sanity_check {
 
 function install_iovisor_ovn {
     local packages
-    packages=$(grep -v 'testonly' "$IOVISOR_OVN_DIR/devstack/files/debs/iovisor-ovn" |
-               sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d')
+    packages=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$IOVISOR_OVN_DIR/devstack/files/debs/iovisor-ovn")
     # shellcheck disable=SC2086  # one word per package
     install_package $packages
     # Builds the OVS library from Debian's openvswitch-source (once), the

@@ -3,10 +3,11 @@
 # Idempotent: when everything is already installed it only checks and exits.
 set -euo pipefail
 
-# One list for DevStack and for us: devstack/files/debs/iovisor-ovn (DevStack's
-# format: one package per line, "# testonly" marks what only tests need).
+# Two lists, one package per line: devstack/files/debs/iovisor-ovn (what
+# builds and runs the chassis; DevStack installs it too) and tests/debs (what
+# only the tests, the demo and the benchmarks need).
 here=$(cd "$(dirname "$0")/.." && pwd)
-mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/devstack/files/debs/iovisor-ovn")
+mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/devstack/files/debs/iovisor-ovn" "$here/tests/debs")
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: must run as root (it installs Debian packages with apt-get)" >&2
