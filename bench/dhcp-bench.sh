@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Native DHCP benchmark, ours next to the reference in the same run:
+# Native DHCP and DNS benchmark, ours next to the reference in the same run:
 #   iovisor   = hoverd + iovisor-ovnd (answered in the kernel)
 #   reference = ovn-controller + ovs-vswitchd (answered by pinctrl, userspace)
 # both on their own freshly started OVN from Debian's packages, with the
 # DHCP options Neutron sets for a subnet.
-#  1. DISCOVER -> OFFER and REQUEST -> ACK: COUNT requests from one VM
-#     (bench/dhcp_bench.cpp): answered per second with WINDOW in flight, and
-#     the latency of a lone request (one in flight) p50/p99;
+#  1. DISCOVER -> OFFER, REQUEST -> ACK and a DNS query for a record of the
+#     switch -> its answer: COUNT requests from one VM (bench/dhcp_bench.cpp):
+#     answered per second with WINDOW in flight, and the latency of a lone
+#     request (one in flight) p50/p99;
 #  2. `ovs-vsctl add-port` of a new VM to its dhclient lease, p50/p99 over
 #     PORTS ports (dhclient started as the port is plugged, as a booting VM).
 # Usage (as root): bench/dhcp-bench.sh [PORTS=100] [COUNT=20000] [WINDOW=32]
@@ -48,6 +49,9 @@ network() {
   ovn-nbctl dhcp-options-set-options "$dhcp" lease_time=43200 server_id=10.0.0.1 server_mac=fa:16:3e:00:00:fe \
     router=10.0.0.1 'dns_server={8.8.8.8, 1.1.1.1}' 'domain_name="openstack.internal."' mtu=1442 \
     'classless_static_route={169.254.169.254/32,10.0.0.2, 0.0.0.0/0,10.0.0.1}'
+  local records
+  records=$(ovn-nbctl create DNS 'records={"vm1.openstack.internal"="10.0.1.3"}')
+  ovn-nbctl add Logical_Switch sw0 dns_records "$records"
 }
 
 request_rate() {  # impl
@@ -55,7 +59,7 @@ request_rate() {  # impl
   add_port 0
   ovs-vsctl add-port br-int "${tag}v0h" -- set Interface "${tag}v0h" external_ids:iface-id=p0
   ovn-nbctl --wait=hv sync
-  for kind in discover request; do
+  for kind in discover request dns; do
     ip netns exec "${tag}v0" "$here/build/bench/dhcp_bench" eth0 "$(vm_mac 0)" "$(vm_ip 0)" "$kind" \
       "$count" "$window" > "$work/$1.$kind"
     ip netns exec "${tag}v0" "$here/build/bench/dhcp_bench" eth0 "$(vm_mac 0)" "$(vm_ip 0)" "$kind" \
@@ -97,12 +101,16 @@ for impl in iovisor reference; do
 done
 
 printf '\n%-48s %16s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
-for kind in discover request; do
+for kind in discover request dns; do
   read -r ours_n ours_lost ours_rate _ _ < "$work/iovisor.$kind"
   read -r ref_n ref_lost ref_rate _ _ < "$work/reference.$kind"
   read -r _ _ _ ours50 ours99 < "$work/iovisor.$kind.lone"
   read -r _ _ _ ref50 ref99 < "$work/reference.$kind.lone"
-  label=$([ "$kind" = discover ] && echo "DISCOVER -> OFFER" || echo "REQUEST -> ACK")
+  case $kind in
+    discover) label="DISCOVER -> OFFER" ;;
+    request) label="REQUEST -> ACK" ;;
+    *) label="DNS A query -> answer" ;;
+  esac
   printf '%-48s %12s/s %22s/s\n' "$label, answered ($window in flight)" "$ours_rate" "$ref_rate"
   printf '%-48s %14s %24s\n' "  answered / lost of $count" "$ours_n/$ours_lost" "$ref_n/$ref_lost"
   printf '%-48s %11s us %21s us\n' "  latency of a lone request, p50" "$ours50" "$ref50"
