@@ -7,6 +7,7 @@
 // behind it, and a VM that configures itself by DHCP and fetches its
 // metadata with curl.
 #include "differential.h"
+#include "neutron.h"
 
 namespace e2e {
 namespace {
@@ -34,28 +35,6 @@ void neutronNetwork(Chassis &c) {
     c.nbctl("lsp-set-dhcpv4-options " + kVmPort + " " + row);
 }
 
-// The agent and the stand-in for Nova, stopped however the scenario ends.
-struct MetadataAgent {
-    Chassis &c;
-    std::string dir = c.dir() + "/metadata";
-    explicit MetadataAgent(Chassis &chassis, int nova_port) : c(chassis) {
-        const auto r = c.shell("OVN_SB_DB=unix:" + c.dir() + "/ovnsb_db.sock " METADATA_AGENT_SCRIPT " start " + dir + " " +
-                               std::to_string(nova_port) + " 2>&1");
-        EXPECT_EQ(r.exit_code, 0) << r.output;
-    }
-    ~MetadataAgent() { c.shell(METADATA_AGENT_SCRIPT " stop " + dir); }
-};
-
-// busybox udhcpc configures the VM as a cloud image would: its address and
-// the classless routes (169.254.169.254 via the metadata port).
-void configureByDhcp(Chassis &c, TestHost &vm) {
-    const std::string script = c.dir() + "/udhcpc-apply.sh";
-    testsupport::shell("printf '%s\\n' '#!/bin/sh' '[ \"$1\" = bound ] || exit 0' 'ip addr add $ip/$mask dev $interface'"
-                       " 'set -- $staticroutes' 'while [ $# -ge 2 ]; do ip route add $1 via $2 dev eth0; shift 2; done' > " +
-                       script + " && chmod +x " + script);
-    vm.exec("timeout 20 busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -O staticroutes -s " + script + " >/dev/null 2>&1");
-}
-
 TEST_F(MetadataE2E, VmFetchesItsMetadataThroughNeutronsAgent) {
     compare([](Chassis &c, Observations &see) {
         neutronNetwork(c);
@@ -70,7 +49,7 @@ TEST_F(MetadataE2E, VmFetchesItsMetadataThroughNeutronsAgent) {
             vm.exec("curl -s -m 3 --retry 20 --retry-delay 1 --retry-all-errors "
                     "http://169.254.169.254/openstack/latest/meta_data.json").output);
         see("Nova saw the request from the VM's address", "yes",
-            yesNo(testsupport::shell("grep -q ' " + kInstance + " project1 10.0.0.5$' " + agent.dir + "/nova.log").exit_code == 0));
+            yesNo(testsupport::shell("grep -q ' " + kInstance + " project1 10.0.0.5$' " + agent.dir() + "/nova.log").exit_code == 0));
         see("the agent registered on the chassis", "yes",
             yesNo(c.sbctl("get Chassis_Private " + c.systemId() + " external_ids").find("neutron:ovn-metadata-id") !=
                   std::string::npos));

@@ -1,0 +1,103 @@
+// A tenant's day one through a real neutron-server (Debian's, ML2/OVN), on
+// our chassis and on ovn-controller + OVS (tests/e2e/differential.h): what
+// the tenant asks of Neutron's API, the VMs plugged as os-vif plugs them,
+// configured by DHCP, and their traffic. tests/neutron/README.md lists the
+// day-one checks that are here and those still to come.
+#include "differential.h"
+#include "neutron.h"
+
+namespace e2e {
+namespace {
+
+using DayOne = Differential;
+using nlohmann::json;
+
+struct Vm {
+    json port;
+    TestHost *host = nullptr;
+    std::string ip() const { return port["fixed_ips"][0].value("ip_address", ""); }
+};
+
+// Two tenant networks behind a router; a security group "web" (SSH from
+// anywhere, ICMP from net1's CIDR only); vm1 and vm3 in the default group,
+// vm2 in web.
+struct Tenant {
+    NeutronServer &neutron;
+    json net1, net2, web;
+    Vm vm1, vm2, vm3;
+
+    explicit Tenant(NeutronServer &n) : neutron(n) {
+        net1 = neutron.create("network", {{"name", "net1"}});
+        net2 = neutron.create("network", {{"name", "net2"}});
+        const json sub1 = neutron.create("subnet", {{"network_id", net1["id"]}, {"cidr", "10.0.0.0/24"}, {"ip_version", 4}});
+        const json sub2 = neutron.create("subnet", {{"network_id", net2["id"]}, {"cidr", "10.1.0.0/24"}, {"ip_version", 4}});
+        const json router = neutron.create("router", {{"name", "r1"}});
+        for (const auto *sub : {&sub1, &sub2})
+            neutron.request("PUT", "routers/" + router.value("id", "") + "/add_router_interface", {{"subnet_id", (*sub)["id"]}});
+        web = neutron.create("security_group", {{"name", "web"}});
+        for (const json &rule : {json{{"protocol", "tcp"}, {"port_range_min", 22}, {"port_range_max", 22}},
+                                 json{{"protocol", "icmp"}, {"remote_ip_prefix", "10.0.0.0/24"}}}) {
+            json r = rule;
+            r.update({{"security_group_id", web["id"]}, {"direction", "ingress"}, {"ethertype", "IPv4"}});
+            neutron.create("security_group_rule", r);
+        }
+        vm1.port = neutron.vmPort(net1["id"], "vm1", {{"dns_name", "vm1"}});
+        vm2.port = neutron.vmPort(net1["id"], "vm2", {{"dns_name", "vm2"}, {"security_groups", {web["id"]}}});
+        vm3.port = neutron.vmPort(net2["id"], "vm3", {{"dns_name", "vm3"}});
+    }
+};
+
+std::string field(const std::map<std::string, std::string> &lease, const std::string &name) {
+    auto it = lease.find(name);
+    return it == lease.end() ? "(none)" : it->second;
+}
+
+void seeLeases(Observations &see, Chassis &c, Tenant &t) {
+    for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) {
+        const std::string name = vm->port.value("name", "");
+        const auto lease = configureByDhcp(c, *vm->host);
+        // Each side's Neutron picks its own addresses: compared as yes/no.
+        see(name + ": DHCP address is its fixed IP", "yes", yesNo(field(lease, "ip") == vm->ip()));
+        see(name + ": gateway", vm == &t.vm3 ? "10.1.0.1" : "10.0.0.1", field(lease, "router"));
+        see(name + ": MTU", "1442", field(lease, "mtu"));
+        see(name + ": route to the metadata service", "yes",
+            yesNo(field(lease, "staticroutes").rfind("169.254.169.254/32 ", 0) == 0));
+    }
+}
+
+void seeTraffic(Observations &see, Tenant &t) {
+    auto ping = [](const Vm &from, const Vm &to) { return packetLoss(from.host->exec("ping -c 2 -W 1 " + to.ip())); };
+    see("vm1 -> vm2 ping (ICMP from net1 allowed by web)", "0%", ping(t.vm1, t.vm2));
+    see("vm3 -> vm2 ping (ICMP from net2 not allowed)", "100%", ping(t.vm3, t.vm2));
+    see("vm3 -> vm2 TCP 22 (allowed from anywhere)", "open", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 22));
+    see("vm3 -> vm2 TCP 80 (no rule)", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("vm1 -> vm3 ping, routed (default group: same group)", "0%", ping(t.vm1, t.vm3));
+    see("vm2 -> vm3 ping (web is not in vm3's default group)", "100%", ping(t.vm2, t.vm3));
+    see("vm2 -> vm1 TCP 8080 (default group admits no web member)", "timeout",
+        t.vm2.host->tcpConnect(*t.vm1.host, t.vm1.ip(), 8080));
+}
+
+TEST_F(DayOne, TenantNetworksThroughNeutron) {
+    compare([](Chassis &c, Observations &see) {
+        NeutronServer neutron(c, c.ours() ? 19696 : 19697);
+        MetadataAgent agent(c, c.ours() ? 18777 : 18778);
+        Tenant t(neutron);
+        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) vm->host = &neutron.plug(vm->port);
+        c.syncHv();
+        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3})
+            see(vm->port.value("name", "") + " ACTIVE in Neutron", "ACTIVE", neutron.awaitActive(vm->port.value("id", "")));
+        seeLeases(see, c, t);
+        seeTraffic(see, t);
+        see("vm1's metadata through the agent", t.vm1.port.value("device_id", ""),
+            t.vm1.host->exec("curl -s -m 3 --retry 20 --retry-delay 1 --retry-all-errors "
+                             "http://169.254.169.254/latest/meta-data/instance-id").output);
+        const std::string answer =
+            t.vm1.host->exec("dig +short +noedns +time=2 +tries=1 @10.0.0.1 vm2.openstack.internal A").output;
+        see("vm2's name resolves to its fixed IP (the network's DNS records)", "yes",
+            yesNo(answer == t.vm2.ip() + "\n"));
+        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) vm->host->stopProcesses();
+    });
+}
+
+}  // namespace
+}  // namespace e2e
