@@ -81,28 +81,18 @@ protected:
         ASSERT_TRUE(sw_->setDns(ctl::dnsRecords({&row}, &problems)).ok());
         ASSERT_TRUE(problems.empty());
     }
-
-    void expectAnswer(const Bytes &request, const Bytes &reply, const std::string &what) {
-        const uint64_t tx_before = harness_->txPackets(1, 0), drops_before = harness_->totalDrops(1);
-        auto r = harness_->runOnPort(1, 0, request);
-        ASSERT_EQ(r.rc, 0);
-        EXPECT_EQ(r.verdict, kRedirect) << what;
-        EXPECT_EQ(hex(r.out), hex(reply)) << what;
-        EXPECT_EQ(harness_->txPackets(1, 0), tx_before + 1) << what << ": the answer leaves by the asking port";
-        EXPECT_EQ(harness_->totalDrops(1), drops_before) << what;
-    }
 };
 
 TEST_P(DnsTest, RecordsAreAnsweredInThePortsCase) {
     const Bytes a = question("Vm2.OpenStack.Internal", kA);
-    expectAnswer(frame4(query(a), true), frame4(response(a, 1, answer(kA, kVm2V4)), false), "A over IPv4");
+    expectAnswered(0, frame4(query(a), true), frame4(response(a, 1, answer(kA, kVm2V4)), false), "A over IPv4");
     const Bytes aaaa = question("vm2.openstack.internal", kAaaa);
-    expectAnswer(frame6(query(aaaa), true), frame6(response(aaaa, 1, answer(kAaaa, kVm2V6)), false), "AAAA over IPv6");
+    expectAnswered(0, frame6(query(aaaa), true), frame6(response(aaaa, 1, answer(kAaaa, kVm2V6)), false), "AAAA over IPv6");
     const Bytes any = question("vm2.openstack.internal", kAny);
-    expectAnswer(frame4(query(any), true), frame4(response(any, 2, concat({answer(kA, kVm2V4), answer(kAaaa, kVm2V6)})), false),
+    expectAnswered(0, frame4(query(any), true), frame4(response(any, 2, concat({answer(kA, kVm2V4), answer(kAaaa, kVm2V6)})), false),
                  "ANY: both");
     const Bytes ptr = question("6.0.0.10.in-addr.arpa", kPtr);
-    expectAnswer(frame4(query(ptr), true), frame4(response(ptr, 1, answer(kPtr, name("vm2.openstack.internal"))), false),
+    expectAnswered(0, frame4(query(ptr), true), frame4(response(ptr, 1, answer(kPtr, name("vm2.openstack.internal"))), false),
                  "PTR");
 }
 

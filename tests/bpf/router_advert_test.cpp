@@ -65,14 +65,8 @@ protected:
     }
 
     void expectAdvert(const Bytes &request, const Ip6 &to, const std::string &what) {
-        const uint64_t tx_before = harness_->txPackets(1, 0), drops_before = harness_->totalDrops(1);
-        auto r = harness_->runOnPort(1, 0, request);
-        ASSERT_EQ(r.rc, 0);
-        EXPECT_EQ(r.verdict, kRedirect) << what;
-        const Bytes advert = eth(kVm1, kRouter, kEthIp6, ipv6(kRouterLl, to, 58, icmp6(kRouterLl, to, expectedAdvert()), 255));
-        EXPECT_EQ(hex(r.out), hex(advert)) << what;
-        EXPECT_EQ(harness_->txPackets(1, 0), tx_before + 1) << what << ": the advertisement leaves by the asking port";
-        EXPECT_EQ(harness_->totalDrops(1), drops_before) << what;
+        expectAnswered(0, request, eth(kVm1, kRouter, kEthIp6, ipv6(kRouterLl, to, 58, icmp6(kRouterLl, to, expectedAdvert()), 255)),
+                       what);
     }
 
     // Not answered: the switch forwards the solicitation as it is (a flood).

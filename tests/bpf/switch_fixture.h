@@ -39,6 +39,19 @@ protected:
         EXPECT_EQ(harness_->totalDrops(1), drops_before) << "no drop may be counted " << what;
     }
 
+    // Runs `request` in on `port`: answered by the switch, `reply` goes back
+    // out of the same port, no drop counted.
+    void expectAnswered(uint32_t port, const testsupport::Bytes &request, const testsupport::Bytes &reply,
+                        const std::string &what) {
+        const uint64_t tx_before = harness_->txPackets(1, port), drops_before = harness_->totalDrops(1);
+        auto r = harness_->runOnPort(1, port, request);
+        ASSERT_EQ(r.rc, 0);
+        EXPECT_EQ(r.verdict, kRedirect) << what;
+        EXPECT_EQ(testsupport::hex(r.out), testsupport::hex(reply)) << what;
+        EXPECT_EQ(harness_->txPackets(1, port), tx_before + 1) << what << ": the answer leaves by the asking port";
+        EXPECT_EQ(harness_->totalDrops(1), drops_before) << what;
+    }
+
     void expectDropped(uint32_t in_port, const testsupport::Bytes &packet, uint32_t reason, const std::string &what = "") {
         const uint64_t before = harness_->drops(1, reason);
         auto r = harness_->runOnPort(1, in_port, packet);
