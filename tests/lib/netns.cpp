@@ -66,7 +66,7 @@ std::string TestHost::tcpConnect(const TestHost &server, const std::string &serv
     const std::string pidfile = dir.path() + "/listener.pid", where = server_ip + " " + std::to_string(port);
     const std::string listen =
         "import socket\ns = socket.socket(socket.AF_INET6 if ':' in '" + server_ip + "' else socket.AF_INET)\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-        "s.bind(('" + server_ip + "', " + std::to_string(port) + "))\ns.listen(16)\nwhile True:\n    s.accept()[0].close()\n";
+        "s.bind(('', " + std::to_string(port) + "))\ns.listen(16)\nwhile True:\n    s.accept()[0].close()\n";
     const std::string connect =
         "import socket\ntry:\n    socket.create_connection(('" + server_ip + "', " + std::to_string(port) +
         "), 2)\n    print('open')\nexcept ConnectionRefusedError:\n    print('refused')\n"

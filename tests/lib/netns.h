@@ -40,8 +40,9 @@ public:
     // `server_ip`; `attempts` tries while ARP settles. Output in `log`.
     bool tcpTo(const TestHost &server, const std::string &server_ip, std::string *log, int attempts = 5) const;
     // A TCP connection from this host to `server_ip`:`port`, where `server`
-    // listens for the attempt: "open", "refused" (a RST came back) or
-    // "timeout" (nothing did, within 2 s).
+    // listens for the attempt on every address (`server_ip` may be one that
+    // is translated to its own, e.g. a floating IP): "open", "refused" (a
+    // RST came back) or "timeout" (nothing did, within 2 s).
     std::string tcpConnect(const TestHost &server, const std::string &server_ip, int port) const;
 
 private:

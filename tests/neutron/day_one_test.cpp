@@ -23,7 +23,7 @@ struct Vm {
 // vm2 in web.
 struct Tenant {
     NeutronServer &neutron;
-    json net1, net2, web;
+    json net1, net2, web, router;
     Vm vm1, vm2, vm3;
 
     explicit Tenant(NeutronServer &n) : neutron(n) {
@@ -31,7 +31,7 @@ struct Tenant {
         net2 = neutron.create("network", {{"name", "net2"}});
         const json sub1 = neutron.create("subnet", {{"network_id", net1["id"]}, {"cidr", "10.0.0.0/24"}, {"ip_version", 4}});
         const json sub2 = neutron.create("subnet", {{"network_id", net2["id"]}, {"cidr", "10.1.0.0/24"}, {"ip_version", 4}});
-        const json router = neutron.create("router", {{"name", "r1"}});
+        router = neutron.create("router", {{"name", "r1"}});
         for (const auto *sub : {&sub1, &sub2})
             neutron.request("PUT", "routers/" + router.value("id", "") + "/add_router_interface", {{"subnet_id", (*sub)["id"]}});
         web = neutron.create("security_group", {{"name", "web"}});
@@ -77,6 +77,41 @@ void seeTraffic(Observations &see, Tenant &t) {
         t.vm2.host->tcpConnect(*t.vm1.host, t.vm1.ip(), 8080));
 }
 
+// The flat provider network "public" on the chassis' br-ex, with an
+// external host (172.24.4.254, the subnet's gateway) on it; the router's
+// external gateway there (the chassis may host gateways) and a floating IP
+// for vm2. Returns the external host.
+TestHost &externalAccess(Chassis &c, Tenant &t, json *floating_ip, json *gateway_ip) {
+    c.vsctl("set open . external_ids:ovn-cms-options=enable-chassis-as-gw");
+    c.mappedBridge("br-ex", "public");
+    TestHost &ext = c.vm("", "02:00:00:00:04:fe", "172.24.4.254/24", "br-ex");
+    const json pub = t.neutron.create("network", {{"name", "public"}, {"router:external", true},
+                                                  {"provider:network_type", "flat"}, {"provider:physical_network", "public"}});
+    t.neutron.create("subnet", {{"network_id", pub["id"]}, {"cidr", "172.24.4.0/24"}, {"ip_version", 4},
+                                {"gateway_ip", "172.24.4.254"}, {"enable_dhcp", false},
+                                {"allocation_pools", {{{"start", "172.24.4.10"}, {"end", "172.24.4.100"}}}}});
+    const json r = t.neutron.request("PUT", "routers/" + t.router.value("id", ""),
+                                     {{"router", {{"external_gateway_info", {{"network_id", pub["id"]}}}}}});
+    *gateway_ip = r["router"]["external_gateway_info"]["external_fixed_ips"][0]["ip_address"];
+    *floating_ip = t.neutron.create("floatingip", {{"floating_network_id", pub["id"]}, {"port_id", t.vm2.port["id"]}})
+                       ["floating_ip_address"];
+    c.syncHv();
+    return ext;
+}
+
+void seeExternal(Observations &see, Chassis &c, Tenant &t) {
+    json fip, gateway;
+    TestHost &ext = externalAccess(c, t, &fip, &gateway);
+    const std::string fip_ip = fip.is_string() ? fip.get<std::string>() : "", gw = gateway.is_string() ? gateway.get<std::string>() : "";
+    see("SNAT: the external host sees vm1 as the router's gateway address", "yes",
+        yesNo(!gw.empty() && echoSourceSeenBy(ext, [&] { t.vm1.host->exec("ping -c 3 -W 1 172.24.4.254"); }) == gw));
+    see("vm2 reaches the external host as its floating IP", "yes",
+        yesNo(!fip_ip.empty() && echoSourceSeenBy(ext, [&] { t.vm2.host->exec("ping -c 3 -W 1 172.24.4.254"); }) == fip_ip));
+    see("floating IP from outside: TCP 22 (web allows SSH from anywhere)", "open", ext.tcpConnect(*t.vm2.host, fip_ip, 22));
+    see("floating IP from outside: TCP 80", "timeout", ext.tcpConnect(*t.vm2.host, fip_ip, 80));
+    see("floating IP from outside: ping (ICMP only from net1)", "100%", packetLoss(ext.exec("ping -c 2 -W 1 " + fip_ip)));
+}
+
 TEST_F(DayOne, TenantNetworksThroughNeutron) {
     compare([](Chassis &c, Observations &see) {
         NeutronServer neutron(c, c.ours() ? 19696 : 19697);
@@ -88,6 +123,7 @@ TEST_F(DayOne, TenantNetworksThroughNeutron) {
             see(vm->port.value("name", "") + " ACTIVE in Neutron", "ACTIVE", neutron.awaitActive(vm->port.value("id", "")));
         seeLeases(see, c, t);
         seeTraffic(see, t);
+        seeExternal(see, c, t);
         see("vm1's metadata through the agent", t.vm1.port.value("device_id", ""),
             t.vm1.host->exec("curl -s -m 3 --retry 20 --retry-delay 1 --retry-all-errors "
                              "http://169.254.169.254/latest/meta-data/instance-id").output);
