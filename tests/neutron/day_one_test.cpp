@@ -20,17 +20,19 @@ struct Vm {
 
 // Two tenant networks behind a router; a security group "web" (SSH from
 // anywhere, ICMP from net1's CIDR only); vm1 and vm3 in the default group,
-// vm2 in web.
+// vm2 in web, vm4 without port security.
 struct Tenant {
     NeutronServer &neutron;
-    json net1, net2, web, router;
-    Vm vm1, vm2, vm3;
+    json net1, net2, sub1, sub2, web, router;
+    Vm vm1, vm2, vm3, vm4;
 
     explicit Tenant(NeutronServer &n) : neutron(n) {
         net1 = neutron.create("network", {{"name", "net1"}});
         net2 = neutron.create("network", {{"name", "net2"}});
-        const json sub1 = neutron.create("subnet", {{"network_id", net1["id"]}, {"cidr", "10.0.0.0/24"}, {"ip_version", 4}});
-        const json sub2 = neutron.create("subnet", {{"network_id", net2["id"]}, {"cidr", "10.1.0.0/24"}, {"ip_version", 4}});
+        // Addresses from .10 to .99: day two moves vm1 to a free one above.
+        sub1 = neutron.create("subnet", {{"network_id", net1["id"]}, {"cidr", "10.0.0.0/24"}, {"ip_version", 4},
+                                         {"allocation_pools", {{{"start", "10.0.0.10"}, {"end", "10.0.0.99"}}}}});
+        sub2 = neutron.create("subnet", {{"network_id", net2["id"]}, {"cidr", "10.1.0.0/24"}, {"ip_version", 4}});
         router = neutron.create("router", {{"name", "r1"}});
         for (const auto *sub : {&sub1, &sub2})
             neutron.request("PUT", "routers/" + router.value("id", "") + "/add_router_interface", {{"subnet_id", (*sub)["id"]}});
@@ -44,7 +46,9 @@ struct Tenant {
         vm1.port = neutron.vmPort(net1["id"], "vm1", {{"dns_name", "vm1"}});
         vm2.port = neutron.vmPort(net1["id"], "vm2", {{"dns_name", "vm2"}, {"security_groups", {web["id"]}}});
         vm3.port = neutron.vmPort(net2["id"], "vm3", {{"dns_name", "vm3"}});
+        vm4.port = neutron.vmPort(net1["id"], "vm4", {{"port_security_enabled", false}, {"security_groups", json::array()}});
     }
+    std::vector<Vm *> vms() { return {&vm1, &vm2, &vm3, &vm4}; }
 };
 
 std::string field(const std::map<std::string, std::string> &lease, const std::string &name) {
@@ -53,7 +57,7 @@ std::string field(const std::map<std::string, std::string> &lease, const std::st
 }
 
 void seeLeases(Observations &see, Chassis &c, Tenant &t) {
-    for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) {
+    for (auto *vm : t.vms()) {
         const std::string name = vm->port.value("name", "");
         const auto lease = configureByDhcp(c, *vm->host);
         // Each side's Neutron picks its own addresses: compared as yes/no.
@@ -112,17 +116,62 @@ void seeExternal(Observations &see, Chassis &c, Tenant &t) {
     see("floating IP from outside: ping (ICMP only from net1)", "100%", packetLoss(ext.exec("ping -c 2 -W 1 " + fip_ip)));
 }
 
+// vm4 (port security disabled) may send from any address; vm1 may not.
+void seeSpoofing(Observations &see, Tenant &t) {
+    see("a spoofed source from vm4 (no port security) reaches vm2", "10.0.0.250", echoSourceSeenBy(*t.vm2.host, [&] {
+            t.vm4.host->exec("ip addr add 10.0.0.250/32 dev eth0 && ping -c 2 -W 1 -I 10.0.0.250 " + t.vm2.ip());
+        }));
+    see("a spoofed source from vm1 (port security) is dropped", "", echoSourceSeenBy(*t.vm2.host, [&] {
+            t.vm1.host->exec("ip addr add 10.0.0.251/32 dev eth0 && ping -c 2 -W 1 -I 10.0.0.251 " + t.vm2.ip());
+            t.vm1.host->exec("ip addr del 10.0.0.251/32 dev eth0");
+        }));
+}
+
+// Day two: each change through Neutron's API shows in traffic once the
+// chassis caught up (ovn-nbctl --wait=hv sync).
+void seeDayTwo(Observations &see, Chassis &c, Tenant &t) {
+    NeutronServer &n = t.neutron;
+    auto ping = [](const Vm &from, const std::string &to) { return packetLoss(from.host->exec("ping -c 2 -W 1 " + to)); };
+    const json rule = n.create("security_group_rule", {{"security_group_id", t.web["id"]}, {"direction", "ingress"},
+                                                       {"ethertype", "IPv4"}, {"protocol", "tcp"},
+                                                       {"port_range_min", 80}, {"port_range_max", 80}});
+    c.syncHv();
+    see("day two: a rule for TCP 80 added to web: vm3 -> vm2 TCP 80", "open", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    n.request("DELETE", "security-group-rules/" + rule.value("id", ""));
+    c.syncHv();
+    see("day two: the rule removed: vm3 -> vm2 TCP 80", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    n.request("PUT", "ports/" + t.vm3.port.value("id", ""), {{"port", {{"security_groups", {t.web["id"]}}}}});
+    c.syncHv();
+    see("day two: vm3 moved into web: vm2 -> vm3 ping (ICMP from net1)", "0%", ping(t.vm2, t.vm3.ip()));
+    n.request("PUT", "ports/" + t.vm1.port.value("id", ""),
+              {{"port", {{"fixed_ips", {{{"subnet_id", t.sub1["id"]}, {"ip_address", "10.0.0.200"}}}}}}});
+    c.syncHv();
+    t.vm1.host->exec("ip addr flush dev eth0; ip route flush dev eth0");
+    see("day two: vm1's new fixed IP by DHCP", "10.0.0.200", configureByDhcp(c, *t.vm1.host)["ip"]);
+    see("day two: vm1 at its new address reaches vm3 (routed)", "0%", ping(t.vm1, t.vm3.ip()));
+    n.request("DELETE", "ports/" + t.vm3.port.value("id", ""));
+    c.syncHv();
+    see("day two: vm3's port deleted: vm1 -> vm3", "100%", ping(t.vm1, t.vm3.ip()));
+    n.request("PUT", "routers/" + t.router.value("id", "") + "/remove_router_interface", {{"subnet_id", t.sub2["id"]}});
+    n.request("DELETE", "networks/" + t.net2.value("id", ""));
+    c.syncHv();
+    see("day two: net2 deleted: its switch is gone from OVN", "no",
+        yesNo(c.nbctl("ls-list").find("neutron-" + t.net2.value("id", "")) != std::string::npos));
+    see("day two: net2 deleted: vm1 -> its old gateway 10.1.0.1", "100%", ping(t.vm1, "10.1.0.1"));
+}
+
 TEST_F(DayOne, TenantNetworksThroughNeutron) {
     compare([](Chassis &c, Observations &see) {
         NeutronServer neutron(c, c.ours() ? 19696 : 19697);
         MetadataAgent agent(c, c.ours() ? 18777 : 18778);
         Tenant t(neutron);
-        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) vm->host = &neutron.plug(vm->port);
+        for (auto *vm : t.vms()) vm->host = &neutron.plug(vm->port);
         c.syncHv();
-        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3})
+        for (auto *vm : t.vms())
             see(vm->port.value("name", "") + " ACTIVE in Neutron", "ACTIVE", neutron.awaitActive(vm->port.value("id", "")));
         seeLeases(see, c, t);
         seeTraffic(see, t);
+        seeSpoofing(see, t);
         seeExternal(see, c, t);
         see("vm1's metadata through the agent", t.vm1.port.value("device_id", ""),
             t.vm1.host->exec("curl -s -m 3 --retry 20 --retry-delay 1 --retry-all-errors "
@@ -131,7 +180,8 @@ TEST_F(DayOne, TenantNetworksThroughNeutron) {
             t.vm1.host->exec("dig +short +noedns +time=2 +tries=1 @10.0.0.1 vm2.openstack.internal A").output;
         see("vm2's name resolves to its fixed IP (the network's DNS records)", "yes",
             yesNo(answer == t.vm2.ip() + "\n"));
-        for (auto *vm : {&t.vm1, &t.vm2, &t.vm3}) vm->host->stopProcesses();
+        seeDayTwo(see, c, t);
+        for (auto *vm : t.vms()) vm->host->stopProcesses();
     });
 }
 
