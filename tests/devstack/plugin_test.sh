@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The DevStack plugin, phase by phase, in a stand-in for DevStack's helpers
 # (devstack-stand-in.sh): against a real OVN (NB, SB, ovn-northd from
-# Debian's packages, as on a controller node) this node must come up as a
-# chassis, register in the Southbound DB, plug VM ports the way nova does
-# (ovs-vsctl without --no-wait) and pass traffic, then leave the Southbound DB
-# on unstack and leave nothing behind on clean.
+# Debian's packages, as on a controller node) and a real neutron-server on
+# it (tests/neutron/neutron-server.sh: Debian's, ML2/OVN), this node must
+# come up as a chassis, register in the Southbound DB, have Neutron bind
+# its ports here, plug them the way nova does (ovs-vsctl without --no-wait)
+# and pass traffic, then leave the Southbound DB on unstack and leave
+# nothing behind on clean.
 #
 #   sudo tests/devstack/plugin_test.sh        (ctest: DevstackPlugin.Phases)
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (network namespaces, eBPF): run with sudo"; exit 1; }
-for tool in ovsdb-server:openvswitch-switch ovn-northd:ovn-central ovn-sbctl:ovn-central ping:iputils-ping curl:curl; do
+for tool in ovsdb-server:openvswitch-switch ovn-northd:ovn-central ovn-sbctl:ovn-central ping:iputils-ping curl:curl \
+            jq:jq neutron-server:neutron-server mariadbd:mariadb-server; do
   command -v "${tool%%:*}" >/dev/null || { echo "FAIL: ${tool%%:*} missing: apt-get install ${tool#*:}"; exit 1; }
 done
 
@@ -37,6 +40,7 @@ cleanup() {
   if [ -z "${cleaned:-}" ]; then
     (phase unstack; phase clean) >/dev/null 2>&1
   fi
+  "$here/tests/neutron/neutron-server.sh" stop "$work/neutron" >/dev/null 2>&1
   "$here/scripts/ovn-sandbox.sh" stop "$work/ovn" >/dev/null 2>&1
   if [ "$failures" -ne 0 ] || [ "$rc" -ne 0 ]; then
     for log in "$work"/standin/logs/*.log "$IOVISOR_OVN_RUNDIR"/*.log; do
@@ -47,8 +51,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The controller node's OVN; this host is the compute node.
+# The controller node's OVN and Neutron; this host is the compute node.
 IMPL=none "$here/scripts/ovn-sandbox.sh" start "$work/ovn" >/dev/null || { echo "FAIL: OVN did not start"; exit 1; }
+api_port=$((port + 2))
+OVN_NB_DB=unix:$work/ovn/ovnnb_db.sock OVN_SB_DB=unix:$work/ovn/ovnsb_db.sock \
+  "$here/tests/neutron/neutron-server.sh" start "$work/neutron" "$api_port" || { echo "FAIL: neutron-server did not start"; exit 1; }
+api() {  # method path [json]: Neutron's API as nova and a tenant call it
+  curl -sf -m 30 -X "$1" -H 'Content-Type: application/json' "http://127.0.0.1:$api_port/v2.0/$2" ${3:+-d "$3"}
+}
 
 # local.conf of a compute node, and the OVN settings DevStack derives.
 ENABLED_SERVICES=n-cpu,placement-client,q-ovn-metadata-agent,hoverd,iovisor-ovnd
@@ -100,32 +110,50 @@ check "post-config: metadata agent configured with the local Open_vSwitch DB" \
 
 phase stack extra
 
-# Nova's part, as os-vif/libvirt plug a VM: ovs-vsctl without --no-wait.
-vm() {  # name mac ip
-  local ns=iov$$$1
+# Nova's part: a port bound to this host through Neutron's API, then the VM
+# plugged as os-vif/libvirt plug it (ovs-vsctl without --no-wait).
+declare -A port_id port_ip
+vm() {  # name
+  local ns=iov$$$1 port mac
   vms+=("$ns")
+  port=$(api POST ports "{\"port\": {\"network_id\": \"$net\", \"name\": \"$1\", \"device_owner\": \"compute:nova\",
+    \"device_id\": \"$(cat /proc/sys/kernel/random/uuid)\", \"binding:host_id\": \"$(hostname)\"}}") || return 1
+  [ "$(jq -r '.port["binding:vif_type"]' <<< "$port")" = ovs ] || return 1
+  port_id[$1]=$(jq -r .port.id <<< "$port")
+  port_ip[$1]=$(jq -r '.port.fixed_ips[0].ip_address' <<< "$port")
+  mac=$(jq -r .port.mac_address <<< "$port")
   ip netns add "$ns"
   ip link add "${ns}h" type veth peer name eth0 netns "$ns"
-  ip -n "$ns" link set eth0 address "$2"
-  ip -n "$ns" addr add "$3/24" dev eth0
+  ip -n "$ns" link set eth0 address "$mac"
+  ip -n "$ns" addr add "${port_ip[$1]}/24" dev eth0
   ip -n "$ns" link set eth0 up
   ip link set "${ns}h" up
-  nb lsp-add net1 "port-$1" -- lsp-set-addresses "port-$1" "$2 $3" -- lsp-set-port-security "port-$1" "$2 $3"
-  vsctl add-port br-int "${ns}h" -- set Interface "${ns}h" external_ids:iface-id="port-$1"
+  vsctl add-port br-int "${ns}h" -- set Interface "${ns}h" external_ids:iface-id="${port_id[$1]}" \
+    external_ids:attached-mac="$mac" external_ids:iface-status=active external_ids:vm-uuid="$(jq -r .port.device_id <<< "$port")"
 }
-nb ls-add net1
-check "nova plugs VM a (ovs-vsctl returns without ovs-vswitchd)" vm a 02:00:00:00:0a:01 10.20.0.1
-check "nova plugs VM b" vm b 02:00:00:00:0a:02 10.20.0.2
+active() {  # name: Neutron reports the port ACTIVE within 15 s
+  for _ in $(seq 60); do
+    [ "$(api GET "ports/${port_id[$1]}" | jq -r .port.status)" = ACTIVE ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+net=$(api POST networks '{"network": {"name": "net1"}}' | jq -r .network.id)
+api POST subnets "{\"subnet\": {\"network_id\": \"$net\", \"cidr\": \"10.20.0.0/24\", \"ip_version\": 4}}" >/dev/null
+check "Neutron: network net1 with a subnet" test -n "$(nb --bare --columns=name find Logical_Switch name="neutron-$net")"
+check "nova: Neutron binds VM a's port to this host, os-vif plugs it (ovs-vsctl returns)" vm a
+check "nova: the same for VM b" vm b
 check "ovn-nbctl --wait=hv sync returns" nb --wait=hv sync
-check "Port_Binding port-a bound to this chassis" \
-  test "$(sb --bare --columns=chassis find Port_Binding logical_port=port-a)" = "$(sb --bare --columns=_uuid find Chassis name="$OVN_UUID")"
-check "Logical_Switch_Port port-a is up" test "$(nb get Logical_Switch_Port port-a up)" = true
-check "VM a pings VM b" ip netns exec "iov$$a" ping -c 2 -i 0.2 -W 1 10.20.0.2
+check "Port_Binding of VM a bound to this chassis" \
+  test "$(sb --bare --columns=chassis find Port_Binding logical_port="${port_id[a]}")" = "$(sb --bare --columns=_uuid find Chassis name="$OVN_UUID")"
+check "Neutron: VM a's port ACTIVE" active a
+check "Neutron: VM b's port ACTIVE" active b
+check "VM a pings VM b" ip netns exec "iov$$a" ping -c 2 -i 0.2 -W 1 "${port_ip[b]}"
 
 phase unstack
 check "unstack: Chassis gone from the Southbound DB" test -z "$(sb --bare --columns=name find Chassis name="$OVN_UUID")"
 check "unstack: Chassis_Private gone" test -z "$(sb --bare --columns=name find Chassis_Private name="$OVN_UUID")"
-check "unstack: port-a released" test -z "$(sb --bare --columns=chassis find Port_Binding logical_port=port-a)"
+check "unstack: VM a's port released" test -z "$(sb --bare --columns=chassis find Port_Binding logical_port="${port_id[a]}")"
 check "unstack: hoverd stopped" sh -c "! curl -sf http://$HOVER_LISTEN/health"
 check "unstack: our Open_vSwitch DB stopped" sh -c "! ovs-vsctl --db=$IOVISOR_OVN_OVS_DB --timeout=2 show"
 
@@ -137,6 +165,7 @@ check "clean: settings removed" test ! -e "$IOVISOR_OVN_CONF_DIR"
 check "clean: binaries removed" test ! -e "$IOVISOR_OVN_BIN_DIR/iovisor-ovnd"
 check "clean: the mapped bridge's netdev removed" sh -c "! ip link show iovt$$e"
 
+"$here/tests/neutron/neutron-server.sh" stop "$work/neutron" >/dev/null 2>&1
 "$here/scripts/ovn-sandbox.sh" stop "$work/ovn" >/dev/null 2>&1
 # (The bracket keeps pgrep from matching its own command line.)
 check "nothing left running from this test" sh -c "! pgrep -af '[${work:0:1}]${work:1}/'"

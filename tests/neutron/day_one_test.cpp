@@ -19,8 +19,8 @@ struct Vm {
 };
 
 // Two tenant networks behind a router; a security group "web" (SSH from
-// anywhere, ICMP from net1's CIDR only); vm1 and vm3 in the default group,
-// vm2 in web, vm4 without port security.
+// anywhere, ICMP and HTTP from net1's CIDR only); vm1 and vm3 in the
+// default group, vm2 in web, vm4 without port security.
 struct Tenant {
     NeutronServer &neutron;
     json net1, net2, sub1, sub2, web, router;
@@ -38,7 +38,9 @@ struct Tenant {
             neutron.request("PUT", "routers/" + router.value("id", "") + "/add_router_interface", {{"subnet_id", (*sub)["id"]}});
         web = neutron.create("security_group", {{"name", "web"}});
         for (const json &rule : {json{{"protocol", "tcp"}, {"port_range_min", 22}, {"port_range_max", 22}},
-                                 json{{"protocol", "icmp"}, {"remote_ip_prefix", "10.0.0.0/24"}}}) {
+                                 json{{"protocol", "icmp"}, {"remote_ip_prefix", "10.0.0.0/24"}},
+                                 json{{"protocol", "tcp"}, {"port_range_min", 80}, {"port_range_max", 80},
+                                      {"remote_ip_prefix", "10.0.0.0/24"}}}) {
             json r = rule;
             r.update({{"security_group_id", web["id"]}, {"direction", "ingress"}, {"ethertype", "IPv4"}});
             neutron.create("security_group_rule", r);
@@ -74,7 +76,9 @@ void seeTraffic(Observations &see, Tenant &t) {
     see("vm1 -> vm2 ping (ICMP from net1 allowed by web)", "0%", ping(t.vm1, t.vm2));
     see("vm3 -> vm2 ping (ICMP from net2 not allowed)", "100%", ping(t.vm3, t.vm2));
     see("vm3 -> vm2 TCP 22 (allowed from anywhere)", "open", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 22));
-    see("vm3 -> vm2 TCP 80 (no rule)", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("vm1 -> vm2 TCP 80 (HTTP from net1 allowed)", "open", t.vm1.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("vm3 -> vm2 TCP 80 (HTTP from net2 not allowed)", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("vm3 -> vm2 TCP 8080 (no rule)", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 8080));
     see("vm1 -> vm3 ping, routed (default group: same group)", "0%", ping(t.vm1, t.vm3));
     see("vm2 -> vm3 ping (web is not in vm3's default group)", "100%", ping(t.vm2, t.vm3));
     see("vm2 -> vm1 TCP 8080 (default group admits no web member)", "timeout",
@@ -112,7 +116,7 @@ void seeExternal(Observations &see, Chassis &c, Tenant &t) {
     see("vm2 reaches the external host as its floating IP", "yes",
         yesNo(!fip_ip.empty() && echoSourceSeenBy(ext, [&] { t.vm2.host->exec("ping -c 3 -W 1 172.24.4.254"); }) == fip_ip));
     see("floating IP from outside: TCP 22 (web allows SSH from anywhere)", "open", ext.tcpConnect(*t.vm2.host, fip_ip, 22));
-    see("floating IP from outside: TCP 80", "timeout", ext.tcpConnect(*t.vm2.host, fip_ip, 80));
+    see("floating IP from outside: TCP 80 (HTTP only from net1)", "timeout", ext.tcpConnect(*t.vm2.host, fip_ip, 80));
     see("floating IP from outside: ping (ICMP only from net1)", "100%", packetLoss(ext.exec("ping -c 2 -W 1 " + fip_ip)));
 }
 
@@ -134,12 +138,13 @@ void seeDayTwo(Observations &see, Chassis &c, Tenant &t) {
     auto ping = [](const Vm &from, const std::string &to) { return packetLoss(from.host->exec("ping -c 2 -W 1 " + to)); };
     const json rule = n.create("security_group_rule", {{"security_group_id", t.web["id"]}, {"direction", "ingress"},
                                                        {"ethertype", "IPv4"}, {"protocol", "tcp"},
-                                                       {"port_range_min", 80}, {"port_range_max", 80}});
+                                                       {"port_range_min", 8080}, {"port_range_max", 8080}});
     c.syncHv();
-    see("day two: a rule for TCP 80 added to web: vm3 -> vm2 TCP 80", "open", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("day two: a rule for TCP 8080 added to web: vm3 -> vm2 TCP 8080", "open",
+        t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 8080));
     n.request("DELETE", "security-group-rules/" + rule.value("id", ""));
     c.syncHv();
-    see("day two: the rule removed: vm3 -> vm2 TCP 80", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 80));
+    see("day two: the rule removed: vm3 -> vm2 TCP 8080", "timeout", t.vm3.host->tcpConnect(*t.vm2.host, t.vm2.ip(), 8080));
     n.request("PUT", "ports/" + t.vm3.port.value("id", ""), {{"port", {{"security_groups", {t.web["id"]}}}}});
     c.syncHv();
     see("day two: vm3 moved into web: vm2 -> vm3 ping (ICMP from net1)", "0%", ping(t.vm2, t.vm3.ip()));
