@@ -61,4 +61,18 @@ static __always_inline __sum16 answer_checksum6(struct iov_ctx *ctx, const struc
     return csum_fold32((__u32)total);
 }
 
+/* An IPv4 reply's header checksum, over its final fields. */
+static __always_inline void answer_ip4_checksum(struct iphdr *ip) {
+    ip->check = 0;
+    ip->check = csum_fold32(csum_add_words((const __u16 *)ip, 10, 0));
+}
+
+/* An IPv4 reply's UDP checksum as pinctrl sends it: none; but an offloaded
+ * request (CHECKSUM_PARTIAL) leaves the reply to be completed, so it must
+ * hold the pseudo-header sum. */
+static __always_inline __sum16 answer_udp4_check(struct iov_ctx *ctx, const struct iphdr *ip, __be16 udp_len) {
+    if (iov_csum_state(ctx) != IOV_CHECKSUM_PARTIAL) return 0;
+    return (__sum16)~csum_fold32(csum_add_words((const __u16 *)&ip->saddr, 4, 0) + bpf_htons(IPPROTO_UDP) + udp_len);
+}
+
 #endif /* IOVISOR_BPF_ANSWER_H */

@@ -14,6 +14,7 @@
 
 #include <linux/udp.h>
 
+#include "lib/answer.h"
 #include "lib/chain.h"
 #include "lib/parse.h"
 #include "lib/tables.h"
@@ -182,17 +183,11 @@ static __always_inline void dhcp4_reply_headers(struct iov_ctx *ctx, struct dhcp
     h->ip.tot_len = bpf_htons(len - ETH_HLEN);
     h->ip.saddr = o->server_ip;
     h->ip.daddr = flags & bpf_htons(DHCP4_FLAG_BROADCAST) ? 0xffffffff : o->offer_ip;
-    h->ip.check = 0;
-    h->ip.check = csum_fold32(csum_add_words((const __u16 *)&h->ip, 10, 0));
+    answer_ip4_checksum(&h->ip);
     h->udp.source = bpf_htons(DHCP4_SERVER_PORT);
     h->udp.dest = bpf_htons(DHCP4_CLIENT_PORT);
     h->udp.len = bpf_htons(len - DHCP4_UDP_OFF);
-    /* No checksum, as pinctrl sends; an offloaded request (CHECKSUM_PARTIAL)
-     * leaves the reply to be completed: it must hold the pseudo-header sum. */
-    h->udp.check = 0;
-    if (iov_csum_state(ctx) == IOV_CHECKSUM_PARTIAL)
-        h->udp.check = (__sum16)~csum_fold32(csum_add_words((const __u16 *)&h->ip.saddr, 4, 0) +
-                                             bpf_htons(IPPROTO_UDP) + h->udp.len);
+    h->udp.check = answer_udp4_check(ctx, &h->ip, h->udp.len);
 }
 
 /* Turns the request into the reply of `type`; -1 if it cannot. */

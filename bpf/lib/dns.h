@@ -181,12 +181,8 @@ static __attribute__((noinline)) int dns_reply_l3(struct iov_ctx *ctx, __u32 udp
         struct iphdr ip;
         if (ctx_load(ctx, ETH_HLEN, &ip, sizeof(ip))) return -1;
         ip.tot_len = bpf_htons(len - ETH_HLEN);
-        ip.check = 0;
-        ip.check = csum_fold32(csum_add_words((const __u16 *)&ip, 10, 0));
-        /* No checksum, as pinctrl sends; an offloaded query (CHECKSUM_PARTIAL)
-         * leaves the reply to be completed: it must hold the pseudo-header sum. */
-        if (iov_csum_state(ctx) == IOV_CHECKSUM_PARTIAL)
-            check = (__sum16)~csum_fold32(csum_add_words((const __u16 *)&ip.saddr, 4, 0) + bpf_htons(IPPROTO_UDP) + udp_len);
+        answer_ip4_checksum(&ip);
+        check = answer_udp4_check(ctx, &ip, udp_len);
         return ctx_store_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)) || ctx_store_bytes(ctx, udp_off + 4, &udp_len, 2) ||
                ctx_store_bytes(ctx, udp_off + 6, &check, 2);
     }

@@ -53,4 +53,16 @@ struct DesiredDelta {
     bool empty() const { return !full && modules.empty() && links.empty(); }
 };
 
+// Calls `f(name, spec)` for each module of `desired` that `delta` names
+// (every module if it is full); removed ones are not there to visit.
+template <typename F>
+void forEachChanged(const DesiredState &desired, const DesiredDelta &delta, F &&f) {
+    if (delta.full) {
+        for (const auto &[name, m] : desired.modules) f(name, m);
+        return;
+    }
+    for (const auto &name : delta.modules)
+        if (auto it = desired.modules.find(name); it != desired.modules.end()) f(name, it->second);
+}
+
 }  // namespace ctl

@@ -1,5 +1,7 @@
 #include "dhcp_options.h"
 
+#include "wire.h"
+
 #include <arpa/inet.h>
 
 #include <cctype>
@@ -131,10 +133,6 @@ Result<std::vector<Constant>> parseValue(const std::string &s) {
     }
     if (out.empty()) return makeError(Errc::kInvalid, "no value");
     return out;
-}
-
-void putBe(std::vector<uint8_t> &out, uint32_t v, int bytes) {
-    for (int b = bytes - 1; b >= 0; --b) out.push_back(uint8_t(v >> (8 * b)));
 }
 
 // RFC 3442: prefix length, the significant octets of the destination, the

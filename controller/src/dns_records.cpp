@@ -6,6 +6,7 @@
 
 #include "iovisor/net.h"
 #include "iovisor/text.h"
+#include "wire.h"
 
 namespace ctl {
 
@@ -27,9 +28,10 @@ std::string lower(std::string s) {
 // A resource record answering the question by pointing at its name.
 void putRecord(Bytes &out, uint16_t type, const Bytes &rdata) {
     out.insert(out.end(), std::begin(kQueryNamePointer), std::end(kQueryNamePointer));
-    out.insert(out.end(), {uint8_t(type >> 8), uint8_t(type), 0, kClassIn});
-    out.insert(out.end(), {uint8_t(kTtl >> 24), uint8_t(kTtl >> 16), uint8_t(kTtl >> 8), uint8_t(kTtl)});
-    out.insert(out.end(), {uint8_t(rdata.size() >> 8), uint8_t(rdata.size())});
+    putBe(out, type, 2);
+    putBe(out, kClassIn, 2);
+    putBe(out, kTtl, 4);
+    putBe(out, uint32_t(rdata.size()), 2);
     out.insert(out.end(), rdata.begin(), rdata.end());
 }
 

@@ -236,9 +236,7 @@ private:
     // ACLs that cannot be applied as written (their ports fail closed), each
     // time the switch holding them changes.
     void reportProblems(const ctl::DesiredDelta &delta) const {
-        const auto &modules = engine_.desired().modules;
-        for (const auto &[name, m] : modules) {
-            if (!delta.full && !delta.modules.count(name)) continue;
+        ctl::forEachChanged(engine_.desired(), delta, [](const std::string &name, const ctl::ModuleSpec &m) {
             for (const auto &p : m.config.value("acl_problems", nlohmann::json::array()))
                 ctl::log::warn("ACL " + p.value("acl", "") + " on " + name + " cannot be applied, its ports drop " +
                                "what it may match: " + p.value("error", "") + " (match: " + p.value("match", "") + ")");
@@ -251,7 +249,7 @@ private:
             for (const auto &p : m.config.value("ra_problems", nlohmann::json::array()))
                 ctl::log::warn("router port " + p.value("port", "") + " advertises nothing on " + name + ": " +
                                p.value("error", ""));
-        }
+        });
     }
 
     // The snapshot for iovisorctl is built when one asks (it is the size of

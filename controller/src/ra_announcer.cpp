@@ -33,8 +33,7 @@ void RaAnnouncer::update(const DesiredState &desired, const DesiredDelta &delta)
         if (delta.full || delta.modules.count(module)) replaced.insert(adverts_.extract(it++));
         else ++it;
     }
-    for (const auto &[name, m] : desired.modules) {
-        if (!delta.full && !delta.modules.count(name)) continue;
+    forEachChanged(desired, delta, [&](const std::string &name, const ModuleSpec &m) {
         for (const auto &p : m.config.value("ra_periodic", nlohmann::json::array())) {
             Advert a;
             auto frame = hover::fromHex(p.value("frame", ""), p.value("frame", "").size() / 2);
@@ -50,7 +49,7 @@ void RaAnnouncer::update(const DesiredState &desired, const DesiredDelta &delta)
             a.next = same_clock ? old->second.next : nextAfter(Clock::now(), a);
             adverts_[key] = std::move(a);
         }
-    }
+    });
 }
 
 int RaAnnouncer::run() {

@@ -4,7 +4,9 @@
 #include <cstring>
 #include <algorithm>
 
+#include "iovisor/packet.h"
 #include "iovisor/text.h"
+#include "wire.h"
 
 namespace ctl {
 
@@ -25,8 +27,6 @@ constexpr int kMaxIntervalDefault = 600, kMaxIntervalMin = 4, kMaxIntervalMax = 
 
 using Bytes = std::vector<uint8_t>;
 
-void put16(Bytes &b, uint16_t v) { b.insert(b.end(), {uint8_t(v >> 8), uint8_t(v)}); }
-void put32(Bytes &b, uint32_t v) { b.insert(b.end(), {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}); }
 void putIp6(Bytes &b, const iovisor::Ip6 &ip) { b.insert(b.end(), ip.begin(), ip.end()); }
 
 using iovisor::split;  // as strtok(3): no empty pieces
@@ -91,20 +91,20 @@ void putSourceLl(Bytes &b, const iovisor::Mac &mac) {
 
 void putMtu(Bytes &b, uint32_t mtu) {
     b.insert(b.end(), {kOptMtu, 1, 0, 0});
-    put32(b, mtu);
+    putBe(b, mtu, 4);
 }
 
 void putPrefix(Bytes &b, const iovisor::Ipv6Prefix &p, uint8_t flags) {
     b.insert(b.end(), {kOptPrefix, 4, p.len, flags});
-    put32(b, 0xffffffff);  // valid and preferred lifetimes: infinite
-    put32(b, 0xffffffff);
-    put32(b, 0);
+    putBe(b, 0xffffffff, 4);  // valid and preferred lifetimes: infinite
+    putBe(b, 0xffffffff, 4);
+    putBe(b, 0, 4);
     putIp6(b, p.addr);
 }
 
 void putRdnss(Bytes &b, const iovisor::Ip6 &server) {
     b.insert(b.end(), {kOptRdnss, 3, 0, 0});
-    put32(b, 0xffffffff);
+    putBe(b, 0xffffffff, 4);
     putIp6(b, server);
 }
 
@@ -126,7 +126,7 @@ void putDnssl(Bytes &b, const std::string &dnssl) {
     size = (size + 7) / 8 * 8;
     names.resize(size - 8, 0);
     b.insert(b.end(), {kOptDnssl, uint8_t(size / 8), 0, 0});
-    put32(b, 0xffffffff);
+    putBe(b, 0xffffffff, 4);
     b.insert(b.end(), names.begin(), names.end());
 }
 
@@ -141,7 +141,7 @@ void putRouteInfo(Bytes &b, const std::string &route_info) {
             if (!p.ok()) return;
             const size_t units = (p->len + 63) / 64;
             b.insert(b.end(), {kOptRouteInfo, uint8_t(1 + units), p->len, preference(words[0])});
-            put32(b, 0xffffffff);
+            putBe(b, 0xffffffff, 4);
             const auto net = iovisor::networkOf(*p);
             b.insert(b.end(), net.begin(), net.begin() + long(units * 8));
         }
@@ -150,9 +150,9 @@ void putRouteInfo(Bytes &b, const std::string &route_info) {
 
 Bytes header(const Config &c) {
     Bytes b = {kRouterAdvert, 0, 0, 0, kCurHopLimit, c.flags};
-    put16(b, 0xffff);  // router lifetime
-    put32(b, 0);       // reachable time
-    put32(b, 0);       // retransmission timer
+    putBe(b, 0xffff, 2);  // router lifetime
+    putBe(b, 0, 4);       // reachable time
+    putBe(b, 0, 4);       // retransmission timer
     return b;
 }
 
@@ -180,38 +180,17 @@ Bytes periodicMessage(const Config &c) {
     return b;
 }
 
-uint16_t icmp6Checksum(const iovisor::Ip6 &src, const iovisor::Ip6 &dst, const Bytes &message) {
-    uint32_t sum = 58 + uint32_t(message.size());
-    auto add = [&](const uint8_t *p, size_t n) {
-        for (size_t i = 0; i < n; i += 2) sum += uint32_t(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
-    };
-    add(src.data(), 16);
-    add(dst.data(), 16);
-    add(message.data(), message.size());
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
-
 PeriodicAdvert periodic(const Config &c, const ovnmon::StringMap &ra) {
     PeriodicAdvert out;
     out.max_interval = std::clamp(number(ra, "max_interval").value_or(kMaxIntervalDefault), kMaxIntervalMin, kMaxIntervalMax);
     const int min_default = out.max_interval >= 9 ? out.max_interval / 3 : out.max_interval * 3 / 4;
     out.min_interval = std::clamp(number(ra, "min_interval").value_or(min_default), kMinIntervalMin, out.max_interval * 3 / 4);
+    namespace pkt = iovisor::packet;
     const iovisor::Ip6 src = iovisor::linkLocal(c.mac);
     const iovisor::Ip6 all_nodes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    Bytes message = periodicMessage(c);
-    const uint16_t check = icmp6Checksum(src, all_nodes, message);
-    message[2] = uint8_t(check >> 8);
-    message[3] = uint8_t(check);
-    Bytes &f = out.frame;
-    f = {0x33, 0x33, 0, 0, 0, 1};
-    f.insert(f.end(), c.mac.begin(), c.mac.end());
-    f.insert(f.end(), {0x86, 0xdd, 0x60, 0, 0, 0});
-    put16(f, uint16_t(message.size()));
-    f.insert(f.end(), {58, 255});
-    putIp6(f, src);
-    putIp6(f, all_nodes);
-    f.insert(f.end(), message.begin(), message.end());
+    const iovisor::Mac all_nodes_mac = {0x33, 0x33, 0, 0, 0, 1};
+    out.frame = pkt::eth(all_nodes_mac, c.mac, pkt::kEthIp6,
+                         pkt::ipv6(src, all_nodes, 58, pkt::icmp6(src, all_nodes, periodicMessage(c)), 255));
     return out;
 }
 

@@ -178,7 +178,7 @@ void OvnMonitor::collectChanges() {
     track<nbrec_dhcp_options>(&changes_, "NB", "DHCP_Options", nb, nbrec_dhcp_options_track_get_first,
                               nbrec_dhcp_options_track_get_next, [](const nbrec_dhcp_options *r) { return str(r->cidr); });
     track<nbrec_dns>(&changes_, "NB", "DNS", nb, nbrec_dns_track_get_first, nbrec_dns_track_get_next,
-                     [](const nbrec_dns *r) { return str(smap_get_def(&r->external_ids, "dns_id", "")); });
+                     [](const nbrec_dns *r) { return str(smap_get_def(&r->external_ids, "ls_name", "")); });
     track<nbrec_load_balancer>(&changes_, "NB", "Load_Balancer", nb, nbrec_load_balancer_track_get_first,
                                nbrec_load_balancer_track_get_next, [](const nbrec_load_balancer *r) { return str(r->name); });
     if (sb_) {

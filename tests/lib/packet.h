@@ -17,11 +17,6 @@ Ip6 ip6(const std::string &text);
 Bytes udpFrame(const Mac &dst, const Mac &src, const std::string &ip_src, const std::string &ip_dst,
                uint16_t sport = 1000, uint16_t dport = 2000);
 Bytes arpRequest(const Mac &sha, const std::string &spa, const std::string &tpa);
-// An ICMPv6 message (checksum bytes ignored) with its checksum computed over
-// the IPv6 pseudo-header.
-Bytes icmp6(const Ip6 &src, const Ip6 &dst, Bytes msg);
-// A UDP datagram with its checksum over the IPv6 pseudo-header.
-Bytes udp6(const Ip6 &src, const Ip6 &dst, uint16_t sport, uint16_t dport, const Bytes &payload);
 // Neighbor Solicitation (135) / Advertisement (136) of `target` with one
 // link-layer address option (1: source, 2: target).
 Bytes neighborDiscovery(uint8_t type, uint32_t flags, const Ip6 &target, uint8_t option, const Mac &mac);

@@ -36,6 +36,10 @@ Bytes ipv6(const Ip6 &src, const Ip6 &dst, uint8_t next_header, const Bytes &pay
 Bytes udp(uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, const Bytes &payload = Bytes(18));
 Bytes tcp(uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq = 1);
 Bytes icmpEcho(uint8_t type, uint16_t id, uint16_t seq, const Bytes &payload = Bytes(8));
+// L4 with checksums over the IPv6 pseudo-header: an ICMPv6 message (its
+// checksum bytes ignored), a UDP datagram.
+Bytes icmp6(const Ip6 &src, const Ip6 &dst, Bytes msg);
+Bytes udp6(const Ip6 &src, const Ip6 &dst, uint16_t sport, uint16_t dport, const Bytes &payload);
 
 // A packet from an ovn-trace-like description, e.g.
 //   "eth.src=02:00:00:00:00:01 eth.dst=02:00:00:00:00:02 ip4.src=10.0.0.1 ip4.dst=10.0.0.2 udp.dst=53"
