@@ -23,7 +23,7 @@
 #   IOVISOR_OVN_NB_REMOTE   OVN Northbound, e.g. tcp:10.0.0.10:6641 (required)
 #   IOVISOR_OVN_OVS_DB      local Open_vSwitch DB (unix:/var/run/openvswitch/db.sock)
 #   IOVISOR_OVN_SYSTEM_ID   chassis name (default: the one already set, else
-#                           /etc/openvswitch/system-id.conf, else a new UUID)
+#                           $OVS_SYSCONFDIR/system-id.conf (/etc/openvswitch), else a new UUID)
 #   IOVISOR_OVN_HOSTNAME    Chassis hostname; Neutron binds ports to it ($(hostname))
 #   IOVISOR_OVN_ENCAP_TYPE (geneve)  IOVISOR_OVN_ENCAP_IP (127.0.0.1)
 #   IOVISOR_OVN_BRIDGE (br-int)      IOVISOR_OVN_BRIDGE_MAPPINGS (none), e.g. public:br-ex
@@ -115,11 +115,11 @@ ovnd_command() {
 hoverd_healthy() { curl -sf "http://$listen/health" >/dev/null; }
 
 system_id() {
-  local current
+  local current id_file=${OVS_SYSCONFDIR:-/etc/openvswitch}/system-id.conf
   current=$(vsctl get Open_vSwitch . external_ids:system-id 2>/dev/null | tr -d '"' || true)
   if [ -n "${IOVISOR_OVN_SYSTEM_ID:-}" ]; then echo "$IOVISOR_OVN_SYSTEM_ID"
   elif [ -n "$current" ]; then echo "$current"
-  elif [ -s /etc/openvswitch/system-id.conf ]; then cat /etc/openvswitch/system-id.conf
+  elif [ -s "$id_file" ]; then cat "$id_file"
   else cat /proc/sys/kernel/random/uuid
   fi
 }

@@ -136,6 +136,9 @@ int blockStopSignals() {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // A database that restarts while we write to it must cost a reconnect,
+    // not the daemon (SIGPIPE's default action ends the process silently).
+    signal(SIGPIPE, SIG_IGN);
     return signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 

@@ -174,6 +174,9 @@ int main(int argc, char **argv) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // A client that hangs up before its answer is written costs the answer,
+    // not the daemon (SIGPIPE's default action ends the process silently).
+    signal(SIGPIPE, SIG_IGN);
     // cpprestsdk's default pool has 40 threads; on a hypervisor's few cores
     // their hand-offs cost more than the requests themselves.
     crossplat::threadpool::initialize_with_threads(std::max(2u, std::thread::hardware_concurrency()));
