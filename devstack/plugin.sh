@@ -235,7 +235,7 @@ function stop_iovisor_ovn {
         enable_service iovisor-ovsdb
         stop_process iovisor-ovsdb
         sudo rm -f "$IOVISOR_OVN_CONF_DIR/own-ovsdb"
-    elif [[ -f "$IOVISOR_OVN_CONF" ]] && _iovisor_ovn_chassis ovsdb-running; then
+    elif [[ "${SKIP_STOP_OVN:-False}" != True && -f "$IOVISOR_OVN_CONF" ]] && _iovisor_ovn_chassis ovsdb-running; then
         # DevStack's stop_ovn, next, clears these with an ovs-vsctl that waits
         # for a datapath to apply it, and none runs any more: cleared now, its
         # call changes nothing and returns at once.

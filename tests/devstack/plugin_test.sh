@@ -9,7 +9,9 @@
 #                OVN (NB, SB, northd) and a real neutron-server binding VM
 #                ports to this chassis, VMs plugged as os-vif does;
 #   compute node the sample's compute recipe against another node's OVN,
-#                with the OVN metadata agent.
+#                with the OVN metadata agent;
+# and the sample with hoverd and iovisor-ovnd disabled (the plugin must do
+# nothing).
 # The whole test runs in private mount, network and PID namespaces: DevStack
 # writes /etc, /opt/stack and /run and kills by name (pkill haproxy), which
 # must not touch this host. systemd is not PID 1 here: systemctl-standin.py
@@ -220,6 +222,21 @@ all_in_one() {
     sh -c '! ls /etc/systemd/system/ovn-controller.service.d/50-iovisor-ovn.conf && ! ls /etc/systemd/system/ovs-vswitchd.service.d/50-iovisor-ovn.conf'
 }
 
+plugin_alone() {
+  echo "--- enable_plugin alone (hoverd and iovisor-ovnd not enabled): the plugin leaves the node alone"
+  fresh_host
+  local_conf "disable_service hoverd iovisor-ovnd"
+  check "stack.sh stacks" steps stack || return
+  check "no drop-ins, no hoverd" sh -c '! ls /etc/systemd/system/ovn-controller.service.d/50-iovisor-ovn.conf && ! pgrep -x hoverd'
+  check "the packaged ovn-controller left running" pgrep -x ovn-controller
+  check "no ovn-remote written by the plugin" sh -c '! ovs-vsctl --timeout=5 get Open_vSwitch . external_ids:ovn-remote'
+  # (Not unstack.sh: DevStack's stop_ovn would wait for an ovs-vswitchd,
+  # which needs the openvswitch kernel module this host may lack.)
+  check "clean phase: nothing to do, nothing done" steps clean
+  check "... the packaged ovn-controller still runs" pgrep -x ovn-controller
+  systemctl stop ovn-controller.service ovsdb-server.service
+}
+
 metadata_agent_registered() {  # within 30 s
   for _ in $(seq 60); do
     sb get Chassis_Private "compute-$$" external_ids | grep -q neutron:ovn-metadata-id && return 0
@@ -255,7 +272,7 @@ compute_node() {
   check "nothing left running" all_stopped ovsdb-server ovn-northd hoverd iovisor-ovnd neutron-ovn-metadata-agent haproxy
 }
 
-for recipe in ${IOVISOR_DEVSTACK_RECIPES:-all_in_one compute_node}; do "$recipe"; done
+for recipe in ${IOVISOR_DEVSTACK_RECIPES:-all_in_one compute_node plugin_alone}; do "$recipe"; done
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
