@@ -129,13 +129,18 @@ def condition_met(sections):
     return True
 
 
-def start(unit):
-    if masked(unit):
-        print(f"Failed to start {unit}: Unit {unit} is masked.", file=sys.stderr)
+def refused(verb, unit):
+    """systemctl's answer when a unit is masked or missing, else None."""
+    problem = "is masked" if masked(unit) else "not found" if unit_path(unit) is None else None
+    if problem:
+        print(f"Failed to {verb} {unit}: Unit {unit} {problem}.", file=sys.stderr)
         return 1
-    if unit_path(unit) is None:
-        print(f"Failed to start {unit}: Unit {unit} not found.", file=sys.stderr)
-        return 5
+    return None
+
+
+def start(unit):
+    if refused("start", unit):
+        return 1
     if is_active(unit):
         return 0
     sections = parse(unit)
@@ -213,11 +218,7 @@ def is_enabled(unit):
 
 
 def enable(unit, on):
-    if masked(unit):
-        print(f"Failed to enable unit: Unit file {unit} is masked.", file=sys.stderr)
-        return 1
-    if unit_path(unit) is None:
-        print(f"Failed to enable unit: Unit file {unit} does not exist.", file=sys.stderr)
+    if refused("enable" if on else "disable", unit):
         return 1
     if on:
         open(state_file(unit, "enabled"), "w").close()
