@@ -5,9 +5,8 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,13 +37,10 @@ long rssKib(pid_t pid) {
 // client library's thread pool.
 class KeepAliveClient {
 public:
-    explicit KeepAliveClient(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int one = 1;
-        setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    explicit KeepAliveClient(const std::string &socket_path) : fd_(socket(AF_UNIX, SOCK_STREAM, 0)) {
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
         if (connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) fd_ = -1;
     }
     ~KeepAliveClient() {
@@ -53,7 +49,7 @@ public:
 
     // Returns the HTTP status, 0 on a transport error.
     int request(const std::string &method, const std::string &path, const std::string &body) {
-        const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        const std::string req = method + " " + path + " HTTP/1.1\r\nHost: hoverd\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
         if (fd_ < 0 || send(fd_, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) return 0;
         // Read the head, then Content-Length bytes of body.
@@ -153,7 +149,7 @@ bool printMemory(testsupport::HoverdProcess &hoverd) {
 // One instance at a time through REST (one keep-alive connection, as a
 // controller keeps); the seconds it took, or < 0.
 double createModules(testsupport::HoverdProcess &hoverd, int modules) {
-    KeepAliveClient client(hoverd.port());
+    KeepAliveClient client(hoverd.socketPath());
     const std::string body = json({{"module_type", "l2switch"}}).dump();
     const auto t0 = Clock::now();
     for (int i = 0; i < modules; ++i) {
@@ -172,7 +168,7 @@ double restWrites(testsupport::HoverdProcess &hoverd, int modules, int entries, 
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c)
         threads.emplace_back([&] {
-            KeepAliveClient client(hoverd.port());
+            KeepAliveClient client(hoverd.socketPath());
             for (int i; (i = next++) < entries;) {
                 const int module = 1 + i % modules;
                 const std::string path = "/modules/" + std::to_string(module) + "/tables/fdb/entries/" +

@@ -6,7 +6,7 @@
 #
 # A thin adapter over scripts/iovisor-chassis.sh, which brings the chassis up
 # (the end-to-end tests run the same script). Services:
-#   hoverd          loads and chains the eBPF IOModules (REST on $HOVER_LISTEN)
+#   hoverd          loads and chains the eBPF IOModules (REST on unix:$HOVER_SOCKET)
 #   iovisor-ovnd    the OVN chassis: follows NB/SB/Open_vSwitch, programs hoverd
 #   iovisor-ovsdb   a local Open_vSwitch database, enabled by the plugin itself
 #                   where DevStack runs none (compute nodes)
@@ -136,7 +136,8 @@ IOVISOR_OVN_ENCAP_IP=$IOVISOR_OVN_ENCAP_IP
 IOVISOR_OVN_BRIDGE=$IOVISOR_OVN_BRIDGE
 IOVISOR_OVN_BRIDGE_MAPPINGS=$IOVISOR_OVN_BRIDGE_MAPPINGS
 IOVISOR_OVN_CMS_OPTIONS=${IOVISOR_OVN_CMS_OPTIONS:-}
-HOVER_LISTEN=$HOVER_LISTEN
+HOVER_SOCKET=$HOVER_SOCKET
+IOVISOR_HOVERD_FLAGS="$IOVISOR_HOVERD_FLAGS"
 IOVISOR_OVN_INSTANCE=$IOVISOR_OVN_INSTANCE
 IOVISOR_OVN_RUNDIR=$IOVISOR_OVN_RUNDIR
 IOVISOR_OVN_STATE_DIR=$IOVISOR_OVN_STATE_DIR
@@ -268,7 +269,7 @@ elif [[ "$1" == "stack" && "${2:-}" == "post-config" ]]; then
     _iovisor_ovn_replace_ovs_daemons
     start_iovisor_ovn
 elif [[ "$1" == "stack" && "${2:-}" == "extra" ]]; then
-    "$IOVISOR_OVN_BIN_DIR/iovisorctl" --hover "http://$HOVER_LISTEN" \
+    "$IOVISOR_OVN_BIN_DIR/iovisorctl" --hover "unix:$HOVER_SOCKET" \
         --ovnd "$IOVISOR_OVN_RUNDIR/ovnd.sock" status || true
 elif [[ "$1" == "unstack" ]]; then
     stop_iovisor_ovn

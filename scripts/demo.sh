@@ -56,7 +56,7 @@ vm() {  # name mac cidr gateway bridge lsp
 ping_from() { ip netns exec "demo-$1" ping -c 3 -i 0.3 -W 1 "$2"; }
 
 step "start OVN (NB, SB, northd), the local Open_vSwitch DB, hoverd and iovisor-ovnd"
-"$here/scripts/ovn-sandbox.sh" start "$sandbox" "${HOVER_PORT:-5002}"
+"$here/scripts/ovn-sandbox.sh" start "$sandbox"
 # shellcheck disable=SC1091
 . "$sandbox/env"
 run ovn-sbctl show
@@ -77,7 +77,7 @@ expect ok "VM2's port is up in the Northbound DB" port_up vm2
 step "2. change VM2's IP by hand: port security must stop it"
 run ip netns exec demo-vm2 sh -c 'ip addr flush dev eth0 && ip addr add 10.0.0.66/24 dev eth0'
 expect fail "VM1 cannot reach VM2 at 10.0.0.66" ping_from vm1 10.0.0.66
-printf '   drops on net1: %s\n' "$(curl -s "$HOVER_URL/modules/ls-$(ovn-nbctl get Logical_Switch net1 _uuid)/stats" | jq -c .drops)"
+printf '   drops on net1: %s\n' "$(curl -s --unix-socket "$HOVER_SOCKET" "http://hoverd/modules/ls-$(ovn-nbctl get Logical_Switch net1 _uuid)/stats" | jq -c .drops)"
 run ip netns exec demo-vm2 sh -c 'ip addr flush dev eth0 && ip addr add 10.0.0.2/24 dev eth0 && ip route add default via 10.0.0.254'
 expect ok "with its own IP back, VM2 answers again" ping_from vm1 10.0.0.2
 
@@ -106,7 +106,7 @@ expect ok "VM3 reaches the external network (SNAT to 172.24.4.1)" ping_from vm3 
 expect ok "the external host reaches VM2 at its floating IP 172.24.4.50" ping_from outside 172.24.4.50
 
 step "what hoverd runs"
-curl -s "$HOVER_URL/modules/" | jq -r '.[] | "   module \(.id) \(.module_type) \(.config.ovn.kind) \(.config.ovn.name)"'
-curl -s "$HOVER_URL/links/" | jq -r '.[] | "   link \(.id): \(.from) <-> \(.to)"'
+curl -s --unix-socket "$HOVER_SOCKET" http://hoverd/modules/ | jq -r '.[] | "   module \(.id) \(.module_type) \(.config.ovn.kind) \(.config.ovn.name)"'
+curl -s --unix-socket "$HOVER_SOCKET" http://hoverd/links/ | jq -r '.[] | "   link \(.id): \(.from) <-> \(.to)"'
 
 if [ "$failures" -eq 0 ]; then step "demo done: every step behaved as expected"; else step "demo done: $failures unexpected result(s)"; exit 1; fi

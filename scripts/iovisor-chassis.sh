@@ -30,7 +30,10 @@
 #   IOVISOR_OVN_CMS_OPTIONS         e.g. enable-chassis-as-gw (none)
 #   IOVISOR_OVN_OVSDB_MANAGER       e.g. ptcp:6640:127.0.0.1 for os-vif and the
 #                                   metadata agent (none)
-#   HOVER_LISTEN (127.0.0.1:5002)   IOVISOR_OVN_INSTANCE (default: pins in /sys/fs/bpf/iovisor/NAME)
+#   HOVER_SOCKET ($IOVISOR_OVN_RUNDIR/hoverd.sock)  hoverd's API (mode 0660, root's)
+#   HOVER_LISTEN, HOVER_TOKEN_FILE  hoverd's API on TCP too (opt-in; the token is required)
+#   IOVISOR_HOVERD_FLAGS    extra hoverd flags (e.g. --socket-group G, --allow-custom-bpf)
+#   IOVISOR_OVN_INSTANCE    default: pins in /sys/fs/bpf/iovisor/NAME
 #   IOVISOR_OVN_RUNDIR (/var/run/iovisor-ovn)     pidfiles, logs, iovisor-ovnd's debug socket
 #   IOVISOR_OVN_STATE_DIR (/var/lib/iovisor-ovn)  hoverd's state, our own conf.db
 #   IOVISOR_OVN_BIN_DIR     where hoverd and iovisor-ovnd are (build/bin of this tree)
@@ -51,9 +54,9 @@ fi
 
 ovs_db=${IOVISOR_OVN_OVS_DB:-unix:/var/run/openvswitch/db.sock}
 bridge=${IOVISOR_OVN_BRIDGE:-br-int}
-listen=${HOVER_LISTEN:-127.0.0.1:5002}
 instance=${IOVISOR_OVN_INSTANCE:-default}
 rundir=${IOVISOR_OVN_RUNDIR:-/var/run/iovisor-ovn}
+socket=${HOVER_SOCKET:-$rundir/hoverd.sock}
 statedir=${IOVISOR_OVN_STATE_DIR:-/var/lib/iovisor-ovn}
 bindir=${IOVISOR_OVN_BIN_DIR:-${BUILD_DIR:-$here/build}/bin}
 pin_root=/sys/fs/bpf/iovisor/$instance
@@ -98,8 +101,14 @@ ovsdb_command() {
 hoverd_command() {
   mkdir -p "$statedir" "$rundir"
   mountpoint -q /sys/fs/bpf || die "bpffs is not mounted on /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf"
-  cmd=("$(binary hoverd)" --listen "$listen" --instance "$instance" --state-dir "$statedir/hoverd"
-       --pidfile "$rundir/hoverd.pid" --bpf-include "$here/bpf")
+  local extra
+  read -r -a extra <<<"${IOVISOR_HOVERD_FLAGS:-}"
+  if [ -n "${HOVER_LISTEN:-}" ]; then
+    [ -r "${HOVER_TOKEN_FILE:-}" ] || die "HOVER_LISTEN needs HOVER_TOKEN_FILE: over TCP every request carries a token"
+    extra+=(--listen "$HOVER_LISTEN" --token-file "$HOVER_TOKEN_FILE")
+  fi
+  cmd=("$(binary hoverd)" --socket "$socket" --instance "$instance" --state-dir "$statedir/hoverd"
+       --pidfile "$rundir/hoverd.pid" --bpf-include "$here/bpf" "${extra[@]}")
 }
 
 ovnd_command() {
@@ -108,11 +117,11 @@ ovnd_command() {
   local extra
   read -r -a extra <<<"${IOVISOR_OVND_FLAGS:-}"
   # --ovnsb-db is left out on purpose: iovisor-ovnd follows external_ids:ovn-remote.
-  cmd=("$(binary iovisor-ovnd)" --ovs-db "$ovs_db" --ovnnb-db "$IOVISOR_OVN_NB_REMOTE" --hover "http://$listen"
+  cmd=("$(binary iovisor-ovnd)" --ovs-db "$ovs_db" --ovnnb-db "$IOVISOR_OVN_NB_REMOTE" --hover "unix:$socket"
        --pidfile "$rundir/ovnd.pid" --debug-socket "$rundir/ovnd.sock" "${extra[@]}")
 }
 
-hoverd_healthy() { curl -sf "http://$listen/health" >/dev/null; }
+hoverd_healthy() { curl -sf --unix-socket "$socket" http://hoverd/health >/dev/null; }
 
 system_id() {
   local current id_file=${OVS_SYSCONFDIR:-/etc/openvswitch}/system-id.conf
@@ -181,7 +190,7 @@ start() {  # what
     hoverd)
       hoverd_command
       start_background hoverd "${cmd[@]}"
-      wait_for 20 "hoverd did not answer on http://$listen/health (see $rundir/hoverd.log)" hoverd_healthy ;;
+      wait_for 20 "hoverd did not answer on $socket (see $rundir/hoverd.log)" hoverd_healthy ;;
     ovnd)
       ovnd_command
       start_background ovnd "${cmd[@]}"
@@ -249,7 +258,7 @@ case "${1:-}" in
     ovsdb_command; exec "${cmd[@]}" ;;
   run-hoverd) hoverd_command; exec "${cmd[@]}" ;;
   run-ovnd)
-    wait_for 60 "hoverd does not answer on http://$listen/health" hoverd_healthy
+    wait_for 60 "hoverd does not answer on $socket" hoverd_healthy
     ovnd_command; exec "${cmd[@]}" ;;
   ovsdb-running) ovsdb_running ;;
   wait-registered) wait_registered ;;

@@ -5,7 +5,8 @@
 # database without ovs-vswitchd, hoverd and iovisor-ovnd).
 # Everything lives in DIR and is stopped by PID from its pidfile.
 #
-#   ovn-sandbox.sh start DIR [HOVER_PORT]   then: . DIR/env  (ovn-nbctl, ovs-vsctl just work)
+#   ovn-sandbox.sh start DIR   then: . DIR/env  (ovn-nbctl, ovs-vsctl, iovisorctl just work;
+#                              hoverd's API: curl --unix-socket "$HOVER_SOCKET" http://hoverd/...)
 #   ovn-sandbox.sh stop DIR
 #   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state;
 #                                                        ovnd is ovn-controller with IMPL=reference)
@@ -18,8 +19,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/daemon.sh
 . "$here/scripts/lib/daemon.sh"
 build=${BUILD_DIR:-$here/build}
-cmd=${1:?usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]}
-dir=${2:?usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]}
+cmd=${1:?usage: ovn-sandbox.sh start|stop DIR}
+dir=${2:?usage: ovn-sandbox.sh start|stop DIR}
 
 need() { command -v "$1" >/dev/null || { echo "ovn-sandbox: '$1' missing: apt-get install $2 (scripts/install-deps.sh)" >&2; exit 1; }; }
 
@@ -46,7 +47,6 @@ case "$cmd" in
 start)
   need ovsdb-server openvswitch-switch; need ovn-northd ovn-central; need ovs-vsctl openvswitch-switch
   [ -x "$build/bin/hoverd" ] || { echo "ovn-sandbox: build first (scripts/build.sh)" >&2; exit 1; }
-  port=${3:-5002}
   instance=sandbox$$
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -57,7 +57,7 @@ start)
   cat > "$dir/env" <<ENV
 export OVN_RUNDIR=$dir OVS_RUNDIR=$dir
 export OVN_NB_DB=unix:$dir/ovnnb_db.sock OVN_SB_DB=unix:$dir/ovnsb_db.sock
-export HOVER_URL=http://127.0.0.1:$port IOVISOR_OVND_SOCKET=$dir/ovnd.sock
+export HOVER_URL=unix:$dir/hoverd.sock HOVER_SOCKET=$dir/hoverd.sock IOVISOR_OVND_SOCKET=$dir/ovnd.sock
 ENV
   cat > "$dir/chassis.env" <<ENV
 IOVISOR_OVN_SB_REMOTE=unix:$dir/ovnsb_db.sock
@@ -68,7 +68,6 @@ IOVISOR_OVN_INSTANCE=$instance
 IOVISOR_OVN_RUNDIR=$dir
 IOVISOR_OVN_STATE_DIR=$dir/chassis
 IOVISOR_OVN_BIN_DIR=$build/bin
-HOVER_LISTEN=127.0.0.1:$port
 IOVISOR_OVND_FLAGS="${OVND_FLAGS:-}"
 ENV
   if [ "${IMPL:-iovisor}" = none ]; then
@@ -124,5 +123,5 @@ stop)
   if [ -f "$dir/chassis.env" ]; then chassis clean; fi
   rm -rf "$dir"
   ;;
-*) echo "usage: ovn-sandbox.sh start|stop DIR [HOVER_PORT]" >&2; exit 2 ;;
+*) echo "usage: ovn-sandbox.sh start|stop DIR" >&2; exit 2 ;;
 esac

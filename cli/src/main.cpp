@@ -55,7 +55,8 @@ const char kUsage[] =
     "                                     udp.src tcp.src tcp.dst icmp4 arp.spa arp.tpa)\n"
     "  status                             daemons reachable, chassis, nb_cfg seen vs applied\n"
     "\n"
-    "  --hover URL   hoverd's API (default $HOVER_URL or http://127.0.0.1:5002)\n"
+    "  --hover ENDPOINT  hoverd's API: unix:PATH or http://HOST:PORT (default $HOVER_URL or\n"
+    "                unix:/var/run/iovisor-ovn/hoverd.sock); over TCP --token-file FILE\n"
     "  --ovnd PATH   iovisor-ovnd's debug socket (default $IOVISOR_OVND_SOCKET or\n"
     "                /var/run/iovisor-ovn/ovnd.sock)\n"
     "  --json        print JSON instead of tables\n"
@@ -553,7 +554,8 @@ int status(Cli &cli) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    std::string url = std::getenv("HOVER_URL") ? std::getenv("HOVER_URL") : "http://127.0.0.1:5002";
+    std::string url = std::getenv("HOVER_URL") ? std::getenv("HOVER_URL") : hover::kDefaultEndpoint;
+    std::string token;
     bool as_json = false;
     std::string ovnd = std::getenv("IOVISOR_OVND_SOCKET") ? std::getenv("IOVISOR_OVND_SOCKET")
                                                             : "/var/run/iovisor-ovn/ovnd.sock";
@@ -566,10 +568,15 @@ int main(int argc, char **argv) {
         } else if (a == "--json") as_json = true;
         else if (a == "--hover" && i + 1 < argc) url = argv[++i];
         else if (a == "--ovnd" && i + 1 < argc) ovnd = argv[++i];
+        else if (a == "--token-file" && i + 1 < argc) {
+            auto read = hover::HoverClient::readToken(argv[++i]);
+            if (!read.ok()) return usage(read.error().message);
+            token = *read;
+        }
         else args.push_back(a);
     }
     if (args.empty()) return usage("no command");
-    Cli cli{hover::HoverClient(url), as_json, ovnd};
+    Cli cli{hover::HoverClient(url, token), as_json, ovnd};
     const std::string cmd = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (cmd == "modules") return modules(cli, rest);

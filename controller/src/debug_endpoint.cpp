@@ -14,7 +14,8 @@ namespace ctl {
 DebugEndpoint::~DebugEndpoint() { close(); }
 
 iovisor::Status DebugEndpoint::open(const std::string &path) {
-    auto fd = iovisor::listenUnix(path, 16);
+    // Root's only: it shows the whole logical network and the chassis' state.
+    auto fd = iovisor::listenUnix(path, 16, {0600, ""});
     if (!fd.ok()) return fd.error();
     fd_ = *fd;
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -14,7 +14,6 @@
 #include <string>
 #include <thread>
 
-#include <pplx/threadpool.h>
 
 #include "chassis.h"
 #include "debug_endpoint.h"
@@ -41,7 +40,9 @@ const char kUsage[] =
     "  --ovs-db REMOTE     local Open_vSwitch database (default unix:/var/run/openvswitch/db.sock)\n"
     "  --ovnnb-db REMOTE   OVN Northbound (default unix:/var/run/ovn/ovnnb_db.sock)\n"
     "  --ovnsb-db REMOTE   OVN Southbound (default: external_ids:ovn-remote of Open_vSwitch)\n"
-    "  --hover URL         hoverd's REST API (default http://127.0.0.1:5002)\n"
+    "  --hover ENDPOINT    hoverd's API: unix:PATH (default unix:/var/run/iovisor-ovn/hoverd.sock)\n"
+    "                      or http://HOST:PORT with --hover-token-file\n"
+    "  --hover-token-file FILE  the bearer token for hoverd over TCP\n"
     "  --pidfile FILE      write the daemon's PID here\n"
     "  --debug-socket PATH serve the controller's state here for iovisorctl\n"
     "                      (default /var/run/iovisor-ovn/ovnd.sock)\n"
@@ -56,7 +57,8 @@ constexpr auto kHoverdCheckInterval = std::chrono::seconds(2);
 
 struct Options {
     ovnmon::MonitorOptions monitor;
-    std::string hover = "http://127.0.0.1:5002";
+    std::string hover = hover::kDefaultEndpoint;
+    std::string hover_token;
     std::string pidfile;
     std::string debug_socket = "/var/run/iovisor-ovn/ovnd.sock";
     bool keep_chassis = false;
@@ -82,6 +84,14 @@ Options parse(int argc, char **argv) {
         else if (arg == "--ovnnb-db") o.monitor.nb_remote = value();
         else if (arg == "--ovnsb-db") o.monitor.sb_remote = value();
         else if (arg == "--hover") o.hover = value();
+        else if (arg == "--hover-token-file") {
+            auto token = hover::HoverClient::readToken(value());
+            if (!token.ok()) {
+                std::cerr << "iovisor-ovnd: " << token.error().message << "\n";
+                std::exit(2);
+            }
+            o.hover_token = *token;
+        }
         else if (arg == "--pidfile") o.pidfile = value();
         else if (arg == "--debug-socket") o.debug_socket = value();
         else if (arg == "--keep-chassis") o.keep_chassis = true;
@@ -151,7 +161,7 @@ bool stopRequested(int sigfd) {
 class Daemon {
 public:
     Daemon(const Options &options, ovnmon::OvnMonitor &mon)
-        : options_(options), mon_(mon), hover_(options.hover), reconciler_(hover_) {}
+        : options_(options), mon_(mon), hover_(options.hover, options.hover_token), reconciler_(hover_) {}
 
     void start() {
         if (auto s = debug_.open(options_.debug_socket); !s.ok()) ctl::log::warn("no debug socket: " + s.error().message);
@@ -339,14 +349,13 @@ int main(int argc, char **argv) {
     const Options options = parse(argc, argv);
     ctl::log::setUp(options.verbose);
     const int sigfd = blockStopSignals();
-    crossplat::threadpool::initialize_with_threads(2);
     auto monitor = ovnmon::OvnMonitor::open(options.monitor);
     if (!monitor.ok()) {
         ctl::log::error(monitor.error().message);
         return 1;
     }
     if (options.check) {
-        hover::HoverClient hover(options.hover);
+        hover::HoverClient hover(options.hover, options.hover_token);
         return check(**monitor, hover);
     }
     Daemon daemon(options, **monitor);

@@ -16,7 +16,6 @@
 
 #include "registry.h"
 #include "rest_server.h"
-#include "unix_socket.h"
 
 namespace {
 
@@ -24,13 +23,15 @@ const char kUsage[] =
     "usage: hoverd [options]\n"
     "\n"
     "Loads, chains and configures eBPF IOModules; REST API (GET /openapi.json).\n"
-    "  --listen HOST:PORT   address to listen on (default 127.0.0.1:5002)\n"
+    "  --socket PATH        the API's unix socket (default /var/run/iovisor-ovn/hoverd.sock, or\n"
+    "                       hoverd-NAME.sock for --instance NAME); mode 0660, owner root\n"
+    "  --socket-group NAME  the group that may use the socket too (default: root's)\n"
+    "  --listen HOST:PORT   also serve the API on TCP (off by default); needs --token-file\n"
+    "  --token-file FILE    the bearer token every TCP request must carry, loopback included\n"
+    "  --allow-custom-bpf   permit modules of type bpf (root's compiler, any program; off by default)\n"
     "  --instance NAME      names the pin and state directories (default: default)\n"
     "  --pin-root DIR       bpffs directory for pins (default /sys/fs/bpf/iovisor/NAME)\n"
     "  --state-dir DIR      registry directory (default /var/lib/iovisor-ovn/hoverd-NAME)\n"
-    "  --unix PATH          also serve the API on this unix socket (relayed to the TCP listener,\n"
-    "                       which then must be on loopback)\n"
-    "  --token-file FILE    require 'Authorization: Bearer <token>' from non-loopback clients\n"
     "  --bpf-include DIR    headers for custom modules (default: the source tree's bpf/)\n"
     "  --conntrack-entries N  connections tracked per hook, shared by every module (default 262144)\n"
     "  --port-counters N    module ports counted per hook (default 16384; 32 bytes per CPU each)\n"
@@ -54,7 +55,7 @@ bool onBpffs(std::string dir) {
 
 struct Options {
     hover::RestOptions rest;
-    std::string instance = "default", pin_root, state_dir, token_file, pidfile, unix_path;
+    std::string instance = "default", pin_root, state_dir, token_file, pidfile;
     std::string bpf_include = IOV_BPF_INCLUDE_DIR;
     hover::HookSettings hook_settings;
 };
@@ -108,7 +109,9 @@ Options parse(int argc, char **argv) {
         else if (arg == "--pin-root") value(&o.pin_root);
         else if (arg == "--state-dir") value(&o.state_dir);
         else if (arg == "--token-file") value(&o.token_file);
-        else if (arg == "--unix") value(&o.unix_path);
+        else if (arg == "--socket") value(&o.rest.socket_path);
+        else if (arg == "--socket-group") value(&o.rest.socket_access.group);
+        else if (arg == "--allow-custom-bpf") o.rest.allow_custom_bpf = true;
         else if (arg == "--bpf-include") value(&o.bpf_include);
         else if (arg == "--pidfile") value(&o.pidfile);
         else if (arg == "--conntrack-entries") {
@@ -131,10 +134,13 @@ Options parse(int argc, char **argv) {
     }
     if (o.pin_root.empty()) o.pin_root = "/sys/fs/bpf/iovisor/" + o.instance;
     if (o.state_dir.empty()) o.state_dir = "/var/lib/iovisor-ovn/hoverd-" + o.instance;
+    if (o.rest.socket_path.empty())
+        o.rest.socket_path = "/var/run/iovisor-ovn/" +
+                             (o.instance == "default" ? std::string("hoverd") : "hoverd-" + o.instance) + ".sock";
     return o;
 }
 
-// What must hold before anything is loaded: a bpffs, the token.
+// What must hold before anything is loaded: a bpffs, the token for TCP.
 bool prepare(Options *o) {
     if (!onBpffs(o->pin_root)) {
         std::cerr << "hoverd: " << o->pin_root << " is not on a bpffs: mount one with 'mount -t bpf bpf /sys/fs/bpf' "
@@ -142,26 +148,15 @@ bool prepare(Options *o) {
         return false;
     }
     if (geteuid() != 0) std::cerr << "hoverd: warning: not root; loading eBPF programs needs CAP_BPF and CAP_NET_ADMIN\n";
+    if (!o->rest.listen.empty() && o->token_file.empty()) {
+        std::cerr << "hoverd: --listen serves the API to anyone who can reach HOST:PORT: it needs --token-file\n";
+        return false;
+    }
     if (o->token_file.empty()) return true;
     std::ifstream in(o->token_file);
     if (in >> o->rest.token) return true;
     std::cerr << "hoverd: cannot read a token from " << o->token_file << "\n";
     return false;
-}
-
-// The unix socket, relayed to the TCP listener (which must be on loopback).
-bool openUnixRelay(const Options &o, hover::UnixSocketRelay *relay) {
-    if (o.unix_path.empty()) return true;
-    const auto colon = o.rest.listen.rfind(':');
-    if (o.rest.listen.rfind("127.", 0) != 0 && o.rest.listen.rfind("localhost", 0) != 0) {
-        std::cerr << "hoverd: --unix needs --listen on loopback (127.x.x.x:PORT)\n";
-        return false;
-    }
-    if (auto s = relay->open(o.unix_path, std::stoi(o.rest.listen.substr(colon + 1))); !s.ok()) {
-        std::cerr << "hoverd: " << s.error().message << "\n";
-        return false;
-    }
-    return true;
 }
 
 }  // namespace
@@ -192,15 +187,13 @@ int main(int argc, char **argv) {
         std::cerr << "hoverd: " << s.error().message << "\n";
         return 1;
     }
-    hover::UnixSocketRelay unix_relay;
-    if (!openUnixRelay(options, &unix_relay)) return 1;
     if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
-    std::cerr << "hoverd: listening on http://" << options.rest.listen << " (pins " << options.pin_root << ", state "
-              << options.state_dir << ")\n";
+    std::cerr << "hoverd: API on unix:" << options.rest.socket_path
+              << (options.rest.listen.empty() ? "" : " and http://" + options.rest.listen + " (token)") << " (pins "
+              << options.pin_root << ", state " << options.state_dir << ")\n";
     int sig = 0;
     sigwait(&signals, &sig);
     std::cerr << "hoverd: " << strsignal(sig) << ", stopping (modules and links stay in the kernel)\n";
-    unix_relay.close();
     server.close();
     if (!options.pidfile.empty()) unlink(options.pidfile.c_str());
     return 0;

@@ -10,6 +10,7 @@
 
 #include "api_json.h"
 #include "openapi_document.h"
+#include "unix_http.h"
 
 namespace hover {
 
@@ -23,6 +24,7 @@ using web::http::methods;
 int httpStatus(Errc code) {
     switch (code) {
     case Errc::kInvalid: return 400;
+    case Errc::kForbidden: return 403;
     case Errc::kNotFound: return 404;
     case Errc::kConflict: return 409;
     case Errc::kTooLarge: return 413;
@@ -62,16 +64,13 @@ json list(const std::vector<T> &items) {
     return out;
 }
 
-bool isLoopback(const std::string &addr) {
-    return addr.rfind("127.", 0) == 0 || addr == "::1" || addr.rfind("::ffff:127.", 0) == 0;
-}
-
 }  // namespace
 
 struct RestServer::Impl {
     Registry &registry;
     RestOptions options;
     std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+    UnixHttpServer unix_server;
     // "<epoch>:<n>": this daemon's start time and how many requests have
     // changed something since. Every reply carries it (X-Hover-Generation) so
     // a client can tell whether anyone but itself changed hoverd.
@@ -137,6 +136,13 @@ struct RestServer::Impl {
         return {405, {{"error", "method " + r.verb + " not allowed on /" + join(r.path)}, {"status", 405}}};
     }
 
+    iovisor::Result<CreateModule> permitted(iovisor::Result<CreateModule> req) const {
+        if (req.ok() && req->type == "bpf" && !options.allow_custom_bpf)
+            return makeError(Errc::kForbidden, "loading custom eBPF (module_type bpf) is not enabled on this hoverd "
+                                               "(start it with --allow-custom-bpf)");
+        return req;
+    }
+
     Reply modules(const Request &r) {
         const auto &p = r.path;
         if (p.size() == 1) {
@@ -145,7 +151,7 @@ struct RestServer::Impl {
                 // Batch: [{"module_type": ..., ...}, ...], all or nothing.
                 std::vector<CreateModule> requests;
                 for (const auto &m : r.body) {
-                    auto req = createModuleFrom(m);
+                    auto req = permitted(createModuleFrom(m));
                     if (!req.ok()) return error(req.error().context("module " + std::to_string(requests.size())));
                     requests.push_back(std::move(req.value()));
                 }
@@ -154,7 +160,7 @@ struct RestServer::Impl {
                 return {201, list(*created)};
             }
             if (r.verb == methods::POST) {
-                auto req = createModuleFrom(r.body);
+                auto req = permitted(createModuleFrom(r.body));
                 if (!req.ok()) return error(req.error());
                 return ok(registry.createModule(*req), 201);
             }
@@ -316,71 +322,92 @@ struct RestServer::Impl {
         return {200, out};
     }
 
-    void handle(http_request req) {
-        // Never block a pool thread waiting for the body: continue when it
-        // has arrived (blocking here starves cpprestsdk's small pool).
-        if (req.method() == methods::POST || req.method() == methods::PUT || req.method() == methods::PATCH) {
-            const auto length = req.headers().content_length();
-            if (length > options.max_body) {
-                send(req, error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
-                                                     std::to_string(options.max_body) + "-byte limit"));
-                return;
-            }
-            req.extract_string(true).then([this, req](pplx::task<std::string> body) mutable {
-                std::string text;
-                try {
-                    text = body.get();
-                } catch (const std::exception &e) {
-                    send(req, error(Errc::kInvalid, std::string("cannot read the body: ") + e.what()));
-                    return;
-                }
-                send(req, guarded(req, &text));
-            });
-            return;
-        }
-        send(req, guarded(req, nullptr));
+    // Any transport's request: parsed, routed, answered with the generation.
+    ApiReply serve(const ApiRequest &in) {
+        Reply reply = guarded(in);
+        if (in.method != methods::GET && !reply.read_only && reply.status < 300) ++changes;
+        return toApi(reply);
     }
 
-    void send(http_request &req, const Reply &reply) {
-        if (req.method() != methods::GET && !reply.read_only && reply.status < 300) ++changes;
-        try {
-            web::http::http_response response(reply.status);
-            response.headers().add("X-Hover-Generation", generation());
-            if (reply.status != 204) response.set_body(reply.body.dump(), "application/json");
-            req.reply(response);
-        } catch (const std::exception &) {
-            // The client went away; nothing to tell it.
-        }
+    ApiReply toApi(const Reply &r) const {
+        return {r.status, r.status == 204 ? std::string() : r.body.dump(), generation()};
     }
 
-    Reply guarded(http_request &req, const std::string *body) {
+    Reply guarded(const ApiRequest &in) {
         try {
-            return process(req, body);
+            return process(in);
         } catch (const std::exception &e) {
             return error(Errc::kInternal, std::string("internal error: ") + e.what());
         }
     }
 
-    Reply process(http_request &req, const std::string *body) {
-        if (!options.token.empty() && !isLoopback(req.remote_address())) {
-            const auto &h = req.headers();
-            auto auth = h.find("Authorization");
-            if (auth == h.end() || auth->second != "Bearer " + options.token)
-                return {401, {{"error", "a bearer token is required from " + req.remote_address()}, {"status", 401}}};
-        }
+    Reply process(const ApiRequest &in) {
         Request r;
-        r.verb = req.method();
-        for (const auto &segment : web::uri::split_path(req.relative_uri().path()))
-            r.path.push_back(web::uri::decode(segment));
-        r.query = req.relative_uri().query();
-        if (body) {
-            if (body->size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
-            r.body = json::parse(*body, nullptr, false);
+        r.verb = in.method;
+        const size_t question = in.target.find('?');
+        try {
+            for (const auto &segment : web::uri::split_path(in.target.substr(0, question)))
+                r.path.push_back(web::uri::decode(segment));
+        } catch (const std::exception &) {
+            return error(Errc::kInvalid, "malformed percent-encoding in " + in.target);
+        }
+        if (question != std::string::npos) r.query = in.target.substr(question + 1);
+        if (in.body) {
+            if (in.body->size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
+            r.body = json::parse(*in.body, nullptr, false);
             // PATCH is taken on one resource only: elsewhere it is "not allowed", whatever the body.
             if (r.body.is_discarded() && r.verb != methods::PATCH)
-                return error(Errc::kInvalid, "body is not valid JSON" + (body->empty() ? std::string(" (empty)") : ""));
+                return error(Errc::kInvalid, "body is not valid JSON" + (in.body->empty() ? std::string(" (empty)") : ""));
         }
         return route(r);
+    }
+
+    // The TCP listener: every request carries the token, loopback included
+    // (any local user can reach loopback).
+    void handleTcp(http_request req) {
+        auto auth = req.headers().find("Authorization");
+        if (auth == req.headers().end() || auth->second != "Bearer " + options.token) {
+            std::cerr << "hoverd: refused " << req.method() << " " << req.relative_uri().path() << " from "
+                      << req.remote_address() << ": no valid bearer token\n";
+            reply(req, toApi({401, {{"error", "a bearer token is required (Authorization: Bearer <token>)"},
+                                     {"status", 401}}}));
+            return;
+        }
+        const std::string target = req.relative_uri().to_string();
+        const bool has_body = req.method() == methods::POST || req.method() == methods::PUT || req.method() == methods::PATCH;
+        if (!has_body) {
+            reply(req, serve({req.method(), target, nullptr}));
+            return;
+        }
+        const auto length = req.headers().content_length();
+        if (length > options.max_body) {
+            reply(req, toApi(error(Errc::kTooLarge, "body of " + std::to_string(length) + " bytes is over the " +
+                                                         std::to_string(options.max_body) + "-byte limit")));
+            return;
+        }
+        // Never block a pool thread waiting for the body: continue when it
+        // has arrived (blocking here starves cpprestsdk's small pool).
+        req.extract_string(true).then([this, req, target](pplx::task<std::string> body) mutable {
+            std::string text;
+            try {
+                text = body.get();
+            } catch (const std::exception &e) {
+                reply(req, toApi(error(Errc::kInvalid, std::string("cannot read the body: ") + e.what())));
+                return;
+            }
+            reply(req, serve({req.method(), target, &text}));
+        });
+    }
+
+    static void reply(http_request &req, const ApiReply &answer) {
+        try {
+            web::http::http_response response(answer.status);
+            response.headers().add("X-Hover-Generation", answer.generation);
+            if (!answer.body.empty()) response.set_body(answer.body, "application/json");
+            req.reply(response);
+        } catch (const std::exception &) {
+            // The client went away; nothing to tell it.
+        }
     }
 };
 
@@ -390,17 +417,26 @@ RestServer::RestServer(Registry &registry, RestOptions options)
 RestServer::~RestServer() { close(); }
 
 iovisor::Status RestServer::open() {
+    Impl &impl = *impl_;
+    if (!impl.options.socket_path.empty()) {
+        auto s = impl.unix_server.open(impl.options.socket_path, impl.options.socket_access, impl.options.max_body,
+                                       [&impl](const ApiRequest &r) { return impl.serve(r); });
+        if (!s.ok()) return s;
+    }
+    if (impl.options.listen.empty()) return {};
+    if (impl.options.token.empty()) return makeError(Errc::kInvalid, "TCP (--listen) needs a token (--token-file)");
     try {
-        impl_->listener = std::make_unique<web::http::experimental::listener::http_listener>("http://" + impl_->options.listen);
-        impl_->listener->support([this](http_request req) { impl_->handle(std::move(req)); });
-        impl_->listener->open().wait();
+        impl.listener = std::make_unique<web::http::experimental::listener::http_listener>("http://" + impl.options.listen);
+        impl.listener->support([&impl](http_request req) { impl.handleTcp(std::move(req)); });
+        impl.listener->open().wait();
     } catch (const std::exception &e) {
-        return makeError(Errc::kUnavailable, "cannot listen on " + impl_->options.listen + ": " + e.what());
+        return makeError(Errc::kUnavailable, "cannot listen on " + impl.options.listen + ": " + e.what());
     }
     return {};
 }
 
 void RestServer::close() {
+    impl_->unix_server.close();
     if (!impl_->listener) return;
     try {
         impl_->listener->close().wait();

@@ -7,13 +7,23 @@
 #include <string>
 
 #include "iovisor/result.h"
+#include "iovisor/unix_listener.h"
 #include "registry.h"
 
 namespace hover {
 
 struct RestOptions {
-    std::string listen = "127.0.0.1:5002";
-    std::string token;  // bearer token required from non-loopback peers ("" = none)
+    // The unix socket: the API's default transport; its mode and group say
+    // who may use it.
+    std::string socket_path;
+    iovisor::UnixSocketAccess socket_access{0660, ""};
+    // Opt-in TCP ("addr:port", "" = none): every request, loopback included,
+    // must carry `Authorization: Bearer <token>`.
+    std::string listen;
+    std::string token;
+    // Modules of type `bpf` run root's compiler and load any program: a
+    // permission of its own, off unless hoverd is started with it.
+    bool allow_custom_bpf = false;
     size_t max_body = 16 * 1024 * 1024;
 };
 

@@ -4,9 +4,8 @@
 
 namespace e2e {
 
-Chassis::Chassis(const std::string &impl, const std::string &dir, int port) : impl_(impl), dir_(dir), port_(port) {
-    auto r = shell("IMPL=" + impl + " BUILD_DIR=" BUILD_DIR " " SANDBOX_SCRIPT " start " + dir_ + " " +
-                   std::to_string(port) + " 2>&1");
+Chassis::Chassis(const std::string &impl, const std::string &dir) : impl_(impl), dir_(dir) {
+    auto r = shell("IMPL=" + impl + " BUILD_DIR=" BUILD_DIR " " SANDBOX_SCRIPT " start " + dir_ + " 2>&1");
     started_ = r.exit_code == 0;
     if (!started_) error_ = r.output + logs();
 }

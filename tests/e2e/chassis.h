@@ -21,7 +21,7 @@ public:
     static constexpr const char *kOurs = "iovisor";
     static constexpr const char *kReference = "reference";
 
-    Chassis(const std::string &impl, const std::string &dir, int port);
+    Chassis(const std::string &impl, const std::string &dir);
     ~Chassis();
     Chassis(const Chassis &) = delete;
     Chassis &operator=(const Chassis &) = delete;
@@ -31,7 +31,11 @@ public:
     const std::string &impl() const { return impl_; }
     bool ours() const { return impl_ == kOurs; }
     const std::string &dir() const { return dir_; }
-    std::string hoverUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    // hoverd's API (ours): the endpoint for iovisorctl, and curl on its socket.
+    std::string hoverUrl() const { return "unix:" + dir_ + "/hoverd.sock"; }
+    std::string hoverCurl(const std::string &flags, const std::string &path) const {
+        return "curl " + flags + " --unix-socket " + dir_ + "/hoverd.sock http://hoverd" + path;
+    }
 
     // The test fails when one of these fails.
     std::string nbctl(const std::string &args) { return checked("ovn-nbctl " + args); }
@@ -62,7 +66,6 @@ public:
 private:
     std::string checked(const std::string &command);
     std::string impl_, dir_, error_;
-    int port_;
     bool started_ = false;
     std::vector<std::unique_ptr<TestHost>> vms_;
 };

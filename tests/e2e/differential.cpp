@@ -30,7 +30,7 @@ void Differential::SetUp() {
 Observations Differential::play(const std::string &impl, const Scenario &scenario) {
     Observations seen(impl == Chassis::kOurs);
     testsupport::TempDir dir("iovisor-e2e");
-    Chassis chassis(impl, dir.path() + "/ovn", 21000 + getpid() % 10000);  // below the ephemeral range
+    Chassis chassis(impl, dir.path() + "/ovn");
     EXPECT_TRUE(chassis.started()) << impl << " sandbox did not start:\n" << chassis.error();
     if (chassis.started()) scenario(chassis, seen);
     if (::testing::Test::HasFailure()) std::printf("%s\n", chassis.logs().c_str());
@@ -138,7 +138,7 @@ std::string inSyncObservation(Chassis &c) {
 }
 
 int hoverDrops(Chassis &c, const std::string &module, const std::string &reason) {
-    auto r = testsupport::shell("curl -s " + c.hoverUrl() + "/modules/" + module + "/stats");
+    auto r = testsupport::shell(c.hoverCurl("-s", "/modules/" + module + "/stats"));
     const auto at = r.output.find("\"" + reason + "\":");
     return at == std::string::npos ? 0 : std::atoi(r.output.c_str() + at + reason.size() + 3);
 }

@@ -40,11 +40,11 @@ TEST_F(LifecycleE2E, RepairsWhatWasChangedByHand) {
         auto [vm1, vm2] = twoVms(c);
         see("vm1 pings vm2", "yes", yesNo(vm1->ping("10.0.0.2")));
         if (c.ours()) {
-            const std::string links = testsupport::shell("curl -sf " + c.hoverUrl() + "/links/").output;
+            const std::string links = testsupport::shell(c.hoverCurl("-sf", "/links/")).output;
             const auto at = links.find("\"i:" + vm2->hostIfname() + "\"");  // the link to vm2's tap
             ASSERT_NE(at, std::string::npos) << links;
             const int id = std::atoi(links.c_str() + links.rfind("\"id\":", at) + 5);
-            auto del = testsupport::shell("curl -sf -X DELETE " + c.hoverUrl() + "/links/" + std::to_string(id));
+            auto del = testsupport::shell(c.hoverCurl("-sf -X DELETE", "/links/" + std::to_string(id)));
             ASSERT_EQ(del.exit_code, 0) << del.output;
         } else {
             c.shell("ovs-ofctl -O OpenFlow15 del-flows br-int");

@@ -158,7 +158,7 @@ TEST_F(SecurityGroupE2E, EgressOnlyGroupBehindSnatAndOverIpv6) {
         see("TCP vm1 -> vm3 over IPv6", "open", vm1.tcpConnect(vm3, "fd01::3", 22));
         see.ours("one connection table holds the nat's and the port's zones", "yes", [&] {
             // Zones: "<module>" for a nat, "<module>:<port>" for a switch port.
-            auto r = testsupport::shell("curl -sf " + c.hoverUrl() + "/conntrack");
+            auto r = testsupport::shell(c.hoverCurl("-sf", "/conntrack"));
             bool port_zone = false, nat_zone = false;
             const auto tables = nlohmann::json::parse(r.output, nullptr, false);
             for (const auto &t : tables.is_array() ? tables : nlohmann::json::array())

@@ -125,7 +125,7 @@ TEST_F(SwitchE2E, OnlyTheNetworksThisChassisHostsAreLoaded) {
                                   "10.0." + std::to_string(i) + ".2/24"));
         c.syncHv();
         auto modules = [&] {
-            auto health = testsupport::shell("curl -sf " + c.hoverUrl() + "/health");
+            auto health = testsupport::shell(c.hoverCurl("-sf", "/health"));
             const auto at = health.output.find("\"modules\":");
             return at == std::string::npos ? "?" : std::to_string(std::atoi(health.output.c_str() + at + 10));
         };

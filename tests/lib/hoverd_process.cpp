@@ -11,8 +11,9 @@
 #include <filesystem>
 #include <thread>
 
-#define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks gtest
-#include <cpprest/http_client.h>
+#include <fstream>
+
+#include "hover/client.h"
 
 namespace testsupport {
 
@@ -35,25 +36,34 @@ HoverdProcess::~HoverdProcess() {
     std::filesystem::remove_all(pin_root_, ec);
 }
 
+void HoverdProcess::enableTcp(const std::string &host, const std::string &token) {
+    host_ = host;
+    token_ = token;
+    std::ofstream(dir_.path() + "/token") << token << "\n";
+}
+
 bool HoverdProcess::start() {
-    // A port can still be taken by something else: try a few.
+    // A TCP port can still be taken by something else: try a few.
     for (int attempt = 0; attempt < 5; ++attempt) {
         if (startOnce()) return true;
-        if (error_.find("cannot listen") == std::string::npos) return false;
+        if (host_.empty() || error_.find("cannot listen") == std::string::npos) return false;
         port_ = 20000 + (port_ - 20000 + 997) % 12000;
     }
     return false;
 }
 
 bool HoverdProcess::startOnce() {
+    std::vector<std::string> args = {hoverdBinary(), "--socket", socketPath(), "--instance", instance_,
+                                     "--state-dir", state_dir_, "--pidfile", pidfile_};
+    if (allow_custom_bpf_) args.push_back("--allow-custom-bpf");
+    if (!host_.empty())
+        args.insert(args.end(), {"--listen", host_ + ":" + std::to_string(port_), "--token-file", dir_.path() + "/token"});
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     const pid_t pid = fork();
     if (pid == 0) {
         const std::string log = dir_.path() + "/hoverd.log";
         FILE *f = freopen(log.c_str(), "a", stderr);
         (void)f;
-        std::vector<std::string> args = {hoverdBinary(), "--listen", host_ + ":" + std::to_string(port_),
-                                          "--instance", instance_, "--state-dir", state_dir_, "--pidfile", pidfile_};
-        args.insert(args.end(), extra_args_.begin(), extra_args_.end());
         std::vector<char *> argv;
         for (auto &a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -62,7 +72,7 @@ bool HoverdProcess::startOnce() {
     }
     pid_ = pid;
     for (int i = 0; i < 100; ++i) {
-        if (call("GET", "/health").status > 0) return true;  // any HTTP answer: up (401 with a token)
+        if (call("GET", "/health").status > 0 && (host_.empty() || tcpAnswers())) return true;
         int status;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
@@ -75,6 +85,10 @@ bool HoverdProcess::startOnce() {
     return false;
 }
 
+bool HoverdProcess::tcpAnswers() const {
+    return hover::HoverClient(tcpUrl(), token_).request("GET", "/health", "").ok();
+}
+
 void HoverdProcess::stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);
@@ -84,22 +98,15 @@ void HoverdProcess::stop() {
 
 HttpReply HoverdProcess::callRaw(const std::string &method, const std::string &path, const std::string &body) const {
     HttpReply out;
-    try {
-        web::http::client::http_client_config config;
-        config.set_timeout(std::chrono::seconds(60));
-        web::http::client::http_client client(url(), config);
-        web::http::http_request req(method);
-        req.set_request_uri(path);
-        if (!body.empty()) req.set_body(body, "application/json");
-        auto resp = client.request(req).get();
-        out.status = resp.status_code();
-        out.text = resp.extract_string(true).get();
-        out.body = nlohmann::json::parse(out.text, nullptr, false);
-        if (out.body.is_discarded()) out.body = nullptr;
-    } catch (const std::exception &e) {
-        out.status = 0;
-        out.text = e.what();
+    auto reply = hover::HoverClient(url()).request(method, path, body);
+    if (!reply.ok()) {
+        out.text = reply.error().message;
+        return out;
     }
+    out.status = reply->status;
+    out.text = reply->text;
+    out.body = nlohmann::json::parse(out.text, nullptr, false);
+    if (out.body.is_discarded()) out.body = nullptr;
     return out;
 }
 

@@ -1,5 +1,6 @@
-// A real hoverd for tests: its own port, bpffs pin root, state dir and
-// pidfile; stopped by PID; its pins removed when the test is done.
+// A real hoverd for tests: its own unix socket, bpffs pin root, state dir
+// and pidfile (custom eBPF allowed unless told otherwise); stopped by PID;
+// its pins removed when the test is done.
 #pragma once
 
 #include <sys/types.h>
@@ -24,8 +25,10 @@ public:
     HoverdProcess();
     ~HoverdProcess();  // stops hoverd, removes its pins and state
 
-    // Before start(): listen elsewhere than 127.0.0.1, extra command-line flags.
-    void setListenHost(const std::string &host) { host_ = host; }
+    // Before start(): serve TCP too (HOST:PORT of tcpUrl(), with this token),
+    // refuse custom eBPF, extra command-line flags.
+    void enableTcp(const std::string &host, const std::string &token);
+    void denyCustomBpf() { allow_custom_bpf_ = false; }
     void addArgs(const std::vector<std::string> &args) { extra_args_.insert(extra_args_.end(), args.begin(), args.end()); }
     const std::string &dir() const { return dir_.path(); }
 
@@ -33,8 +36,9 @@ public:
     void stop();       // SIGTERM by PID, as an operator would
     bool restart() { stop(); return start(); }
     const std::string &error() const { return error_; }
-    std::string url() const { return "http://" + host_ + ":" + std::to_string(port_); }
-    int port() const { return port_; }
+    std::string url() const { return "unix:" + socketPath(); }
+    std::string socketPath() const { return dir_.path() + "/hoverd.sock"; }
+    std::string tcpUrl() const { return "http://" + host_ + ":" + std::to_string(port_); }
     pid_t pid() const { return pid_; }
     const std::string &pinRoot() const { return pin_root_; }
     const std::string &stateDir() const { return state_dir_; }
@@ -44,9 +48,11 @@ public:
 
 private:
     bool startOnce();
+    bool tcpAnswers() const;
     TempDir dir_;
-    std::string instance_, pin_root_, state_dir_, pidfile_, error_, host_ = "127.0.0.1";
+    std::string instance_, pin_root_, state_dir_, pidfile_, error_, host_, token_;
     std::vector<std::string> extra_args_;
+    bool allow_custom_bpf_ = true;
     int port_ = 0;
     pid_t pid_ = -1;
 };

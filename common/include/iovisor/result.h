@@ -12,6 +12,7 @@ namespace iovisor {
 
 enum class Errc {
     kInvalid,       // malformed input (400)
+    kForbidden,     // not permitted to this caller or by configuration (403)
     kNotFound,      // unknown id or object (404)
     kConflict,      // duplicate or state conflict (409)
     kTooLarge,      // input over a limit (413)
