@@ -26,7 +26,7 @@ add_library(ovs::openvswitch STATIC IMPORTED GLOBAL)
 set_target_properties(ovs::openvswitch PROPERTIES
   IMPORTED_LOCATION ${OVS_LIB}
   INTERFACE_INCLUDE_DIRECTORIES "${OVS_SRC_DIR};${OVS_SRC_DIR}/include;${OVS_SRC_DIR}/lib"
-  INTERFACE_LINK_LIBRARIES "atomic;m;Threads::Threads;rt")
+  INTERFACE_LINK_LIBRARIES "atomic;m;Threads::Threads;rt;OpenSSL::SSL;OpenSSL::Crypto")
 
 add_library(ovs_idl STATIC ${OVS_IDL_DIR}/ovn-nb-idl.c ${OVS_IDL_DIR}/ovn-sb-idl.c)
 set_source_files_properties(${OVS_IDL_FILES} PROPERTIES GENERATED TRUE)

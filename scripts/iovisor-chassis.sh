@@ -37,6 +37,8 @@
 #   IOVISOR_OVN_RUNDIR (/var/run/iovisor-ovn)     pidfiles, logs, iovisor-ovnd's debug socket
 #   IOVISOR_OVN_STATE_DIR (/var/lib/iovisor-ovn)  hoverd's state, our own conf.db
 #   IOVISOR_OVN_BIN_DIR     where hoverd and iovisor-ovnd are (build/bin of this tree)
+#   IOVISOR_OVN_SSL_PRIVATE_KEY, IOVISOR_OVN_SSL_CERTIFICATE, IOVISOR_OVN_SSL_CA_CERT
+#                           for ssl: remotes (all three)
 #   IOVISOR_OVND_FLAGS      extra iovisor-ovnd flags (e.g. -v)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,7 +72,12 @@ binary() {
   echo "$bindir/$1"
 }
 vsctl() { ovs-vsctl --db="$ovs_db" --timeout=10 --no-wait "$@"; }
-sbctl() { ovn-sbctl --db="$IOVISOR_OVN_SB_REMOTE" --timeout=5 "$@"; }
+sbctl() {
+  local ssl=()
+  [ -z "${IOVISOR_OVN_SSL_PRIVATE_KEY:-}" ] || ssl=(-p "$IOVISOR_OVN_SSL_PRIVATE_KEY" -c "$IOVISOR_OVN_SSL_CERTIFICATE"
+                                                    -C "$IOVISOR_OVN_SSL_CA_CERT")
+  ovn-sbctl "${ssl[@]}" --db="$IOVISOR_OVN_SB_REMOTE" --timeout=5 "$@"
+}
 
 wait_for() {  # seconds description command...
   local tries=$(($1 * 10)) what=$2; shift 2
@@ -116,6 +123,10 @@ ovnd_command() {
   mkdir -p "$rundir"
   local extra
   read -r -a extra <<<"${IOVISOR_OVND_FLAGS:-}"
+  if [ -n "${IOVISOR_OVN_SSL_PRIVATE_KEY:-}${IOVISOR_OVN_SSL_CERTIFICATE:-}${IOVISOR_OVN_SSL_CA_CERT:-}" ]; then
+    extra+=(--private-key "${IOVISOR_OVN_SSL_PRIVATE_KEY:-}" --certificate "${IOVISOR_OVN_SSL_CERTIFICATE:-}"
+            --ca-cert "${IOVISOR_OVN_SSL_CA_CERT:-}")
+  fi
   # --ovnsb-db is left out on purpose: iovisor-ovnd follows external_ids:ovn-remote.
   cmd=("$(binary iovisor-ovnd)" --ovs-db "$ovs_db" --ovnnb-db "$IOVISOR_OVN_NB_REMOTE" --hover "unix:$socket"
        --pidfile "$rundir/ovnd.pid" --debug-socket "$rundir/ovnd.sock" "${extra[@]}")

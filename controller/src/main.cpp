@@ -40,6 +40,9 @@ const char kUsage[] =
     "  --ovs-db REMOTE     local Open_vSwitch database (default unix:/var/run/openvswitch/db.sock)\n"
     "  --ovnnb-db REMOTE   OVN Northbound (default unix:/var/run/ovn/ovnnb_db.sock)\n"
     "  --ovnsb-db REMOTE   OVN Southbound (default: external_ids:ovn-remote of Open_vSwitch)\n"
+    "  -p, --private-key FILE, -c, --certificate FILE, -C, --ca-cert FILE\n"
+    "                      for ssl: remotes, as ovn-controller takes them\n"
+    "  --bootstrap-ca-cert FILE  fetch the CA certificate from the server on first connect\n"
     "  --hover ENDPOINT    hoverd's API: unix:PATH (default unix:/var/run/iovisor-ovn/hoverd.sock)\n"
     "                      or http://HOST:PORT with --hover-token-file\n"
     "  --hover-token-file FILE  the bearer token for hoverd over TCP\n"
@@ -83,6 +86,13 @@ Options parse(int argc, char **argv) {
         } else if (arg == "--ovs-db") o.monitor.ovs_remote = value();
         else if (arg == "--ovnnb-db") o.monitor.nb_remote = value();
         else if (arg == "--ovnsb-db") o.monitor.sb_remote = value();
+        else if (arg == "-p" || arg == "--private-key") o.monitor.ssl.private_key = value();
+        else if (arg == "-c" || arg == "--certificate") o.monitor.ssl.certificate = value();
+        else if (arg == "-C" || arg == "--ca-cert") o.monitor.ssl.ca_cert = value();
+        else if (arg == "--bootstrap-ca-cert") {
+            o.monitor.ssl.ca_cert = value();
+            o.monitor.ssl.bootstrap_ca_cert = true;
+        }
         else if (arg == "--hover") o.hover = value();
         else if (arg == "--hover-token-file") {
             auto token = hover::HoverClient::readToken(value());

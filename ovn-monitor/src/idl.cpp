@@ -3,16 +3,38 @@
 #include <config.h>
 #include "ovsdb-idl.h"
 #include "openvswitch/poll-loop.h"
+extern "C" {
+#include "stream-ssl.h"  // a C header without extern "C" of its own
+}
 
 namespace ovnmon {
 
 using iovisor::Errc;
 using iovisor::makeError;
 
+namespace {
+
+// unix:, tcp: or ssl: (with the SSL files set), or a comma-separated list
+// of them (the servers of a cluster).
+iovisor::Status checkRemote(const std::string &remote) {
+    size_t start = 0;
+    do {
+        const size_t comma = remote.find(',', start);
+        const std::string one = remote.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (one.rfind("ssl:", 0) == 0 && !stream_ssl_is_configured())
+            return makeError(Errc::kInvalid, "OVSDB remote '" + one + "' needs --private-key, --certificate and --ca-cert");
+        if (one.rfind("unix:", 0) != 0 && one.rfind("tcp:", 0) != 0 && one.rfind("ssl:", 0) != 0)
+            return makeError(Errc::kInvalid, "OVSDB remote '" + one + "' must start with unix:, tcp: or ssl:");
+        start = comma == std::string::npos ? comma : comma + 1;
+    } while (start != std::string::npos);
+    return {};
+}
+
+}  // namespace
+
 iovisor::Result<std::unique_ptr<IdlConnection>> IdlConnection::open(
     const ovsdb_idl_class &idl_class, const std::string &remote, const std::vector<const ovsdb_idl_column *> &columns) {
-    if (remote.rfind("unix:", 0) != 0 && remote.rfind("tcp:", 0) != 0)
-        return makeError(Errc::kInvalid, "OVSDB remote '" + remote + "' must start with unix: or tcp:");
+    if (auto s = checkRemote(remote); !s.ok()) return s.error();
     ovsdb_idl *idl = ovsdb_idl_create(remote.c_str(), &idl_class, columns.empty() /* monitor everything */,
                                       true /* retry on disconnect */);
     if (!idl) return makeError(Errc::kUnavailable, "cannot create IDL for " + remote);

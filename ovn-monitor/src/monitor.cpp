@@ -5,6 +5,11 @@
 #include "ovn-sb-idl.h"
 #include "vswitch-idl.h"
 #include "openvswitch/poll-loop.h"
+extern "C" {
+#include "stream-ssl.h"  // a C header without extern "C" of its own
+}
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -57,7 +62,28 @@ const std::vector<const ovsdb_idl_column *> &sbColumns() {
 
 }  // namespace
 
+iovisor::Status configureSsl(const SslFiles &ssl) {
+    if (!ssl.any()) return {};
+    struct File {
+        const char *option;
+        const std::string &path;
+        bool must_exist;
+    };
+    std::string missing;
+    for (const File &f : {File{"--private-key", ssl.private_key, true}, File{"--certificate", ssl.certificate, true},
+                          File{"--ca-cert", ssl.ca_cert, !ssl.bootstrap_ca_cert}}) {
+        if (f.path.empty()) missing += std::string(missing.empty() ? "" : ", ") + f.option;
+        else if (f.must_exist && access(f.path.c_str(), R_OK) != 0)
+            return makeError(Errc::kInvalid, std::string(f.option) + " " + f.path + " cannot be read");
+    }
+    if (!missing.empty()) return makeError(Errc::kInvalid, "SSL needs " + missing + " too");
+    stream_ssl_set_key_and_cert(ssl.private_key.c_str(), ssl.certificate.c_str());
+    stream_ssl_set_ca_cert_file(ssl.ca_cert.c_str(), ssl.bootstrap_ca_cert);
+    return {};
+}
+
 iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptions &options) {
+    if (auto s = configureSsl(options.ssl); !s.ok()) return s.error();
     std::unique_ptr<OvnMonitor> m(new OvnMonitor());
     m->options_ = options;
     auto ovs = IdlConnection::open(ovsrec_idl_class, options.ovs_remote);

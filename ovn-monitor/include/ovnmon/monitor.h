@@ -16,11 +16,24 @@
 
 namespace ovnmon {
 
+// The files for ssl: remotes, as ovn-controller takes them (-p, -c, -C,
+// --bootstrap-ca-cert).
+struct SslFiles {
+    std::string private_key, certificate, ca_cert;
+    bool bootstrap_ca_cert = false;  // ca_cert is fetched from the server on first connect
+    bool any() const { return !private_key.empty() || !certificate.empty() || !ca_cert.empty(); }
+};
+
 struct MonitorOptions {
     std::string ovs_remote = "unix:/var/run/openvswitch/db.sock";
     std::string nb_remote = "unix:/var/run/ovn/ovnnb_db.sock";
     std::string sb_remote;  // "" = external_ids:ovn-remote of the local Open_vSwitch row
+    SslFiles ssl;
 };
+
+// Sets the OVS library's SSL files; an error names what is missing or
+// unreadable (an ssl: remote without them would only fail at connect).
+iovisor::Status configureSsl(const SslFiles &ssl);
 
 // One tracked change: what the controller recomputes from, and logs.
 struct Change {
