@@ -3,9 +3,6 @@
 #include <config.h>
 #include "ovsdb-idl.h"
 #include "openvswitch/poll-loop.h"
-extern "C" {
-#include "stream-ssl.h"  // a C header without extern "C" of its own
-}
 
 namespace ovnmon {
 
@@ -14,15 +11,14 @@ using iovisor::makeError;
 
 namespace {
 
-// unix:, tcp: or ssl: (with the SSL files set), or a comma-separated list
-// of them (the servers of a cluster).
+// unix:, tcp: or ssl:, or a comma-separated list of them (the servers of
+// a cluster). The SSL files of ssl: may come later (the Open_vSwitch SSL
+// record): the IDL retries until they do.
 iovisor::Status checkRemote(const std::string &remote) {
     size_t start = 0;
     do {
         const size_t comma = remote.find(',', start);
         const std::string one = remote.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (one.rfind("ssl:", 0) == 0 && !stream_ssl_is_configured())
-            return makeError(Errc::kInvalid, "OVSDB remote '" + one + "' needs --private-key, --certificate and --ca-cert");
         if (one.rfind("unix:", 0) != 0 && one.rfind("tcp:", 0) != 0 && one.rfind("ssl:", 0) != 0)
             return makeError(Errc::kInvalid, "OVSDB remote '" + one + "' must start with unix:, tcp: or ssl:");
         start = comma == std::string::npos ? comma : comma + 1;

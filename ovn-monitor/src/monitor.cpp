@@ -104,6 +104,17 @@ iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptio
     return m;
 }
 
+// Without SSL files on the command line, the Open_vSwitch row's SSL record
+// (ovs-vsctl set-ssl, as DevStack's tls-proxy writes it) gives them, as
+// ovn-controller reads it. The setters do nothing when nothing changed.
+void OvnMonitor::followSslRecord() {
+    if (options_.ssl.any()) return;
+    const ovsrec_ssl *ssl = ovsrec_ssl_first(ovs_->raw());
+    if (!ssl || !ssl->private_key || !ssl->certificate || !ssl->ca_cert) return;
+    stream_ssl_set_key_and_cert(ssl->private_key, ssl->certificate);
+    stream_ssl_set_ca_cert_file(ssl->ca_cert, ssl->bootstrap_ca_cert);
+}
+
 void OvnMonitor::followSbRemote() {
     if (!options_.sb_remote.empty()) return;
     const ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(ovs_->raw());
@@ -125,6 +136,7 @@ bool OvnMonitor::run() {
     for (IdlConnection *c : {ovs_.get(), nb_.get(), sb_.get()})
         if (c) c->clearTracked();
     ovs_txn_ = ovs_->beginTxn();
+    followSslRecord();
     followSbRemote();
     nb_->run();
     sb_txn_ = sb_ ? sb_->beginTxn() : nullptr;

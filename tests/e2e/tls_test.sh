@@ -2,7 +2,8 @@
 # The whole chassis against OVN databases served only over SSL (pssl:, no
 # unix or tcp remote), with certificates made here by ovs-pki: iovisor-ovnd
 # registers, binds two VM ports plugged with ovs-vsctl, the VMs ping, and
-# `ovn-nbctl --wait=hv sync` returns; a client without a certificate gets
+# `ovn-nbctl --wait=hv sync` returns, with the SSL files from the command
+# line and from the Open_vSwitch SSL record; a client without a certificate gets
 # nothing from the databases, and iovisor-ovnd given half the SSL files
 # refuses to start, naming what is missing.
 #
@@ -112,6 +113,18 @@ bound_here() {  # logical port
 both_bound() { bound_here vm1 && bound_here vm2; }
 check "both ports bound to the chassis" both_bound
 check "VM 1 pings VM 2" ip netns exec "tls$$vm1" ping -c 2 -i 0.2 -W 1 10.9.0.2
+
+# ovn-controller's other source of the SSL files: the Open_vSwitch SSL
+# record (ovs-vsctl set-ssl; DevStack's tls-proxy writes it).
+ssl_from_the_record() {
+  chassis stop ovnd && sed -i '/^IOVISOR_OVN_SSL_/d' "$work/chassis.env" &&
+    ovs-vsctl --db="unix:$work/db.sock" --no-wait set-ssl "$work/client-privkey.pem" "$work/client-cert.pem" \
+      "$pki/switchca/cacert.pem" && chassis start ovnd || return 1
+  for _ in $(seq 100); do bound_here vm1 && ip netns exec "tls$$vm1" ping -c 1 -W 1 10.9.0.2 && return 0; sleep 0.2; done
+  return 1
+}
+check "restarted without SSL files, iovisor-ovnd takes them from the SSL record, binds again, VMs ping" \
+  ssl_from_the_record
 
 out=$("$build/bin/iovisor-ovnd" --ovnnb-db "ssl:127.0.0.1:$nb_port" -p "$work/client-privkey.pem" 2>&1)
 check "iovisor-ovnd with a key alone refuses to start, naming what is missing" \

@@ -85,6 +85,7 @@ private:
     void collectChanges();
     void refreshViews();
     void followSbRemote();
+    void followSslRecord();
 
     MonitorOptions options_;
     std::unique_ptr<IdlConnection> nb_, sb_, ovs_;
