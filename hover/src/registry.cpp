@@ -220,6 +220,13 @@ Result<std::unique_ptr<Module>> Registry::loadModule(const CreateModule &request
 Status Registry::checkNewName(const std::string &name, const std::set<std::string> &batch, uint32_t renamed) const {
     if (isModuleId(name)) return makeError(Errc::kInvalid, "display_name '" + name + "' must not be a number (ids are)");
     if (name.empty()) return {};
+    // Names stand in URL paths and in link ends (m:NAME:PORT): no separators,
+    // no dot-only names.
+    const bool plain = name.size() <= 64 && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                                    "0123456789._-") == std::string::npos;
+    if (!plain || name.find_first_not_of('.') == std::string::npos)
+        return makeError(Errc::kInvalid, "display_name '" + name.substr(0, 64) + (name.size() > 64 ? "...'" : "'") +
+                                             " must be up to 64 of A-Z a-z 0-9 . _ - (and not only dots)");
     for (const auto &[id, rec] : modules_)
         if (id != renamed && rec.info.display_name == name)
             return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(id) + ")");

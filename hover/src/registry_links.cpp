@@ -106,6 +106,8 @@ Result<uint32_t> Registry::addLink(const std::string &from, const std::string &t
     if (!b.ok()) return b.error().context("to");
     if (!a->is_module && !b->is_module) return makeError(Errc::kInvalid, "a link needs at least one module side");
     if (a->is_module && b->is_module) {
+        // Its own ports joined, a module would loop every flood back into itself.
+        if (a->module == b->module) return makeError(Errc::kInvalid, "a module cannot be linked to itself");
         if (modules_.at(a->module).info.mode != modules_.at(b->module).info.mode)
             return makeError(Errc::kInvalid, "cannot link a tc module to an xdp module (tail calls stay in one hook)");
     }

@@ -43,6 +43,29 @@ struct Reply {
     bool read_only = false;  // a POST that changes nothing (trace): the generation stays
 };
 
+// Deeper bodies are refused before parsing: handling a JSON value recurses
+// (dump, comparisons), and a million brackets would overflow a stack.
+constexpr int kMaxJsonDepth = 64;
+
+bool nestedAtMost(const std::string &text, int limit) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return false;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return true;
+}
+
 Reply error(const iovisor::Error &e) { return {httpStatus(e.code), {{"error", e.message}, {"status", httpStatus(e.code)}}}; }
 Reply error(Errc code, const std::string &message) { return error(makeError(code, message)); }
 
@@ -354,6 +377,8 @@ struct RestServer::Impl {
         if (question != std::string::npos) r.query = in.target.substr(question + 1);
         if (in.body) {
             if (in.body->size() > options.max_body) return error(Errc::kTooLarge, "body is over the size limit");
+            if (!nestedAtMost(*in.body, kMaxJsonDepth))
+                return error(Errc::kInvalid, "body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
             r.body = json::parse(*in.body, nullptr, false);
             // PATCH is taken on one resource only: elsewhere it is "not allowed", whatever the body.
             if (r.body.is_discarded() && r.verb != methods::PATCH)
