@@ -269,7 +269,6 @@ elif [[ "$1" == "stack" && "${2:-}" == "post-config" ]]; then
     echo_summary "Configuring and starting IOVisor-OVN"
     iovisor_ovn_sanity_check
     configure_iovisor_ovn
-    _iovisor_ovn_replace_ovs_daemons
     start_iovisor_ovn
 elif [[ "$1" == "stack" && "${2:-}" == "extra" ]]; then
     "$IOVISOR_OVN_BIN_DIR/iovisorctl" --hover "unix:$HOVER_SOCKET" \

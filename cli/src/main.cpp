@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hover/client.h"
+#include "iovisor/text.h"
 #include "iovisor/net.h"
 #include "iovisor/packet.h"
 
@@ -569,7 +570,7 @@ int main(int argc, char **argv) {
         else if (a == "--hover" && i + 1 < argc) url = argv[++i];
         else if (a == "--ovnd" && i + 1 < argc) ovnd = argv[++i];
         else if (a == "--token-file" && i + 1 < argc) {
-            auto read = hover::HoverClient::readToken(argv[++i]);
+            auto read = iovisor::readToken(argv[++i]);
             if (!read.ok()) return usage(read.error().message);
             token = *read;
         }

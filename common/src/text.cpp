@@ -1,5 +1,6 @@
 #include "iovisor/text.h"
 
+#include <fstream>
 #include <sstream>
 
 namespace iovisor {
@@ -10,6 +11,13 @@ std::vector<std::string> split(const std::string &text, char sep) {
     for (std::string piece; std::getline(in, piece, sep);)
         if (!piece.empty()) out.push_back(piece);
     return out;
+}
+
+Result<std::string> readToken(const std::string &file) {
+    std::ifstream in(file);
+    std::string token;
+    if (!(in >> token)) return makeError(Errc::kInvalid, "cannot read a token from " + file);
+    return token;
 }
 
 }  // namespace iovisor

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "snapshot.h"
 #include "hover/client.h"
+#include "iovisor/text.h"
 #include "log.h"
 #include "ra_announcer.h"
 #include "ovnmon/monitor.h"
@@ -96,7 +97,7 @@ Options parse(int argc, char **argv) {
         }
         else if (arg == "--hover") o.hover = value();
         else if (arg == "--hover-token-file") {
-            auto token = hover::HoverClient::readToken(value());
+            auto token = iovisor::readToken(value());
             if (!token.ok()) {
                 std::cerr << "iovisor-ovnd: " << token.error().message << "\n";
                 std::exit(2);

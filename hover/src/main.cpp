@@ -15,6 +15,7 @@
 #include <pplx/threadpool.h>
 
 #include "registry.h"
+#include "iovisor/text.h"
 #include "rest_server.h"
 
 namespace {
@@ -153,10 +154,10 @@ bool prepare(Options *o) {
         return false;
     }
     if (o->token_file.empty()) return true;
-    std::ifstream in(o->token_file);
-    if (in >> o->rest.token) return true;
-    std::cerr << "hoverd: cannot read a token from " << o->token_file << "\n";
-    return false;
+    auto token = iovisor::readToken(o->token_file);
+    if (token.ok()) o->rest.token = *token;
+    else std::cerr << "hoverd: " << token.error().message << "\n";
+    return token.ok();
 }
 
 }  // namespace

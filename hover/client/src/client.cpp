@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 
-#include <fstream>
 #include <mutex>
 
 #include "iovisor/net.h"
@@ -81,13 +80,6 @@ HoverClient::~HoverClient() = default;
 
 std::string HoverClient::entryPath(const std::string &module, const std::string &table, const std::string &key_json) {
     return "/modules/" + module + "/tables/" + table + "/entries/" + iovisor::percentEncode(key_json);
-}
-
-iovisor::Result<std::string> HoverClient::readToken(const std::string &file) {
-    std::ifstream in(file);
-    std::string token;
-    if (!(in >> token)) return makeError(Errc::kInvalid, "cannot read a token from " + file);
-    return token;
 }
 
 iovisor::Result<HoverClient::Reply> HoverClient::request(const std::string &method, const std::string &path,

@@ -44,8 +44,6 @@ public:
     const std::string &generation() const { return generation_; }
 
     static std::string entryPath(const std::string &module, const std::string &table, const std::string &key_json);
-    // The first word of a token file (hoverd --token-file), for TCP endpoints.
-    static iovisor::Result<std::string> readToken(const std::string &file);
 
 private:
     iovisor::Result<nlohmann::json> call(const std::string &method, const std::string &path, const nlohmann::json *body);
