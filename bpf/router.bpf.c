@@ -175,7 +175,7 @@ static __always_inline int handle_arp(struct iov_ctx *ctx, struct iov_md *md, st
     struct rt_addr *own = bpf_map_lookup_elem(&rt_addrs, &own_key);
     if (!own || own->port != md->in_port) return iov_drop(ctx, IOV_DROP_NOT_FOR_ROUTER);
     learn_neighbor(md->module, arp->spa, arp->sha);
-    if (arp->op != ARPOP_REQUEST_BE) return iov_consume(ctx);
+    if (arp->op != ARPOP_REQUEST_BE) return iov_drop(ctx, IOV_DROP_NEIGH_ADVERT);
 
     iov_arp_make_reply(pkt, arp, port->mac, target);
     return iov_send(ctx, md, md->in_port);
@@ -337,9 +337,11 @@ static __always_inline int answer_solicitation(struct iov_ctx *ctx, struct iov_m
 static __always_inline int learn_advertisement(struct iov_ctx *ctx, struct iov_md *md, struct iov_pkt *pkt,
                                                struct ipv6hdr *ip6) {
     struct iov_nd *nd = (void *)(ip6 + 1);
-    if ((void *)(nd + 1) > pkt->data_end) return iov_drop(ctx, IOV_DROP_BAD_L4);
+    /* The option must be inside the IPv6 payload, not in bytes after it. */
+    if ((void *)(nd + 1) > pkt->data_end || bpf_ntohs(ip6->payload_len) < sizeof(*nd))
+        return iov_drop(ctx, IOV_DROP_BAD_L4);
     if (nd->opt_type == IOV_ND_OPT_TARGET_LL && nd->opt_len == 1) learn_neighbor6(md->module, nd->target, nd->opt_mac);
-    return iov_consume(ctx);
+    return iov_drop(ctx, IOV_DROP_NEIGH_ADVERT);
 }
 
 /* ICMPv6 echo request to a router address: the reply, in place. */

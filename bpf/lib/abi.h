@@ -152,7 +152,8 @@ struct iov_port_stats {
     X(ACL_UNSUPPORTED, "an ACL that could not be compiled applies (fail closed)")  \
     X(ACL_BLOCKED, "connection blocked since an ACL now drops it")                 \
     X(DHCP_MALFORMED, "malformed DHCP request (op, hardware type, magic cookie, options)") \
-    X(DHCP_NO_REPLY, "DHCP message that gets no reply (RELEASE, DECLINE, other types)")
+    X(DHCP_NO_REPLY, "DHCP message that gets no reply (RELEASE, DECLINE, other types)") \
+    X(NEIGH_ADVERT, "ARP reply or Neighbor Advertisement to a router: sender learned, nothing to forward")
 
 #define IOV_DROP_ENUM_(name, text) IOV_DROP_##name,
 enum iov_drop_reason { IOV_DROP_REASONS(IOV_DROP_ENUM_) IOV_DROP_MAX };

@@ -32,6 +32,7 @@ static __always_inline int nd_solicited_target(struct iov_pkt *pkt, __u8 *target
     if (pkt->proto != bpf_htons(ETH_P_IPV6) || iov_parse_ipv6(pkt, &ip6) || ip6->nexthdr != IPPROTO_ICMPV6) return 0;
     struct iov_nd *nd = (void *)(ip6 + 1);
     if ((void *)&nd->opt_type > pkt->data_end || nd->type != IOV_ND_SOLICIT || nd->code != 0) return 0;
+    if (bpf_ntohs(ip6->payload_len) < offsetof(struct iov_nd, opt_type)) return 0; /* target past the payload */
     ip6_copy(target, nd->target);
     return 1;
 }

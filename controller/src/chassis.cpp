@@ -8,6 +8,7 @@
 #include "ovn-sb-idl.h"
 #include "vswitch-idl.h"
 #include "smap.h"
+#include "openvswitch/uuid.h"
 #include "timeval.h"
 
 namespace ctl {
@@ -28,6 +29,13 @@ const sbrec_chassis_private *findChassisPrivate(ovsdb_idl *sb, const std::string
     SBREC_CHASSIS_PRIVATE_FOR_EACH (cp, sb)
         if (name == cp->name) return cp;
     return nullptr;
+}
+
+// The row of `idl` with `uuid` (text), through the table's get_for_uuid.
+template <typename Row>
+const Row *rowOf(ovsdb_idl *idl, const Row *(*get_for_uuid)(const ovsdb_idl *, const uuid *), const std::string &text) {
+    uuid u;
+    return uuid_from_string(&u, text.c_str()) ? get_for_uuid(idl, &u) : nullptr;
 }
 
 }  // namespace
@@ -110,72 +118,88 @@ void ChassisDuties::setEncaps(ovsdb_idl_txn *txn, const sbrec_chassis *ch, const
     sbrec_chassis_set_encaps(ch, encaps.data(), encaps.size());
 }
 
-bool ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn, bool ofports) {
+bool ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn, const ovnmon::OvsState &state,
+                                    const RowScope &ofports) {
     if (!txn) return false;
     const ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(ovs);
     if (cfg && cfg->cur_cfg != cfg->next_cfg) ovsrec_open_vswitch_set_cur_cfg(cfg, cfg->next_cfg);
-    if (!ofports) return true;
-
-    // ofport numbers as ovs-vswitchd would hand them out: bridge-local ports
-    // get OFPP_LOCAL, the others the lowest free number on their bridge.
-    const ovsrec_bridge *br;
-    OVSREC_BRIDGE_FOR_EACH (br, ovs) {
-        std::set<int64_t> used;
-        std::vector<const ovsrec_interface *> missing;
-        for (size_t p = 0; p < br->n_ports; ++p)
-            for (size_t i = 0; i < br->ports[p]->n_interfaces; ++i) {
-                const ovsrec_interface *itf = br->ports[p]->interfaces[i];
-                if (itf->n_ofport && itf->ofport[0] > 0) used.insert(itf->ofport[0]);
-                else missing.push_back(itf);
-            }
-        int64_t next = 1;
-        for (const ovsrec_interface *itf : missing) {
-            int64_t ofport;
-            if (std::string(itf->name) == br->name) {
-                ofport = 65534;
-            } else {
-                while (used.count(next)) ++next;
-                ofport = next;
-                used.insert(next);
-            }
-            ovsrec_interface_set_ofport(itf, &ofport, 1);
-        }
+    if (ofports.all) {
+        ofports_used_.clear();
+        const ovsrec_bridge *br;
+        OVSREC_BRIDGE_FOR_EACH (br, ovs)
+            for (size_t p = 0; p < br->n_ports; ++p)
+                for (size_t i = 0; i < br->ports[p]->n_interfaces; ++i) giveOfport(br->name, br->ports[p]->interfaces[i]);
+        return true;
+    }
+    for (const auto &name : ofports.names) {
+        auto itf = state.interfaces.find(name);
+        if (itf == state.interfaces.end()) continue;  // gone, or on no bridge
+        if (const ovsrec_interface *row = rowOf(ovs, ovsrec_interface_get_for_uuid, itf->second.uuid))
+            giveOfport(itf->second.bridge, row);
     }
     return true;
 }
 
-bool ChassisDuties::claimPorts(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, const std::map<std::string, std::string> &bindings,
-                               bool programmed) {
+// An ofport as ovs-vswitchd hands them out: the bridge's own port gets
+// OFPP_LOCAL, the others the next number not in use on their bridge (a freed
+// number is reused after a wrap, as ovs-vswitchd avoids quick reuse too).
+void ChassisDuties::giveOfport(const std::string &bridge, const ovsrec_interface *itf) {
+    OfportsInUse &used = ofports_used_[bridge];
+    if (itf->n_ofport && itf->ofport[0] > 0) {
+        used.numbers.insert(itf->ofport[0]);
+        return;
+    }
+    int64_t ofport = 65534;  // OFPP_LOCAL
+    if (bridge != itf->name) {
+        constexpr int64_t kMaxOfport = 65279;  // OFPP_MAX
+        if (used.numbers.size() >= size_t(kMaxOfport)) return;
+        while (used.numbers.count(used.next)) used.next = used.next % kMaxOfport + 1;
+        ofport = used.next;
+        used.numbers.insert(ofport);
+    }
+    ovsrec_interface_set_ofport(itf, &ofport, 1);
+}
+
+bool ChassisDuties::claimPorts(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, const ovnmon::SbState &state,
+                               const std::map<std::string, std::string> &bindings, bool programmed,
+                               const RowScope &scope) {
     const sbrec_chassis *us = findChassis(sb, name_);
     if (!sb_txn || !us) return false;
-    {
-        const sbrec_port_binding *pb;
-        SBREC_PORT_BINDING_FOR_EACH (pb, sb) {
-            const bool ours = bindings.count(pb->logical_port) > 0;
-            if (ours) {
-                if (pb->chassis != us) sbrec_port_binding_set_chassis(pb, us);
-                const bool up = pb->n_up && pb->up[0];
-                if (programmed && !up) {
-                    const bool t = true;
-                    sbrec_port_binding_set_up(pb, &t, 1);
-                }
-            } else if (pb->chassis == us && std::string(pb->type).empty()) {
-                sbrec_port_binding_set_chassis(pb, nullptr);
-                const bool f = false;
-                sbrec_port_binding_set_up(pb, &f, 1);
+    auto claim = [&](const sbrec_port_binding *pb) {
+        if (bindings.count(pb->logical_port)) {
+            if (pb->chassis != us) sbrec_port_binding_set_chassis(pb, us);
+            const bool up = pb->n_up && pb->up[0];
+            if (programmed && !up) {
+                const bool t = true;
+                sbrec_port_binding_set_up(pb, &t, 1);
             }
+        } else if (pb->chassis == us && std::string(pb->type).empty()) {
+            sbrec_port_binding_set_chassis(pb, nullptr);
+            const bool f = false;
+            sbrec_port_binding_set_up(pb, &f, 1);
         }
+    };
+    if (scope.all) {
+        const sbrec_port_binding *pb;
+        SBREC_PORT_BINDING_FOR_EACH (pb, sb) claim(pb);
+        return true;
+    }
+    for (const auto &name : scope.names) {
+        auto binding = state.port_bindings.find(name);
+        if (binding == state.port_bindings.end()) continue;
+        if (const sbrec_port_binding *pb = rowOf(sb, sbrec_port_binding_get_for_uuid, binding->second.uuid)) claim(pb);
     }
     return true;
 }
 
-bool ChassisDuties::markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
-                                  const std::map<std::string, std::string> &bindings, bool programmed) {
+bool ChassisDuties::markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn, const ovnmon::OvsState &state,
+                                  const std::map<std::string, std::string> &bindings, bool programmed,
+                                  const RowScope &scope) {
     if (!ovs_txn) return false;
-    const ovsrec_interface *itf;
-    OVSREC_INTERFACE_FOR_EACH (itf, ovs) {
+    auto mark = [&](const ovsrec_interface *itf) {
         const char *iface_id = smap_get(&itf->external_ids, "iface-id");
-        const bool bound = iface_id && bindings.count(iface_id) && bindings.at(iface_id) == itf->name;
+        auto binding = iface_id ? bindings.find(iface_id) : bindings.end();
+        const bool bound = binding != bindings.end() && binding->second == itf->name;
         const bool installed = smap_get_bool(&itf->external_ids, "ovn-installed", false);
         if (bound && programmed && !installed) {
             ovsrec_interface_update_external_ids_setkey(itf, "ovn-installed", "true");
@@ -184,6 +208,16 @@ bool ChassisDuties::markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn,
             ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed");
             ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed-ts");
         }
+    };
+    if (scope.all) {
+        const ovsrec_interface *itf;
+        OVSREC_INTERFACE_FOR_EACH (itf, ovs) mark(itf);
+        return true;
+    }
+    for (const auto &name : scope.names) {
+        auto itf = state.interfaces.find(name);
+        if (itf == state.interfaces.end()) continue;
+        if (const ovsrec_interface *row = rowOf(ovs, ovsrec_interface_get_for_uuid, itf->second.uuid)) mark(row);
     }
     return true;
 }
@@ -198,8 +232,8 @@ void ChassisDuties::reportNbCfg(ovsdb_idl *sb, ovsdb_idl_txn *txn, bool programm
 }
 
 void ChassisDuties::release(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn) {
-    claimPorts(sb, sb_txn, {}, false);
-    markInstalled(ovs, ovs_txn, {}, false);
+    claimPorts(sb, sb_txn, {}, {}, false, RowScope{true, {}});
+    markInstalled(ovs, ovs_txn, {}, {}, false, RowScope{true, {}});
     if (!sb_txn) return;
     if (const sbrec_chassis_private *cp = findChassisPrivate(sb, name_)) sbrec_chassis_private_delete(cp);
     if (const sbrec_chassis *ch = findChassis(sb, name_)) {

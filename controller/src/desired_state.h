@@ -53,6 +53,29 @@ struct DesiredDelta {
     bool empty() const { return !full && modules.empty() && links.empty(); }
 };
 
+// The rows a chassis duty must look at: every row, or the named ones.
+struct RowScope {
+    bool all = false;
+    std::set<std::string> names;
+    void add(const std::string &name) {
+        if (!all) names.insert(name);
+    }
+    void addAll() {
+        all = true;
+        names.clear();
+    }
+    void merge(const RowScope &other) {
+        if (other.all) addAll();
+        for (const auto &name : other.names) add(name);
+    }
+    bool empty() const { return !all && names.empty(); }
+};
+
+// Bindings that changed: their logical ports and interfaces (old and new).
+struct BindingChanges {
+    RowScope ports, interfaces;
+};
+
 // Calls `f(name, spec)` for each module of `desired` that `delta` names
 // (every module if it is full); removed ones are not there to visit.
 template <typename F>

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace ctl {
 
@@ -43,9 +44,7 @@ DesiredState translate(const TranslateInput &in, PortAllocator &ports) {
 }
 
 void Engine::recompute(const TranslateInput &in, PortAllocator &ports) {
-    const uint64_t bindings_version = bindings_version_ + 1;
-    *this = Engine();
-    bindings_version_ = bindings_version;
+    *this = Engine();  // binding_changes_: everything
     chassis_ = in.chassis;
     bridge_mappings_ = in.ovs.bridge_mappings;
     index_.build(in);
@@ -68,13 +67,18 @@ void Engine::update(const TranslateInput &in, const std::vector<ovnmon::Change> 
     std::set<std::string> touched = withNeighbours(direct);  // as attached before
     const bool graph_changed = refreshGraph(in, touched);
     for (const auto &dp : withNeighbours(direct)) touched.insert(dp);  // and after
-    std::set<std::string> local = graph_changed ? localClosure() : local_;
     std::set<std::string> todo, removed;
-    for (const auto &dp : local)
-        if (touched.count(dp) || !local_.count(dp)) todo.insert(dp);
-    for (const auto &dp : local_)
-        if (!local.count(dp)) removed.insert(dp);
-    local_ = std::move(local);
+    if (graph_changed) {  // datapaths may have become local, or stopped being
+        std::set<std::string> local = localClosure();
+        for (const auto &dp : local)
+            if (touched.count(dp) || !local_.count(dp)) todo.insert(dp);
+        for (const auto &dp : local_)
+            if (!local.count(dp)) removed.insert(dp);
+        local_ = std::move(local);
+    } else {  // the touched ones only: a change costs the same whatever else is local
+        for (const auto &dp : touched)
+            if (local_.count(dp)) todo.insert(dp);
+    }
     translate(in, ports, todo, removed, false);
 }
 
@@ -234,12 +238,28 @@ void Engine::replaceOutput(const std::string &datapath, DesiredState out) {
         if (!out.links.count(link)) refLink(link, -1);
     for (const auto &link : out.links)
         if (!old.links.count(link)) refLink(link, +1);
-    if (old.bindings != out.bindings) ++bindings_version_;
+    noteBindingChanges(old.bindings, out.bindings);
     for (const auto &[lsp, vif] : old.bindings) desired_.bindings.erase(lsp);
     for (const auto &[lsp, vif] : out.bindings) desired_.bindings[lsp] = vif;
     if (out.modules.empty() && out.links.empty() && out.bindings.empty()) outputs_.erase(datapath);
     else outputs_[datapath] = std::move(out);
 }
+
+void Engine::noteBindingChanges(const std::map<std::string, std::string> &before,
+                                const std::map<std::string, std::string> &after) {
+    auto note = [this](const std::map<std::string, std::string> &from, const std::map<std::string, std::string> &to) {
+        for (const auto &[lsp, vif] : from) {
+            auto now = to.find(lsp);
+            if (now != to.end() && now->second == vif) continue;
+            binding_changes_.ports.add(lsp);
+            binding_changes_.interfaces.add(vif);
+        }
+    };
+    note(before, after);
+    note(after, before);
+}
+
+BindingChanges Engine::takeBindingChanges() { return std::exchange(binding_changes_, BindingChanges{}); }
 
 void Engine::refLink(const LinkSpec &link, int by) {
     const int refs = link_refs_[link] += by;

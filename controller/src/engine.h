@@ -29,8 +29,10 @@ public:
     void update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes, PortAllocator &ports);
     const DesiredState &desired() const { return desired_; }
     DesiredDelta takeDelta();
-    // Changes whenever desired().bindings does.
-    uint64_t bindingsVersion() const { return bindings_version_; }
+    // What changed in desired().bindings since the last call: every binding
+    // (after a recompute) or these logical ports and their interfaces, old
+    // and new (the chassis duties look at those rows only).
+    BindingChanges takeBindingChanges();
 
 private:
     std::set<std::string> directlyTouched(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) const;
@@ -45,6 +47,8 @@ private:
                    const std::set<std::string> &removed, bool whole_round);
     void replaceOutput(const std::string &datapath, DesiredState out);
     void refLink(const LinkSpec &link, int by);
+    void noteBindingChanges(const std::map<std::string, std::string> &before,
+                            const std::map<std::string, std::string> &after);
 
     NbIndex index_;
     DesiredState desired_;
@@ -57,7 +61,7 @@ private:
     std::map<std::string, std::set<std::string>> router_peers_, peered_by_;
     std::string chassis_, bridge_mappings_;
     DesiredDelta delta_;
-    uint64_t bindings_version_ = 0;
+    BindingChanges binding_changes_{{true, {}}, {true, {}}};
     bool built_ = false;
 };
 

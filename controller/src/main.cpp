@@ -198,7 +198,7 @@ public:
         } else if (mon_.sbIdl() && mon_.ready()) {
             chassis_.registerChassis(mon_.sbIdl()->raw(), mon_.sbTxn(), ovs);
             noteDuties();
-            if (chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn(), ofports_due_)) ofports_due_ = false;
+            if (chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn(), ovs, ofports_due_)) ofports_due_ = {};
             noticeChangesBehindOurBack();
             if (dirty_) reconcile(ovs);
             chassisDuties();
@@ -286,32 +286,42 @@ private:
                            .dump());
     }
 
-    // Which duties this round's changes call for. Each is a pass over every
-    // row of its table (not free at 5,000 ports), so it runs when its inputs
-    // changed, and until a transaction took it.
+    // The rows this round's changes give the duties to look at: the changed
+    // ones, or every row after a replica was rebuilt.
     void noteDuties() {
-        auto touched = [&](const char *table) {
-            const auto &c = mon_.changes();
-            return std::any_of(c.begin(), c.end(), [&](const ovnmon::Change &x) { return x.table == table; });
-        };
-        const bool rebuilt = mon_.rebuilt();
-        ofports_due_ |= rebuilt || touched("Interface");
-        claim_due_ |= rebuilt || touched("Port_Binding") || touched("Chassis");
-        installed_due_ |= rebuilt || touched("Interface");
+        if (mon_.rebuilt()) {
+            for (ctl::RowScope *duty : {&ofports_due_, &claim_due_, &installed_due_}) duty->addAll();
+            return;
+        }
+        for (const auto &c : mon_.changes()) {
+            if (c.db == "OVS" && c.table == "Interface") {
+                ofports_due_.add(c.row);
+                installed_due_.add(c.row);
+            } else if (c.db == "SB" && c.table == "Port_Binding") {
+                claim_due_.add(c.row);
+            } else if (c.db == "SB" && c.table == "Chassis") {
+                claim_due_.addAll();
+            }
+        }
     }
 
     // Idempotent: they write only what differs.
     void chassisDuties() {
         const auto &bindings = engine_.desired().bindings;
-        if (bindings_seen_ != engine_.bindingsVersion() || programmed_seen_ != programmed_) {
-            bindings_seen_ = engine_.bindingsVersion();
+        const ctl::BindingChanges changed = engine_.takeBindingChanges();
+        claim_due_.merge(changed.ports);
+        installed_due_.merge(changed.interfaces);
+        if (programmed_seen_ != programmed_) {
             programmed_seen_ = programmed_;
-            claim_due_ = installed_due_ = true;
+            claim_due_.addAll();
+            installed_due_.addAll();
         }
-        if (claim_due_ && chassis_.claimPorts(mon_.sbIdl()->raw(), mon_.sbTxn(), bindings, programmed_))
-            claim_due_ = false;
-        if (installed_due_ && chassis_.markInstalled(mon_.ovsIdl().raw(), mon_.ovsTxn(), bindings, programmed_))
-            installed_due_ = false;
+        if (!claim_due_.empty() &&
+            chassis_.claimPorts(mon_.sbIdl()->raw(), mon_.sbTxn(), mon_.sb(), bindings, programmed_, claim_due_))
+            claim_due_ = {};
+        if (!installed_due_.empty() &&
+            chassis_.markInstalled(mon_.ovsIdl().raw(), mon_.ovsTxn(), mon_.ovs(), bindings, programmed_, installed_due_))
+            installed_due_ = {};
         // Report SB's nb_cfg only once the NB contents it stands for are
         // programmed (we read NB directly, northd may be ahead of us).
         chassis_.reportNbCfg(mon_.sbIdl()->raw(), mon_.sbTxn(), programmed_ && nb_cfg_seen_ >= mon_.sbNbCfg());
@@ -342,9 +352,8 @@ private:
     ctl::PortAllocator ports_;
     std::vector<ovnmon::Change> pending_;  // changes since the last reconcile
     bool recompute_ = true;                // ... or everything
-    // Chassis duties still to do (see noteDuties), and what they last saw.
-    bool ofports_due_ = true, claim_due_ = true, installed_due_ = true;
-    uint64_t bindings_seen_ = 0;
+    // Rows the chassis duties still have to look at (see noteDuties).
+    ctl::RowScope ofports_due_{true, {}}, claim_due_{true, {}}, installed_due_{true, {}};
     bool programmed_seen_ = false;
     std::string last_error_;
     ctl::ChassisDuties chassis_;

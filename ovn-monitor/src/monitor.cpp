@@ -154,18 +154,20 @@ bool OvnMonitor::run() {
 // tracked rows reaching us: its view is rebuilt once it is.
 void OvnMonitor::refreshViews() {
     rebuilt_ = false;
-    auto refresh = [this](IdlConnection *c, auto &view, bool &stale) {
+    auto refresh = [this](IdlConnection *c, auto &view, bool &stale, unsigned &seen) {
         if (!c || !c->synced()) {
             stale = true;
             return;
         }
+        if (!stale && c->seqno() == seen) return;  // an unchanged replica: nothing to follow
         if (stale) view.invalidate();
         rebuilt_ |= view.refresh(c->raw());
         stale = false;
+        seen = c->seqno();
     };
-    refresh(nb_.get(), nb_view_, nb_stale_);
-    refresh(sb_.get(), sb_view_, sb_stale_);
-    refresh(ovs_.get(), ovs_view_, ovs_stale_);
+    refresh(nb_.get(), nb_view_, nb_stale_, nb_view_seqno_);
+    refresh(sb_.get(), sb_view_, sb_stale_, sb_view_seqno_);
+    refresh(ovs_.get(), ovs_view_, ovs_stale_, ovs_view_seqno_);
 }
 
 void OvnMonitor::wait(int timeout_ms) {

@@ -132,11 +132,11 @@ void NbView::sync(const ovsdb_idl *idl, bool whole) {
 }
 
 bool NbView::countsMatch(const ovsdb_idl *idl) const {
-    return s_.switches.size() == kSwitches.count(idl) && s_.switch_ports.size() == kSwitchPorts.count(idl) &&
-           s_.routers.size() == kRouters.count(idl) && s_.router_ports.size() == kRouterPorts.count(idl) &&
-           s_.acls.size() == kAcls.count(idl) && s_.address_sets.size() == kAddressSets.count(idl) &&
-           s_.port_groups.size() == kPortGroups.count(idl) && s_.dhcp_options.size() == kDhcp.count(idl) && s_.dns.size() == kDns.count(idl) &&
-           s_.load_balancers.size() == kLoadBalancers.count(idl);
+    return kSwitches.countIs(idl, s_.switches.size()) && kSwitchPorts.countIs(idl, s_.switch_ports.size()) &&
+           kRouters.countIs(idl, s_.routers.size()) && kRouterPorts.countIs(idl, s_.router_ports.size()) &&
+           kAcls.countIs(idl, s_.acls.size()) && kAddressSets.countIs(idl, s_.address_sets.size()) &&
+           kPortGroups.countIs(idl, s_.port_groups.size()) && kDhcp.countIs(idl, s_.dhcp_options.size()) && kDns.countIs(idl, s_.dns.size()) &&
+           kLoadBalancers.countIs(idl, s_.load_balancers.size());
 }
 
 }  // namespace ovnmon

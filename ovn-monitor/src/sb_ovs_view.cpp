@@ -57,8 +57,8 @@ void SbView::sync(const ovsdb_idl *idl, bool whole) {
 }
 
 bool SbView::countsMatch(const ovsdb_idl *idl) const {
-    return s_.chassis.size() == kChassis.count(idl) && s_.chassis_private_nb_cfg.size() == kChassisPrivate.count(idl) &&
-           s_.port_bindings.size() == kBindings.count(idl);
+    return kChassis.countIs(idl, s_.chassis.size()) && kChassisPrivate.countIs(idl, s_.chassis_private_nb_cfg.size()) &&
+           kBindings.countIs(idl, s_.port_bindings.size());
 }
 
 // ---- Open_vSwitch -----------------------------------------------------------

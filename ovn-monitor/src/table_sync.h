@@ -6,6 +6,8 @@
 #include <string>
 
 #include "idl_text.h"
+#include "openvswitch/hmap.h"
+#include "ovsdb-idl-provider.h"
 #include "ovsdb-idl.h"
 
 namespace ovnmon {
@@ -50,10 +52,15 @@ struct TableSync {
         if (whole) all(idl, out, names);
         else tracked(idl, out, names);
     }
-    size_t count(const ovsdb_idl *idl) const {
-        size_t n = 0;
-        for (const Row *row = first(idl); row; row = next(row)) ++n;
-        return n;
+    // Whether the table has `n` rows. Its hash holds the rows plus those
+    // only referenced so far (orphans, rare): equal to `n`, no walk needed.
+    bool countIs(const ovsdb_idl *idl, size_t n) const {
+        const Row *row = first(idl);
+        if (!row) return n == 0;
+        if (hmap_count(&row->header_.table->rows) == n) return true;
+        size_t rows = 0;
+        for (; row; row = next(row)) ++rows;
+        return rows == n;
     }
 
 private:

@@ -8,6 +8,7 @@
 # directory; installed as the EXIT trap by bench_start.
 bench_cleanup() {
   set +e
+  for f in "$work"/*.nbctl.pid; do [ -f "$f" ] && kill "$(cat "$f")"; done
   for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do
     ip netns pids "$n" | xargs -r kill -9
     ip netns del "$n"

@@ -21,8 +21,8 @@ DummyLink::DummyLink(const std::string &name) : name_(name) {
 
 DummyLink::~DummyLink() { testsupport::run({"ip", "link", "del", name_}); }
 
-ModuleHarness::ModuleHarness(hover::AttachMode mode) : mode_(mode) {
-    auto chain = hover::ChainMap::create(mode_);
+ModuleHarness::ModuleHarness(hover::AttachMode mode, hover::HookSettings settings) : mode_(mode) {
+    auto chain = hover::ChainMap::create(mode_, settings);
     if (!chain.ok()) throw std::runtime_error(chain.error().message);
     chain_ = std::move(chain.value());
 }

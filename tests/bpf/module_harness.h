@@ -44,7 +44,7 @@ private:
 class ModuleHarness {
 public:
     // Shared chain map, modules loaded with load() for `mode`'s hook.
-    explicit ModuleHarness(hover::AttachMode mode = hover::AttachMode::kTc);
+    explicit ModuleHarness(hover::AttachMode mode = hover::AttachMode::kTc, hover::HookSettings settings = {});
     hover::Module &load(const std::string &type, uint32_t id);
     hover::Module &module(uint32_t id);
     // The maps the modules share (chain, flow cache).

@@ -46,6 +46,16 @@ TempDir::~TempDir() {
     if (!path_.empty()) fs::remove_all(path_, ec);
 }
 
+uint64_t fuzzCount(uint64_t fallback) {
+    const char *count = getenv("FUZZ_COUNT");
+    return count && *count ? std::strtoull(count, nullptr, 10) : fallback;
+}
+
+uint32_t fuzzSeed() {
+    const char *seed = getenv("FUZZ_SEED");
+    return seed && *seed ? uint32_t(std::strtoul(seed, nullptr, 10)) : 1;
+}
+
 pid_t readPidfile(const std::string &path) {
     std::ifstream in(path);
     long pid = -1;

@@ -58,6 +58,11 @@ private:
     pid_t pid_ = -1;
 };
 
+// Fuzzers: how many inputs (FUZZ_COUNT, else `fallback`: what CI runs) and
+// the seed (FUZZ_SEED, else 1): a failure is replayed with the same seed.
+uint64_t fuzzCount(uint64_t fallback);
+uint32_t fuzzSeed();
+
 // Reads a pidfile; -1 if missing or malformed.
 pid_t readPidfile(const std::string &path);
 // SIGTERM, then SIGKILL after `grace_ms`; waits until the process is gone.

@@ -4,6 +4,8 @@
 // afterwards exactly what the accepted requests asked for.
 #include <signal.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -17,6 +19,7 @@
 
 #include "hover/client.h"
 #include "hoverd_process.h"
+#include "test_support.h"
 
 namespace {
 
@@ -123,10 +126,12 @@ TEST(HoverdFuzz, TenThousandHostileRequestsChangeNothing) {
     const json fdb_before = hoverd.call("GET", "/modules/base/tables/fdb/entries/").body;
 
     hover::HoverClient client(hoverd.url());
-    std::mt19937 rng(20261202);
+    // FUZZ_SEED replays another stream; FUZZ_COUNT runs longer than CI does.
+    std::mt19937 rng(getenv("FUZZ_SEED") ? testsupport::fuzzSeed() : 20261202);
     const auto gens = generators();
-    int answered = 0;
-    for (int i = 0; i < 10000; ++i) {
+    const uint64_t count = testsupport::fuzzCount(10000);
+    uint64_t answered = 0;
+    for (uint64_t i = 0; i < count; ++i) {
         const Request r = gens[rng() % gens.size()](rng);
         auto reply = client.request(r.method, r.path, r.body);
         ASSERT_TRUE(reply.ok()) << "request " << i << " " << r.method << " " << r.path << " " << r.body.substr(0, 200) << ": "
@@ -139,7 +144,7 @@ TEST(HoverdFuzz, TenThousandHostileRequestsChangeNothing) {
     // Bodies over the limit, a few.
     for (int i = 0; i < 3; ++i) EXPECT_EQ(client.request("POST", "/modules/", std::string(17 << 20, '{')).value().status, 413);
 
-    EXPECT_EQ(answered, 10000);
+    EXPECT_EQ(answered, count);
     EXPECT_EQ(kill(hoverd.pid(), 0), 0) << "hoverd is up";
     EXPECT_EQ(hoverd.call("GET", "/health").body.value("status", ""), "ok");
     EXPECT_EQ(hoverd.call("GET", "/modules/").body, modules_before) << "no module created, renamed or removed";

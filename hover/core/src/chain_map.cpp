@@ -182,7 +182,8 @@ Result<OpenedObject> ChainMap::openObject(const ModuleType &type, bpf_object_ope
     auto opened = openModuleObject(type, opts);
     if (!opened.ok()) return opened;
     for (const auto &[name, entries] : {std::pair<const char *, uint32_t>{"iov_conntrack", settings_.conntrack},
-                                        {"iov_port_counters", settings_.port_counters}})
+                                        {"iov_port_counters", settings_.port_counters},
+                                        {"iov_module_drops", settings_.drop_keys}})
         if (bpf_map *map = bpf_object__find_map_by_name(opened->obj, name))
             if (bpf_map__set_max_entries(map, entries) != 0) return errnoError(errno, std::string("size ") + name);
     bpf_map *map;

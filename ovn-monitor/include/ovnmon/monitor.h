@@ -91,6 +91,7 @@ private:
     std::unique_ptr<IdlConnection> nb_, sb_, ovs_;
     std::string sb_remote_;
     unsigned nb_seqno_ = 0, sb_seqno_ = 0, ovs_seqno_ = 0;
+    unsigned nb_view_seqno_ = 0, sb_view_seqno_ = 0, ovs_view_seqno_ = 0;  // what each view last followed
     std::vector<Change> changes_;
     NbView nb_view_;
     SbView sb_view_;

@@ -91,6 +91,7 @@ struct HookSettings {
     uint32_t conntrack = IOV_CT_DEFAULT_ENTRIES;    // --conntrack-entries
     uint32_t port_counters = IOV_COUNTERS_DEFAULT;  // --port-counters
     iov_ct_timeouts ct_timeouts{};                  // --ct-timeout (0: the default)
+    uint32_t drop_keys = IOV_DROP_KEYS;             // (module, reason) drop counters
 };
 
 class ChainMap {
