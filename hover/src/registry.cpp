@@ -107,6 +107,7 @@ Status Registry::restoreModule(const json &m) {
         if (!loaded.ok()) return loaded.error().context("restore module " + std::to_string(rec.info.id));
         rec.module = std::move(loaded.value());
     }
+    indexModule(rec.info, true);
     modules_.emplace(rec.info.id, std::move(rec));
     return {};
 }
@@ -130,6 +131,7 @@ Status Registry::restoreLink(const json &l) {
     if (!att.ok()) return att.error().context("restore link " + std::to_string(rec.info.id));
     rec.attachment = std::move(att.value());
     const uint32_t id = rec.info.id;
+    indexLink(rec.info, true);
     LinkRecord &stored = links_.emplace(id, std::move(rec)).first->second;
     if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
     return {};
@@ -171,20 +173,40 @@ std::string Registry::pinDir(uint32_t id) const { return options_.pin_root + "/m
 ModuleInfo Registry::infoOf(const ModuleRecord &record) const {
     ModuleInfo info = record.info;
     info.ports.clear();
-    for (const auto &[id, link] : links_)
-        for (const Endpoint *e : {&link.info.from, &link.info.to})
-            if (e->is_module && e->module == info.id) info.ports.emplace_back(e->port, id);
+    if (auto links = links_of_module_.find(info.id); links != links_of_module_.end())
+        for (uint32_t id : links->second) {
+            const LinkInfo &link = links_.at(id).info;
+            for (const Endpoint *e : {&link.from, &link.to})
+                if (e->is_module && e->module == info.id) info.ports.emplace_back(e->port, id);
+        }
     std::sort(info.ports.begin(), info.ports.end());
     return info;
+}
+
+void Registry::indexModule(const ModuleInfo &info, bool add) {
+    if (info.display_name.empty()) return;
+    if (add) module_by_name_[info.display_name] = info.id;
+    else module_by_name_.erase(info.display_name);
+}
+
+void Registry::indexLink(const LinkInfo &info, bool add) {
+    for (const Endpoint *e : {&info.from, &info.to}) {
+        if (e->is_module && add) links_of_module_[e->module].insert(info.id);
+        else if (e->is_module) {
+            auto links = links_of_module_.find(e->module);
+            if (links != links_of_module_.end() && (links->second.erase(info.id), links->second.empty()))
+                links_of_module_.erase(links);
+        } else if (add) link_of_netdev_[e->ifindex] = info.id;
+        else link_of_netdev_.erase(e->ifindex);
+    }
 }
 
 Result<Registry::ModuleRecord *> Registry::find(const std::string &ref) {
     if (isModuleId(ref)) {
         auto it = modules_.find(static_cast<uint32_t>(std::stoul(ref)));
         if (it != modules_.end()) return &it->second;
-    } else {
-        for (auto &[id, rec] : modules_)
-            if (rec.info.display_name == ref) return &rec;
+    } else if (auto named = module_by_name_.find(ref); named != module_by_name_.end()) {
+        return &modules_.at(named->second);
     }
     return makeError(Errc::kNotFound, "no module '" + ref + "'");
 }
@@ -227,9 +249,8 @@ Status Registry::checkNewName(const std::string &name, const std::set<std::strin
     if (!plain || name.find_first_not_of('.') == std::string::npos)
         return makeError(Errc::kInvalid, "display_name '" + name.substr(0, 64) + (name.size() > 64 ? "...'" : "'") +
                                              " must be up to 64 of A-Z a-z 0-9 . _ - (and not only dots)");
-    for (const auto &[id, rec] : modules_)
-        if (id != renamed && rec.info.display_name == name)
-            return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(id) + ")");
+    if (auto named = module_by_name_.find(name); named != module_by_name_.end() && named->second != renamed)
+        return makeError(Errc::kConflict, "a module named '" + name + "' exists (id " + std::to_string(named->second) + ")");
     if (batch.count(name)) return makeError(Errc::kConflict, "the name '" + name + "' is given twice");
     if (loading_names_.count(name)) return makeError(Errc::kConflict, "a module named '" + name + "' is being loaded");
     return {};
@@ -314,6 +335,7 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
         const CreateModule &request = requests[i];
         ModuleRecord rec{ModuleInfo{(*ids)[i], request.type, request.display_name, request.mode, request.config, {}},
                          std::move(loaded[i].value())};
+        indexModule(rec.info, true);
         const ModuleRecord &stored = modules_.emplace((*ids)[i], std::move(rec)).first->second;
         if (auto s = saveModule(stored); !s.ok()) return s.error();
         out.push_back(infoOf(stored));
@@ -349,7 +371,9 @@ Result<ModuleInfo> Registry::updateModule(const std::string &ref, const std::opt
     if (!rec.ok()) return rec.error();
     if (display_name) {
         if (auto s = checkNewName(*display_name, {}, (*rec)->info.id); !s.ok()) return s.error();
+        indexModule((*rec)->info, false);
         (*rec)->info.display_name = *display_name;
+        indexModule((*rec)->info, true);
     }
     if (config) (*rec)->info.config = *config;
     if (auto s = saveModule(**rec); !s.ok()) return s.error();
@@ -370,6 +394,7 @@ Status Registry::deleteModule(const std::string &ref) {
     own_codecs_.erase(id);
     std::error_code ec;
     fs::remove(options_.state_dir + "/m" + std::to_string(id) + ".o", ec);
+    indexModule((*rec)->info, false);
     modules_.erase(id);
     return store_.dropModule(id);
 }

@@ -290,6 +290,13 @@ private:
     std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
     std::map<uint32_t, ModuleRecord> modules_;
     std::map<uint32_t, LinkRecord> links_;
+    // Indexes over the two, kept where they change (index*), so that a
+    // request costs the same beside 5 modules or 5,000.
+    void indexModule(const ModuleInfo &info, bool add);
+    void indexLink(const LinkInfo &info, bool add);
+    std::map<std::string, uint32_t> module_by_name_;
+    std::map<uint32_t, std::set<uint32_t>> links_of_module_;
+    std::map<uint32_t, uint32_t> link_of_netdev_;  // ifindex -> link
     std::map<uint32_t, MapCodec> codecs_;                  // by map id
     std::map<uint32_t, std::vector<uint32_t>> own_codecs_;  // module id -> its own maps' ids
     uint32_t next_module_id_ = 1, next_link_id_ = 1;

@@ -113,11 +113,9 @@ Result<uint32_t> Registry::addLink(const std::string &from, const std::string &t
     }
     for (const Endpoint *e : {&*a, &*b}) {
         if (e->is_module) continue;
-        for (const auto &[id, link] : links_)
-            for (const Endpoint *o : {&link.info.from, &link.info.to})
-                if (!o->is_module && o->ifindex == e->ifindex)
-                    return makeError(Errc::kConflict, "interface " + e->ifname + " is already linked (link " +
-                                                          std::to_string(id) + ")");
+        if (auto linked = link_of_netdev_.find(e->ifindex); linked != link_of_netdev_.end())
+            return makeError(Errc::kConflict, "interface " + e->ifname + " is already linked (link " +
+                                                  std::to_string(linked->second) + ")");
     }
     LinkRecord rec;
     rec.info = LinkInfo{next_link_id_, *a, *b};
@@ -132,6 +130,7 @@ Result<uint32_t> Registry::addLink(const std::string &from, const std::string &t
     }
     rec.attachment = std::move(att.value());
     const uint32_t id = next_link_id_++;
+    indexLink(rec.info, true);
     links_.emplace(id, std::move(rec));
     return id;
 }
@@ -168,6 +167,7 @@ Status Registry::removeLink(uint32_t id) {
         if (auto s = rec.module->disconnect(e->port); !s.ok()) return s;
         portChanged(rec, e->port);
     }
+    indexLink(it->second.info, false);
     links_.erase(it);
     return {};
 }
