@@ -38,6 +38,23 @@ const Row *rowOf(ovsdb_idl *idl, const Row *(*get_for_uuid)(const ovsdb_idl *, c
     return uuid_from_string(&u, text.c_str()) ? get_for_uuid(idl, &u) : nullptr;
 }
 
+// Calls `visit` on every row of a table (scope.all) or on the rows `view`
+// (a replica's view of it, by name, holding each row's uuid) has under the
+// scope's names.
+template <typename Row, typename View, typename Visit>
+void forRows(ovsdb_idl *idl, const RowScope &scope, const View &view, const Row *(*first)(const ovsdb_idl *),
+             const Row *(*next)(const Row *), const Row *(*get_for_uuid)(const ovsdb_idl *, const uuid *), Visit visit) {
+    if (scope.all) {
+        for (const Row *row = first(idl); row; row = next(row)) visit(row);
+        return;
+    }
+    for (const auto &name : scope.names) {
+        auto known = view.find(name);
+        if (known == view.end()) continue;  // gone, or not one the view follows
+        if (const Row *row = rowOf(idl, get_for_uuid, known->second.uuid)) visit(row);
+    }
+}
+
 }  // namespace
 
 void ChassisDuties::registerChassis(ovsdb_idl *sb, ovsdb_idl_txn *txn, const ovnmon::OvsState &ovs) {
@@ -179,16 +196,8 @@ bool ChassisDuties::claimPorts(ovsdb_idl *sb, ovsdb_idl_txn *sb_txn, const ovnmo
             sbrec_port_binding_set_up(pb, &f, 1);
         }
     };
-    if (scope.all) {
-        const sbrec_port_binding *pb;
-        SBREC_PORT_BINDING_FOR_EACH (pb, sb) claim(pb);
-        return true;
-    }
-    for (const auto &name : scope.names) {
-        auto binding = state.port_bindings.find(name);
-        if (binding == state.port_bindings.end()) continue;
-        if (const sbrec_port_binding *pb = rowOf(sb, sbrec_port_binding_get_for_uuid, binding->second.uuid)) claim(pb);
-    }
+    forRows(sb, scope, state.port_bindings, sbrec_port_binding_first, sbrec_port_binding_next,
+            sbrec_port_binding_get_for_uuid, claim);
     return true;
 }
 
@@ -209,16 +218,8 @@ bool ChassisDuties::markInstalled(ovsdb_idl *ovs, ovsdb_idl_txn *ovs_txn, const 
             ovsrec_interface_update_external_ids_delkey(itf, "ovn-installed-ts");
         }
     };
-    if (scope.all) {
-        const ovsrec_interface *itf;
-        OVSREC_INTERFACE_FOR_EACH (itf, ovs) mark(itf);
-        return true;
-    }
-    for (const auto &name : scope.names) {
-        auto itf = state.interfaces.find(name);
-        if (itf == state.interfaces.end()) continue;
-        if (const ovsrec_interface *row = rowOf(ovs, ovsrec_interface_get_for_uuid, itf->second.uuid)) mark(row);
-    }
+    forRows(ovs, scope, state.interfaces, ovsrec_interface_first, ovsrec_interface_next, ovsrec_interface_get_for_uuid,
+            mark);
     return true;
 }
 
