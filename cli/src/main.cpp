@@ -2,12 +2,7 @@
 // Human-readable tables by default, --json for scripts. Exit codes:
 //   0 ok, 1 hoverd refused the request (its message is printed), 2 usage,
 //   3 hoverd not reachable.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -16,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli.h"
 #include "hover/client.h"
 #include "iovisor/text.h"
 #include "iovisor/net.h"
@@ -23,7 +19,7 @@
 
 namespace {
 
-using nlohmann::json;
+using namespace iovisorctl;
 
 const char kUsage[] =
     "usage: iovisorctl [--hover URL] [--json] COMMAND ...\n"
@@ -63,82 +59,11 @@ const char kUsage[] =
     "  --json        print JSON instead of tables\n"
     "Module IDs may be numbers or display names.\n";
 
-enum Exit { kOk = 0, kRefused = 1, kBadUsage = 2, kUnreachable = 3 };
-
-struct Cli {
-    hover::HoverClient client;
-    bool as_json = false;
-    std::string ovnd_socket;
-};
-
-// iovisor-ovnd's state snapshot from its debug socket.
-iovisor::Result<json> ovndState(const std::string &path) {
-    const auto unreachable = iovisor::makeError(
-        iovisor::Errc::kUnavailable, "iovisor-ovnd not reachable at " + path +
-                                         ": start it (iovisor-ovnd --debug-socket " + path + " ...) or pass --ovnd");
-    sockaddr_un addr{};
-    if (path.size() >= sizeof(addr.sun_path)) return unreachable;
-    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path.c_str());
-    if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
-        close(fd);
-        return unreachable;
-    }
-    std::string text;
-    char buf[65536];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, n);
-    close(fd);
-    json state = json::parse(text, nullptr, false);
-    if (state.is_discarded()) return iovisor::makeError(iovisor::Errc::kInternal, "iovisor-ovnd sent no JSON");
-    return state;
-}
-
-int usage(const std::string &problem) {
-    std::cerr << "iovisorctl: " << problem << "\n\n" << kUsage;
-    return kBadUsage;
-}
-
-int fail(const iovisor::Error &e) {
-    std::cerr << "iovisorctl: " << e.message << "\n";
-    return e.code == iovisor::Errc::kUnavailable ? kUnreachable : kRefused;
-}
-
-// Plain text for a JSON scalar (strings without quotes).
-std::string text(const json &v) {
-    if (v.is_null()) return "-";
-    if (v.is_string()) return v.get<std::string>();
-    return v.dump();
-}
-
-// Prints rows as aligned columns under a header.
-void table(const std::vector<std::string> &header, const std::vector<std::vector<std::string>> &rows) {
-    std::vector<size_t> width(header.size());
-    for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-    for (const auto &row : rows)
-        for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    auto print = [&](const std::vector<std::string> &row) {
-        std::string line;
-        for (size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-        }
-        std::cout << line << "\n";
-    };
-    print(header);
-    for (const auto &row : rows) print(row);
-}
 
 // A key or value from the command line: JSON if it parses, else a string.
 json arg(const std::string &s) {
     json v = json::parse(s, nullptr, false);
     return v.is_discarded() ? json(s) : v;
-}
-
-int show(const Cli &cli, const json &body, const std::function<void()> &human) {
-    if (cli.as_json) std::cout << body.dump(2) << "\n";
-    else human();
-    return kOk;
 }
 
 int modules(Cli &cli, const std::vector<std::string> &a) {
@@ -378,97 +303,6 @@ int conntrack(Cli &cli) {
 }
 
 // Packets each ACL of `module` decided (acl_hits, summed over CPUs), by number.
-std::map<std::string, uint64_t> aclHits(Cli &cli, const std::string &module) {
-    std::map<std::string, uint64_t> hits;
-    auto entries = cli.client.get("/modules/" + module + "/tables/acl_hits/entries/");
-    if (!entries.ok()) return hits;
-    for (const auto &e : *entries)
-        for (const auto &cpu : e["value"]) hits[text(e["key"])] += cpu.get<uint64_t>();
-    return hits;
-}
-
-int acl(Cli &cli, const std::string &port) {
-    auto state = ovndState(cli.ovnd_socket);
-    if (!state.ok()) return fail(state.error());
-    for (const auto &ls : (*state)["switches"])
-        for (const auto &p : ls["ports"]) {
-            if (p["name"] != port) continue;
-            auto hits = aclHits(cli, text(ls["module"]));
-            json out = p["acls"];
-            for (auto &a : out["in_force"]) a["hits"] = hits[text(a["number"])];
-            return show(cli, out, [&] {
-                std::cout << "port " << port << " on switch " << text(ls["name"]) << " (module " << text(ls["module"])
-                          << ", port " << text(p["module_port"]) << ")\n";
-                for (const char *dir : {"from-lport", "to-lport"}) {
-                    const json &stage = p["acls"]["stage"];
-                    std::cout << "  " << dir << ": ";
-                    if (!stage.contains(dir)) std::cout << "no ACL stage\n";
-                    else
-                        std::cout << "policy " << text(stage[dir]["policy"]) << ", connections "
-                                  << (stage[dir]["tracked"] == true ? "tracked" : "not tracked") << "\n";
-                    std::vector<std::vector<std::string>> rows;
-                    for (const auto &a : out["in_force"])
-                        if (a["direction"] == dir)
-                            rows.push_back({"    " + text(a["priority"]), text(a["action"]), text(a["hits"]), text(a["match"]),
-                                            a["error"].is_null() ? "" : "FAILS CLOSED: " + text(a["error"])});
-                    if (!rows.empty()) table({"    PRIORITY", "ACTION", "HITS", "MATCH", ""}, rows);
-                }
-            });
-        }
-    return fail(iovisor::makeError(iovisor::Errc::kNotFound, "no logical switch port '" + port + "'"));
-}
-
-int ovn(Cli &cli) {
-    auto state = ovndState(cli.ovnd_socket);
-    if (!state.ok()) return fail(state.error());
-    const json &s = *state;
-    return show(cli, s, [&] {
-        std::cout << "chassis " << text(s["chassis"]) << " (" << (s["programmed"].get<bool>() ? "programmed" : "PENDING")
-                  << (text(s["last_error"]).empty() || s["last_error"] == "" ? "" : ": " + text(s["last_error"])) << ")\n";
-        for (const auto &ls : s["switches"]) {
-            std::cout << "switch " << text(ls["name"]) << " -> module " << text(ls["module"]) << "\n";
-            const json dns = ls.value("dns", json::object());
-            if (dns.is_object() && dns.value("answered", 0) > 0) std::cout << "  DNS: answers " << text(dns["answered"]) << " records\n";
-            for (const auto &p : dns.is_object() ? dns.value("problems", json::array()) : json::array())
-                std::cout << "  DNS NOT ANSWERED: " << text(p["name"]) << ": " << text(p["error"]) << "\n";
-            for (const auto &p : ls["ports"]) {
-                std::cout << "  port " << text(p["name"]) << " (" << text(p["type"]) << ") -> port "
-                          << text(p["module_port"]);
-                if (p.contains("interface")) std::cout << " via " << text(p["interface"]);
-                if (p.contains("bound_to")) std::cout << ", bound to " << text(p["bound_to"]);
-                if (p.contains("up")) std::cout << (p["up"] == true ? ", up" : ", down");
-                std::cout << ": " << text(p["state"]) << "\n";
-                const json dhcp = p.contains("dhcp") && p["dhcp"].is_object() ? p["dhcp"] : json::object();
-                if (dhcp.contains("error")) std::cout << "    DHCP NOT ANSWERED: " << text(dhcp["error"]) << "\n";
-                for (const auto &o : dhcp.value("v4", json::array()))
-                    std::cout << "    DHCPv4: offers " << text(o["offer"]) << " to " << text(o["mac"]) << " from "
-                              << text(o["server"]) << "\n";
-                for (const auto &o : dhcp.value("v6", json::array()))
-                    std::cout << "    DHCPv6: answers " << text(o["mac"])
-                              << (o["stateful"] == true ? ", stateful" : ", stateless") << "\n";
-                const json ra = p.value("router_adverts", json::object());
-                if (ra.is_object() && ra.contains("error")) std::cout << "    RA NOT SENT: " << text(ra["error"]) << "\n";
-                if (ra.is_object() && (ra.contains("solicited") || ra.contains("periodic")))
-                    std::cout << "    RA:" << (ra.contains("solicited") ? " answers Router Solicitations" : "")
-                              << (ra.contains("periodic") ? " every " + text(ra["periodic"]["min_interval"]) + "-" +
-                                                                text(ra["periodic"]["max_interval"]) + " s" : "") << "\n";
-            }
-        }
-        for (const auto &lr : s["routers"]) {
-            std::cout << "router " << text(lr["name"]) << " -> module " << text(lr["module"]) << "\n";
-            for (const auto &p : lr["ports"]) {
-                std::string nets;
-                for (const auto &n : p["networks"]) nets += " " + text(n);
-                std::cout << "  port " << text(p["name"]) << " " << text(p["mac"]) << nets << " -> port "
-                          << text(p["module_port"]) << "\n";
-            }
-            for (const auto &n : lr["nat"])
-                std::cout << "  nat " << text(n["type"]) << " " << text(n["external_ip"]) << " <-> "
-                          << text(n["logical_ip"]) << " -> module " << text(n["module"]) << "\n";
-        }
-    });
-}
-
 int trace(Cli &cli, const std::vector<std::string> &a) {
     if (a.size() < 2) return usage("trace: expected PORT FIELD=VALUE...");
     std::string from = a[0], logical;
@@ -524,35 +358,12 @@ int trace(Cli &cli, const std::vector<std::string> &a) {
     });
 }
 
-int status(Cli &cli) {
-    auto health = cli.client.get("/health");
-    auto state = ovndState(cli.ovnd_socket);
-    json out = {{"hoverd", health.ok() ? *health : json({{"error", health.error().message}})},
-                {"iovisor-ovnd", state.ok() ? json({{"chassis", (*state)["chassis"]},
-                                                    {"programmed", (*state)["programmed"]},
-                                                    {"nb_cfg", (*state)["nb_cfg"]}})
-                                            : json({{"error", state.error().message}})}};
-    show(cli, out, [&] {
-        if (health.ok())
-            std::cout << "hoverd at " << cli.client.url() << ": " << text((*health)["status"]) << ", "
-                      << text((*health)["modules"]) << " modules, " << text((*health)["links"]) << " links\n";
-        else
-            std::cout << "hoverd: " << health.error().message << "\n";
-        if (state.ok()) {
-            const json &cfg = (*state)["nb_cfg"];
-            std::cout << "iovisor-ovnd: chassis " << text((*state)["chassis"]) << ", "
-                      << ((*state)["programmed"] == true ? "programmed" : "PENDING") << ", nb_cfg seen "
-                      << text(cfg["southbound"]) << " applied " << text(cfg["applied"]) << "\n";
-        } else {
-            std::cout << "iovisor-ovnd: " << state.error().message << "\n";
-        }
-    });
-    if (!health.ok()) return fail(health.error());
-    if (!state.ok()) return fail(state.error());
-    return kOk;
-}
-
 }  // namespace
+
+int iovisorctl::usage(const std::string &problem) {
+    std::cerr << "iovisorctl: " << problem << "\n\n" << kUsage;
+    return kBadUsage;
+}
 
 int main(int argc, char **argv) {
     std::string url = std::getenv("HOVER_URL") ? std::getenv("HOVER_URL") : hover::kDefaultEndpoint;

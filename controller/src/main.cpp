@@ -258,8 +258,8 @@ private:
         recompute_ = !programmed_;  // unsure what landed: compare everything next time
     }
 
-    // ACLs that cannot be applied as written (their ports fail closed), each
-    // time the switch holding them changes.
+    // What cannot be programmed as written (ACLs and port security fail
+    // closed), each time the module holding it changes.
     void reportProblems(const ctl::DesiredDelta &delta) const {
         ctl::forEachChanged(engine_.desired(), delta, [](const std::string &name, const ctl::ModuleSpec &m) {
             for (const auto &p : m.config.value("acl_problems", nlohmann::json::array()))
@@ -270,6 +270,9 @@ private:
                                p.value("error", ""));
             for (const auto &p : m.config.value("dns_problems", nlohmann::json::array()))
                 ctl::log::warn("DNS record " + p.value("name", "") + " of " + name + " is not answered: " +
+                               p.value("error", ""));
+            for (const auto &p : m.config.value("problems", nlohmann::json::array()))
+                ctl::log::warn(p.value("object", "") + " of " + name + " cannot be programmed as written: " +
                                p.value("error", ""));
             for (const auto &p : m.config.value("ra_problems", nlohmann::json::array()))
                 ctl::log::warn("router port " + p.value("port", "") + " advertises nothing on " + name + ": " +

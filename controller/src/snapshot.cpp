@@ -97,6 +97,16 @@ json dnsOf(const SnapshotInput &in, const std::string &module) {
             {"problems", m->second.config.value("dns_problems", json::array())}};
 }
 
+// What of the modules' OVN objects cannot be programmed as written
+// (translate's "problems"), local modules only.
+json problemsOf(const SnapshotInput &in, const std::vector<std::string> &modules) {
+    json out = json::array();
+    for (const auto &name : modules)
+        if (auto m = in.desired.modules.find(name); m != in.desired.modules.end())
+            for (const auto &p : m->second.config.value("problems", json::array())) out.push_back(p);
+    return out;
+}
+
 // Where the port stands on this chassis ("state"; a VIF's "interface").
 void portState(const SnapshotInput &in, const ovnmon::LogicalSwitchPort &lsp,
                const std::map<std::string, std::string> &interface_of, json &port) {
@@ -142,7 +152,7 @@ json snapshot(const SnapshotInput &in) {
             ports.push_back(port);
         }
         switches.push_back({{"name", ls.name}, {"uuid", uuid}, {"module", module}, {"ports", ports},
-                            {"dns", dnsOf(in, module)}});
+                            {"dns", dnsOf(in, module)}, {"problems", problemsOf(in, {module})}});
     }
     for (const auto &[uuid, lr] : in.nb.routers) {
         const std::string module = "lr-" + uuid;
@@ -157,7 +167,8 @@ json snapshot(const SnapshotInput &in) {
         for (const auto &n : lr.nat)
             nat.push_back({{"type", n.type}, {"external_ip", n.external_ip}, {"logical_ip", n.logical_ip},
                            {"module", has_nat ? json("nat-" + uuid) : json(nullptr)}});
-        routers.push_back({{"name", lr.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}, {"nat", nat}});
+        routers.push_back({{"name", lr.name}, {"uuid", uuid}, {"module", module}, {"ports", ports}, {"nat", nat},
+                           {"problems", problemsOf(in, {module, "nat-" + uuid})}});
     }
     auto applied = in.sb.chassis_private_nb_cfg.find(in.chassis);
     return {{"chassis", in.chassis},

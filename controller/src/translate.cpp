@@ -35,17 +35,19 @@ namespace {
 
 using iovisor::split;
 
-// One "MAC [IP...]" entry of OVN addresses or port_security.
-std::optional<l2::Addresses> parseAddresses(const std::string &text) {
+// One "MAC [IP...]" entry of OVN addresses or port_security; an error names
+// the word that is neither.
+iovisor::Result<l2::Addresses> parseAddresses(const std::string &text) {
     const auto w = split(text, ' ');
-    if (w.empty()) return std::nullopt;
+    if (w.empty()) return iovisor::makeError(iovisor::Errc::kInvalid, "empty entry");
     auto mac = iovisor::parseMac(w[0]);
-    if (!mac.ok()) return std::nullopt;
+    if (!mac.ok()) return iovisor::makeError(iovisor::Errc::kInvalid, "'" + w[0] + "' is not a MAC address");
     l2::Addresses set;
     set.mac = *mac;
     for (size_t i = 1; i < w.size(); ++i) {
         if (auto v4 = iovisor::parseIpv4Prefix(w[i]); v4.ok()) set.ipv4.push_back(*v4);
         else if (auto v6 = iovisor::parseIpv6Prefix(w[i]); v6.ok()) set.ipv6.push_back(*v6);
+        else return iovisor::makeError(iovisor::Errc::kInvalid, "'" + w[i] + "' is not an IPv4 or IPv6 address");
     }
     return set;
 }
@@ -150,6 +152,12 @@ private:
         m.config = {{kConfigOvn, ovn}};
     }
 
+    // What of an OVN object cannot be programmed as written: shown with the
+    // module (iovisorctl ovn) and logged by the daemon.
+    static void problem(json &config, const std::string &object, const std::string &error) {
+        config["problems"].push_back({{"object", object}, {"error", error}});
+    }
+
     // A port that makes its switch local: a VIF or localport whose interface
     // is here, a localnet whose network is mapped to a bridge with interfaces.
     bool isLocal(const LogicalSwitchPort &lsp) const {
@@ -194,16 +202,23 @@ private:
 
     // The addresses a switch port answers for; `unknown`: it also takes
     // unknown MACs.
-    std::vector<l2::Addresses> portAddresses(const LogicalSwitchPort &lsp, bool *unknown) const {
+    // unknown MACs; entries that do not parse are skipped (and named in
+    // `problems`, when given).
+    std::vector<l2::Addresses> portAddresses(const LogicalSwitchPort &lsp, bool *unknown,
+                                             std::vector<std::string> *problems = nullptr) const {
         std::vector<l2::Addresses> out;
         *unknown = false;
         for (const auto &a : lsp.addresses) {
-            std::optional<l2::Addresses> set;
-            if (a == "unknown") *unknown = true;
-            else if (a == "router") set = peerRouterPort(lsp) ? routerPortAddresses(*peerRouterPort(lsp)) : std::nullopt;
-            else if (a == "dynamic") set = parseAddresses(lsp.dynamic_addresses);
-            else set = parseAddresses(a);
-            if (set) out.push_back(*set);
+            if (a == "unknown") {
+                *unknown = true;
+            } else if (a == "router") {
+                if (auto set = peerRouterPort(lsp) ? routerPortAddresses(*peerRouterPort(lsp)) : std::nullopt) out.push_back(*set);
+            } else if (const bool dynamic = a == "dynamic" || (a.size() > 8 && a.compare(a.size() - 8, 8, " dynamic") == 0);
+                       !dynamic || !lsp.dynamic_addresses.empty()) {  // "[MAC] dynamic": what northd assigned
+                auto set = parseAddresses(dynamic ? lsp.dynamic_addresses : a);
+                if (set.ok()) out.push_back(*set);
+                else if (problems) problems->push_back("address '" + a + "' skipped: " + set.error().message);
+            }
         }
         return out;
     }
@@ -215,8 +230,18 @@ private:
         l2::Port &p = sw.ports[port];
         p.enabled = enabled;
         p.learn = learn;
-        for (const auto &entry : port_security)
-            if (auto ps = parseAddresses(entry)) p.security.push_back(*ps);
+        for (const auto &entry : port_security) {
+            auto ps = parseAddresses(entry);
+            if (ps.ok()) {
+                p.security.push_back(*ps);
+                continue;
+            }
+            // Security never fails open: a port whose port security cannot be
+            // enforced as written passes nothing (OVN would drop the entry).
+            p.enabled = false;
+            port_problems_.push_back(
+                {lsp_ ? lsp_->name : "", "port_security '" + entry + "': " + ps.error().message + "; the port is closed"});
+        }
         for (const auto &a : addresses) sw.addresses.push_back({port, a, router});
         return p;
     }
@@ -233,14 +258,18 @@ private:
             const LogicalSwitchPort &lsp = it->second;
             lsp_ = &lsp;
             bool unknown = false;
-            const auto addresses = portAddresses(lsp, &unknown);
+            std::vector<std::string> problems;
+            const auto addresses = portAddresses(lsp, &unknown, &problems);
+            for (const auto &p : problems) port_problems_.push_back({lsp.name, p});
             if (lsp.type.empty() || lsp.type == "localport") vifPort(name, sw, lsp, addresses, unknown);
             else if (lsp.type == "router") routerPort(lsp, name, sw, addresses);
             else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
         }
         lsp_ = nullptr;
-        // Periodic advertisements reach the switch's ports on this chassis.
         json &config = out_.modules.at(name).config;
+        for (const auto &[object, error] : port_problems_) problem(config, object, error);
+        port_problems_.clear();
+        // Periodic advertisements reach the switch's ports on this chassis.
         if (auto periodic = config.find("ra_periodic"); periodic != config.end())
             for (auto &p : *periodic) p["interfaces"] = local_vifs_;
         switchDns(ls, sw, config);
@@ -370,12 +399,16 @@ private:
             const uint32_t port = ports_.port(name, lrp.name);
             ports[lrp.name] = port;
             auto mac = iovisor::parseMac(lrp.mac);
-            r.ports[port] = rt::Port{mac.ok() ? *mac : iovisor::Mac{}, lr.enabled && lrp.enabled, ipv4Networks(lrp),
-                                     ipv6Networks(lrp)};
+            if (!mac.ok()) problem(out_.modules.at(name).config, lrp.name, "mac '" + lrp.mac + "' is not a MAC address; the port is down");
+            for (const auto &net : lrp.networks)
+                if (!iovisor::parseIpv4Prefix(net).ok() && !iovisor::parseIpv6Prefix(net).ok())
+                    problem(out_.modules.at(name).config, lrp.name, "network '" + net + "' skipped: not an address/prefix");
+            r.ports[port] = rt::Port{mac.ok() ? *mac : iovisor::Mac{}, lr.enabled && lrp.enabled && mac.ok(),
+                                     ipv4Networks(lrp), ipv6Networks(lrp)};
             peerRouter(name, port, lrp, r);
         }
         neighbors(r, ports);
-        staticRoutes(lr, r, ports);
+        staticRoutes(lr, r, ports, out_.modules.at(name).config);
         nat(lr);
     }
 
@@ -430,12 +463,20 @@ private:
 
     // OVN static routes (src-ip policy routes are not supported); an
     // output_port that is not the router's own makes the route unusable.
-    void staticRoutes(const LogicalRouter &lr, rt::Router &r, const std::map<std::string, uint32_t> &ports) {
+    void staticRoutes(const LogicalRouter &lr, rt::Router &r, const std::map<std::string, uint32_t> &ports,
+                      json &config) {
         for (const auto &route : lr.static_routes) {
-            if (route.policy == "src-ip") continue;
+            const std::string what = "route " + route.ip_prefix + " via " + route.nexthop;
+            if (route.policy == "src-ip") {
+                problem(config, what, "src-ip routes are not supported; skipped");
+                continue;
+            }
             std::optional<uint32_t> out;
             if (!route.output_port.empty()) {
-                if (!ports.count(route.output_port)) continue;
+                if (!ports.count(route.output_port)) {
+                    problem(config, what, "output_port '" + route.output_port + "' is not the router's; skipped");
+                    continue;
+                }
                 out = ports.at(route.output_port);
             }
             const bool discard = route.nexthop == "discard";
@@ -443,10 +484,14 @@ private:
                 auto nexthop = iovisor::parseIpv6(route.nexthop);
                 if (discard || nexthop.ok())
                     r.routes6.push_back({*p6, discard ? std::nullopt : std::optional(*nexthop), out});
+                else problem(config, what, "nexthop is not an IPv6 address; skipped");
             } else if (auto p4 = iovisor::parseIpv4Prefix(route.ip_prefix); p4.ok()) {
                 auto nexthop = iovisor::parseIpv4(route.nexthop);
                 if (discard || nexthop.ok())
                     r.routes.push_back({*p4, discard ? std::nullopt : std::optional(*nexthop), out});
+                else problem(config, what, "nexthop is not an IPv4 address; skipped");
+            } else {
+                problem(config, what, "ip_prefix is not a prefix; skipped");
             }
         }
     }
@@ -460,9 +505,14 @@ private:
         const std::string name = natModule(lr);
         module(name, nt::kType, {{"kind", "nat"}, {"name", lr.name}, {"uuid", lr.uuid}});
         nt::Nat &n = nats_[name];
+        json &config = out_.modules.at(name).config;
         for (const auto &rule : lr.nat) {
+            const std::string what = rule.type + " " + rule.external_ip + " " + rule.logical_ip;
             auto external = iovisor::parseIpv4(rule.external_ip);
-            if (!external.ok()) continue;
+            if (!external.ok()) {
+                problem(config, what, "external_ip is not an IPv4 address; skipped");
+                continue;
+            }
             // The gateway answers ARP for every external address (requests
             // from a localnet port are not answered by the switch).
             auto mac = iovisor::parseMac(rule.external_mac.empty() ? gateway->mac : rule.external_mac);
@@ -470,10 +520,14 @@ private:
             if (rule.type == "snat") {
                 if (auto inside = iovisor::parseIpv4Prefix(rule.logical_ip); inside.ok())
                     n.snat.push_back({*inside, *external});
+                else problem(config, what, "logical_ip is not an IPv4 prefix; skipped");
                 continue;
             }
             auto logical = iovisor::parseIpv4(rule.logical_ip);
-            if (!logical.ok()) continue;
+            if (!logical.ok()) {
+                problem(config, what, "logical_ip is not an IPv4 address; skipped");
+                continue;
+            }
             if (rule.type == "dnat_and_snat") n.floating[*external] = *logical;
             else if (rule.type == "dnat") n.dnat[*external] = *logical;
         }
@@ -487,6 +541,7 @@ private:
     // The switch being translated: which OVN port each of its ports is.
     const LogicalSwitchPort *lsp_ = nullptr;
     std::vector<std::string> local_vifs_;  // the switch's VIF and localport interfaces here
+    std::vector<std::pair<std::string, std::string>> port_problems_;  // the switch's: (port, error)
     SwitchPorts switch_ports_;
     std::map<std::string, rt::Router> routers_;
     std::map<std::string, nt::Nat> nats_;

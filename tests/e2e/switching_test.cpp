@@ -142,5 +142,44 @@ TEST_F(SwitchE2E, OnlyTheNetworksThisChassisHostsAreLoaded) {
     });
 }
 
+// Northbound content that cannot be programmed as written (issue 18): port
+// security our datapath cannot enforce closes the port (OVN drops the
+// entry and leaves the port open: a deliberate difference), odd names,
+// words that are no address and a 10,000-address set change nothing else, and
+// each problem is named by iovisorctl ovn; the chassis stays in sync.
+TEST_F(SwitchE2E, HostileNorthboundIsReportedAndFailsClosed) {
+    compare([](Chassis &c, Observations &see) {
+        auto [vm1, vm2] = twoVms(c);
+        see("vm1 pings vm2", "yes", yesNo(vm1->ping("10.0.0.2")));
+        // Written with `set`: ovn-nbctl's own commands would check them.
+        c.nbctl("set Logical_Switch_Port vm2 port_security='\"zz:00:00:00:00:02 10.0.0.2\"'");
+        c.nbctl("lsp-add sw0 'odd \"name\" with spaces' -- set Logical_Switch_Port 'odd \"name\" with spaces' "
+                "addresses='[\"02:00:00:00:00:99 10.0.0.99\", nonsense]'");
+        c.nbctl("create Address_Set name=big");
+        for (int chunk = 0; chunk < 10; ++chunk) {  // 10,000 addresses, 1,000 a command (argument size)
+            std::string add = "add Address_Set big addresses";
+            for (int i = chunk * 1000; i < (chunk + 1) * 1000; ++i)
+                add += " 10.100." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+            c.nbctl(add);
+        }
+        c.syncHv();
+        see.goal("vm1 pings vm2, whose port security cannot be enforced", "no", yesNo(vm1->ping("10.0.0.2", 2)));
+        const std::string ctl = iovisorctl(c);
+        see.ours("iovisorctl ovn names vm2's port security", "yes", [&] {
+            auto r = testsupport::shell(ctl + "ovn");
+            return yesNo(r.output.find("NOT PROGRAMMED AS WRITTEN: vm2: port_security 'zz:00:00:00:00:02 10.0.0.2'") !=
+                         std::string::npos);
+        });
+        see.ours("iovisorctl ovn names the address that is none", "yes", [&] {
+            auto r = testsupport::shell(ctl + "ovn");
+            return yesNo(r.output.find("address 'nonsense' skipped") != std::string::npos);
+        });
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+        c.nbctl("lsp-set-port-security vm2 '02:00:00:00:00:02 10.0.0.2'");
+        c.syncHv();
+        see("vm1 pings vm2 once its port security is valid", "yes", yesNo(vm1->ping("10.0.0.2")));
+    });
+}
+
 }  // namespace
 }  // namespace e2e

@@ -26,7 +26,8 @@ public:
 
     // One random change; returns the rows it touched.
     std::vector<Change> step() {
-        switch (pick(16)) {
+        switch (pick(17)) {
+        case 16: return hostile();
         case 14: return dnsRecords();
         case 15: return advertise();
         case 12: return dhcpForPort();
@@ -104,6 +105,29 @@ private:
         nb_.switch_ports[lsp].addresses = {"02:00:00:01:00:" + hex(pick(256)) + " 10.1.0." + std::to_string(pick(250) + 1)};
         if (pick(2)) nb_.switch_ports[lsp].port_security = nb_.switch_ports[lsp].addresses;
         return {nb("Logical_Switch_Port", "modified", lsp, nb_.switch_ports[lsp].name)};
+    }
+
+    // Northbound content OVN's own tools would refuse or that makes no
+    // sense: unparseable and duplicate addresses, port security that cannot
+    // be enforced, odd names, ports listed that do not exist.
+    std::vector<Change> hostile() {
+        const std::string lsp = any(nb_.switch_ports);
+        if (lsp.empty() || nb_.switch_ports[lsp].type == "router") return plugVm();
+        auto &port = nb_.switch_ports[lsp];
+        static const std::vector<std::string> kValues = {"zz:zz:zz:zz:zz:zz", "02:00:00:00:00:01 10.0.0.999",
+                                                          "02:00:00:00:00:01 10.0.0.2 10.0.0.2", "", " ", "dynamic",
+                                                          "02:00:00:00:00:01 fd00::/200", std::string(2000, 'a')};
+        switch (pick(4)) {
+        case 0: port.addresses = {kValues[pick(kValues.size())]}; break;
+        case 1: port.port_security = {kValues[pick(kValues.size())]}; break;
+        case 2: port.name = "\"'\n" + std::string(pick(300), 'n') + std::to_string(next_++); break;
+        default: {
+            const std::string ls = any(nb_.switches);
+            nb_.switches[ls].ports.push_back("dangling" + std::to_string(next_++));
+            return {nb("Logical_Switch", "modified", ls, ls)};
+        }
+        }
+        return {nb("Logical_Switch_Port", "modified", lsp, port.name)};
     }
 
     // A port's binding asks for another chassis, or for this one again.

@@ -463,5 +463,50 @@ TEST(Translate, RouterIpv6NetworksRoutesAndNeighbours) {
     expectEntry(router.tables, rt::kNeighbors6, rtIp6("fd00::1"), neighbor("02:00:00:00:00:01"));
 }
 
+// What a Northbound holds that cannot be programmed as written is reported
+// by object (iovisorctl ovn, the daemon's log); port security that cannot be
+// enforced closes its port instead of opening it; nothing else is lost.
+TEST(Translate, HostileNorthboundIsReportedAndPortSecurityFailsClosed) {
+    World w;
+    w.vif("ls1", "bad-ps-mac", "02:00:00:00:00:01 10.0.0.1", "tap1", {"zz:00:00:00:00:01 10.0.0.1"});
+    w.vif("ls1", "bad-ps-ip", "02:00:00:00:00:02 10.0.0.2", "tap2", {"02:00:00:00:00:02 10.0.0.999"});
+    w.vif("ls1", "bad-address", "nonsense", "tap3");
+    w.vif("ls1", "same-mac", "02:00:00:00:00:02 10.0.0.2", "tap4");  // another port's MAC and IP
+    w.vif("ls1", std::string(300, 'x') + "\"'\n\xff", "02:00:00:00:00:05 10.0.0.5", "tap5");
+    w.nb.switches["ls1"].ports.push_back("u-dangling");  // a port row that does not exist
+    w.router("r1", {"ls1"});
+    w.nb.router_ports["u-r1-ls1"].networks = {"10.0.0.254/24", "not-a-network"};
+    auto &lr = w.nb.routers["r1"];
+    lr.static_routes.push_back({"0.0.0.0/0", "10.0.0.300", "", ""});
+    lr.static_routes.push_back({"10.9.0.0/99", "10.0.0.1", "", ""});
+    PortAllocator ports;
+    const DesiredState d = w.translate(ports);
+
+    const ModuleSpec &sw = d.modules.at("ls-ls1");
+    const json &assigned = sw.config["ports"];
+    for (const char *closed : {"bad-ps-mac", "bad-ps-ip"}) {  // a disabled port's slot stays zero: nothing passes
+        auto port = sw.tables.find(l2::kPorts, assigned[closed].get<uint32_t>());
+        EXPECT_TRUE(!port || !(port->flags & L2_PORT_ENABLED)) << closed << " must be closed";
+    }
+    expectEntry(sw.tables, l2::kPorts, assigned["same-mac"].get<uint32_t>(), l2_port{L2_PORT_ENABLED});
+    EXPECT_EQ(d.bindings.size(), 5u) << "every VIF still bound";
+    std::map<std::string, std::string> problems;
+    for (const auto &p : sw.config["problems"]) problems[p["object"]] = p["error"];
+    EXPECT_EQ(problems["bad-ps-mac"], "port_security 'zz:00:00:00:00:01 10.0.0.1': 'zz:00:00:00:00:01' is not a MAC "
+                                      "address; the port is closed");
+    EXPECT_EQ(problems["bad-ps-ip"], "port_security '02:00:00:00:00:02 10.0.0.999': '10.0.0.999' is not an IPv4 or "
+                                     "IPv6 address; the port is closed");
+    EXPECT_EQ(problems["bad-address"], "address 'nonsense' skipped: 'nonsense' is not a MAC address");
+    EXPECT_EQ(problems.size(), 3u);
+
+    std::set<std::string> router_problems;
+    for (const auto &p : d.modules.at("lr-r1").config["problems"])
+        router_problems.insert(p["object"].get<std::string>() + ": " + p["error"].get<std::string>());
+    EXPECT_EQ(router_problems, (std::set<std::string>{
+                                   "r1-ls1: network 'not-a-network' skipped: not an address/prefix",
+                                   "route 0.0.0.0/0 via 10.0.0.300: nexthop is not an IPv4 address; skipped",
+                                   "route 10.9.0.0/99 via 10.0.0.1: ip_prefix is not a prefix; skipped"}));
+}
+
 }  // namespace
 }  // namespace ctl
