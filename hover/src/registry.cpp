@@ -1,6 +1,7 @@
 // The registry's modules and their persistence (StateStore, pins).
 #include "registry.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
 
@@ -59,7 +60,29 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     auto state = r->store_.load();
     if (!state.ok()) return state.error();
     if (auto s = r->restore(*state); !s.ok()) return s.error();
+    r->removeUnsavedModules();
     return r;
+}
+
+// Modules loaded but never saved (hoverd died in between): nothing refers
+// to them; their pins and chain slots go, their ids are free again.
+void Registry::removeUnsavedModules() {
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(options_.pin_root, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() < 2 || name[0] != 'm' || name.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+        const uint32_t id = static_cast<uint32_t>(std::stoul(name.substr(1)));
+        if (modules_.count(id)) continue;
+        std::cerr << "hoverd: module " << id << " was loaded but never saved (hoverd stopped in between): removing it\n";
+        fs::remove_all(entry.path(), ec);
+    }
+    // A load killed before it pinned anything still holds its chain slot.
+    for (const ChainMap *chain : chains())
+        for (uint32_t id = 1; id < IOV_MAX_MODULES; ++id) {
+            uint32_t prog_id;
+            if (!modules_.count(id) && bpf_map_lookup_elem(chain->fd(), &id, &prog_id) == 0)
+                (void)bpf_map_delete_elem(chain->fd(), &id);
+        }
 }
 
 Registry::~Registry() {
@@ -331,6 +354,7 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
         return *error;
     }
     std::vector<ModuleInfo> out;
+    StateStore::Batch saved(store_);  // the whole batch, or none of it after a crash
     for (size_t i = 0; i < requests.size(); ++i) {
         const CreateModule &request = requests[i];
         ModuleRecord rec{ModuleInfo{(*ids)[i], request.type, request.display_name, request.mode, request.config, {}},
@@ -341,6 +365,7 @@ Result<std::vector<ModuleInfo>> Registry::createModules(const std::vector<Create
         out.push_back(infoOf(stored));
     }
     if (auto s = saveNextIds(); !s.ok()) return s.error();
+    if (auto s = saved.commit(); !s.ok()) return s.error();
     return out;
 }
 

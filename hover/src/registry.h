@@ -283,6 +283,7 @@ private:
     iovisor::Status restore(const nlohmann::json &state);
     iovisor::Status restoreModule(const nlohmann::json &module);
     iovisor::Status restoreLink(const nlohmann::json &link);
+    void removeUnsavedModules();
 
     RegistryOptions options_;
     StateStore store_{options_.state_dir};

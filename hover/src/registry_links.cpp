@@ -91,9 +91,11 @@ Result<std::vector<LinkInfo>> Registry::createLinks(const std::vector<std::pair<
         }
         created.push_back(*id);
     }
+    StateStore::Batch saved(store_);  // the whole batch, or none of it after a crash
     for (uint32_t id : created)
         if (auto s = saveLink(links_.at(id)); !s.ok()) return s.error();
     if (auto s = saveNextIds(); !s.ok()) return s.error();
+    if (auto s = saved.commit(); !s.ok()) return s.error();
     std::vector<LinkInfo> out;
     for (uint32_t id : created) out.push_back(links_.at(id).info);
     return out;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 namespace hover {
 
@@ -65,10 +66,27 @@ void StateStore::apply(const json &change) {
     else if (op == "drop_link") links_.erase(id);
     else if (op == "next") next_ids_ = {{"next_module_id", change.value("next_module_id", 1u)},
                                         {"next_link_id", change.value("next_link_id", 1u)}};
+    else if (op == "batch")
+        for (const auto &c : change.value("changes", json::array())) apply(c);
 }
 
 Status StateStore::append(const json &change) {
     apply(change);
+    if (!batching_) return write(change);
+    batch_.push_back(change);
+    return {};
+}
+
+Status StateStore::Batch::commit() {
+    store_.batching_ = false;
+    if (store_.batch_.empty()) return {};
+    const json line = {{"op", "batch"}, {"changes", std::exchange(store_.batch_, json::array())}};
+    return store_.write(line);
+}
+
+// One line, flushed: a crash may cut it short, and load() skips a line that
+// is not whole JSON.
+Status StateStore::write(const json &change) {
     if (!journal_) return makeError(Errc::kInternal, "the state store is not loaded");
     const std::string line = change.dump() + "\n";
     if (fwrite(line.data(), 1, line.size(), journal_.get()) != line.size() || fflush(journal_.get()) != 0)

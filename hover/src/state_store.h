@@ -31,10 +31,23 @@ public:
     iovisor::Status dropLink(uint32_t id);
     iovisor::Status putNextIds(uint32_t next_module_id, uint32_t next_link_id);
 
+    // The changes made while it lives are saved as one journal line (on
+    // commit(), or when it goes): after a crash, all of them or none.
+    class Batch {
+    public:
+        explicit Batch(StateStore &store) : store_(store) { store_.batching_ = true; }
+        ~Batch() { (void)commit(); }
+        iovisor::Status commit();
+
+    private:
+        StateStore &store_;
+    };
+
 private:
     // Applies one journal line to the state held here.
     void apply(const nlohmann::json &change);
     iovisor::Status append(const nlohmann::json &change);
+    iovisor::Status write(const nlohmann::json &line);
     // Writes the snapshot and empties the journal.
     iovisor::Status compact();
     nlohmann::json snapshot() const;
@@ -44,6 +57,8 @@ private:
     nlohmann::json next_ids_ = nlohmann::json::object();
     std::unique_ptr<FILE, int (*)(FILE *)> journal_{nullptr, fclose};
     size_t journal_lines_ = 0;
+    bool batching_ = false;
+    nlohmann::json batch_ = nlohmann::json::array();  // changes of the open Batch
 };
 
 }  // namespace hover

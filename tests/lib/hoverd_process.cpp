@@ -96,6 +96,13 @@ void HoverdProcess::stop() {
     pid_ = -1;
 }
 
+void HoverdProcess::crash() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
 HttpReply HoverdProcess::callRaw(const std::string &method, const std::string &path, const std::string &body) const {
     HttpReply out;
     auto reply = hover::HoverClient(url()).request(method, path, body);

@@ -34,6 +34,7 @@ public:
 
     bool start();      // false: see error()
     void stop();       // SIGTERM by PID, as an operator would
+    void crash();      // SIGKILL by PID: no chance to finish anything
     bool restart() { stop(); return start(); }
     const std::string &error() const { return error_; }
     std::string url() const { return "unix:" + socketPath(); }

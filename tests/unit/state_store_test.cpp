@@ -97,4 +97,35 @@ TEST_F(StateStoreTest, AMalformedSnapshotIsAnErrorNotAnEmptyState) {
     EXPECT_NE(state.error().message.find("state.json"), std::string::npos);
 }
 
+// A batch is one journal line: cut short anywhere by a crash, a reload has
+// all of it or none of it (never the first modules of a batch without the
+// rest, nor its ids without its modules).
+TEST_F(StateStoreTest, ABatchCutAnywhereIsAllOrNothing) {
+    {
+        hover::StateStore store(dir_.string());
+        ASSERT_TRUE(store.load().ok());
+        ASSERT_TRUE(store.putModule(1, {{"id", 1}}).ok());
+        hover::StateStore::Batch batch(store);
+        for (uint32_t id = 2; id <= 5; ++id) ASSERT_TRUE(store.putModule(id, {{"id", id}}).ok());
+        ASSERT_TRUE(store.putNextIds(6, 1).ok());
+        ASSERT_TRUE(batch.commit().ok());
+    }
+    std::string journal;
+    {
+        std::ifstream in(dir_ / "journal.jsonl");
+        journal.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const size_t batch_start = journal.find('\n') + 1;
+    ASSERT_EQ(journalLines(), 2u) << "the batch is one line";
+    const std::string snapshot = (dir_ / "state.json").string();
+    for (size_t cut = batch_start; cut <= journal.size(); ++cut) {
+        fs::remove(snapshot);
+        std::ofstream(dir_ / "journal.jsonl") << journal.substr(0, cut);
+        const json state = reload();
+        const size_t modules = state["modules"].size();
+        EXPECT_TRUE(modules == 1 || modules == 5) << "cut at byte " << cut << ": " << modules << " modules";
+        EXPECT_EQ(state["next_module_id"], modules == 5 ? 6 : 1) << "cut at byte " << cut;
+    }
+}
+
 }  // namespace
