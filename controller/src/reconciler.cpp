@@ -245,7 +245,11 @@ Status Reconciler::applyTables(const std::string &name, const ModuleSpec &want, 
     const auto batches = hover::model::diff(*type, have->tables, want.tables);
     if (batches.empty()) return {};
     if (!dry_run_)
-        if (auto r = hover_.patch("/modules/" + name + "/tables/", batchesJson(batches)); !r.ok()) return r.error();
+        if (auto r = hover_.patch("/modules/" + name + "/tables/", batchesJson(batches)); !r.ok()) {
+            // Named as OVN knows it: "logical_switch sw0 (ls-<uuid>): table fdb is full (...)".
+            const auto ovn = want.config.value(kConfigOvn, nlohmann::json::object());
+            return r.error().context(ovn.value("kind", "module") + " " + ovn.value("name", "") + " (" + name + ")");
+        }
     for (const auto &b : batches) stats->entry_ops += b.entries.size();
     have->tables = want.tables;
     return {};

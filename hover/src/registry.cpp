@@ -296,7 +296,8 @@ Result<std::vector<uint32_t>> Registry::reserve(const std::vector<CreateModule> 
             return requests.size() > 1 ? s.error().context("module " + std::to_string(i)) : s.error();
         names.insert(requests[i].display_name);
         if (modules_.size() + loading_ids_.size() + ids.size() >= IOV_MAX_MODULES - 1)
-            return makeError(Errc::kConflict, "no free module id");
+            return makeError(Errc::kFull, "module limit reached: " + std::to_string(IOV_MAX_MODULES - 1) +
+                                              " modules (and chain slots) per hoverd");
         while (modules_.count(id) || loading_ids_.count(id) || id == 0 || id >= IOV_MAX_MODULES ||
                std::find(ids.begin(), ids.end(), id) != ids.end())
             id = id + 1 >= IOV_MAX_MODULES ? 1 : id + 1;

@@ -260,7 +260,7 @@ private:
     static iovisor::Result<Bytes> encodeValue(const TableRef &table, const nlohmann::json &value);
     static Bytes perCpuValue(const TableRef &table, Bytes value);
     static std::vector<std::pair<Bytes, Bytes>> readAll(const TableRef &table);
-    iovisor::Status writeBatch(ModuleRecord &record, const TableRef &table, const RawBatch &batch);
+    iovisor::Status writeBatch(ModuleRecord &record, const TableRef &table, const RawBatch &batch, UndoLog *undo);
     static iovisor::Status write(const TableRef &table, const Bytes &key, const Bytes &value, uint64_t flags,
                                  const std::string &what);
     // The steps of trace() (mu_ held).

@@ -138,8 +138,7 @@ Status Registry::write(const TableRef &t, const Bytes &key, const Bytes &value, 
     if (bpf_map_update_elem(t.fd, key.data(), value.data(), flags) == 0) return {};
     const int err = errno;
     if (err == EEXIST) return makeError(Errc::kConflict, what + " exists in " + t.name);
-    if (err == E2BIG) return makeError(Errc::kConflict, "table " + t.name + " is full at " + what);
-    return iovisor::errnoError(err, "write " + what + " in " + t.name);
+    return writeError(err, t.info, t.name, what);
 }
 
 std::vector<std::pair<Bytes, Bytes>> Registry::readAll(const TableRef &t) {
@@ -212,17 +211,25 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
         }
         tables.push_back(*t);
     }
+    UndoLog undo;
     for (size_t i = 0; i < batches.size(); ++i)
-        if (auto s = writeBatch(**rec, tables[i], batches[i]); !s.ok())
+        if (auto s = writeBatch(**rec, tables[i], batches[i], &undo); !s.ok()) {
+            undo.rollBack();  // nothing of the request stays half applied
+            for (size_t j = 0; j <= i; ++j)  // the ports it touched are as they were again
+                for (const auto &[key, value] : batches[j].entries)
+                    if (batches[j].table == model::l2switch::kPorts.desc.name && key.size() == sizeof(uint32_t))
+                        portChanged(**rec, model::fromBytes<uint32_t>(key));
             return (*rec)->module->changed(s.error().context("batch " + std::to_string(i)));
+        }
     return (*rec)->module->configChanged();
 }
 
-Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch) {
+Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch, UndoLog *undo) {
     const bool ports = record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name;
     for (const auto &[key, value] : batch.entries) {
         const auto map_key = t.map.mapKey(key);
         if (!map_key) return makeError(Errc::kInvalid, "key " + toHex(key) + " is outside table " + t.name);
+        undo->remember(t.fd, t.info, *map_key);
         if (batch.remove) {
             if (bpf_map_delete_elem(t.fd, map_key->data()) != 0 && errno != ENOENT)
                 return iovisor::errnoError(errno, "delete " + toHex(key) + " in " + t.name);

@@ -31,6 +31,7 @@ int httpStatus(Errc code) {
     case Errc::kRejected: return 422;
     case Errc::kUnavailable: return 503;
     case Errc::kInternal: return 500;
+    case Errc::kFull: return 507;
     }
     return 500;
 }

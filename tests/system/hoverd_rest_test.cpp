@@ -461,5 +461,34 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
                                       << " (was " << maps << ")";
 }
 
+// A table that is full is a limit, not a fault: 507 naming the table and
+// its size, and nothing of the request stays written (issue 18).
+TEST_F(HoverdRest, FullTableIs507AndNothingOfTheRequestLands) {
+    const std::string tiny = R"(
+#include "lib/chain.h"
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4);
+    __type(key, __u32);
+    __type(value, __u32);
+} tiny SEC(".maps");
+static __always_inline int pass_through(struct iov_ctx *ctx, struct iov_md *md) {
+    __u32 k = 0;
+    if (bpf_map_lookup_elem(&tiny, &k)) return iov_send(ctx, md, md->in_port);
+    return iov_send(ctx, md, md->in_port ^ 1);
+}
+IOV_MODULE(tiny, pass_through);
+)";
+    ASSERT_EQ(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"display_name", "t"}, {"config", {{"source", tiny}}}})
+                  .status, 201);
+    json two = json::array(), six = json::array();
+    for (int i = 1; i <= 6; ++i) (i <= 2 ? two : six).push_back({{"key_hex", "0" + std::to_string(i) + "000000"}, {"value_hex", "01000000"}});
+    ASSERT_EQ(hoverd_.call("PATCH", "/modules/t/tables/", json::array({{{"table", "tiny"}, {"op", "put"}, {"entries", two}}})).status, 204);
+    expectError(hoverd_.call("PATCH", "/modules/t/tables/", json::array({{{"table", "tiny"}, {"op", "put"}, {"entries", six}}})),
+                507, "table tiny is full (4 entries");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/t/tables/tiny/entries/?format=hex").body.size(), 2u)
+        << "the two written before stay, none of the failed request's four";
+}
+
 }  // namespace
 

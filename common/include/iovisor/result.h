@@ -19,6 +19,7 @@ enum class Errc {
     kRejected,      // verifier / compiler rejected a program (422)
     kUnavailable,   // a dependency is missing or unreachable (503)
     kInternal,      // a real internal fault (500)
+    kFull,          // a table, the module count or another capacity is exhausted (507)
 };
 
 struct Error {

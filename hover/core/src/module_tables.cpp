@@ -28,13 +28,14 @@ Status checkSizes(const TableMap &map, const model::TableDesc &t) {
                                           std::to_string(t.value_size));
 }
 
-Status write(const TableMap &map, const model::TableBatch &batch) {
+Status write(const TableMap &map, const MapInfo &info, const model::TableBatch &batch, UndoLog *undo) {
     for (const auto &[key, value] : batch.entries) {
         const auto map_key = map.mapKey(key);
         if (!map_key) return makeError(Errc::kInvalid, "key " + toHex(key) + " outside table " + batch.table->name);
+        undo->remember(map.fd, info, *map_key);
         if (batch.kind == model::TableBatch::Kind::kPut) {
             if (bpf_map_update_elem(map.fd, map_key->data(), value.data(), BPF_ANY) != 0)
-                return iovisor::errnoError(errno, std::string("write in ") + batch.table->name);
+                return writeError(errno, info, batch.table->name, "entry " + toHex(key));
         } else if (bpf_map_delete_elem(map.fd, map_key->data()) != 0 && errno != ENOENT) {
             return iovisor::errnoError(errno, std::string("delete in ") + batch.table->name);
         }
@@ -85,14 +86,22 @@ void Module::purgeSharedTables() const {
 Status Module::apply(const std::vector<model::TableBatch> &batches) const {
     if (batches.empty()) return {};
     std::vector<TableMap> maps;
+    std::vector<MapInfo> infos;
     for (const auto &batch : batches) {
         auto map = tableMap(batch.table->name);
         if (!map.ok()) return map.error();
         if (auto s = checkSizes(*map, *batch.table); !s.ok()) return s;
+        auto info = mapInfo(map->fd);
+        if (!info.ok()) return info.error();
         maps.push_back(*map);
+        infos.push_back(*info);
     }
+    UndoLog undo;
     for (size_t i = 0; i < batches.size(); ++i)
-        if (auto s = write(maps[i], batches[i]); !s.ok()) return changed(s);
+        if (auto s = write(maps[i], infos[i], batches[i], &undo); !s.ok()) {
+            undo.rollBack();  // nothing of the request stays half applied
+            return changed(s);
+        }
     return configChanged();
 }
 

@@ -103,4 +103,25 @@ iovisor::Status clearSlots(int fd, const MapInfo &info, uint32_t first, uint32_t
     return {};
 }
 
+void UndoLog::remember(int fd, const MapInfo &info, const Bytes &key) {
+    Bytes value(valueBytes(info));
+    const bool present = bpf_map_lookup_elem(fd, key.data(), value.data()) == 0;
+    entries_.push_back({fd, key, present ? std::optional<Bytes>(std::move(value)) : std::nullopt});
+}
+
+void UndoLog::rollBack() const {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (it->old_value) (void)bpf_map_update_elem(it->fd, it->key.data(), it->old_value->data(), BPF_ANY);
+        else (void)bpf_map_delete_elem(it->fd, it->key.data());
+    }
+}
+
+iovisor::Error writeError(int err, const MapInfo &info, const std::string &table, const std::string &what) {
+    const bool array = info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
+    if ((err == E2BIG || err == ENOSPC) && !array)
+        return iovisor::makeError(iovisor::Errc::kFull, "table " + table + " is full (" + std::to_string(info.max_entries) +
+                                                            " entries, shared by every module of its type and hook) at " + what);
+    return iovisor::errnoError(err, "write " + what + " in " + table);
+}
+
 }  // namespace hover

@@ -34,6 +34,26 @@ int possibleCpus();
 // 8-byte aligned copy per possible CPU).
 size_t valueBytes(const MapInfo &info);
 
+// What the writes of one request replaced, to put back if a later write of
+// it fails: a request applies whole or not at all.
+class UndoLog {
+public:
+    // Remembers what `key` of the map holds now, before it is written or deleted.
+    void remember(int fd, const MapInfo &info, const Bytes &key);
+    void rollBack() const;  // newest first
+
+private:
+    struct Entry {
+        int fd;
+        Bytes key;
+        std::optional<Bytes> old_value;  // none: the key was absent
+    };
+    std::vector<Entry> entries_;
+};
+
+// A write that failed, named: a full hash (E2BIG) is a limit (507), not a fault.
+iovisor::Error writeError(int err, const MapInfo &info, const std::string &table, const std::string &what);
+
 // Every (key, value) of a map, a few thousand a syscall (a map shared by
 // many instances is read whole to find one's entries); none if the kernel
 // cannot batch this map type (LPM tries: walk with get_next_key).
