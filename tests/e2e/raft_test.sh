@@ -11,39 +11,22 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$here/build}
 
-[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (network namespaces, eBPF): run with sudo"; exit 1; }
-for tool in ovsdb-tool:openvswitch-common ovsdb-server:openvswitch-switch ovn-northd:ovn-central ping:iputils-ping; do
-  command -v "${tool%%:*}" >/dev/null || { echo "FAIL: ${tool%%:*} missing: apt-get install ${tool#*:}"; exit 1; }
-done
+# shellcheck source=tests/e2e/lib.sh
+. "$here/tests/e2e/lib.sh"
+need_root_and_tools ovsdb-tool:openvswitch-common ovsdb-server:openvswitch-switch ovn-northd:ovn-central ping:iputils-ping
 
 work=$(mktemp -d /tmp/iovisor-raft-XXXXXX)
 raft_port=$((26000 + $$ % 4000 * 2))  # 6 consecutive ports: nb1-3, sb1-3
 tag=rf$$
-vms=()
-failures=0
 
-check() {  # description command...
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then echo "ok: $what"; return 0; fi
-  echo "FAIL: $what"; failures=$((failures + 1)); return 1
-}
-chassis() { "$here/scripts/iovisor-chassis.sh" --conf "$work/chassis.env" "$@"; }
 remotes() { echo "unix:$work/${1}1.sock,unix:$work/${1}2.sock,unix:$work/${1}3.sock"; }
 nbctl() { ovn-nbctl --db="$(remotes nb)" --timeout=20 "$@"; }
 sbctl() { ovn-sbctl --db="$(remotes sb)" --timeout=20 "$@"; }
 
 cleanup() {
-  local rc=$? vm pidfile
-  set +e
+  local rc=$?
   [ -n "${ping_pid:-}" ] && kill "$ping_pid" 2>/dev/null
-  if [ "$failures" -ne 0 ] || [ "$rc" -ne 0 ]; then
-    for log in "$work"/*.log "$work"/run/*.log; do [ -s "$log" ] && { echo "--- $log"; tail -15 "$log"; }; done
-  fi
-  for vm in "${vms[@]}"; do ip netns del "$vm"; ip link del "${vm}h"; done 2>/dev/null
-  chassis stop all >/dev/null 2>&1
-  chassis clean >/dev/null 2>&1
-  for pidfile in "$work"/*.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; done
-  rm -rf "$work"
+  e2e_cleanup "$rc"
 }
 trap cleanup EXIT
 

@@ -12,39 +12,22 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$here/build}
 
-[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (network namespaces, eBPF): run with sudo"; exit 1; }
-for tool in ovs-pki:openvswitch-common ovsdb-server:openvswitch-switch ovn-northd:ovn-central ping:iputils-ping; do
-  command -v "${tool%%:*}" >/dev/null || { echo "FAIL: ${tool%%:*} missing: apt-get install ${tool#*:}"; exit 1; }
-done
+# shellcheck source=tests/e2e/lib.sh
+. "$here/tests/e2e/lib.sh"
+need_root_and_tools ovs-pki:openvswitch-common ovsdb-server:openvswitch-switch ovn-northd:ovn-central ping:iputils-ping
 
 work=$(mktemp -d /tmp/iovisor-tls-XXXXXX)
 nb_port=$((23000 + $$ % 5000))
 sb_port=$((nb_port + 1))
-vms=()
-failures=0
 pki=$work/pki
 
-check() {  # description command...
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then echo "ok: $what"; return 0; fi
-  echo "FAIL: $what"; failures=$((failures + 1)); return 1
-}
-chassis() { "$here/scripts/iovisor-chassis.sh" --conf "$work/chassis.env" "$@"; }
 ssl_args=(-p "$work/client-privkey.pem" -c "$work/client-cert.pem" -C "$pki/switchca/cacert.pem")
 nbctl() { ovn-nbctl "${ssl_args[@]}" --db="ssl:127.0.0.1:$nb_port" --timeout=20 "$@"; }
 sbctl() { ovn-sbctl "${ssl_args[@]}" --db="ssl:127.0.0.1:$sb_port" --timeout=10 "$@"; }
 
 cleanup() {
-  local rc=$? vm pidfile
-  set +e
-  if [ "$failures" -ne 0 ] || [ "$rc" -ne 0 ]; then
-    for log in "$work"/*.log "$work"/run/*.log; do [ -s "$log" ] && { echo "--- $log"; tail -15 "$log"; }; done
-  fi
-  for vm in "${vms[@]}"; do ip netns del "$vm"; ip link del "${vm}h"; done 2>/dev/null
-  chassis stop all >/dev/null 2>&1
-  chassis clean >/dev/null 2>&1
-  for pidfile in "$work"/*.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; done
-  rm -rf "$work"
+  local rc=$?
+  e2e_cleanup "$rc"
 }
 trap cleanup EXIT
 
