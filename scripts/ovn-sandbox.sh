@@ -8,8 +8,8 @@
 #   ovn-sandbox.sh start DIR   then: . DIR/env  (ovn-nbctl, ovs-vsctl, iovisorctl just work;
 #                              hoverd's API: curl --unix-socket "$HOVER_SOCKET" http://hoverd/...)
 #   ovn-sandbox.sh stop DIR
-#   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd   (stop by PID, start again on the same state;
-#                                                        ovnd is ovn-controller with IMPL=reference)
+#   ovn-sandbox.sh restart DIR ovnsb|ovnnb|ovnd|hoverd|datapath   (stop by PID, start again on the
+#                                 same state; with IMPL=reference ovnd is ovn-controller, datapath ovs-vswitchd)
 #
 # IMPL=reference runs the real ovn-controller + ovs-vswitchd (userspace
 # datapath) instead of hoverd + iovisor-ovnd: the reference for benchmarks.
@@ -36,6 +36,12 @@ start_db() {  # name schema socket
 start_ovn_controller() {
   OVN_RUNDIR=$dir OVS_RUNDIR=$dir ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" \
     --log-file="$dir/controller.log" --detach --no-chdir -vconsole:off
+}
+
+# The reference's datapath (IMPL=reference).
+start_vswitchd() {
+  ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
+    --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
 }
 
 # The chassis half (local Open_vSwitch DB, hoverd, iovisor-ovnd) is
@@ -81,8 +87,7 @@ ENV
     ovs-vsctl --no-wait set bridge br-int datapath_type=netdev fail_mode=secure
     # The userspace datapath makes a tap named ovs-netdev it never removes.
     ip link show ovs-netdev >/dev/null 2>&1 || touch "$dir/ours-ovs-netdev"
-    ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
-      --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
+    start_vswitchd
     start_ovn_controller
     chassis wait-registered
   else
@@ -91,13 +96,15 @@ ENV
   ;;
 restart)
   dir=$(cd "$dir" && pwd)
-  what=${3:?restart what: ovnsb, ovnnb, ovnd or hoverd}
+  what=${3:?restart what: ovnsb, ovnnb, ovnd, hoverd or datapath}
   case "$what" in
     ovnnb) stop_pid ovnnb; start_db ovnnb /usr/share/ovn/ovn-nb.ovsschema ovnnb_db.sock ;;
     ovnsb) stop_pid ovnsb; start_db ovnsb /usr/share/ovn/ovn-sb.ovsschema ovnsb_db.sock ;;
     ovnd) if [ -f "$dir/controller.pid" ]; then stop_pid controller; start_ovn_controller
           else chassis stop ovnd; chassis start ovnd; fi ;;
     hoverd) chassis stop hoverd; chassis start hoverd ;;
+    datapath) if [ -f "$dir/vswitchd.pid" ]; then stop_pid vswitchd; start_vswitchd
+              else chassis stop hoverd; chassis start hoverd; fi ;;
     *) echo "ovn-sandbox: cannot restart '$what'" >&2; exit 2 ;;
   esac
   ;;

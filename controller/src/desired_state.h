@@ -39,6 +39,8 @@ struct DesiredState {
     std::set<LinkSpec> links;
     // Local VIFs to claim: logical port -> interface name.
     std::map<std::string, std::string> bindings;
+    // Modules that turned a port away, all their IOV_MAX_PORTS ports taken.
+    std::set<std::string> out_of_ports;
 
     bool operator==(const DesiredState &o) const {
         return modules == o.modules && links == o.links && bindings == o.bindings;

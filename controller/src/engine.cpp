@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "lib/abi.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -212,6 +214,7 @@ void Engine::translate(const TranslateInput &in, PortAllocator &ports, const std
         }
     if (whole_round) ports.endRound();
     else ports.endRound(modules);
+    retryOutOfPorts(in, ports, &outputs);
     for (auto &[dp, out] : outputs) {
         for (auto &[name, module] : out.modules) {
             json assigned = json::object();
@@ -221,6 +224,24 @@ void Engine::translate(const TranslateInput &in, PortAllocator &ports, const std
         replaceOutput(dp, std::move(out));
     }
     for (const auto &dp : removed) replaceOutput(dp, DesiredState());
+}
+
+// A port turned away for lack of module ports fits once the round has
+// released the ports of what went: its datapath is translated again, so
+// that the result is the same whatever the assignments a round started with.
+void Engine::retryOutOfPorts(const TranslateInput &in, PortAllocator &ports,
+                             std::map<std::string, DesiredState> *outputs) const {
+    std::set<std::string> again, modules;
+    for (const auto &[dp, out] : *outputs)
+        for (const auto &name : out.out_of_ports)
+            if (ports.assigned(name).size() < IOV_MAX_PORTS) again.insert(dp);
+    if (again.empty()) return;
+    ports.beginRound();
+    for (const auto &dp : again) {
+        (*outputs)[dp] = translateDatapath(in, index_, ports, dp);
+        for (const auto &[name, m] : (*outputs)[dp].modules) modules.insert(name);
+    }
+    ports.endRound(modules);
 }
 
 void Engine::replaceOutput(const std::string &datapath, DesiredState out) {

@@ -45,6 +45,8 @@ private:
     std::set<std::string> localClosure() const;
     void translate(const TranslateInput &in, PortAllocator &ports, const std::set<std::string> &datapaths,
                    const std::set<std::string> &removed, bool whole_round);
+    void retryOutOfPorts(const TranslateInput &in, PortAllocator &ports,
+                         std::map<std::string, DesiredState> *outputs) const;
     void replaceOutput(const std::string &datapath, DesiredState out);
     void refLink(const LinkSpec &link, int by);
     void noteBindingChanges(const std::map<std::string, std::string> &before,

@@ -1,11 +1,14 @@
 #include "port_allocator.h"
 
+#include "lib/abi.h"
+
 namespace ctl {
 
-uint32_t PortAllocator::port(const std::string &module, const std::string &object) {
-    used_this_round_.insert({module, object});
+std::optional<uint32_t> PortAllocator::port(const std::string &module, const std::string &object) {
     auto &ports = ports_[module];
     auto it = ports.find(object);
+    if (it == ports.end() && ports.size() >= IOV_MAX_PORTS) return std::nullopt;
+    used_this_round_.insert({module, object});
     if (it != ports.end()) return it->second;
     std::set<uint32_t> taken;
     for (const auto &[name, p] : ports) taken.insert(p);

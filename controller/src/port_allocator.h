@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -11,8 +12,9 @@ namespace ctl {
 
 class PortAllocator {
 public:
-    // Port of `object` (an OVN port or interface name) on `module`.
-    uint32_t port(const std::string &module, const std::string &object);
+    // Port of `object` (an OVN port or interface name) on `module`; none
+    // when the module's IOV_MAX_PORTS ports are all taken.
+    std::optional<uint32_t> port(const std::string &module, const std::string &object);
     // Seeds a module's assignments (from its stored config).
     void seed(const std::string &module, const std::map<std::string, uint32_t> &ports);
     // Forgets assignments not handed out since the last beginRound(): of

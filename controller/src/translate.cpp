@@ -16,6 +16,7 @@
 #include "hover/model/router.h"
 #include "iovisor/net.h"
 #include "iovisor/text.h"
+#include "lib/abi.h"
 
 namespace ctl {
 
@@ -158,6 +159,18 @@ private:
         config["problems"].push_back({{"object", object}, {"error", error}});
     }
 
+    // The module port of `object`, or none, reported with the module: every
+    // port of the module is taken (a limit of the datapath, not of OVN).
+    std::optional<uint32_t> portOn(const std::string &module, const std::string &object, const std::string &ovn_name) {
+        auto port = ports_.port(module, object);
+        auto m = out_.modules.find(module);  // a router not made yet reports it when it is
+        if (!port) out_.out_of_ports.insert(module);
+        if (!port && m != out_.modules.end())
+            problem(m->second.config, ovn_name,
+                    "not programmed: its datapath's " + std::to_string(IOV_MAX_PORTS) + " ports are all taken");
+        return port;
+    }
+
     // A port that makes its switch local: a VIF or localport whose interface
     // is here, a localnet whose network is mapped to a bridge with interfaces.
     bool isLocal(const LogicalSwitchPort &lsp) const {
@@ -296,7 +309,9 @@ private:
                  const std::vector<l2::Addresses> &addresses, bool unknown) {
         const std::string vif = index_.vif(lsp.name);
         if (vif.empty() || !forUs(lsp)) return;  // not on this chassis
-        const uint32_t port = ports_.port(name, lsp.name);
+        const auto port_number = portOn(name, lsp.name, lsp.name);
+        if (!port_number) return;
+        const uint32_t port = *port_number;
         out_.links.insert(makeLink(modulePort(name, port), "i:" + vif));
         if (lsp.type.empty()) out_.bindings[lsp.name] = vif;
         local_vifs_.push_back(vif);
@@ -330,10 +345,11 @@ private:
     void localnetPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
                       const std::vector<l2::Addresses> &addresses) {
         for (const auto &ifname : localnetInterfaces(lsp)) {
-            const uint32_t port = ports_.port(name, lsp.name + "@" + ifname);
-            out_.links.insert(makeLink(modulePort(name, port), "i:" + ifname));
+            const auto port = portOn(name, lsp.name + "@" + ifname, lsp.name);
+            if (!port) continue;
+            out_.links.insert(makeLink(modulePort(name, *port), "i:" + ifname));
             // As northd: the switch does not answer ARP/ND from a localnet port.
-            switchPort(sw, port, addresses, lsp.enabled, true, {}).answered_by_owners = true;
+            switchPort(sw, *port, addresses, lsp.enabled, true, {}).answered_by_owners = true;
         }
     }
 
@@ -344,8 +360,10 @@ private:
         const LogicalRouterPort *lrp = peerRouterPort(lsp);
         const LogicalRouter *lr = lrp ? index_.routerOfPort(lrp->uuid) : nullptr;
         if (!lr) return;
-        const uint32_t sw_port = ports_.port(sw_name, lsp.name);
-        const uint32_t rt_port = ports_.port(routerModule(*lr), lrp->name);
+        const auto sw_port_number = portOn(sw_name, lsp.name, lsp.name);
+        const auto rt_port_number = portOn(routerModule(*lr), lrp->name, lrp->name);
+        if (!sw_port_number || !rt_port_number) return;
+        const uint32_t sw_port = *sw_port_number, rt_port = *rt_port_number;
         std::vector<l2::Addresses> answered = addresses;
         if (isNatGateway(*lr, *lrp)) {
             const std::string nat = natModule(*lr);
@@ -396,7 +414,9 @@ private:
             auto it = in_.nb.router_ports.find(port_uuid);
             if (it == in_.nb.router_ports.end()) continue;
             const LogicalRouterPort &lrp = it->second;
-            const uint32_t port = ports_.port(name, lrp.name);
+            const auto port_number = portOn(name, lrp.name, lrp.name);
+            if (!port_number) continue;
+            const uint32_t port = *port_number;
             ports[lrp.name] = port;
             auto mac = iovisor::parseMac(lrp.mac);
             if (!mac.ok()) problem(out_.modules.at(name).config, lrp.name, "mac '" + lrp.mac + "' is not a MAC address; the port is down");
@@ -423,7 +443,8 @@ private:
         const LogicalRouter *other_router = index_.routerOfPort(peer->uuid);
         if (lrp.name > lrp.peer || !other_router) return;
         const std::string other = routerModule(*other_router);
-        out_.links.insert(makeLink(modulePort(name, port), modulePort(other, ports_.port(other, peer->name))));
+        if (auto other_port = portOn(other, peer->name, peer->name))
+            out_.links.insert(makeLink(modulePort(name, port), modulePort(other, *other_port)));
     }
 
     // Every address OVN knows on the switches behind the router's ports is a

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "custom_module.h"
+#include "hover/model/l2switch.h"
 
 namespace hover {
 
@@ -59,9 +60,20 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
 
     auto state = r->store_.load();
     if (!state.ok()) return state.error();
+    const std::set<uint32_t> cut_short = r->undo_journal_.recover();
     if (auto s = r->restore(*state); !s.ok()) return s.error();
     r->removeUnsavedModules();
+    for (uint32_t id : cut_short) r->tablesRolledBack(id);
     return r;
+}
+
+// What derives from a module's tables follows them again after a rollback.
+void Registry::tablesRolledBack(uint32_t id) {
+    auto it = modules_.find(id);
+    if (it == modules_.end()) return;
+    for (uint32_t port = 0; it->second.info.type == model::l2switch::kType.name && port < IOV_MAX_PORTS; ++port)
+        portChanged(it->second, port);
+    (void)it->second.module->configChanged();
 }
 
 // Modules loaded but never saved (hoverd died in between): nothing refers

@@ -21,6 +21,7 @@
 #include "hover/module.h"
 #include "iovisor/result.h"
 #include "state_store.h"
+#include "undo_journal.h"
 
 namespace hover {
 
@@ -260,7 +261,18 @@ private:
     static iovisor::Result<Bytes> encodeValue(const TableRef &table, const nlohmann::json &value);
     static Bytes perCpuValue(const TableRef &table, Bytes value);
     static std::vector<std::pair<Bytes, Bytes>> readAll(const TableRef &table);
-    iovisor::Status writeBatch(ModuleRecord &record, const TableRef &table, const RawBatch &batch, UndoLog *undo);
+    // One entry of a table request, checked and encoded.
+    struct PlannedWrite {
+        const TableRef *table;
+        Bytes key;      // the table's
+        Bytes map_key;  // in its map (a shared map's keys hold the module)
+        Bytes value;    // as the map takes it; none to delete
+        bool remove;
+        std::string what;  // for errors
+    };
+    // All the writes or none, also across a crash (undo_journal_).
+    iovisor::Status writeWhole(ModuleRecord &record, const std::vector<PlannedWrite> &writes);
+    void entryChanged(ModuleRecord &record, const TableRef &table, const Bytes &key);
     static iovisor::Status write(const TableRef &table, const Bytes &key, const Bytes &value, uint64_t flags,
                                  const std::string &what);
     // The steps of trace() (mu_ held).
@@ -284,9 +296,11 @@ private:
     iovisor::Status restoreModule(const nlohmann::json &module);
     iovisor::Status restoreLink(const nlohmann::json &link);
     void removeUnsavedModules();
+    void tablesRolledBack(uint32_t module);
 
     RegistryOptions options_;
     StateStore store_{options_.state_dir};
+    UndoJournal undo_journal_{options_.state_dir + "/undo.bin"};
     std::mutex mu_;
     std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
     std::map<uint32_t, ModuleRecord> modules_;

@@ -211,34 +211,44 @@ Status Registry::applyBatches(const std::string &module, const std::vector<RawBa
         }
         tables.push_back(*t);
     }
-    UndoLog undo;
+    std::vector<PlannedWrite> writes;
     for (size_t i = 0; i < batches.size(); ++i)
-        if (auto s = writeBatch(**rec, tables[i], batches[i], &undo); !s.ok()) {
-            undo.rollBack();  // nothing of the request stays half applied
-            for (size_t j = 0; j <= i; ++j)  // the ports it touched are as they were again
-                for (const auto &[key, value] : batches[j].entries)
-                    if (batches[j].table == model::l2switch::kPorts.desc.name && key.size() == sizeof(uint32_t))
-                        portChanged(**rec, model::fromBytes<uint32_t>(key));
-            return (*rec)->module->changed(s.error().context("batch " + std::to_string(i)));
-        }
-    return (*rec)->module->configChanged();
+        for (const auto &[key, value] : batches[i].entries)
+            writes.push_back({&tables[i], key, *tables[i].map.mapKey(key),
+                              batches[i].remove ? Bytes() : perCpuValue(tables[i], value), batches[i].remove,
+                              "batch " + std::to_string(i) + " entry " + toHex(key)});
+    return writeWhole(**rec, writes);
 }
 
-Status Registry::writeBatch(ModuleRecord &record, const TableRef &t, const RawBatch &batch, UndoLog *undo) {
-    const bool ports = record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name;
-    for (const auto &[key, value] : batch.entries) {
-        const auto map_key = t.map.mapKey(key);
-        if (!map_key) return makeError(Errc::kInvalid, "key " + toHex(key) + " is outside table " + t.name);
-        undo->remember(t.fd, t.info, *map_key);
-        if (batch.remove) {
-            if (bpf_map_delete_elem(t.fd, map_key->data()) != 0 && errno != ENOENT)
-                return iovisor::errnoError(errno, "delete " + toHex(key) + " in " + t.name);
-        } else if (auto s = write(t, *map_key, perCpuValue(t, value), BPF_ANY, "entry " + toHex(key)); !s.ok()) {
-            return s;
+// Saves what the writes replace, then writes them: a failure puts it all
+// back, and so does the next start if hoverd dies in between (undo.bin).
+Status Registry::writeWhole(ModuleRecord &record, const std::vector<PlannedWrite> &writes) {
+    UndoLog undo;
+    for (const auto &w : writes) undo.remember(w.table->fd, w.table->info, w.map_key);
+    const bool journaled = writes.size() > 1;  // one write is whole by itself
+    if (journaled)
+        if (auto s = undo_journal_.save(undo, {record.info.id}); !s.ok()) return s.error().context("nothing written");
+    Status result;
+    for (const auto &w : writes) {
+        if (w.remove) {
+            if (bpf_map_delete_elem(w.table->fd, w.map_key.data()) != 0 && errno != ENOENT)
+                result = iovisor::errnoError(errno, "delete " + w.what + " in " + w.table->name);
+        } else {
+            result = write(*w.table, w.map_key, w.value, BPF_ANY, w.what);
         }
-        if (ports) portChanged(record, model::fromBytes<uint32_t>(key));
+        if (!result.ok()) break;
     }
-    return {};
+    if (!result.ok()) undo.rollBack();  // nothing of the request stays half applied
+    if (journaled) undo_journal_.clear();
+    for (const auto &w : writes) entryChanged(record, *w.table, w.key);
+    return record.module->changed(result);
+}
+
+// XDP switches' flood devmaps follow their ports table.
+void Registry::entryChanged(ModuleRecord &record, const TableRef &t, const Bytes &key) {
+    if (record.info.type == model::l2switch::kType.name && t.name == model::l2switch::kPorts.desc.name &&
+        key.size() == sizeof(uint32_t))
+        portChanged(record, model::fromBytes<uint32_t>(key));
 }
 
 Result<json> Registry::getEntry(const std::string &module, const std::string &table, const json &key_json) {
@@ -263,7 +273,9 @@ Status Registry::putEntry(const std::string &module, const std::string &table, c
     auto value = encodeValue(*t, value_json);
     if (!value.ok()) return value.error().context("value");
     auto s = write(*t, *key, *value, must_not_exist ? BPF_NOEXIST : BPF_ANY, "entry " + key_json.dump());
-    return s.ok() ? t->module->configChanged() : s;
+    if (!s.ok()) return s;
+    if (auto rec = find(module); rec.ok()) entryChanged(**rec, *t, t->map.tableKey(*key).value_or(Bytes()));
+    return t->module->configChanged();
 }
 
 Status Registry::putEntries(const std::string &module, const std::string &table,
@@ -279,14 +291,13 @@ Status Registry::putEntries(const std::string &module, const std::string &table,
         if (!value.ok()) return value.error().context("entry " + std::to_string(i) + " value");
         encoded.emplace_back(std::move(key.value()), std::move(value.value()));
     }
-    Status result;
-    size_t written = 0;
-    for (; written < encoded.size(); ++written) {
-        result = write(*t, encoded[written].first, encoded[written].second, BPF_ANY, "entry " + std::to_string(written));
-        if (!result.ok()) break;
-    }
-    if (written > 0) return t->module->changed(result);  // once for the whole batch
-    return result;
+    std::vector<PlannedWrite> writes;
+    for (size_t i = 0; i < encoded.size(); ++i)
+        writes.push_back({&*t, t->map.tableKey(encoded[i].first).value_or(Bytes()), encoded[i].first, encoded[i].second, false,
+                          "entry " + std::to_string(i)});
+    auto rec = find(module);
+    if (!rec.ok()) return rec.error();
+    return writeWhole(**rec, writes);
 }
 
 Status Registry::deleteEntry(const std::string &module, const std::string &table, const json &key_json) {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -127,6 +129,103 @@ TEST(HoverdCrash, ModulePinnedButNeverSavedIsRemovedAtStart) {
     EXPECT_EQ(hoverd.call("GET", "/modules/kept").status, 200);
     const auto again = hoverd.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", "again"}});
     EXPECT_EQ(again.status, 201) << again.text;
+}
+
+// A custom module "t" with one big hash table, "big": keys 0..kEntries-1,
+// each request writes one value to all of them.
+class BigTable {
+public:
+    static constexpr uint32_t kEntries = 20000;
+    explicit BigTable(const HoverdProcess &hoverd) : hoverd_(hoverd) {}
+
+    bool create() const {
+        const std::string source = R"(
+#include "lib/chain.h"
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u32);
+    __type(value, __u32);
+} big SEC(".maps");
+static __always_inline int pass(struct iov_ctx *ctx, struct iov_md *md) {
+    __u32 k = 0;
+    if (bpf_map_lookup_elem(&big, &k)) return iov_send(ctx, md, md->in_port);
+    return iov_send(ctx, md, md->in_port ^ 1);
+}
+IOV_MODULE(big, pass);
+)";
+        return hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"display_name", "t"}, {"config", {{"source", source}}}})
+                   .status == 201;
+    }
+    static std::string hex32(uint32_t v) {
+        char out[9];
+        snprintf(out, sizeof out, "%02x%02x%02x%02x", v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24);
+        return out;
+    }
+    static std::string request(uint32_t value) {  // a PATCH body
+        json entries = json::array();
+        for (uint32_t k = 0; k < kEntries; ++k) entries.push_back({{"key_hex", hex32(k)}, {"value_hex", hex32(value)}});
+        return json::array({{{"table", "big"}, {"op", "put"}, {"entries", entries}}}).dump();
+    }
+    std::map<std::string, uint32_t> values() const {  // value -> how many entries hold it
+        std::map<std::string, uint32_t> seen;
+        for (const auto &e : hoverd_.call("GET", "/modules/t/tables/big/entries/?format=hex").body)
+            ++seen[e.value("value_hex", "")];
+        return seen;
+    }
+
+private:
+    const HoverdProcess &hoverd_;
+};
+
+// Waits (up to 5 s) until `path` exists, or no longer does.
+void waitUntil(const std::string &path, bool present) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::filesystem::exists(path) != present && std::chrono::steady_clock::now() < give_up) {}
+}
+
+// A table request of many entries cut short by SIGKILL: after the restart
+// the table holds all of it or none of it (hoverd puts back what a request
+// cut short had replaced, from <state dir>/undo.bin).
+TEST(HoverdCrash, KilledMidTableRequestLeavesItWholeOrAbsent) {
+    REQUIRE_ROOT();
+    HoverdProcess hoverd;
+    ASSERT_TRUE(hoverd.start()) << hoverd.error();
+    BigTable big(hoverd);
+    ASSERT_TRUE(big.create());
+    // The writes begin once hoverd has saved what they replace (undo.bin)
+    // and end when it removes it: how long that takes here, so that the
+    // kills land inside (or just after) the writes.
+    const std::string undo_file = hoverd.stateDir() + "/undo.bin";
+    std::thread warm_up([&] { EXPECT_EQ(hoverd.callRaw("PATCH", "/modules/t/tables/", big.request(0)).status, 204); });
+    waitUntil(undo_file, true);
+    const auto t0 = std::chrono::steady_clock::now();
+    waitUntil(undo_file, false);
+    const long write_us = std::max<long>(
+        1, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+    warm_up.join();
+    std::mt19937 rng(testsupport::fuzzSeed());
+    int killed_mid_write = 0;
+    uint32_t before = 0;  // the value every entry holds
+    for (uint32_t round = 1; round <= testsupport::fuzzCount(20); ++round) {
+        const std::string body = BigTable::request(round);
+        std::thread client([&] { (void)hover::HoverClient(hoverd.url()).request("PATCH", "/modules/t/tables/", body); });
+        waitUntil(undo_file, true);
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % (write_us + write_us / 4)));
+        hoverd.crash();
+        client.join();
+        killed_mid_write += std::filesystem::exists(undo_file);
+        ASSERT_TRUE(hoverd.start()) << "round " << round << ": " << hoverd.error();
+        EXPECT_FALSE(std::filesystem::exists(undo_file)) << "round " << round << ": the undo log was used up";
+        const auto seen = big.values();
+        ASSERT_EQ(seen.size(), 1u) << "round " << round << ": the table mixes values of two requests";
+        EXPECT_EQ(seen.begin()->second, BigTable::kEntries) << "round " << round;
+        const std::string now = seen.begin()->first;
+        ASSERT_TRUE(now == BigTable::hex32(before) || now == BigTable::hex32(round)) << "round " << round << ": " << now;
+        if (now == BigTable::hex32(round)) before = round;
+    }
+    std::cout << "kills while a request was being written: " << killed_mid_write << "\n";
+    EXPECT_GT(killed_mid_write, 0) << "no kill landed while a request was written: the test proved nothing";
 }
 
 }  // namespace

@@ -488,6 +488,19 @@ IOV_MODULE(tiny, pass_through);
                 507, "table tiny is full (4 entries");
     EXPECT_EQ(hoverd_.call("GET", "/modules/t/tables/tiny/entries/?format=hex").body.size(), 2u)
         << "the two written before stay, none of the failed request's four";
+    // The same through the JSON entry routes: a list, then single entries
+    // once the table is full.
+    json three = json::array();
+    for (int k = 10; k < 13; ++k) three.push_back({{"key", k}, {"value", 1}});
+    expectError(hoverd_.call("POST", "/modules/t/tables/tiny/entries/", three), 507, "table tiny is full (4 entries");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/t/tables/tiny/entries/").body.size(), 2u) << "none of the list's three";
+    ASSERT_EQ(hoverd_.call("POST", "/modules/t/tables/tiny/entries/", json::array({{{"key", 3}, {"value", 1}}, {{"key", 4}, {"value", 1}}}))
+                  .status, 200);
+    expectError(hoverd_.call("POST", "/modules/t/tables/tiny/entries/", {{"key", 5}, {"value", 1}}), 507,
+                "table tiny is full (4 entries");
+    expectError(hoverd_.call("PUT", "/modules/t/tables/tiny/entries/5", json(1)), 507, "table tiny is full (4 entries");
+    EXPECT_EQ(hoverd_.call("PUT", "/modules/t/tables/tiny/entries/4", json(7)).status, 200) << "replacing still works";
+    EXPECT_EQ(hoverd_.call("GET", "/modules/t/tables/tiny/entries/").body.size(), 4u);
 }
 
 }  // namespace

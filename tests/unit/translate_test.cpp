@@ -508,5 +508,37 @@ TEST(Translate, HostileNorthboundIsReportedAndPortSecurityFailsClosed) {
                                    "route 10.9.0.0/99 via 10.0.0.1: ip_prefix is not a prefix; skipped"}));
 }
 
+// A switch with more local ports than a module has: the ports past the
+// limit are reported by name and left unbound (not up), the others work,
+// and a port that leaves makes room for one that waited.
+TEST(Translate, PortsPastTheModuleLimitAreReportedAndLeftUnbound) {
+    World w;
+    const int total = IOV_MAX_PORTS + 3;
+    auto name = [](int i) { return "vm" + std::to_string(1000 + i); };  // allocated in name order
+    for (int i = 0; i < total; ++i)
+        w.vif("ls1", name(i), "02:00:00:00:" + std::to_string(10 + i / 100) + ":" + std::to_string(10 + i % 90) + " 10.0.0.1",
+              "tap" + std::to_string(i));
+    PortAllocator ports;
+    DesiredState d = w.translate(ports);
+    EXPECT_EQ(d.bindings.size(), size_t(IOV_MAX_PORTS));
+    std::set<std::string> reported;
+    for (const auto &p : d.modules.at("ls-ls1").config["problems"]) {
+        reported.insert(p["object"].get<std::string>());
+        EXPECT_EQ(p["error"], "not programmed: its datapath's 256 ports are all taken");
+    }
+    std::set<std::string> unbound;
+    for (int i = 0; i < total; ++i)
+        if (!d.bindings.count(name(i))) unbound.insert(name(i));
+    EXPECT_EQ(reported, unbound);
+    EXPECT_EQ(unbound.size(), 3u);
+    // One bound port goes: one waiting port takes its module port.
+    const std::string gone = d.bindings.begin()->first;
+    auto &ls_ports = w.nb.switches["ls1"].ports;
+    ls_ports.erase(std::find(ls_ports.begin(), ls_ports.end(), "u-" + gone));
+    d = w.translate(ports);
+    EXPECT_EQ(d.bindings.size(), size_t(IOV_MAX_PORTS));
+    EXPECT_EQ(d.modules.at("ls-ls1").config["problems"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace ctl

@@ -106,7 +106,7 @@ iovisor::Status clearSlots(int fd, const MapInfo &info, uint32_t first, uint32_t
 void UndoLog::remember(int fd, const MapInfo &info, const Bytes &key) {
     Bytes value(valueBytes(info));
     const bool present = bpf_map_lookup_elem(fd, key.data(), value.data()) == 0;
-    entries_.push_back({fd, key, present ? std::optional<Bytes>(std::move(value)) : std::nullopt});
+    entries_.push_back({fd, info.id, key, present ? std::optional<Bytes>(std::move(value)) : std::nullopt});
 }
 
 void UndoLog::rollBack() const {

@@ -38,16 +38,19 @@ size_t valueBytes(const MapInfo &info);
 // it fails: a request applies whole or not at all.
 class UndoLog {
 public:
-    // Remembers what `key` of the map holds now, before it is written or deleted.
-    void remember(int fd, const MapInfo &info, const Bytes &key);
-    void rollBack() const;  // newest first
-
-private:
     struct Entry {
         int fd;
+        uint32_t map_id;  // the kernel's (hoverd keeps the log on disk by it)
         Bytes key;
         std::optional<Bytes> old_value;  // none: the key was absent
     };
+    // Remembers what `key` of the map holds now, before it is written or deleted.
+    void remember(int fd, const MapInfo &info, const Bytes &key);
+    void add(Entry entry) { entries_.push_back(std::move(entry)); }
+    void rollBack() const;  // newest first
+    const std::vector<Entry> &entries() const { return entries_; }
+
+private:
     std::vector<Entry> entries_;
 };
 
