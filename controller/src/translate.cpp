@@ -167,7 +167,7 @@ private:
         if (!port) out_.out_of_ports.insert(module);
         if (!port && m != out_.modules.end())
             problem(m->second.config, ovn_name,
-                    "not programmed: its datapath's " + std::to_string(IOV_MAX_PORTS) + " ports are all taken");
+                    "no port left on this chassis (" + std::to_string(IOV_MAX_PORTS) + " per datapath); not bound");
         return port;
     }
 

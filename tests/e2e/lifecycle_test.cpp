@@ -57,7 +57,8 @@ void killMidChangeAndRestart(Chassis &c, Observations &see, const std::string &d
     auto restart = c.restart(daemon);
     pinger.join();
     EXPECT_EQ(restart.exit_code, 0) << restart.output;
-    see.goal("pings lost while the " + daemon + " daemon was killed and restarted", "0%", packetLoss(ping));
+    const std::string what = daemon == "ovnd" ? "controller" : "datapath daemon";
+    see.goal("pings lost while the " + what + " was killed and restarted", "0%", packetLoss(ping));
     c.syncHv();
     see("vm1 and vm2 still up", "true true",
         c.nbctl("get Logical_Switch_Port vm1 up").substr(0, 4) + " " + c.nbctl("get Logical_Switch_Port vm2 up").substr(0, 4));

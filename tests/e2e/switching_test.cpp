@@ -2,7 +2,10 @@
 // (see differential.h): bindings, port security, enabling ports, ports that
 // come and go under traffic, and which networks a chassis loads.
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <sstream>
+#include <unistd.h>
 #include <thread>
 
 #include "differential.h"
@@ -178,6 +181,75 @@ TEST_F(SwitchE2E, HostileNorthboundIsReportedAndFailsClosed) {
         c.nbctl("lsp-set-port-security vm2 '02:00:00:00:00:02 10.0.0.2'");
         c.syncHv();
         see("vm1 pings vm2 once its port security is valid", "yes", yesNo(vm1->ping("10.0.0.2")));
+    });
+}
+
+// Network devices in the root namespace (veth pairs: this kernel has no
+// dummy driver), deleted when it goes, also when the test fails; up, and
+// named <prefix><i> (their peers <prefix><i>p).
+class DummyLinks {
+public:
+    DummyLinks(const std::string &prefix, int count) {
+        for (int i = 0; i < count; ++i) names_.push_back(prefix + std::to_string(i));
+        std::string batch;
+        for (const auto &n : names_) batch += "link add " + n + " type veth peer name " + n + "p\nlink set " + n + " up\n";
+        ok_ = testsupport::shell("printf '" + batch + "' | ip -batch -").exit_code == 0;
+    }
+    ~DummyLinks() {
+        std::string batch;
+        for (const auto &n : names_) batch += "link del " + n + "\n";
+        (void)testsupport::shell("printf '" + batch + "' | ip -force -batch - 2>/dev/null");
+    }
+    bool ok() const { return ok_; }
+    const std::vector<std::string> &names() const { return names_; }
+
+private:
+    std::vector<std::string> names_;
+    bool ok_ = false;
+};
+
+// More ports of one switch on this chassis than a datapath of ours has
+// (256): the ports past it are named in the log and in iovisorctl, are not
+// bound (not up), and the rest work; ports that go make room for them.
+TEST_F(SwitchE2E, PortsPastTheDatapathLimitAreReportedAndWaitForRoom) {
+    compare([](Chassis &c, Observations &see) {
+        auto [vm1, vm2] = twoVms(c);
+        constexpr int kPorts = 258;  // with vm1 and vm2: 4 past the limit
+        DummyLinks links("iov" + std::to_string(getpid() % 100000) + (c.ours() ? "o" : "r"), kPorts);
+        ASSERT_TRUE(links.ok());
+        std::string lsps, plugs;
+        for (int i = 0; i < kPorts; ++i) {
+            const std::string n = "d" + std::to_string(i);
+            lsps += " -- lsp-add sw0 " + n + " -- lsp-set-addresses " + n + " 02:00:00:01:" + hex2(i / 256) + ":" + hex2(i);
+            plugs += " -- add-port br-int " + links.names()[i] + " -- set Interface " + links.names()[i] +
+                     " external_ids:iface-id=" + n;
+        }
+        c.nbctl(lsps.substr(4));
+        c.vsctl(plugs.substr(4));
+        c.syncHv();
+        auto names = [&](const std::string &up) {  // of the ports up (or not)
+            std::istringstream lines(c.nbctl("--bare --columns=name find Logical_Switch_Port up=" + up));
+            std::vector<std::string> out;
+            for (std::string line; std::getline(lines, line);)
+                if (!line.empty()) out.push_back(line);
+            return out;
+        };
+        auto upCount = [&] { return std::to_string(names("true").size()); };
+        see.goal("ports up (256 a datapath: 254 of the 258 new + vm1, vm2)", "256", upCount());
+        see("vm1 pings vm2", "yes", yesNo(vm1->ping("10.0.0.2")));
+        const auto down = names("false");
+        see.ours("iovisorctl ovn names every port left out", "yes", [&] {
+            const std::string out = testsupport::shell(iovisorctl(c) + "ovn").output;
+            bool all = !down.empty();
+            for (const auto &name : down) all = all && out.find(name + ": no port left on this chassis") != std::string::npos;
+            return yesNo(all);
+        });
+        std::string del;
+        for (int i = 0; i < 8; ++i) del += " -- lsp-del d" + std::to_string(i);  // 8 ports go: room for the 4
+        c.nbctl(del.substr(4));
+        c.syncHv();
+        see("the other 250 new ports and vm1, vm2 are up", "252", upCount());
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
     });
 }
 

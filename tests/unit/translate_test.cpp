@@ -524,7 +524,7 @@ TEST(Translate, PortsPastTheModuleLimitAreReportedAndLeftUnbound) {
     std::set<std::string> reported;
     for (const auto &p : d.modules.at("ls-ls1").config["problems"]) {
         reported.insert(p["object"].get<std::string>());
-        EXPECT_EQ(p["error"], "not programmed: its datapath's 256 ports are all taken");
+        EXPECT_EQ(p["error"], "no port left on this chassis (256 per datapath); not bound");
     }
     std::set<std::string> unbound;
     for (int i = 0; i < total; ++i)
