@@ -13,6 +13,7 @@
 #include <cpprest/asyncrt_utils.h>
 
 #include "hoverd_process.h"
+#include "lib/abi.h"
 #include "netns.h"
 
 namespace {
@@ -503,5 +504,23 @@ IOV_MODULE(tiny, pass_through);
     EXPECT_EQ(hoverd_.call("GET", "/modules/t/tables/tiny/entries/").body.size(), 4u);
 }
 
-}  // namespace
+// The module count: 4,095 instances a hoverd (one chain slot each). A batch
+// that would pass the limit is refused whole; room freed is room again.
+TEST_F(HoverdRest, ModuleLimitIs507AndABatchPastItLandsNothing) {
+    auto batch = [](const std::string &prefix, int count) {
+        json modules = json::array();
+        for (int i = 0; i < count; ++i) modules.push_back({{"module_type", "l2switch"}, {"display_name", prefix + std::to_string(i)}});
+        return modules;
+    };
+    const int limit = IOV_MAX_MODULES - 1;
+    ASSERT_EQ(hoverd_.call("POST", "/modules/", batch("a", limit - 10)).status, 201);
+    expectError(hoverd_.call("POST", "/modules/", batch("b", 11)), 507, "module limit reached: 4095 modules");
+    EXPECT_EQ(hoverd_.call("GET", "/modules/").body.size(), size_t(limit - 10)) << "none of the refused batch";
+    ASSERT_EQ(hoverd_.call("POST", "/modules/", batch("c", 10)).status, 201);
+    expectError(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", "one-more"}}), 507,
+                "module limit reached");
+    ASSERT_EQ(hoverd_.call("DELETE", "/modules/a0").status, 204);
+    EXPECT_EQ(hoverd_.call("POST", "/modules/", {{"module_type", "l2switch"}, {"display_name", "one-more"}}).status, 201);
+}
 
+}  // namespace
