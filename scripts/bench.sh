@@ -8,12 +8,13 @@
 #   scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
 #   scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
 #   scripts/bench.sh dhcp        # DHCP answered in the kernel vs ovn-controller's pinctrl
+#   scripts/bench.sh sg          # connections/s and TCP through security groups vs ovn-controller + OVS
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|acl|throughput|hoverd|ovn|dhcp|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, dhcp, all)" >&2; exit 2 ;;
+  modules|acl|throughput|hoverd|ovn|dhcp|sg|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, dhcp, sg, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -42,4 +43,8 @@ fi
 if [ "$which" = dhcp ] || [ "$which" = all ]; then
   echo "== Native DHCP: answered in the kernel vs ovn-controller's pinctrl"
   "$here/bench/dhcp-bench.sh" "${PORTS:-100}" "${COUNT:-20000}" "${WINDOW:-32}"
+fi
+if [ "$which" = sg ] || [ "$which" = all ]; then
+  echo "== Security groups on OVN: connections/s and TCP vs ovn-controller + OVS userspace datapath"
+  "$here/bench/sg-bench.sh" "${SECONDS_PER_RUN:-5}"
 fi

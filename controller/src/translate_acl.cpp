@@ -132,6 +132,7 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
         ForPort f = forPort(a, lsp, dir);
         if (!f.applies) continue;
         model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, std::move(f.terms)};
+        if (dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb) rule.stage = model::kAfterLb;
         if (!f.error.empty()) {
             if (problems) problems->push_back({a.acl->uuid, a.acl->match, f.error});
             rule.action = ACL_UNSUPPORTED;
@@ -167,6 +168,7 @@ uint32_t contentId(const model::Policy &policy) {
     for (const auto &rule : policy.rules) {
         mix(uint64_t(rule.priority));
         mix(rule.action);
+        mix(rule.stage);
         for (const auto &term : rule.any) {
             mix(0x7e);
             for (const auto &lit : term) {
@@ -227,8 +229,9 @@ std::map<std::string, std::vector<AclInForce>> aclsInForce(const NbState &nb, co
             for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
                 const ForPort f = forPort(a, lsp->second, dir);
                 if (!f.applies || (f.error.empty() && f.terms.empty())) continue;  // never matches its packets
-                list.push_back({a.acl->uuid, a.acl->name, a.acl->direction, a.acl->action, a.acl->match, f.error,
-                                a.acl->priority, a.number});
+                const bool after_lb = dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb;  // its own stage
+                list.push_back({a.acl->uuid, a.acl->name, a.acl->direction + (after_lb ? " after-lb" : ""),
+                                a.acl->action, a.acl->match, f.error, a.acl->priority, a.number});
             }
         std::stable_sort(list.begin(), list.end(), [](const AclInForce &x, const AclInForce &y) {
             return std::tie(x.direction, y.priority) < std::tie(y.direction, x.priority);

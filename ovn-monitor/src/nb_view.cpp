@@ -69,7 +69,7 @@ LogicalRouterPort routerPortOf(const nbrec_logical_router_port *lrp) {
 
 Acl aclOf(const nbrec_acl *acl) {
     return {uuidText(acl->header_.uuid), str(acl->name), str(acl->direction), acl->priority, str(acl->match),
-            str(acl->action), acl->log};
+            str(acl->action), acl->log, smap_get_bool(&acl->options, "apply-after-lb", false)};
 }
 
 AddressSet addressSetOf(const nbrec_address_set *as) {

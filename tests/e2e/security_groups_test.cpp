@@ -170,5 +170,36 @@ TEST_F(SecurityGroupE2E, EgressOnlyGroupBehindSnatAndOverIpv6) {
     });
 }
 
+// from-lport ACLs with options:apply-after-lb form a second stage with
+// priorities of its own (ovn-nb(5)): a packet passes only if both stages let
+// it. Written as a user writes it: ovn-nbctl's generic create.
+TEST_F(SecurityGroupE2E, ApplyAfterLbIsASecondStage) {
+    compare([](Chassis &c, Observations &see) {
+        auto [vm1, vm2] = twoVms(c);
+        auto aclOnSw0 = [&](int priority, const std::string &match, const std::string &action, bool after_lb) {
+            c.nbctl("--id=@a create ACL direction=from-lport priority=" + std::to_string(priority) + " match='\"" + match +
+                    "\"' action=" + action + (after_lb ? " options:apply-after-lb=true" : "") +
+                    " -- add Logical_Switch sw0 acls @a");
+        };
+        aclOnSw0(1000, "ip4", "allow-related", false);
+        aclOnSw0(100, "inport == \\\"vm1\\\" && icmp4 && icmp4.type == 8", "drop", true);
+        c.syncHv();
+        see("vm1 pings vm2 (a low after-lb drop outlasts the first stage's allow)", "no", yesNo(vm1->ping("10.0.0.2", 2)));
+        see("vm2 pings vm1 (its echo requests meet no after-lb ACL)", "yes", yesNo(vm2->ping("10.0.0.1")));
+        aclOnSw0(2000, "tcp", "drop", false);
+        aclOnSw0(3000, "tcp", "allow-related", true);
+        c.syncHv();
+        see("TCP vm1 -> vm2 (a first-stage drop outlasts a higher after-lb allow)", "timeout",
+            vm1->tcpConnect(*vm2, "10.0.0.2", 22));
+        aclOnSw0(100, "inport == \\\"vm1\\\" && icmp4 && icmp4.type == 0", "drop", true);
+        c.syncHv();
+        see("vm2 pings vm1 (replies of a tracked connection pass the after-lb stage too)", "yes", yesNo(vm2->ping("10.0.0.1")));
+        c.nbctl("clear Logical_Switch sw0 acls");
+        c.syncHv();
+        see("vm1 pings vm2 with no ACL", "yes", yesNo(vm1->ping("10.0.0.2")));
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+    });
+}
+
 }  // namespace
 }  // namespace e2e

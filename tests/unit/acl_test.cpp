@@ -253,16 +253,27 @@ uint8_t classify(const hover::model::Entries &e, uint32_t policy, uint16_t field
     return v ? v->action : 0;
 }
 
+// The plain evaluation, packet by packet: in each stage the first rule of
+// the highest priority that matches; a block in the first stage decides,
+// then one in the second; else the allow (the second stage's if it tracks
+// where the first would not).
 uint8_t evaluate(const model::Policy &policy, const Pkt &p) {
     std::vector<const model::Rule *> order;
     for (const auto &r : policy.rules) order.push_back(&r);
     std::stable_sort(order.begin(), order.end(), [](auto *a, auto *b) { return a->priority > b->priority; });
-    for (const auto *r : order)
-        if (matches(r->any, p)) return r->action;
-    return 0;
+    auto stage = [&](model::Stage s) -> uint8_t {
+        for (const auto *r : order)
+            if (r->stage == s && matches(r->any, p)) return r->action;
+        return 0;
+    };
+    const uint8_t first = stage(model::kBeforeLb), second = stage(model::kAfterLb);
+    auto blocks = [](uint8_t a) { return a == ACL_DROP || a == ACL_REJECT || a == ACL_UNSUPPORTED; };
+    if (blocks(first) || !second) return first;
+    if (blocks(second) || !first) return second;
+    return second == ACL_ALLOW_RELATED && first == ACL_ALLOW ? second : first;
 }
 
-TEST(AclClassifier, GivesTheHighestPriorityRuleForEveryPacket) {
+TEST(AclClassifier, GivesTheHighestPriorityRuleOfEachStageForEveryPacket) {
     const std::vector<std::string> matches_pool = {
         "ip", "ip4", "ip6", "arp", "tcp", "udp.dst == 53", "tcp.dst == 22", "tcp.dst >= 1000 && tcp.dst <= 2000",
         "ip4.src == 10.0.0.0/8", "ip4.src == 10.1.0.0/16 && tcp", "ip4.src == $pg_web_ip4", "!tcp",
@@ -279,6 +290,7 @@ TEST(AclClassifier, GivesTheHighestPriorityRuleForEveryPacket) {
         for (int i = 0; i < n; ++i) {
             const auto &m = matches_pool[rng() % matches_pool.size()];
             policy.rules.push_back({int64_t(rng() % 4), uint8_t(1 + rng() % 5), uint32_t(i + 1), terms(m)});
+            policy.rules.back().stage = rng() % 3 ? model::kBeforeLb : model::kAfterLb;  // options:apply-after-lb
         }
         hover::model::Entries e;
         uint16_t fields = 0;

@@ -19,10 +19,10 @@ bool Literal::operator==(const Literal &o) const {
     return field == o.field && prefixes == o.prefixes && negate == o.negate;
 }
 bool Rule::operator<(const Rule &o) const {
-    return std::tie(priority, action, acl, any) < std::tie(o.priority, o.action, o.acl, o.any);
+    return std::tie(priority, action, acl, any, stage) < std::tie(o.priority, o.action, o.acl, o.any, o.stage);
 }
 bool Rule::operator==(const Rule &o) const {
-    return priority == o.priority && action == o.action && acl == o.acl && any == o.any;
+    return priority == o.priority && action == o.action && acl == o.acl && any == o.any && stage == o.stage;
 }
 
 namespace {
@@ -133,6 +133,22 @@ Status spread(std::map<ClassKey, Best> &rules, const std::vector<std::pair<uint8
     return Status::success();
 }
 
+bool blocks(uint8_t action) { return action == ACL_DROP || action == ACL_REJECT || action == ACL_UNSUPPORTED; }
+
+// The verdict of a packet that meets `before` in the first stage and `after`
+// in the second (either may be none: no ACL of that stage matches): the
+// first stage's block, else the second's; else the allow that tracks.
+std::map<ClassKey, Best> composed(std::map<ClassKey, Best> before, const std::map<ClassKey, Best> &after) {
+    for (const auto &[key, second] : after) {
+        auto [it, alone] = before.emplace(key, second);
+        const Best &first = it->second;
+        if (alone || blocks(first.action)) continue;
+        if (blocks(second.action) || (second.action == ACL_ALLOW_RELATED && first.action == ACL_ALLOW))
+            it->second = second;
+    }
+    return before;
+}
+
 void putClasses(Entries &out, uint32_t id, uint8_t field, const FieldClasses &fc) {
     for (const auto &[prefix, cls] : fc.lpm) {
         acl_class_key key{};
@@ -161,15 +177,17 @@ Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields
     std::vector<const Rule *> order;
     for (const auto &rule : policy.rules) order.push_back(&rule);
     std::stable_sort(order.begin(), order.end(), [](const Rule *a, const Rule *b) { return a->priority > b->priority; });
-    std::map<ClassKey, Best> rules;
+    std::map<ClassKey, Best> stages[2];
     for (const Rule *rule : order)
         for (const auto &term : rule->any) {
             std::vector<std::pair<uint8_t, std::vector<uint16_t>>> allowed;
             for (const auto &[f, fc] : classes) allowed.emplace_back(f, allowedClasses(f, fc, term));
             ClassKey key{};
-            Status s = spread(rules, allowed, 0, key, Best{rule->priority, rule->action, rule->acl});
+            Status s = spread(stages[rule->stage], allowed, 0, key, Best{rule->priority, rule->action, rule->acl});
             if (!s) return s;
         }
+    const std::map<ClassKey, Best> rules = composed(stages[kBeforeLb], stages[kAfterLb]);
+    if (rules.size() > kMaxRuleEntries) return makeError(Errc::kTooLarge, "ACL classifier over its size");
     for (const auto &[f, fc] : classes) putClasses(out, id, f, fc);
     for (const auto &[key, best] : rules) {
         acl_rule_key k{};

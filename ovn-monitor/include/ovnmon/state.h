@@ -42,6 +42,7 @@ struct Acl {
     std::string match;                      // "inport == @pg && ip4.src == $as"
     std::string action;                     // allow, allow-related, allow-stateless, drop, reject
     bool log = false;
+    bool apply_after_lb = false;            // options:apply-after-lb (from-lport only)
 };
 
 struct AddressSet {

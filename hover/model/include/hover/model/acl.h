@@ -39,11 +39,17 @@ struct Literal {
 
 using Term = std::vector<Literal>;  // all of them
 
+// OVN evaluates from-lport ACLs in two stages, before and after load
+// balancing (options:apply-after-lb), each with its own priorities: a
+// packet must pass both.
+enum Stage : uint8_t { kBeforeLb = 0, kAfterLb = 1 };
+
 struct Rule {
     int64_t priority = 0;
     uint8_t action = 0;   // ACL_ALLOW...
     uint32_t acl = 0;     // the ACL's number in the switch
     std::vector<Term> any;  // empty: never matches; one empty term: always
+    Stage stage = kBeforeLb;
     bool operator<(const Rule &o) const;
     bool operator==(const Rule &o) const;
 };
@@ -55,7 +61,8 @@ struct Policy {
     bool operator==(const Policy &o) const { return rules == o.rules; }
 };
 
-// acl_classes and acl_rules entries of `policy` under the id `id`; the
+// acl_classes and acl_rules entries of `policy` under the id `id` (its two
+// stages composed into one verdict per combination of classes); the
 // fields it reads (1 << ACL_F_*) in `fields`. Fails if a field has more
 // classes than a key holds.
 iovisor::Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields);
