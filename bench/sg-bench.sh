@@ -7,7 +7,8 @@
 # a group allowing all egress and TCP 5201 in, stateful), measuring:
 #   - new TCP connections per second, vm1 -> vm2:5201 (a Python
 #     connect/close loop: SYN, SYN-ACK, ACK, then RST; each a new connection
-#     the groups judge and track), SECONDS long;
+#     the groups judge and track), SECONDS long, and the connects that
+#     failed (1 s without an answer);
 #   - TCP throughput, iperf3 vm1 -> vm2, SECONDS long.
 # Usage (as root): bench/sg-bench.sh [SECONDS=5]
 set -euo pipefail
@@ -62,28 +63,32 @@ while True:
 PY
   cat > "$work/connect.py" <<PY
 import socket, time
-n, end = 0, time.time() + $seconds
+done, failed, end = 0, 0, time.time() + $seconds
 while time.time() < end:
-    c = socket.create_connection(('10.0.0.2', 5201), 2)
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\x01\x00\x00\x00\x00\x00\x00\x00')
+    try:
+        c = socket.create_connection(('10.0.0.2', 5201), 1)
+    except OSError:
+        failed += 1
+        continue
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')
     c.close()
-    n += 1
-print(int(n / $seconds))
+    done += 1
+print(int(done / $seconds), failed)
 PY
   ip netns exec "${tag}v2" python3 "$work/listen.py" & local listener=$!
   for _ in $(seq 50); do ip netns exec "${tag}v2" ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.05; done
   ip netns exec "${tag}v1" ping -c 1 -W 2 10.0.0.2 >/dev/null || true
-  ip netns exec "${tag}v1" timeout 60 python3 "$work/connect.py" || echo 0
+  ip netns exec "${tag}v1" timeout $(( seconds + 30 )) python3 "$work/connect.py" || echo "0 ?"
   kill "$listener"; wait "$listener" 2>/dev/null || true
 }
 
 throughput() {  # -> Gbit/s vm1 -> vm2
   ip netns exec "${tag}v2" iperf3 -s -1 -B 10.0.0.2 >/dev/null 2>&1 & local server=$!
   for _ in $(seq 50); do ip netns exec "${tag}v2" ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.05; done
-  ip netns exec "${tag}v1" iperf3 -c 10.0.0.2 -t "$seconds" -J 2>/dev/null |
+  ip netns exec "${tag}v1" timeout $(( seconds + 15 )) iperf3 -c 10.0.0.2 -t "$seconds" --connect-timeout 3000 -J 2>/dev/null |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' ||
     echo 0
-  wait "$server" 2>/dev/null || true
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
 }
 
 for impl in iovisor reference; do
@@ -107,7 +112,8 @@ for impl in iovisor reference; do
 done
 
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.2fx' % (a / b if b else 0))" "$1" "$2"; }
-read_figure() { tail -n 1 "$work/$1"; }
+read_figure() { tail -n 1 "$work/$1" | cut -d' ' -f1; }
+failures() { tail -n 1 "$work/$1" | cut -d' ' -f2; }
 printf '\n%-52s %14s %22s\n' "" "iovisor-ovn" "ovn-controller + OVS"
 for kind in conn tput; do
   unit=$([ $kind = conn ] && echo "/s" || echo " Gbit/s")
@@ -116,6 +122,10 @@ for kind in conn tput; do
   ours_sg=$(read_figure iovisor.${kind}_sg) ref_sg=$(read_figure reference.${kind}_sg)
   printf '%-52s %12s%s %20s%s\n' "$label, no ACL" "$ours" "$unit" "$ref" "$unit"
   printf '%-52s %12s%s %20s%s\n' "$label, Neutron security groups" "$ours_sg" "$unit" "$ref_sg" "$unit"
+  if [ $kind = conn ]; then
+    printf '%-52s %14s %22s\n' "  connects failed, no ACL / with groups" \
+      "$(failures iovisor.conn) / $(failures iovisor.conn_sg)" "$(failures reference.conn) / $(failures reference.conn_sg)"
+  fi
   printf '%-52s %14s %22s\n' "  with groups / without" "$(ratio "$ours_sg" "$ours")" "$(ratio "$ref_sg" "$ref")"
   printf '%-52s %14s\n' "  ours / reference, with groups" "$(ratio "$ours_sg" "$ref_sg")"
 done

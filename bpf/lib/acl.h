@@ -60,6 +60,24 @@ struct {
     __type(value, __u64);
 } acl_hits SEC(".maps");
 
+/* (switch, ACL number) -> how log lines name an ACL with `log` (read by hoverd). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_log_mkey);
+    __type(value, struct acl_log_info);
+} acl_logs SEC(".maps");
+
+/* Packets that ACLs with `log` decided, to hoverd (which logs them as
+ * ovn-controller does); when full, events are lost, never packets. */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} acl_log_ring SEC(".maps");
+
 /* The stage's working set, per CPU: it would not fit the stack next to the
  * switch's frame (512 bytes for the whole call chain). */
 struct acl_scratch {
@@ -83,8 +101,24 @@ struct {
     __type(value, struct acl_scratch);
 } acl_scratch SEC(".maps");
 
+/* Hands the packet the verdict `v` decided to hoverd's log: its first bytes. */
+static __always_inline void acl_log(const struct iov_ctx *ctx, const struct acl_scratch *s, __u32 module,
+                                    const struct acl_verdict *v) {
+    struct acl_log_event *e = bpf_ringbuf_reserve(&acl_log_ring, sizeof(*e), 0);
+    if (!e) return;
+    e->module = module;
+    e->acl = v->acl;
+    e->action = v->action;
+    e->dir = s->port_key.key.dir;
+    e->port = s->port_key.key.port;
+    __u32 len = CTX_PROG_LEN(ctx) < ACL_LOG_BYTES ? (__u32)CTX_PROG_LEN(ctx) : ACL_LOG_BYTES;
+    len = CTX_CLAMP(len, 1, ACL_LOG_BYTES);
+    e->len = ctx_load(ctx, 0, e->data, len) ? 0 : len;
+    bpf_ringbuf_submit(e, 0);
+}
+
 /* The ACL action for the packet under the port's policy (0: none matches). */
-static __always_inline __u8 acl_classify(struct acl_scratch *s, __u32 module) {
+static __always_inline __u8 acl_classify(const struct iov_ctx *ctx, struct acl_scratch *s, __u32 module) {
     const struct acl_port *ap = &s->port;
     if (!ap->policy) return 0;
     struct acl_class_mkey *ck = &s->class_key;
@@ -106,6 +140,7 @@ static __always_inline __u8 acl_classify(struct acl_scratch *s, __u32 module) {
     }
     const struct acl_verdict *v = bpf_map_lookup_elem(&acl_rules, rk);
     if (!v) return 0;
+    if (v->flags & ACL_VERDICT_LOG) acl_log(ctx, s, module, v);
     s->hit.module = module;
     s->hit.key = v->acl;
     __u64 *hits = bpf_map_lookup_elem(&acl_hits, &s->hit);
@@ -180,7 +215,7 @@ static __always_inline int acl_stateful(struct iov_ctx *ctx, struct acl_scratch 
         const struct iov_ct_entry *about = iov_ct_lookup(&s->p.inner, now);
         if (about && !(about->flags & IOV_CT_BLOCKED)) return ACL_PASS;
     }
-    const __u8 action = acl_classify(s, module);
+    const __u8 action = acl_classify(ctx, s, module);
     if (action == ACL_ALLOW_STATELESS) return ACL_PASS;
     if (acl_denies(action)) {
         if (e) acl_ct_mark(s, e, IOV_CT_BLOCKED, 0);
@@ -221,7 +256,7 @@ __attribute__((noinline)) int acl_stage(struct iov_ctx *ctx, __u32 module, __u32
         s->p.ct.zone = s->p.inner.zone = IOV_CT_ZONE_PORT | IOV_PORT_SLOT(module, port);
         return acl_stateful(ctx, s, module, may_reply);
     }
-    const __u8 action = acl_classify(s, module);
+    const __u8 action = acl_classify(ctx, s, module);
     return acl_denies(action) ? acl_deny(ctx, s, action, may_reply) : ACL_PASS;
 }
 

@@ -492,7 +492,34 @@ struct acl_hit_mkey {
 struct acl_verdict {
     __u32 acl; /* the ACL's number (a hash of its uuid: hit counters, trace) */
     __u8 action;
+    __u8 flags; /* ACL_VERDICT_* */
+    __u8 pad[2];
+};
+#define ACL_VERDICT_LOG 0x01 /* the ACL has `log`: the packets it decides go to acl_log_ring */
+
+/* Key of `acl_logs`: an ACL with `log` (its number); the value names it in
+ * the log lines hoverd writes for it (as ovn-controller's acl_log). */
+struct acl_log_mkey {
+    __u32 module;
+    __u32 acl;
+};
+#define ACL_LOG_NAME 64
+struct acl_log_info {
+    char name[ACL_LOG_NAME]; /* ACL.name, NUL-padded; empty: <unnamed> */
+    __u8 severity;           /* RFC 5424 levels as OVN's: alert 1, warning 4, notice 5, info 6, debug 7 */
     __u8 pad[3];
+};
+
+/* An event of acl_log_ring: a packet that an ACL with `log` decided. */
+#define ACL_LOG_BYTES 128
+struct acl_log_event {
+    __u32 module;
+    __u32 acl;    /* the ACL's number */
+    __u8 action;  /* ACL_* */
+    __u8 dir;     /* ACL_DIR_* */
+    __u16 port;
+    __u32 len;    /* bytes of data: the frame's first */
+    __u8 data[ACL_LOG_BYTES];
 };
 
 #endif /* IOVISOR_BPF_TABLES_H */

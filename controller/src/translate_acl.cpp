@@ -133,6 +133,7 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
         if (!f.applies) continue;
         model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, std::move(f.terms)};
         if (dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb) rule.stage = model::kAfterLb;
+        rule.log = a.acl->log;
         if (!f.error.empty()) {
             if (problems) problems->push_back({a.acl->uuid, a.acl->match, f.error});
             rule.action = ACL_UNSUPPORTED;
@@ -144,6 +145,14 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
 }
 
 uint32_t contentId(const model::Policy &policy);
+
+// OVN's severities (RFC 5424 levels); none is info.
+uint8_t severityOf(const std::string &severity) {
+    static const std::map<std::string, uint8_t> levels = {
+        {"alert", 1}, {"warning", 4}, {"notice", 5}, {"info", 6}, {"debug", 7}};
+    auto it = levels.find(severity);
+    return it == levels.end() ? 6 : it->second;
+}
 
 // The policy's id in the switch: its content id, the next free one on a
 // collision with another policy.
@@ -169,6 +178,7 @@ uint32_t contentId(const model::Policy &policy) {
         mix(uint64_t(rule.priority));
         mix(rule.action);
         mix(rule.stage);
+        mix(rule.log);
         for (const auto &term : rule.any) {
             mix(0x7e);
             for (const auto &lit : term) {
@@ -195,6 +205,8 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
         std::any_of(acls.begin(), acls.end(), [](const SwitchAcl &a) { return a.acl->action == "allow-related"; });
     std::map<model::Policy, uint32_t> ids;
     std::vector<AclProblem> found;
+    for (const auto &a : acls)
+        if (a.acl->log) sw.acl_logs[a.number] = {a.acl->name, severityOf(a.acl->severity)};
     for (const auto &[port, lsp] : ports) {
         auto &p = sw.ports[port];
         for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {

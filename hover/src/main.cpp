@@ -16,6 +16,7 @@
 
 #include "registry.h"
 #include "iovisor/text.h"
+#include "acl_log.h"
 #include "rest_server.h"
 
 namespace {
@@ -188,6 +189,11 @@ int main(int argc, char **argv) {
         std::cerr << "hoverd: " << s.error().message << "\n";
         return 1;
     }
+    // The lines of ACLs with `log`, in hoverd's log (one write each: whole lines).
+    hover::AclLogger acl_log(options.pin_root, [](const std::string &line) {
+        const std::string text = "hoverd: " + line + "\n";
+        (void)!write(STDERR_FILENO, text.data(), text.size());
+    });
     if (!options.pidfile.empty()) std::ofstream(options.pidfile) << getpid() << "\n";
     std::cerr << "hoverd: API on unix:" << options.rest.socket_path
               << (options.rest.listen.empty() ? "" : " and http://" + options.rest.listen + " (token)") << " (pins "

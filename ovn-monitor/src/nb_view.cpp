@@ -69,7 +69,8 @@ LogicalRouterPort routerPortOf(const nbrec_logical_router_port *lrp) {
 
 Acl aclOf(const nbrec_acl *acl) {
     return {uuidText(acl->header_.uuid), str(acl->name), str(acl->direction), acl->priority, str(acl->match),
-            str(acl->action), acl->log, smap_get_bool(&acl->options, "apply-after-lb", false)};
+            str(acl->action), acl->log, smap_get_bool(&acl->options, "apply-after-lb", false), str(acl->severity),
+            str(acl->meter)};
 }
 
 AddressSet addressSetOf(const nbrec_address_set *as) {

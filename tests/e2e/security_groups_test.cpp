@@ -3,6 +3,10 @@
 // writes, typed with ovn-nbctl.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <regex>
+#include <thread>
+
 #include "differential.h"
 
 namespace e2e {
@@ -197,6 +201,41 @@ TEST_F(SecurityGroupE2E, ApplyAfterLbIsASecondStage) {
         c.nbctl("clear Logical_Switch sw0 acls");
         c.syncHv();
         see("vm1 pings vm2 with no ACL", "yes", yesNo(vm1->ping("10.0.0.2")));
+        see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
+    });
+}
+
+// The first log line of the chassis naming `acl` (ours: hoverd's log; the
+// reference: ovn-controller's), from "name=" on; "" if none.
+std::string aclLogLine(Chassis &c, const std::string &acl) {
+    const std::string log = c.dir() + (c.ours() ? "/hoverd.log" : "/controller.log");
+    const std::string line = c.shell("grep -m1 -h 'name=\"" + acl + "\"' " + log).output;
+    const auto at = line.find("name=");
+    return at == std::string::npos ? "" : line.substr(at, line.find('\n', at) - at);
+}
+
+// ACLs with `log` (ovn-nbctl acl-add --log, as Neutron's network log sets
+// them): each packet such an ACL decides is logged, in ovn-controller's form.
+TEST_F(SecurityGroupE2E, LoggedAclsAreLoggedAsOvnLogsThem) {
+    compare([](Chassis &c, Observations &see) {
+        auto [vm1, vm2] = twoVms(c);
+        c.nbctl("acl-add sw0 from-lport 1002 'inport == \"vm1\" && ip4' allow-related");
+        c.nbctl("--log --name=ping-in --severity=info acl-add sw0 to-lport 1002 'outport == \"vm2\" && icmp4' allow-related");
+        c.nbctl("--log --name=tcp-in --severity=alert acl-add sw0 to-lport 1001 'outport == \"vm2\" && tcp' drop");
+        c.syncHv();
+        see("vm1 pings vm2", "yes", yesNo(vm1->ping("10.0.0.2", 1)));
+        see("TCP vm1 -> vm2", "timeout", vm1->tcpConnect(*vm2, "10.0.0.2", 22));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the log is written after the packet
+        see("the echo request's log line",
+            "name=\"ping-in\", verdict=allow, severity=info, direction=to-lport: icmp,vlan_tci=0x0000,"
+            "dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=0,nw_ecn=0,"
+            "nw_ttl=64,nw_frag=no,icmp_type=8,icmp_code=0",
+            aclLogLine(c, "ping-in"));
+        const std::string syn = aclLogLine(c, "tcp-in");
+        see("the SYN's log line (its port left out)", "name=\"tcp-in\", verdict=drop, severity=alert, direction=to-lport: "
+            "tcp,vlan_tci=0x0000,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,"
+            "nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_dst=22,tcp_flags=syn",
+            std::regex_replace(syn, std::regex(",tp_src=[0-9]+"), ""));
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
     });
 }

@@ -19,10 +19,11 @@ bool Literal::operator==(const Literal &o) const {
     return field == o.field && prefixes == o.prefixes && negate == o.negate;
 }
 bool Rule::operator<(const Rule &o) const {
-    return std::tie(priority, action, acl, any, stage) < std::tie(o.priority, o.action, o.acl, o.any, o.stage);
+    return std::tie(priority, action, acl, any, stage, log) < std::tie(o.priority, o.action, o.acl, o.any, o.stage, o.log);
 }
 bool Rule::operator==(const Rule &o) const {
-    return priority == o.priority && action == o.action && acl == o.acl && any == o.any && stage == o.stage;
+    return priority == o.priority && action == o.action && acl == o.acl && any == o.any && stage == o.stage &&
+           log == o.log;
 }
 
 namespace {
@@ -83,6 +84,7 @@ struct Best {
     int64_t priority;
     uint8_t action;
     uint32_t acl;
+    bool log;
 };
 using ClassKey = std::array<uint16_t, ACL_FIELDS>;
 
@@ -183,7 +185,7 @@ Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields
             std::vector<std::pair<uint8_t, std::vector<uint16_t>>> allowed;
             for (const auto &[f, fc] : classes) allowed.emplace_back(f, allowedClasses(f, fc, term));
             ClassKey key{};
-            Status s = spread(stages[rule->stage], allowed, 0, key, Best{rule->priority, rule->action, rule->acl});
+            Status s = spread(stages[rule->stage], allowed, 0, key, Best{rule->priority, rule->action, rule->acl, rule->log});
             if (!s) return s;
         }
     const std::map<ClassKey, Best> rules = composed(stages[kBeforeLb], stages[kAfterLb]);
@@ -196,6 +198,7 @@ Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields
         acl_verdict v{};
         v.acl = best.acl;
         v.action = best.action;
+        v.flags = best.log ? ACL_VERDICT_LOG : 0;
         out.put(l2switch::kAclRules, k, v);
     }
     return Status::success();

@@ -1,11 +1,14 @@
 #include "hover/model/l2switch.h"
 
+#include <algorithm>
+
 namespace hover::model::l2switch {
 
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kDns.desc, &kAclClasses.desc, &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kDns.desc, &kAclLogs.desc, &kAclClasses.desc,
+     &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
     {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
 };
 
@@ -219,6 +222,12 @@ static uint32_t dnsRecords(Entries &out, const Switch &sw) {
 
 Entries entries(const Switch &sw) {
     Entries out;
+    for (const auto &[acl, log] : sw.acl_logs) {
+        acl_log_info info{};
+        std::copy_n(log.name.begin(), std::min(log.name.size(), sizeof(info.name) - 1), info.name);
+        info.severity = log.severity;
+        out.put(kAclLogs, acl, info);
+    }
     for (const auto &a : sw.addresses) answered(out, a);
     const uint32_t ra = routerAdvert(out, sw), dns = dnsRecords(out, sw);
     const auto used = policies(out, sw);

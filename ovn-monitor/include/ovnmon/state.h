@@ -43,6 +43,7 @@ struct Acl {
     std::string action;                     // allow, allow-related, allow-stateless, drop, reject
     bool log = false;
     bool apply_after_lb = false;            // options:apply-after-lb (from-lport only)
+    std::string severity, meter;            // of its log lines; severity "" is info
 };
 
 struct AddressSet {

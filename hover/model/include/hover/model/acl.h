@@ -50,6 +50,7 @@ struct Rule {
     uint32_t acl = 0;     // the ACL's number in the switch
     std::vector<Term> any;  // empty: never matches; one empty term: always
     Stage stage = kBeforeLb;
+    bool log = false;  // the packets it decides are logged (ACL_VERDICT_LOG)
     bool operator<(const Rule &o) const;
     bool operator==(const Rule &o) const;
 };

@@ -30,6 +30,8 @@ inline constexpr auto kPsIpv6 = sharedTable<l2_ps_ipv6_key, uint8_t>("ps_ipv6", 
 inline constexpr auto kAclClasses = sharedTable<acl_class_key, acl_class>("acl_classes", "acl_classes", true);
 inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_rules", "acl_rules");
 inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
+// How the log lines of an ACL with `log` name it, by ACL number (hoverd reads it).
+inline constexpr auto kAclLogs = sharedTable<uint32_t, acl_log_info>("acl_logs", "acl_logs");
 // Native DHCPv4 (bpf/lib/dhcp.h): a port's answers by client MAC.
 inline constexpr auto kDhcp4 = sharedTable<l2_dhcp_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
 inline constexpr auto kDhcp6 = sharedTable<l2_dhcp_key, l2_dhcp6>("dhcp6", "l2_dhcp6");
@@ -127,10 +129,18 @@ struct PortAddresses {
     bool router = false;
 };
 
+// How the log lines of an ACL with `log` name it (ovn-nb(5) ACL name, severity).
+struct AclLog {
+    std::string name;  // at most ACL_LOG_NAME - 1 bytes are kept
+    uint8_t severity = 6;  // info
+    bool operator==(const AclLog &o) const { return name == o.name && severity == o.severity; }
+};
+
 struct Switch {
     std::map<uint32_t, Port> ports;
     std::vector<PortAddresses> addresses;
     std::map<uint32_t, acl::Policy> policies;  // by id (1..)
+    std::map<uint32_t, AclLog> acl_logs;       // by ACL number
     std::optional<RouterAdvert> ra;
     std::vector<DnsRecord> dns;
 };
