@@ -70,6 +70,25 @@ struct {
     __type(value, struct acl_log_info);
 } acl_logs SEC(".maps");
 
+/* (switch, bucket) -> the rate a log meter lets packets be logged at. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_meter_mkey);
+    __type(value, struct acl_meter);
+} acl_log_meters SEC(".maps");
+
+/* (switch, bucket) -> the log meter's tokens (kept by the datapath). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 65536);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+    __type(key, struct acl_meter_mkey);
+    __type(value, struct acl_meter_state);
+} acl_log_meter_state SEC(".maps");
+
 /* Packets that ACLs with `log` decided, to hoverd (which logs them as
  * ovn-controller does); when full, events are lost, never packets. */
 struct {
@@ -89,6 +108,8 @@ struct acl_scratch {
     struct iov_ct_key other; /* the connection's other direction */
     struct iov_ct_entry entry;
     struct acl_hit_mkey hit;
+    struct acl_meter_mkey meter_key;
+    struct acl_meter_state meter_fresh;
     __u64 one;
     __u8 quote[ACL_QUOTE_MAX]; /* a reject's copy of the offending headers */
 };
@@ -101,9 +122,39 @@ struct {
     __type(value, struct acl_scratch);
 } acl_scratch SEC(".maps");
 
+#define ACL_METER_PACKET 1000000000ull /* tokens a logged packet takes */
+
+/* Whether the log meter of `v` lets one more packet be logged now: a token
+ * bucket filled at its rate up to its burst. CPUs may race on a bucket and
+ * log a few packets more; never fewer. */
+static __always_inline int acl_log_metered(struct acl_scratch *s, __u32 module, const struct acl_verdict *v) {
+    if (!v->meter) return 1;
+    s->meter_key.module = module;
+    s->meter_key.bucket = v->meter;
+    const struct acl_meter *m = bpf_map_lookup_elem(&acl_log_meters, &s->meter_key);
+    if (!m || !m->rate) return 1;
+    const __u64 now = ctx_now_ns();
+    const __u64 cap = (__u64)(m->burst ? m->burst : m->rate) * ACL_METER_PACKET;
+    struct acl_meter_state *st = bpf_map_lookup_elem(&acl_log_meter_state, &s->meter_key);
+    if (!st) { /* a full bucket, less this packet */
+        s->meter_fresh.tokens = cap - ACL_METER_PACKET;
+        s->meter_fresh.last_ns = now;
+        bpf_map_update_elem(&acl_log_meter_state, &s->meter_key, &s->meter_fresh, BPF_ANY);
+        return 1;
+    }
+    const __u64 elapsed = now > st->last_ns ? now - st->last_ns : 0;
+    __u64 tokens = elapsed >= cap / m->rate ? cap : st->tokens + elapsed * m->rate;
+    if (tokens > cap) tokens = cap;
+    st->last_ns = now;
+    const int pass = tokens >= ACL_METER_PACKET;
+    st->tokens = pass ? tokens - ACL_METER_PACKET : tokens;
+    return pass;
+}
+
 /* Hands the packet the verdict `v` decided to hoverd's log: its first bytes. */
-static __always_inline void acl_log(const struct iov_ctx *ctx, const struct acl_scratch *s, __u32 module,
+static __always_inline void acl_log(const struct iov_ctx *ctx, struct acl_scratch *s, __u32 module,
                                     const struct acl_verdict *v) {
+    if (!acl_log_metered(s, module, v)) return;
     struct acl_log_event *e = bpf_ringbuf_reserve(&acl_log_ring, sizeof(*e), 0);
     if (!e) return;
     e->module = module;

@@ -492,10 +492,27 @@ struct acl_hit_mkey {
 struct acl_verdict {
     __u32 acl; /* the ACL's number (a hash of its uuid: hit counters, trace) */
     __u8 action;
-    __u8 flags; /* ACL_VERDICT_* */
-    __u8 pad[2];
+    __u8 flags;     /* ACL_VERDICT_* */
+    __u16 meter;    /* with ACL_VERDICT_LOG: its log meter's bucket in acl_log_meters (0: none) */
 };
 #define ACL_VERDICT_LOG 0x01 /* the ACL has `log`: the packets it decides go to acl_log_ring */
+
+/* Key of `acl_log_meters` and `acl_log_meter_state`: a bucket of a log meter
+ * (ovn-nb Meter: one per meter, or per ACL of a `fair` meter). */
+struct acl_meter_mkey {
+    __u32 module;
+    __u32 bucket;
+};
+/* Value of `acl_log_meters`: its first band (pktps). */
+struct acl_meter {
+    __u32 rate;  /* packets per second */
+    __u32 burst; /* packets beyond the rate (0: the rate) */
+};
+/* Value of `acl_log_meter_state` (the datapath's): the bucket's tokens. */
+struct acl_meter_state {
+    __u64 tokens; /* in packet-nanoseconds: 1e9 per packet that may be logged */
+    __u64 last_ns;
+};
 
 /* Key of `acl_logs`: an ACL with `log` (its number); the value names it in
  * the log lines hoverd writes for it (as ovn-controller's acl_log). */

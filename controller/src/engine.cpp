@@ -22,7 +22,8 @@ bool changesRouters(const std::string &table) {
 // a port group's, a port group's ports may be on any switch, and matches
 // name address sets.
 bool changesAcls(const std::string &table) {
-    return table == "ACL" || table == "Port_Group" || table == "Address_Set";
+    return table == "ACL" || table == "Port_Group" || table == "Address_Set" || table == "Meter" ||
+           table == "Meter_Band";
 }
 
 // A port of a port group: its addresses are the group's implicit address

@@ -126,7 +126,7 @@ ForPort forPort(const SwitchAcl &a, const ovnmon::LogicalSwitchPort &lsp, uint8_
 // The rules of `lsp` in direction `dir`; what cannot be applied drops
 // everything at its priority (fail closed).
 model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
-                       std::vector<AclProblem> *problems) {
+                       const std::map<uint32_t, uint16_t> &meters, std::vector<AclProblem> *problems) {
     model::Policy policy;
     for (const auto &a : acls) {
         ForPort f = forPort(a, lsp, dir);
@@ -134,6 +134,7 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
         model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, std::move(f.terms)};
         if (dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb) rule.stage = model::kAfterLb;
         rule.log = a.acl->log;
+        if (auto m = meters.find(a.number); m != meters.end()) rule.meter = m->second;
         if (!f.error.empty()) {
             if (problems) problems->push_back({a.acl->uuid, a.acl->match, f.error});
             rule.action = ACL_UNSUPPORTED;
@@ -153,6 +154,34 @@ uint8_t severityOf(const std::string &severity) {
     auto it = levels.find(severity);
     return it == levels.end() ? 6 : it->second;
 }
+
+// The switch's log names and meters: each ACL with `log` gets its name and
+// severity, and a bucket of its meter (one per meter, one per ACL of a
+// `fair` one); returns the buckets by ACL number. A meter OVN would not use
+// (no such name, no band) leaves the log unmetered, as in OVN.
+std::map<uint32_t, uint16_t> logMeters(const NbState &nb, const std::vector<SwitchAcl> &acls,
+                                       hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems) {
+    std::map<uint32_t, uint16_t> of_acl;
+    std::map<std::string, uint16_t> buckets;
+    for (const auto &a : acls) {
+        if (!a.acl->log) continue;
+        sw.acl_logs[a.number] = {a.acl->name, severityOf(a.acl->severity)};
+        auto m = nb.meters.find(a.acl->meter);
+        if (m == nb.meters.end() || m->second.rate <= 0) continue;
+        if (m->second.unit != "pktps") {
+            problems->push_back({a.acl->uuid, a.acl->match, "meter " + m->first + ": only pktps meters limit ACL logs; "
+                                                            "logged without a limit"});
+            continue;
+        }
+        const std::string key = m->second.fair ? m->first + "/" + a.acl->uuid : m->first;
+        auto [it, fresh] = buckets.emplace(key, uint16_t(buckets.size() + 1));
+        if (fresh) sw.log_meters[it->second] = {uint32_t(std::min<int64_t>(m->second.rate, UINT32_MAX)),
+                                                uint32_t(std::min<int64_t>(m->second.burst, UINT32_MAX))};
+        of_acl[a.number] = it->second;
+    }
+    return of_acl;
+}
+
 
 // The policy's id in the switch: its content id, the next free one on a
 // collision with another policy.
@@ -179,6 +208,7 @@ uint32_t contentId(const model::Policy &policy) {
         mix(rule.action);
         mix(rule.stage);
         mix(rule.log);
+        mix(rule.meter);
         for (const auto &term : rule.any) {
             mix(0x7e);
             for (const auto &lit : term) {
@@ -205,12 +235,11 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
         std::any_of(acls.begin(), acls.end(), [](const SwitchAcl &a) { return a.acl->action == "allow-related"; });
     std::map<model::Policy, uint32_t> ids;
     std::vector<AclProblem> found;
-    for (const auto &a : acls)
-        if (a.acl->log) sw.acl_logs[a.number] = {a.acl->name, severityOf(a.acl->severity)};
+    const auto meters = logMeters(nb, acls, sw, &found);
     for (const auto &[port, lsp] : ports) {
         auto &p = sw.ports[port];
         for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
-            model::Policy policy = policyOf(acls, *lsp, dir, &found);
+            model::Policy policy = policyOf(acls, *lsp, dir, meters, &found);
             uint32_t id = 0;
             if (!policy.rules.empty()) id = policyId(policy, ids, sw);
             (dir == ACL_DIR_FROM_LPORT ? p.acl_from : p.acl_to) = id;

@@ -215,6 +215,10 @@ void OvnMonitor::collectChanges() {
                              nbrec_address_set_track_get_next, [](const nbrec_address_set *r) { return str(r->name); });
     track<nbrec_port_group>(&changes_, "NB", "Port_Group", nb, nbrec_port_group_track_get_first,
                             nbrec_port_group_track_get_next, [](const nbrec_port_group *r) { return str(r->name); });
+    track<nbrec_meter>(&changes_, "NB", "Meter", nb, nbrec_meter_track_get_first, nbrec_meter_track_get_next,
+                       [](const nbrec_meter *r) { return str(r->name); });
+    track<nbrec_meter_band>(&changes_, "NB", "Meter_Band", nb, nbrec_meter_band_track_get_first,
+                            nbrec_meter_band_track_get_next, [](const nbrec_meter_band *r) { return std::string(); });
     track<nbrec_dhcp_options>(&changes_, "NB", "DHCP_Options", nb, nbrec_dhcp_options_track_get_first,
                               nbrec_dhcp_options_track_get_next, [](const nbrec_dhcp_options *r) { return str(r->cidr); });
     track<nbrec_dns>(&changes_, "NB", "DNS", nb, nbrec_dns_track_get_first, nbrec_dns_track_get_next,

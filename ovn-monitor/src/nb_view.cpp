@@ -77,6 +77,15 @@ AddressSet addressSetOf(const nbrec_address_set *as) {
     return {uuidText(as->header_.uuid), str(as->name), strings(as->addresses, as->n_addresses)};
 }
 
+Meter meterOf(const nbrec_meter *m) {
+    Meter out{uuidText(m->header_.uuid), str(m->name), str(m->unit), m->fair && *m->fair};
+    if (m->n_bands > 0) {
+        out.rate = m->bands[0]->rate;
+        out.burst = m->bands[0]->burst_size;
+    }
+    return out;
+}
+
 PortGroup portGroupOf(const nbrec_port_group *pg) {
     return {uuidText(pg->header_.uuid), str(pg->name), uuids(pg->ports, pg->n_ports), uuids(pg->acls, pg->n_acls)};
 }
@@ -101,6 +110,11 @@ const auto kLoadBalancers = IOV_TABLE(nbrec_load_balancer, LoadBalancer, loadBal
 const auto kAddressSets = [] {
     auto t = IOV_TABLE(nbrec_address_set, AddressSet, addressSetOf);
     t.name = [](const nbrec_address_set *as) { return str(as->name); };
+    return t;
+}();
+const auto kMeters = [] {
+    auto t = IOV_TABLE(nbrec_meter, Meter, meterOf);
+    t.name = [](const nbrec_meter *m) { return str(m->name); };
     return t;
 }();
 const auto kPortGroups = [] {
@@ -128,6 +142,8 @@ void NbView::sync(const ovsdb_idl *idl, bool whole) {
     kDhcp.fill(idl, whole, &s_.dhcp_options, nullptr);
     kDns.fill(idl, whole, &s_.dns, nullptr);
     kLoadBalancers.fill(idl, whole, &s_.load_balancers, nullptr);
+    // A meter holds its bands: a band's change re-reads every meter.
+    kMeters.fill(idl, whole || nbrec_meter_band_track_get_first(idl), &s_.meters, &meter_names_);
     const nbrec_nb_global *global = nbrec_nb_global_first(idl);
     s_.nb_cfg = global ? global->nb_cfg : 0;
 }
@@ -137,7 +153,7 @@ bool NbView::countsMatch(const ovsdb_idl *idl) const {
            kRouters.countIs(idl, s_.routers.size()) && kRouterPorts.countIs(idl, s_.router_ports.size()) &&
            kAcls.countIs(idl, s_.acls.size()) && kAddressSets.countIs(idl, s_.address_sets.size()) &&
            kPortGroups.countIs(idl, s_.port_groups.size()) && kDhcp.countIs(idl, s_.dhcp_options.size()) && kDns.countIs(idl, s_.dns.size()) &&
-           kLoadBalancers.countIs(idl, s_.load_balancers.size());
+           kLoadBalancers.countIs(idl, s_.load_balancers.size()) && kMeters.countIs(idl, s_.meters.size());
 }
 
 }  // namespace ovnmon

@@ -5,6 +5,9 @@
 #include <bpf/libbpf.h>
 
 #include <chrono>
+#include <cstring>
+#include <memory>
+#include <tuple>
 #include <set>
 #include <thread>
 
@@ -43,8 +46,8 @@ protected:
     }
 
     // Every port's policies from `acls` (as translate_acl does), tracked
-    // connections if `track`.
-    void setAcls(const std::vector<ctl::acl::AclText> &acls, bool track) {
+    // connections if `track`; `log`: every ACL logs, in bucket `meter`.
+    void setAcls(const std::vector<ctl::acl::AclText> &acls, bool track, bool log = false, uint16_t meter = 0) {
         std::map<acl::Policy, uint32_t> ids;
         std::map<uint32_t, acl::Policy> policies;
         std::map<uint32_t, hover::PortAcls> ports;
@@ -54,6 +57,7 @@ protected:
                 auto policy = ctl::acl::policyFor(acls, kPortNames[port], dir, {&kGroups, &kSets});
                 ASSERT_TRUE(policy.ok()) << policy.error().message;
                 if (policy->rules.empty()) continue;
+                for (auto &rule : policy->rules) std::tie(rule.log, rule.meter) = std::make_pair(log, meter);
                 const uint32_t id = ids.emplace(*policy, uint32_t(ids.size() + 1)).first->second;
                 policies[id] = *policy;
                 (dir == ACL_DIR_FROM_LPORT ? ports[port].from : ports[port].to) = id;
@@ -257,5 +261,47 @@ TEST_P(AclTest, MalformedPacketsAreDroppedWithAReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hook, AclTest, ::testing::Values(hover::AttachMode::kTc, hover::AttachMode::kXdp));
+
+// ACLs with `log`: each packet they decide reaches the hook's ring (the
+// frame's first bytes, the ACL, its action and port), as many as the log
+// meter lets through: its burst at once, then its rate.
+TEST_P(AclTest, LoggedAclsReachTheRingAtTheirMetersRate) {
+    setAcls({{100, ACL_DROP, ACL_DIR_TO_LPORT, "ip4 && tcp.dst == 22"}}, false, true, 1);
+    ASSERT_TRUE(sw_->setAclLogs({{1, {"deny-ssh", 1}}}, {{1, acl_meter{2, 3}}}).ok());
+    std::vector<acl_log_event> events;
+    auto keep = [](void *ctx, void *data, size_t size) {
+        auto *out = static_cast<std::vector<acl_log_event> *>(ctx);
+        out->emplace_back();
+        std::memcpy(&out->back(), data, std::min(size, sizeof(acl_log_event)));
+        return 0;
+    };
+    std::unique_ptr<ring_buffer, void (*)(ring_buffer *)> ring(
+        ring_buffer__new(harness_->chain().fdOf("acl_log_ring"), keep, &events, nullptr), ring_buffer__free);
+    ASSERT_TRUE(ring);
+    (void)ring_buffer__consume(ring.get());  // an earlier test's
+    events.clear();
+    const Bytes syn = tcpFrame(kMac2, kMac1, "10.0.0.1", "10.0.0.2", 40000, 22, kSyn);
+    for (int i = 0; i < 10; ++i) expectDropped(0, syn, IOV_DROP_ACL_DROP, "ssh");
+    ASSERT_GE(ring_buffer__consume(ring.get()), 0);
+    ASSERT_EQ(events.size(), 3u) << "the burst: 3 of 10";
+    const acl_log_event &e = events[0];
+    EXPECT_EQ(e.module, 1u);
+    EXPECT_EQ(e.acl, 1u);
+    EXPECT_EQ(e.action, ACL_DROP);
+    EXPECT_EQ(e.dir, ACL_DIR_TO_LPORT);
+    EXPECT_EQ(e.port, 1u) << "judged on its way to vm2";
+    ASSERT_EQ(e.len, std::min<size_t>(syn.size(), ACL_LOG_BYTES));
+    EXPECT_EQ(Bytes(e.data, e.data + e.len), Bytes(syn.begin(), syn.begin() + e.len)) << "the frame as it came";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // 2 per second
+    events.clear();
+    for (int i = 0; i < 10; ++i) expectDropped(0, syn, IOV_DROP_ACL_DROP, "ssh");
+    ASSERT_GE(ring_buffer__consume(ring.get()), 0);
+    EXPECT_EQ(events.size(), 2u) << "a second at 2 per second";
+    ASSERT_TRUE(sw_->setAclLogs({{1, {"deny-ssh", 1}}}, {}).ok());  // bucket 1 has no rate: unmetered
+    events.clear();
+    for (int i = 0; i < 10; ++i) expectDropped(0, syn, IOV_DROP_ACL_DROP, "ssh");
+    ASSERT_GE(ring_buffer__consume(ring.get()), 0);
+    EXPECT_EQ(events.size(), 10u);
+}
 
 }  // namespace

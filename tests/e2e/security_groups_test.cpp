@@ -236,6 +236,17 @@ TEST_F(SecurityGroupE2E, LoggedAclsAreLoggedAsOvnLogsThem) {
             "tcp,vlan_tci=0x0000,dl_src=02:00:00:00:00:01,dl_dst=02:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,"
             "nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_dst=22,tcp_flags=syn",
             std::regex_replace(syn, std::regex(",tp_src=[0-9]+"), ""));
+        // Neutron's network log meter: 100 dropped datagrams, logged at its rate.
+        c.nbctl("meter-add log-meter drop 5 pktps 5");
+        c.nbctl("--log --name=udp-in --meter=log-meter acl-add sw0 to-lport 1001 'outport == \"vm2\" && udp' drop");
+        c.syncHv();
+        vm1->exec("python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                  "[s.sendto(b'x', ('10.0.0.2', 9999)) for _ in range(100)]\"");
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const std::string log = c.dir() + (c.ours() ? "/hoverd.log" : "/controller.log");
+        const int lines = std::atoi(c.shell("grep -c 'name=\"udp-in\"' " + log).output.c_str());
+        see("log lines of 100 dropped datagrams, meter 5/s burst 5", "5 to 15",
+            lines >= 5 && lines <= 15 ? "5 to 15" : std::to_string(lines));
         see.ours("incremental equals a full recompute", "yes", [&] { return inSyncObservation(c); });
     });
 }

@@ -47,6 +47,12 @@ Status L2Switch::syncFloodPort(uint32_t port) {
     return {};
 }
 
+Status L2Switch::setAclLogs(std::map<uint32_t, l2::AclLog> logs, std::map<uint32_t, acl_meter> meters) {
+    switch_.acl_logs = std::move(logs);
+    switch_.log_meters = std::move(meters);
+    return sync();
+}
+
 Status L2Switch::setAcls(std::map<uint32_t, model::acl::Policy> policies, const std::map<uint32_t, PortAcls> &ports) {
     switch_.policies = std::move(policies);
     for (auto &[port, p] : switch_.ports) {

@@ -19,11 +19,12 @@ bool Literal::operator==(const Literal &o) const {
     return field == o.field && prefixes == o.prefixes && negate == o.negate;
 }
 bool Rule::operator<(const Rule &o) const {
-    return std::tie(priority, action, acl, any, stage, log) < std::tie(o.priority, o.action, o.acl, o.any, o.stage, o.log);
+    return std::tie(priority, action, acl, any, stage, log, meter) <
+           std::tie(o.priority, o.action, o.acl, o.any, o.stage, o.log, o.meter);
 }
 bool Rule::operator==(const Rule &o) const {
     return priority == o.priority && action == o.action && acl == o.acl && any == o.any && stage == o.stage &&
-           log == o.log;
+           log == o.log && meter == o.meter;
 }
 
 namespace {
@@ -85,6 +86,7 @@ struct Best {
     uint8_t action;
     uint32_t acl;
     bool log;
+    uint16_t meter;
 };
 using ClassKey = std::array<uint16_t, ACL_FIELDS>;
 
@@ -185,7 +187,8 @@ Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields
             std::vector<std::pair<uint8_t, std::vector<uint16_t>>> allowed;
             for (const auto &[f, fc] : classes) allowed.emplace_back(f, allowedClasses(f, fc, term));
             ClassKey key{};
-            Status s = spread(stages[rule->stage], allowed, 0, key, Best{rule->priority, rule->action, rule->acl, rule->log});
+            const Best best{rule->priority, rule->action, rule->acl, rule->log, rule->meter};
+            Status s = spread(stages[rule->stage], allowed, 0, key, best);
             if (!s) return s;
         }
     const std::map<ClassKey, Best> rules = composed(stages[kBeforeLb], stages[kAfterLb]);
@@ -199,6 +202,7 @@ Status compile(Entries &out, uint32_t id, const Policy &policy, uint16_t &fields
         v.acl = best.acl;
         v.action = best.action;
         v.flags = best.log ? ACL_VERDICT_LOG : 0;
+        v.meter = best.log ? best.meter : 0;
         out.put(l2switch::kAclRules, k, v);
     }
     return Status::success();

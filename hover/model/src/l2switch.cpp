@@ -7,9 +7,9 @@ namespace hover::model::l2switch {
 const ModuleTypeDesc kType = {
     "l2switch",
     {&kPsMacs.desc, &kPsIpv4Hosts.desc, &kPsIpv6Hosts.desc, &kPsIpv4.desc, &kPsIpv6.desc, &kFdb.desc,
-     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kDns.desc, &kAclLogs.desc, &kAclClasses.desc,
+     &kArpResponder.desc, &kNdResponder.desc, &kDhcp4.desc, &kDhcp6.desc, &kRa.desc, &kDns.desc, &kAclLogs.desc, &kAclLogMeters.desc, &kAclClasses.desc,
      &kAclRules.desc, &kAclPorts.desc, &kPorts.desc},
-    {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc},
+    {&kFloodAll.desc, &kFloodUnknown.desc, &kAclHits.desc, &kAclLogMeterState.desc},
 };
 
 namespace {
@@ -228,6 +228,7 @@ Entries entries(const Switch &sw) {
         info.severity = log.severity;
         out.put(kAclLogs, acl, info);
     }
+    for (const auto &[bucket, meter] : sw.log_meters) out.put(kAclLogMeters, bucket, meter);
     for (const auto &a : sw.addresses) answered(out, a);
     const uint32_t ra = routerAdvert(out, sw), dns = dnsRecords(out, sw);
     const auto used = policies(out, sw);

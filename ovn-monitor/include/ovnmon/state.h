@@ -46,6 +46,13 @@ struct Acl {
     std::string severity, meter;            // of its log lines; severity "" is info
 };
 
+// A meter (ovn-nb(5) Meter) with its first band: what ACL logs are limited by.
+struct Meter {
+    std::string uuid, name, unit;  // unit: kbps or pktps
+    bool fair = false;             // one bucket per ACL using it
+    int64_t rate = 0, burst = 0;   // of its first band (none: 0)
+};
+
 struct AddressSet {
     std::string uuid, name;
     std::vector<std::string> addresses;
@@ -118,6 +125,7 @@ struct NbState {
     std::map<std::string, DhcpOptions> dhcp_options;    // by uuid
     std::map<std::string, Dns> dns;                     // by uuid
     std::map<std::string, LoadBalancer> load_balancers; // by uuid
+    std::map<std::string, Meter> meters;                // by name (ACL.meter names it)
 };
 
 // ---- OVN Southbound --------------------------------------------------------

@@ -49,7 +49,7 @@ public:
     bool countsMatch(const ovsdb_idl *idl) const;
 
 private:
-    std::map<std::string, std::string> address_set_names_, port_group_names_;  // uuid -> name
+    std::map<std::string, std::string> address_set_names_, port_group_names_, meter_names_;  // uuid -> name
 };
 
 class SbView : public RowView<SbView, SbState> {

@@ -45,6 +45,8 @@ public:
     iovisor::Status setPortSecurity(uint32_t port, const std::vector<PortSecurityEntry> &entries);
     // Replaces the switch's ACL policies and every port's use of them.
     iovisor::Status setAcls(std::map<uint32_t, model::acl::Policy> policies, const std::map<uint32_t, PortAcls> &ports);
+    // How the log lines of ACLs with `log` name them, and their log meters.
+    iovisor::Status setAclLogs(std::map<uint32_t, model::l2switch::AclLog> logs, std::map<uint32_t, acl_meter> meters);
 
     // Replaces what the switch answers the port's DHCPv4 requests with.
     iovisor::Status setDhcp4(uint32_t port, std::vector<model::l2switch::Dhcp4> answers);

@@ -50,7 +50,8 @@ struct Rule {
     uint32_t acl = 0;     // the ACL's number in the switch
     std::vector<Term> any;  // empty: never matches; one empty term: always
     Stage stage = kBeforeLb;
-    bool log = false;  // the packets it decides are logged (ACL_VERDICT_LOG)
+    bool log = false;    // the packets it decides are logged (ACL_VERDICT_LOG)
+    uint16_t meter = 0;  // at the rate of this bucket of the switch's log meters (0: every one)
     bool operator<(const Rule &o) const;
     bool operator==(const Rule &o) const;
 };

@@ -32,6 +32,10 @@ inline constexpr auto kAclRules = sharedTable<acl_rule_key, acl_verdict>("acl_ru
 inline constexpr auto kAclPorts = sharedTable<acl_port_key, acl_port>("acl_ports", "acl_ports");
 // How the log lines of an ACL with `log` name it, by ACL number (hoverd reads it).
 inline constexpr auto kAclLogs = sharedTable<uint32_t, acl_log_info>("acl_logs", "acl_logs");
+// The rates of its log meters, by bucket; their tokens are the datapath's.
+inline constexpr auto kAclLogMeters = sharedTable<uint32_t, acl_meter>("acl_log_meters", "acl_log_meters");
+inline constexpr auto kAclLogMeterState =
+    sharedTable<uint32_t, acl_meter_state>("acl_log_meter_state", "acl_log_meter_state");
 // Native DHCPv4 (bpf/lib/dhcp.h): a port's answers by client MAC.
 inline constexpr auto kDhcp4 = sharedTable<l2_dhcp_key, l2_dhcp4>("dhcp4", "l2_dhcp4");
 inline constexpr auto kDhcp6 = sharedTable<l2_dhcp_key, l2_dhcp6>("dhcp6", "l2_dhcp6");
@@ -141,6 +145,7 @@ struct Switch {
     std::vector<PortAddresses> addresses;
     std::map<uint32_t, acl::Policy> policies;  // by id (1..)
     std::map<uint32_t, AclLog> acl_logs;       // by ACL number
+    std::map<uint32_t, acl_meter> log_meters;  // by bucket (Rule::meter)
     std::optional<RouterAdvert> ra;
     std::vector<DnsRecord> dns;
 };
