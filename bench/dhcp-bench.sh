@@ -26,13 +26,7 @@ vm_mac() { printf '02:00:00:00:%02x:%02x' $(( $1 / 256 )) $(( $1 % 256 )); }
 vm_ip() { echo "10.0.$(( $1 / 250 + 1 )).$(( $1 % 250 + 2 ))"; }
 make_vm() {  # index
   local ns=${tag}v$1
-  ip netns add "$ns"
-  ip link add "${ns}h" type veth peer name "${ns}v"
-  ip link set "${ns}v" netns "$ns"
-  ip -n "$ns" link set "${ns}v" name eth0
-  ip -n "$ns" link set eth0 address "$(vm_mac "$1")"
-  ip -n "$ns" link set eth0 up
-  ip link set "${ns}h" up
+  bench_vm "$ns" "$(vm_mac "$1")"
 }
 add_port() {  # index: the logical port with its address and DHCP options
   ovn-nbctl lsp-add sw0 "p$1" -- lsp-set-addresses "p$1" "$(vm_mac "$1") $(vm_ip "$1")" \

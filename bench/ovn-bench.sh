@@ -29,14 +29,7 @@ make_vm() {  # index
   local ns=${tag}v$1 mac ip
   mac=$(printf '02:77:00:00:%02x:%02x' $(( $1 / 256 )) $(( $1 % 256 )))
   ip=10.77.$(( $1 / 250 )).$(( $1 % 250 + 1 ))
-  ip netns add "$ns"
-  ip link add "${ns}h" type veth peer name "${ns}v"
-  ip link set "${ns}v" netns "$ns"
-  ip -n "$ns" link set "${ns}v" name eth0
-  ip -n "$ns" link set eth0 address "$mac"
-  ip -n "$ns" addr add "$ip/16" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip link set "${ns}h" up
+  bench_vm "$ns" "$mac" "$ip/16"
   echo "$mac $ip"
 }
 

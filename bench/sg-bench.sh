@@ -23,15 +23,7 @@ bench_start
 make_vm() {  # index: namespace ${tag}v<i>, 10.0.0.<i>, plugged as port vm<i>
   local ns=${tag}v$1 mac
   mac=$(printf '02:00:00:00:00:%02x' "$1")
-  ip netns add "$ns"
-  ip link add "${ns}h" type veth peer name "${ns}v"
-  ip link set "${ns}v" netns "$ns"
-  ip -n "$ns" link set "${ns}v" name eth0
-  ip -n "$ns" link set eth0 address "$mac"
-  ip -n "$ns" addr add "10.0.0.$1/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" link set lo up
-  ip link set "${ns}h" up
+  bench_vm "$ns" "$mac" "10.0.0.$1/24"
   # The userspace datapath forwards veth frames with checksums left to fill.
   [ "$impl" = reference ] && ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
   ovn-nbctl lsp-add sw0 "vm$1" -- lsp-set-addresses "vm$1" "$mac 10.0.0.$1" \
@@ -88,7 +80,8 @@ throughput() {  # -> Gbit/s vm1 -> vm2
   ip netns exec "${tag}v1" timeout $(( seconds + 15 )) iperf3 -c 10.0.0.2 -t "$seconds" --connect-timeout 3000 -J 2>/dev/null |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' ||
     echo 0
-  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
 }
 
 for impl in iovisor reference; do

@@ -23,6 +23,20 @@ bench_start() {
   trap 'exit 130' INT TERM
 }
 
+# bench_vm NS MAC [CIDR]: a namespace NS as a VM: eth0 with MAC (and CIDR),
+# up, its root-namespace end NSh up, not yet plugged.
+bench_vm() {
+  ip netns add "$1"
+  ip link add "${1}h" type veth peer name "${1}v"
+  ip link set "${1}v" netns "$1"
+  ip -n "$1" link set "${1}v" name eth0
+  ip -n "$1" link set eth0 address "$2"
+  if [ -n "${3:-}" ]; then ip -n "$1" addr add "$3" dev eth0; fi
+  ip -n "$1" link set eth0 up
+  ip -n "$1" link set lo up
+  ip link set "${1}h" up
+}
+
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # p50 and p99 of the numbers in a file.

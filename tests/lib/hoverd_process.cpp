@@ -123,4 +123,20 @@ HttpReply HoverdProcess::call(const std::string &method, const std::string &path
 
 std::string urlEncode(const std::string &text) { return iovisor::percentEncode(text); }
 
+std::string hashModuleSource(const std::string &table, uint32_t entries) {
+    return "#include \"lib/chain.h\"\n"
+           "struct {\n"
+           "    __uint(type, BPF_MAP_TYPE_HASH);\n"
+           "    __uint(max_entries, " + std::to_string(entries) + ");\n"
+           "    __type(key, __u32);\n"
+           "    __type(value, __u32);\n"
+           "} " + table + " SEC(\".maps\");\n"
+           "static __always_inline int pass(struct iov_ctx *ctx, struct iov_md *md) {\n"
+           "    __u32 k = 0;\n"
+           "    if (bpf_map_lookup_elem(&" + table + ", &k)) return iov_send(ctx, md, md->in_port);\n"
+           "    return iov_send(ctx, md, md->in_port ^ 1);\n"
+           "}\n"
+           "IOV_MODULE(" + table + ", pass);\n";
+}
+
 }  // namespace testsupport

@@ -58,6 +58,10 @@ private:
     pid_t pid_ = -1;
 };
 
+// The source of a custom module (module_type "bpf") with one hash table
+// `table` of u32 -> u32 and room for `entries`; it passes packets back or on.
+std::string hashModuleSource(const std::string &table, uint32_t entries);
+
 // Percent-encodes a table key (or anything) for a URL path segment.
 std::string urlEncode(const std::string &text);
 

@@ -139,21 +139,7 @@ public:
     explicit BigTable(const HoverdProcess &hoverd) : hoverd_(hoverd) {}
 
     bool create() const {
-        const std::string source = R"(
-#include "lib/chain.h"
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u32);
-    __type(value, __u32);
-} big SEC(".maps");
-static __always_inline int pass(struct iov_ctx *ctx, struct iov_md *md) {
-    __u32 k = 0;
-    if (bpf_map_lookup_elem(&big, &k)) return iov_send(ctx, md, md->in_port);
-    return iov_send(ctx, md, md->in_port ^ 1);
-}
-IOV_MODULE(big, pass);
-)";
+        const std::string source = testsupport::hashModuleSource("big", 65536);
         return hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"display_name", "t"}, {"config", {{"source", source}}}})
                    .status == 201;
     }

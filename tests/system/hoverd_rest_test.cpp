@@ -465,21 +465,7 @@ TEST_F(HoverdRest, DeletingLeavesNoKernelObjects) {
 // A table that is full is a limit, not a fault: 507 naming the table and
 // its size, and nothing of the request stays written (issue 18).
 TEST_F(HoverdRest, FullTableIs507AndNothingOfTheRequestLands) {
-    const std::string tiny = R"(
-#include "lib/chain.h"
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 4);
-    __type(key, __u32);
-    __type(value, __u32);
-} tiny SEC(".maps");
-static __always_inline int pass_through(struct iov_ctx *ctx, struct iov_md *md) {
-    __u32 k = 0;
-    if (bpf_map_lookup_elem(&tiny, &k)) return iov_send(ctx, md, md->in_port);
-    return iov_send(ctx, md, md->in_port ^ 1);
-}
-IOV_MODULE(tiny, pass_through);
-)";
+    const std::string tiny = testsupport::hashModuleSource("tiny", 4);
     ASSERT_EQ(hoverd_.call("POST", "/modules/", {{"module_type", "bpf"}, {"display_name", "t"}, {"config", {{"source", tiny}}}})
                   .status, 201);
     json two = json::array(), six = json::array();
