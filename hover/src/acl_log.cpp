@@ -166,13 +166,18 @@ namespace {
 struct HookLog {
     std::string dir;
     Fd ring, info;
-    std::function<void(const std::string &)> *write = nullptr;
+    AclLogger *logger = nullptr;
 };
 
 int onEvent(void *ctx, void *data, size_t size) {
     auto *hook = static_cast<HookLog *>(ctx);
-    (*hook->write)(AclLogger::line(data, size, hook->info.get()));
+    hook->logger->emit(AclLogger::line(data, size, hook->info.get()));
     return 0;
+}
+
+uint64_t nowSecond() {
+    const auto since = std::chrono::steady_clock::now().time_since_epoch();
+    return uint64_t(std::chrono::duration_cast<std::chrono::seconds>(since).count());
 }
 
 }  // namespace
@@ -186,7 +191,7 @@ void AclLogger::run() {
             if (h->ring.valid()) continue;
             Fd ring(bpf_obj_get((h->dir + "/acl_log_ring").c_str())), info(bpf_obj_get((h->dir + "/acl_logs").c_str()));
             if (!ring.valid() || !info.valid()) continue;
-            h->write = &write_;
+            h->logger = this;
             if (!rings) rings.reset(ring_buffer__new(ring.get(), onEvent, h.get(), nullptr));
             else if (ring_buffer__add(rings.get(), ring.get(), onEvent, h.get()) != 0) continue;
             if (!rings) continue;
@@ -195,7 +200,28 @@ void AclLogger::run() {
         }
         if (rings) (void)ring_buffer__poll(rings.get(), 200);
         else std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::lock_guard<std::mutex> lock(mu_);
+        if (nowSecond() != second_) endSecond();
     }
+}
+
+void AclLogger::emit(const std::string &line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (nowSecond() != second_) endSecond();
+    if (written_ >= kMaxLinesPerSecond) {
+        ++left_out_;
+        return;
+    }
+    ++written_;
+    write_(line);
+}
+
+void AclLogger::endSecond() {
+    if (left_out_)
+        write_("acl_log|WARN|" + std::to_string(left_out_) + " ACL log lines left out (over " +
+               std::to_string(kMaxLinesPerSecond) + " a second)");
+    second_ = nowSecond();
+    written_ = left_out_ = 0;
 }
 
 }  // namespace hover

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -28,12 +29,20 @@ public:
 
     // The line of one event of a ring; `info_fd`: that hook's acl_logs map.
     static std::string line(const void *event, size_t size, int info_fd);
+    // Writes `line` unless this second's kMaxLinesPerSecond are written
+    // (unmetered ACLs under a flood must not fill the disk); the lines left
+    // out are counted in one line when the second is over.
+    void emit(const std::string &line);
+    static constexpr uint64_t kMaxLinesPerSecond = 1000;
 
 private:
     void run();
+    void endSecond();  // mu_ held
     std::string pin_root_;
     std::function<void(const std::string &)> write_;
     std::atomic<bool> stop_{false};
+    std::mutex mu_;  // over the counts of this second
+    uint64_t second_ = 0, written_ = 0, left_out_ = 0;
     std::thread thread_;
 };
 

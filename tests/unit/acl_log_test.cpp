@@ -2,7 +2,10 @@
 // notation, as ovn-controller's acl_log prints them, and cut frames.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -56,6 +59,29 @@ TEST(AclLog, CutFramesAreNamedNotOverread) {
     const std::string cut = text({eth(0x0800), {0x45, 0}});
     EXPECT_EQ(cut.rfind("icmp,", 0), std::string::npos) << cut;
     EXPECT_NE(cut.find("nw_src=0.0.0.0"), std::string::npos) << cut;
+}
+
+// A flood through an unmetered logged ACL: at most kMaxLinesPerSecond lines
+// a second, and one line counting what was left out.
+TEST(AclLog, LinesPastTheSecondsLimitAreCountedNotWritten) {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    hover::AclLogger logger("/nonexistent-pin-root", [&](const std::string &line) {
+        std::lock_guard<std::mutex> lock(mu);
+        lines.push_back(line);
+    });
+    // Start at the beginning of a second, so that the flood fits in one.
+    const auto second = [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    };
+    for (const auto s0 = second(); second() == s0;) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const uint64_t flood = hover::AclLogger::kMaxLinesPerSecond + 500;
+    for (uint64_t i = 0; i < flood; ++i) logger.emit("line " + std::to_string(i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the reader ends the second
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(lines.size(), hover::AclLogger::kMaxLinesPerSecond + 1);
+    EXPECT_EQ(lines.back(), "acl_log|WARN|500 ACL log lines left out (over 1000 a second)");
 }
 
 }  // namespace
