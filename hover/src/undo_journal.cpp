@@ -16,8 +16,10 @@ namespace hover {
 
 namespace {
 
-// "IOVUNDO1", the module ids, then each entry: map id, key, old value or none.
+// The header: "IOVUNDO1", the log's length and FNV-1a; then the log: the
+// module ids, then each entry: map id, key, old value or none.
 constexpr char kMagic[8] = {'I', 'O', 'V', 'U', 'N', 'D', 'O', '1'};
+constexpr size_t kHeader = sizeof kMagic + 8;
 constexpr uint32_t kAbsent = UINT32_MAX;
 
 void put32(Bytes &out, uint32_t v) {
@@ -25,18 +27,28 @@ void put32(Bytes &out, uint32_t v) {
     out.insert(out.end(), p, p + sizeof v);
 }
 
+uint32_t checksum(const uint8_t *p, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
 Bytes encode(const UndoLog &undo, const std::set<uint32_t> &modules) {
-    Bytes out(kMagic, kMagic + sizeof kMagic);
-    put32(out, uint32_t(modules.size()));
-    for (uint32_t id : modules) put32(out, id);
-    put32(out, uint32_t(undo.entries().size()));
+    Bytes log;
+    put32(log, uint32_t(modules.size()));
+    for (uint32_t id : modules) put32(log, id);
+    put32(log, uint32_t(undo.entries().size()));
     for (const auto &e : undo.entries()) {
-        put32(out, e.map_id);
-        put32(out, uint32_t(e.key.size()));
-        put32(out, e.old_value ? uint32_t(e.old_value->size()) : kAbsent);
-        out.insert(out.end(), e.key.begin(), e.key.end());
-        if (e.old_value) out.insert(out.end(), e.old_value->begin(), e.old_value->end());
+        put32(log, e.map_id);
+        put32(log, uint32_t(e.key.size()));
+        put32(log, e.old_value ? uint32_t(e.old_value->size()) : kAbsent);
+        log.insert(log.end(), e.key.begin(), e.key.end());
+        if (e.old_value) log.insert(log.end(), e.old_value->begin(), e.old_value->end());
     }
+    Bytes out(kMagic, kMagic + sizeof kMagic);
+    put32(out, uint32_t(log.size()));
+    put32(out, checksum(log.data(), log.size()));
+    out.insert(out.end(), log.begin(), log.end());
     return out;
 }
 
@@ -78,56 +90,80 @@ Fd openMatching(uint32_t map_id, size_t key_size, std::optional<size_t> value_si
 
 }  // namespace
 
-iovisor::Status UndoJournal::save(const UndoLog &undo, const std::set<uint32_t> &modules) const {
-    const Bytes data = encode(undo, modules);
-    const std::string tmp = path_ + ".tmp";
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid()) return iovisor::errnoError(errno, "create " + tmp);
-    for (size_t done = 0; done < data.size();) {
-        const ssize_t n = write(fd.get(), data.data() + done, data.size() - done);
+UndoJournal::~UndoJournal() {
+    if (fd_ >= 0) close(fd_);
+}
+
+iovisor::Status UndoJournal::open() {
+    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    return fd_ >= 0 ? iovisor::Status() : iovisor::errnoError(errno, "open " + path_);
+}
+
+// Writes all of `data` at `offset`.
+iovisor::Status writeAt(int fd, const uint8_t *data, size_t size, size_t offset, const std::string &path) {
+    for (size_t done = 0; done < size;) {
+        const ssize_t n = pwrite(fd, data + done, size - done, off_t(offset + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return iovisor::errnoError(errno, "write " + tmp);
+        if (n <= 0) return iovisor::errnoError(errno, "write " + path);
         done += size_t(n);
     }
-    if (std::rename(tmp.c_str(), path_.c_str()) != 0) return iovisor::errnoError(errno, "rename to " + path_);
     return {};
 }
 
-void UndoJournal::clear() const { (void)unlink(path_.c_str()); }
+// The log first, its header last: a log whose header is there is whole.
+iovisor::Status UndoJournal::save(const UndoLog &undo, const std::set<uint32_t> &modules) {
+    if (auto s = open(); !s.ok()) return s;
+    const Bytes data = encode(undo, modules);
+    if (auto s = writeAt(fd_, data.data() + kHeader, data.size() - kHeader, kHeader, path_); !s.ok()) return s;
+    return writeAt(fd_, data.data(), kHeader, 0, path_);
+}
 
-std::set<uint32_t> UndoJournal::recover() const {
-    (void)unlink((path_ + ".tmp").c_str());  // a save cut short: nothing was written after it
+void UndoJournal::clear() {
+    static const uint8_t zeros[kHeader] = {};
+    if (fd_ >= 0) (void)!pwrite(fd_, zeros, sizeof zeros, 0);
+}
+
+std::set<uint32_t> UndoJournal::recover() {
+    (void)unlink((path_ + ".tmp").c_str());  // an earlier hoverd's
+    std::set<uint32_t> modules = rollBackCutShort();
+    if (open().ok()) clear();
+    return modules;
+}
+
+std::set<uint32_t> UndoJournal::rollBackCutShort() const {
     std::ifstream in(path_, std::ios::binary);
     if (!in) return {};
     const Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Reader r(data);
+    Reader header(data);
+    const Bytes magic = header.bytes(sizeof kMagic);
+    const uint32_t length = header.u32(), sum = header.u32();
+    if (!header.ok() || std::memcmp(magic.data(), kMagic, sizeof kMagic) != 0 || length > data.size() - kHeader ||
+        checksum(data.data() + kHeader, length) != sum)
+        return {};  // no request was being written
+    const Bytes log(data.begin() + kHeader, data.begin() + long(kHeader + length));
+    Reader r(log);
     std::set<uint32_t> modules;
     UndoLog undo;
     std::vector<Fd> fds;
-    const Bytes magic = r.bytes(sizeof kMagic);
-    if (r.ok() && std::memcmp(magic.data(), kMagic, sizeof kMagic) == 0) {
-        for (uint32_t n = r.u32(); r.ok() && n > 0; --n) modules.insert(r.u32());
-        for (uint32_t n = r.u32(); r.ok() && n > 0; --n) {
-            const uint32_t map_id = r.u32(), key_size = r.u32(), value_size = r.u32();
-            Bytes key = r.bytes(key_size);
-            std::optional<Bytes> old;
-            if (value_size != kAbsent) old = r.bytes(value_size);
-            if (!r.ok()) break;
-            Fd fd = openMatching(map_id, key_size, old ? std::optional<size_t>(old->size()) : std::nullopt);
-            if (!fd.valid()) continue;
-            undo.add({fd.get(), map_id, std::move(key), std::move(old)});
-            fds.push_back(std::move(fd));
-        }
+    for (uint32_t n = r.u32(); r.ok() && n > 0; --n) modules.insert(r.u32());
+    for (uint32_t n = r.u32(); r.ok() && n > 0; --n) {
+        const uint32_t map_id = r.u32(), key_size = r.u32(), value_size = r.u32();
+        Bytes key = r.bytes(key_size);
+        std::optional<Bytes> old;
+        if (value_size != kAbsent) old = r.bytes(value_size);
+        if (!r.ok()) break;
+        Fd fd = openMatching(map_id, key_size, old ? std::optional<size_t>(old->size()) : std::nullopt);
+        if (!fd.valid()) continue;
+        undo.add({fd.get(), map_id, std::move(key), std::move(old)});
+        fds.push_back(std::move(fd));
     }
     if (!r.ok() || !r.atEnd()) {
-        std::cerr << "hoverd: " << path_ << " is malformed: kept as " << path_ << ".malformed, nothing rolled back\n";
-        (void)std::rename(path_.c_str(), (path_ + ".malformed").c_str());
+        std::cerr << "hoverd: " << path_ << " holds a log it cannot read; nothing rolled back\n";
         return {};
     }
     std::cerr << "hoverd: a table request was cut short (hoverd stopped in the middle): putting back the "
               << undo.entries().size() << " entries it replaced\n";
     undo.rollBack();
-    clear();
     return modules;
 }
 
