@@ -147,14 +147,6 @@ model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::Logical
 
 uint32_t contentId(const model::Policy &policy);
 
-// OVN's severities (RFC 5424 levels); none is info.
-uint8_t severityOf(const std::string &severity) {
-    static const std::map<std::string, uint8_t> levels = {
-        {"alert", 1}, {"warning", 4}, {"notice", 5}, {"info", 6}, {"debug", 7}};
-    auto it = levels.find(severity);
-    return it == levels.end() ? 6 : it->second;
-}
-
 // The switch's log names and meters: each ACL with `log` gets its name and
 // severity, and a bucket of its meter (one per meter, one per ACL of a
 // `fair` one); returns the buckets by ACL number. A meter OVN would not use
@@ -165,7 +157,7 @@ std::map<uint32_t, uint16_t> logMeters(const NbState &nb, const std::vector<Swit
     std::map<std::string, uint16_t> buckets;
     for (const auto &a : acls) {
         if (!a.acl->log) continue;
-        sw.acl_logs[a.number] = {a.acl->name, severityOf(a.acl->severity)};
+        sw.acl_logs[a.number] = {a.acl->name, hover::model::l2switch::severityLevel(a.acl->severity)};
         auto m = nb.meters.find(a.acl->meter);
         if (m == nb.meters.end() || m->second.rate <= 0) continue;
         if (m->second.unit != "pktps") {

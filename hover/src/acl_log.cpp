@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hover/fd.h"
+#include "hover/model/l2switch.h"
 #include "lib/tables.h"
 
 namespace hover {
@@ -140,14 +141,11 @@ std::string AclLogger::line(const void *data, size_t size, int info_fd) {
     acl_log_info info{};
     const bool known = bpf_map_lookup_elem(info_fd, &key, &info) == 0;
     const std::string name(info.name, strnlen(info.name, sizeof info.name));
-    static const std::map<uint8_t, const char *> severities = {
-        {1, "alert"}, {4, "warning"}, {5, "notice"}, {6, "info"}, {7, "debug"}};
-    auto severity = severities.find(known ? info.severity : 6);
     const char *verdict = e.action == ACL_DROP || e.action == ACL_UNSUPPORTED ? "drop"
                           : e.action == ACL_REJECT                         ? "reject"
                                                                            : "allow";
     return "acl_log|INFO|name=\"" + (name.empty() ? std::string("<unnamed>") : name) + "\", verdict=" + verdict +
-           ", severity=" + (severity == severities.end() ? "info" : severity->second) +
+           ", severity=" + hover::model::l2switch::severityName(known ? info.severity : 6) +
            ", direction=" + (e.dir == ACL_DIR_TO_LPORT ? "to-lport" : "from-lport") + ": " +
            flowText(e.data, std::min<size_t>(e.len, sizeof e.data));
 }

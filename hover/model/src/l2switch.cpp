@@ -220,6 +220,23 @@ static uint32_t dnsRecords(Entries &out, const Switch &sw) {
     return flags;
 }
 
+namespace {
+const std::pair<const char *, uint8_t> kSeverities[] = {
+    {"alert", 1}, {"warning", 4}, {"notice", 5}, {"info", 6}, {"debug", 7}};
+}  // namespace
+
+uint8_t severityLevel(const std::string &name) {
+    for (const auto &[n, level] : kSeverities)
+        if (name == n) return level;
+    return 6;
+}
+
+const char *severityName(uint8_t level) {
+    for (const auto &[n, l] : kSeverities)
+        if (level == l) return n;
+    return "info";
+}
+
 Entries entries(const Switch &sw) {
     Entries out;
     for (const auto &[acl, log] : sw.acl_logs) {

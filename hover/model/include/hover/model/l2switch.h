@@ -133,6 +133,11 @@ struct PortAddresses {
     bool router = false;
 };
 
+// OVN's ACL log severities (RFC 5424 levels, as acl_log_info.severity):
+// alert 1, warning 4, notice 5, info 6, debug 7; anything else is info.
+uint8_t severityLevel(const std::string &name);
+const char *severityName(uint8_t level);
+
 // How the log lines of an ACL with `log` name it (ovn-nb(5) ACL name, severity).
 struct AclLog {
     std::string name;  // at most ACL_LOG_NAME - 1 bytes are kept
