@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -169,6 +170,28 @@ bool stopRequested(int sigfd) {
     return read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info);
 }
 
+// How long a round's steps took, for the -v log.
+class StepClock {
+public:
+    void mark(const char *step) {
+        const auto now = std::chrono::steady_clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+        char line[64];
+        snprintf(line, sizeof line, "%s%s %.1f ms", text_.empty() ? "" : ", ", step, ms);
+        text_ += line;
+        total_ms_ += ms;
+        last_ = now;
+    }
+    // Idle rounds are not worth a line.
+    bool quick() const { return total_ms_ < 1.0; }
+    const std::string &text() const { return text_; }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::string text_;
+    double total_ms_ = 0;
+};
+
 // The chassis daemon's state between rounds of its loop.
 class Daemon {
 public:
@@ -185,7 +208,9 @@ public:
     // One round: read the databases, reconcile if anything changed, then
     // the chassis duties. Returns how long the loop may sleep.
     int round() {
+        StepClock clock;
         dirty_ |= mon_.run();
+        clock.mark("monitor");
         for (const auto &c : mon_.changes()) ctl::log::debug(c.db + " " + c.table + " " + c.what + " " + c.row);
         // Every change waits for the next reconcile; a copy rebuilt whole
         // tells no changes: the next reconcile recomputes everything.
@@ -200,9 +225,12 @@ public:
             noteDuties();
             if (chassis_.ovsHousekeeping(mon_.ovsIdl().raw(), mon_.ovsTxn(), ovs, ofports_due_)) ofports_due_ = {};
             noticeChangesBehindOurBack();
-            if (dirty_) reconcile(ovs);
+            clock.mark("housekeeping");
+            if (dirty_) reconcile(ovs, &clock);
             chassisDuties();
+            clock.mark("duties");
         }
+        if (!clock.quick()) ctl::log::debug("round: " + clock.text());
         if (ovs.present) answerDebugRequests(ovs);
         const int idle = dirty_ ? 500 : int(std::chrono::duration_cast<std::chrono::milliseconds>(kHoverdCheckInterval).count());
         const int advert = announcer_.run();
@@ -231,7 +259,7 @@ private:
         recompute_ = true;
     }
 
-    void reconcile(const ovnmon::OvsState &ovs) {
+    void reconcile(const ovnmon::OvsState &ovs, StepClock *clock) {
         if (!reconciler_.loaded()) {
             if (auto s = reconciler_.load(&ports_); !s.ok()) ctl::log::warnRateLimited(s.error().message);
             recompute_ = true;  // the ports seeded from hoverd, everything compared
@@ -243,9 +271,11 @@ private:
         recompute_ = false;
         ctl::ReconcileStats stats;
         const ctl::DesiredDelta delta = engine_.takeDelta();
+        clock->mark("engine");
         reportProblems(delta);
         announcer_.update(engine_.desired(), delta);
         auto s = reconciler_.apply(engine_.desired(), delta, &stats);
+        clock->mark("hoverd");
         programmed_ = s.ok();
         last_error_ = programmed_ ? "" : s.error().message;
         if (!programmed_) ctl::log::warnRateLimited("reconcile failed, retrying: " + last_error_);
