@@ -140,19 +140,21 @@ bool ChassisDuties::ovsHousekeeping(ovsdb_idl *ovs, ovsdb_idl_txn *txn, const ov
     if (!txn) return false;
     const ovsrec_open_vswitch *cfg = ovsrec_open_vswitch_first(ovs);
     if (cfg && cfg->cur_cfg != cfg->next_cfg) ovsrec_open_vswitch_set_cur_cfg(cfg, cfg->next_cfg);
+    auto give = [&](const ovnmon::Interface &itf) {
+        if (const ovsrec_interface *row = rowOf(ovs, ovsrec_interface_get_for_uuid, itf.uuid)) giveOfport(itf.bridge, row);
+    };
     if (ofports.all) {
         ofports_used_.clear();
-        const ovsrec_bridge *br;
-        OVSREC_BRIDGE_FOR_EACH (br, ovs)
-            for (size_t p = 0; p < br->n_ports; ++p)
-                for (size_t i = 0; i < br->ports[p]->n_interfaces; ++i) giveOfport(br->name, br->ports[p]->interfaces[i]);
+        // Numbers in use first: a new interface must not take one.
+        for (const auto &[name, itf] : state.interfaces)
+            if (itf.ofport.value_or(0) > 0) give(itf);
+        for (const auto &[name, itf] : state.interfaces)
+            if (itf.ofport.value_or(0) <= 0) give(itf);
         return true;
     }
     for (const auto &name : ofports.names) {
         auto itf = state.interfaces.find(name);
-        if (itf == state.interfaces.end()) continue;  // gone, or on no bridge
-        if (const ovsrec_interface *row = rowOf(ovs, ovsrec_interface_get_for_uuid, itf->second.uuid))
-            giveOfport(itf->second.bridge, row);
+        if (itf != state.interfaces.end()) give(itf->second);  // else gone, or on no bridge
     }
     return true;
 }

@@ -86,6 +86,8 @@ void IdlConnection::trackAll() {
 
 void IdlConnection::clearTracked() { ovsdb_idl_track_clear(idl_); }
 
+void IdlConnection::omit(const ovsdb_idl_column &column) { ovsdb_idl_omit(idl_, &column); }
+
 void IdlConnection::setRemote(const std::string &remote) {
     if (remote == remote_) return;
     remote_ = remote;

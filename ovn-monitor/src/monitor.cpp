@@ -90,9 +90,14 @@ iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptio
     if (!ovs.ok()) return ovs.error().context("Open_vSwitch database");
     auto nb = IdlConnection::open(nbrec_idl_class, options.nb_remote);
     if (!nb.ok()) return nb.error().context("OVN Northbound database");
+    auto bridges = BridgePorts::open(options.ovs_remote);
+    if (!bridges.ok()) return bridges.error().context("Open_vSwitch database");
     m->ovs_ = std::move(ovs.value());
     m->nb_ = std::move(nb.value());
+    m->bridges_ = std::move(bridges.value());
+    m->ovs_view_ = OvsView(m->bridges_.get());
     m->ovs_->trackAll();
+    m->ovs_->omit(ovsrec_bridge_col_ports);
     m->nb_->trackAll();
     if (!options.sb_remote.empty()) {
         auto sb = IdlConnection::open(sbrec_idl_class, options.sb_remote, sbColumns());
@@ -139,14 +144,18 @@ bool OvnMonitor::run() {
     followSslRecord();
     followSbRemote();
     nb_->run();
+    bridges_->run();
     sb_txn_ = sb_ ? sb_->beginTxn() : nullptr;
-    const unsigned ovs = ovs_->seqno(), nb = nb_->seqno(), sb = sb_ ? sb_->seqno() : 0;
-    const bool changed = ovs != ovs_seqno_ || nb != nb_seqno_ || sb != sb_seqno_;
+    const unsigned ovs = ovs_->seqno(), nb = nb_->seqno(), sb = sb_ ? sb_->seqno() : 0, bridges = bridges_->seqno();
+    const bool changed = ovs != ovs_seqno_ || nb != nb_seqno_ || sb != sb_seqno_ || bridges != bridges_seqno_;
     ovs_seqno_ = ovs;
     nb_seqno_ = nb;
     sb_seqno_ = sb;
+    bridges_seqno_ = bridges;
     collectChanges();
     refreshViews();
+    const std::vector<Change> interfaces = ovs_view_.takeChanges();
+    changes_.insert(changes_.end(), interfaces.begin(), interfaces.end());
     return changed;
 }
 
@@ -154,20 +163,21 @@ bool OvnMonitor::run() {
 // tracked rows reaching us: its view is rebuilt once it is.
 void OvnMonitor::refreshViews() {
     rebuilt_ = false;
-    auto refresh = [this](IdlConnection *c, auto &view, bool &stale, unsigned &seen) {
-        if (!c || !c->synced()) {
+    auto refresh = [this](IdlConnection *c, bool synced, unsigned seqno, auto &view, bool &stale, unsigned &seen) {
+        if (!c || !synced) {
             stale = true;
             return;
         }
-        if (!stale && c->seqno() == seen) return;  // an unchanged replica: nothing to follow
+        if (!stale && seqno == seen) return;  // an unchanged replica: nothing to follow
         if (stale) view.invalidate();
         rebuilt_ |= view.refresh(c->raw());
         stale = false;
-        seen = c->seqno();
+        seen = seqno;
     };
-    refresh(nb_.get(), nb_view_, nb_stale_, nb_view_seqno_);
-    refresh(sb_.get(), sb_view_, sb_stale_, sb_view_seqno_);
-    refresh(ovs_.get(), ovs_view_, ovs_stale_, ovs_view_seqno_);
+    refresh(nb_.get(), nb_->synced(), nb_->seqno(), nb_view_, nb_stale_, nb_view_seqno_);
+    refresh(sb_.get(), sb_ && sb_->synced(), sb_ ? sb_->seqno() : 0, sb_view_, sb_stale_, sb_view_seqno_);
+    // Both move forward: their sum changes when either does.
+    refresh(ovs_.get(), ovsSynced(), ovs_->seqno() + bridges_->seqno(), ovs_view_, ovs_stale_, ovs_view_seqno_);
 }
 
 void OvnMonitor::wait(int timeout_ms) {
@@ -175,6 +185,7 @@ void OvnMonitor::wait(int timeout_ms) {
     if (sb_) sb_->commitAndWait();
     ovs_txn_ = sb_txn_ = nullptr;
     nb_->prepareWait();
+    bridges_->prepareWait();
     pollBlock(timeout_ms);
 }
 
@@ -218,7 +229,7 @@ void OvnMonitor::collectChanges() {
     track<nbrec_meter>(&changes_, "NB", "Meter", nb, nbrec_meter_track_get_first, nbrec_meter_track_get_next,
                        [](const nbrec_meter *r) { return str(r->name); });
     track<nbrec_meter_band>(&changes_, "NB", "Meter_Band", nb, nbrec_meter_band_track_get_first,
-                            nbrec_meter_band_track_get_next, [](const nbrec_meter_band *r) { return std::string(); });
+                            nbrec_meter_band_track_get_next, [](const nbrec_meter_band *) { return std::string(); });
     track<nbrec_dhcp_options>(&changes_, "NB", "DHCP_Options", nb, nbrec_dhcp_options_track_get_first,
                               nbrec_dhcp_options_track_get_next, [](const nbrec_dhcp_options *r) { return str(r->cidr); });
     track<nbrec_dns>(&changes_, "NB", "DNS", nb, nbrec_dns_track_get_first, nbrec_dns_track_get_next,
@@ -232,8 +243,7 @@ void OvnMonitor::collectChanges() {
         track<sbrec_chassis>(&changes_, "SB", "Chassis", sb_->raw(), sbrec_chassis_track_get_first,
                              sbrec_chassis_track_get_next, [](const sbrec_chassis *r) { return str(r->name); });
     }
-    track<ovsrec_interface>(&changes_, "OVS", "Interface", ovs_->raw(), ovsrec_interface_track_get_first,
-                            ovsrec_interface_track_get_next, [](const ovsrec_interface *r) { return str(r->name); });
+    // The OVS view tells which interfaces changed (see run()).
 }
 
 }  // namespace ovnmon

@@ -1,5 +1,8 @@
 // The Southbound and Open_vSwitch views: SbState and OvsState, row by row.
+#include <optional>
 #include <set>
+
+#include "ovnmon/bridge_ports.h"
 
 #include "ovnmon/views.h"
 
@@ -65,12 +68,12 @@ bool SbView::countsMatch(const ovsdb_idl *idl) const {
 
 namespace {
 
-Interface interfaceOf(const ovsrec_interface *itf, const ovsrec_bridge *br) {
+Interface interfaceOf(const ovsrec_interface *itf, const std::string &bridge) {
     Interface out;
     out.uuid = uuidText(itf->header_.uuid);
     out.name = str(itf->name);
     out.type = str(itf->type);
-    out.bridge = str(br->name);
+    out.bridge = bridge;
     out.iface_id = smapGet(&itf->external_ids, "iface-id");
     out.ovn_installed = smapGet(&itf->external_ids, "ovn-installed") == "true";
     if (itf->n_ofport) out.ofport = itf->ofport[0];
@@ -92,12 +95,8 @@ void readGlobals(const ovsdb_idl *idl, OvsState *s) {
     s->cur_cfg = cfg->cur_cfg;
 }
 
-// Calls `visit(interface, bridge)` for every interface of every bridge.
-template <typename Visit>
-void forEachInterface(const ovsdb_idl *idl, Visit visit) {
-    for (const ovsrec_bridge *br = ovsrec_bridge_first(idl); br; br = ovsrec_bridge_next(br))
-        for (size_t p = 0; p < br->n_ports; ++p)
-            for (size_t i = 0; i < br->ports[p]->n_interfaces; ++i) visit(br->ports[p]->interfaces[i], br);
+std::vector<std::string> interfacesOf(const ovsrec_port *port) {
+    return uuids(port->interfaces, port->n_interfaces);
 }
 
 }  // namespace
@@ -106,42 +105,91 @@ void OvsView::rebuild(const ovsdb_idl *idl) {
     readGlobals(idl, &s_);
     s_.interfaces.clear();
     interface_names_.clear();
-    forEachInterface(idl, [&](const ovsrec_interface *itf, const ovsrec_bridge *br) {
-        Interface out = interfaceOf(itf, br);
-        interface_names_[out.uuid] = out.name;
-        s_.interfaces[out.name] = std::move(out);
-    });
+    port_interfaces_.clear();
+    interface_port_.clear();
+    std::set<std::string> interfaces;
+    for (const ovsrec_port *port = ovsrec_port_first(idl); port; port = ovsrec_port_next(port))
+        notePort(uuidText(port->header_.uuid), interfacesOf(port), &interfaces);
+    for (const auto &uuid : interfaces) put(idl, uuid);
+    deleted_.clear();
+    changed_.clear();
 }
 
+// The interfaces of ports that changed, or whose bridge changed, and the
+// changed Interface rows.
 bool OvsView::update(const ovsdb_idl *idl) {
     readGlobals(idl, &s_);
-    // Bridges added, removed or renamed, or ports moved between bridges:
-    // not followed row by row.
-    int bridges_changed = 0;
-    for (auto *br = ovsrec_bridge_track_get_first(idl); br; br = ovsrec_bridge_track_get_next(br)) {
-        if (ovsdb_idl_row_get_seqno(&br->header_, OVSDB_IDL_CHANGE_INSERT) > 0 || deleted(br)) return false;
-        if (ovsrec_bridge_is_updated(br, OVSREC_BRIDGE_COL_NAME) || ++bridges_changed > 1) return false;
-    }
-    std::set<const ovsrec_interface *> changed;
-    for (auto *itf = ovsrec_interface_track_get_first(idl); itf; itf = ovsrec_interface_track_get_next(itf)) {
-        auto old = interface_names_.find(uuidText(itf->header_.uuid));
-        if (old != interface_names_.end()) s_.interfaces.erase(old->second), interface_names_.erase(old);
-        if (!deleted(itf)) changed.insert(itf);
-    }
-    if (changed.empty()) return true;
-    forEachInterface(idl, [&](const ovsrec_interface *itf, const ovsrec_bridge *br) {
-        if (!changed.count(itf)) return;
-        Interface out = interfaceOf(itf, br);
-        interface_names_[out.uuid] = out.name;
-        s_.interfaces[out.name] = std::move(out);
-    });
+    if (bridges_ && bridges_->resynced()) return false;
+    std::set<std::string> changed;
+    for (auto *port = ovsrec_port_track_get_first(idl); port; port = ovsrec_port_track_get_next(port))
+        notePort(uuidText(port->header_.uuid), deleted(port) ? std::vector<std::string>{} : interfacesOf(port),
+                 &changed);
+    for (auto *itf = ovsrec_interface_track_get_first(idl); itf; itf = ovsrec_interface_track_get_next(itf))
+        changed.insert(uuidText(itf->header_.uuid));
+    if (bridges_)
+        for (const auto &port : bridges_->changedPorts()) {
+            auto interfaces = port_interfaces_.find(port);
+            if (interfaces != port_interfaces_.end()) changed.insert(interfaces->second.begin(), interfaces->second.end());
+        }
+    for (const auto &uuid : changed) put(idl, uuid);
     return true;
 }
 
+// A port's interfaces now (none: the port is gone); old and new ones change.
+void OvsView::notePort(const std::string &port_uuid, const std::vector<std::string> &interfaces,
+                       std::set<std::string> *changed) {
+    auto old = port_interfaces_.find(port_uuid);
+    if (old != port_interfaces_.end()) {
+        for (const auto &itf : old->second) {
+            changed->insert(itf);
+            auto where = interface_port_.find(itf);
+            if (where != interface_port_.end() && where->second == port_uuid) interface_port_.erase(where);
+        }
+        port_interfaces_.erase(old);
+    }
+    if (interfaces.empty()) return;
+    for (const auto &itf : interfaces) interface_port_[itf] = port_uuid, changed->insert(itf);
+    port_interfaces_[port_uuid] = interfaces;
+}
+
+// An interface's record as it is now: present if its row is, on a port, on
+// a bridge.
+void OvsView::put(const ovsdb_idl *idl, const std::string &interface_uuid) {
+    std::optional<Interface> now;
+    struct uuid uuid;
+    auto port = interface_port_.find(interface_uuid);
+    const std::string *bridge = port == interface_port_.end() || !bridges_ ? nullptr : bridges_->bridgeOf(port->second);
+    if (bridge && uuid_from_string(&uuid, interface_uuid.c_str()))
+        if (const ovsrec_interface *row = ovsrec_interface_get_for_uuid(idl, &uuid); row && !deleted(row))
+            now = interfaceOf(row, *bridge);
+    auto old = interface_names_.find(interface_uuid);
+    const bool was = old != interface_names_.end();
+    if (was && (!now || old->second != now->name)) {
+        deleted_.push_back({"OVS", "Interface", "deleted", old->second, interface_uuid});
+        s_.interfaces.erase(old->second);
+    }
+    if (!now) {
+        if (was) interface_names_.erase(old);
+        return;
+    }
+    const bool renamed = was && old->second != now->name;
+    changed_.push_back({"OVS", "Interface", was && !renamed ? "modified" : "inserted", now->name, interface_uuid});
+    interface_names_[interface_uuid] = now->name;
+    s_.interfaces[now->name] = std::move(*now);
+}
+
+std::vector<Change> OvsView::takeChanges() {
+    std::vector<Change> out = std::move(deleted_);
+    out.insert(out.end(), changed_.begin(), changed_.end());
+    deleted_.clear();
+    changed_.clear();
+    return out;
+}
+
+// Ports and interfaces against the IDL's (a resync drops rows untold).
 bool OvsView::countsMatch(const ovsdb_idl *idl) const {
-    size_t n = 0;
-    forEachInterface(idl, [&](const ovsrec_interface *, const ovsrec_bridge *) { ++n; });
-    return n == s_.interfaces.size();
+    return rowCountIs(ovsrec_port_first(idl), ovsrec_port_next, port_interfaces_.size()) &&
+           rowCountIs(ovsrec_interface_first(idl), ovsrec_interface_next, interface_port_.size());
 }
 
 }  // namespace ovnmon

@@ -17,6 +17,18 @@ bool deleted(const Row *row) {
     return ovsdb_idl_row_get_seqno(&row->header_, OVSDB_IDL_CHANGE_DELETE) > 0;
 }
 
+// Whether the table of `row` (its first) has `n` rows. Its hash holds the
+// rows plus those only referenced so far (orphans, rare): equal to `n`, no
+// walk needed.
+template <typename Row>
+bool rowCountIs(const Row *row, const Row *(*next)(const Row *), size_t n) {
+    if (!row) return n == 0;
+    if (hmap_count(&row->header_.table->rows) == n) return true;
+    size_t rows = 0;
+    for (; row; row = next(row)) ++rows;
+    return rows == n;
+}
+
 // A table's rows and tracked rows, and how they fill a map of the state: by
 // uuid, or by a name (then `names` remembers each row's, for renames and
 // deletes).
@@ -52,16 +64,8 @@ struct TableSync {
         if (whole) all(idl, out, names);
         else tracked(idl, out, names);
     }
-    // Whether the table has `n` rows. Its hash holds the rows plus those
-    // only referenced so far (orphans, rare): equal to `n`, no walk needed.
-    bool countIs(const ovsdb_idl *idl, size_t n) const {
-        const Row *row = first(idl);
-        if (!row) return n == 0;
-        if (hmap_count(&row->header_.table->rows) == n) return true;
-        size_t rows = 0;
-        for (; row; row = next(row)) ++rows;
-        return rows == n;
-    }
+    // Whether the table has `n` rows.
+    bool countIs(const ovsdb_idl *idl, size_t n) const { return rowCountIs(first(idl), next, n); }
 
 private:
     void put(const Row *row, std::map<std::string, T> *out, std::map<std::string, std::string> *names) const {

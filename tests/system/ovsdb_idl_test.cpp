@@ -1,6 +1,8 @@
 // Opens the OVN NB IDL (generated from ovn-nb.ovsschema, linked with OVS's
 // libopenvswitch) against a real ovsdb-server, writes with ovn-nbctl and
 // watches the change arrive in the IDL replica.
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -77,6 +79,21 @@ bool tracked(const std::vector<ovnmon::Change> &seen, const std::string &table, 
     for (const auto &c : seen)
         if (c.table == table && c.what == what) return true;
     return false;
+}
+
+// A bridge index of its own, with the initial contents in.
+std::unique_ptr<ovnmon::BridgePorts> freshBridgePorts(const std::string &remote) {
+    auto opened = ovnmon::BridgePorts::open(remote);
+    EXPECT_TRUE(opened.ok());
+    if (!opened.ok()) return nullptr;
+    auto bridges = std::move(opened.value());
+    for (int i = 0; i < 100 && !bridges->synced(); ++i) {
+        bridges->run();
+        bridges->prepareWait();
+        ovnmon::pollBlock(20);
+    }
+    EXPECT_TRUE(bridges->synced());
+    return bridges;
 }
 
 // A monitor on a real local Open_vSwitch and Northbound ovsdb-server.
@@ -196,24 +213,37 @@ TEST_F(OvnMonitorOnServers, ViewsFollowEveryChangeRowByRow) {
         nbctl + "lr-nat-del r1 -- lsp-del p2",
         vsctl + "del-port tap1",
         nbctl + "ls-del sw1 -- lr-del r1 -- pg-del pg1",
+        // Bridges: the monitor's own index of Bridge.ports follows them.
+        vsctl + "add-br br-ex -- add-port br-ex eth-ex -- set Interface eth-ex type=internal",
+        vsctl + "-- --id=@p get Port tap2 -- remove Bridge br-int ports @p -- add Bridge br-ex ports @p",
+        vsctl + "add-port br-int tap3 -- set Interface tap3 type=internal -- del-br br-ex",
     };
+    // The interface each step must report as changed (moved, or gone with its bridge).
+    const std::map<size_t, std::string> must_report = {{13, "tap2"}, {14, "tap2"}};
     std::vector<size_t> rebuilt;  // steps whose changes were not followed row by row
     for (size_t i = 0; i < steps.size(); ++i) {
         auto r = testsupport::shell(steps[i] + " 2>&1");
         ASSERT_EQ(r.exit_code, 0) << steps[i] << ": " << r.output;
+        std::set<std::string> reported;
         for (int quiet = 0, rounds = 0; quiet < 3 && rounds < 100; ++rounds) {
             const bool changed = m.run();
             quiet = changed ? 0 : quiet + 1;
             if (m.rebuilt()) rebuilt.push_back(i);
+            for (const auto &c : m.changes())
+                if (c.db == "OVS") reported.insert(c.row);
             m.wait(20);
         }
         ovnmon::NbView nb_fresh;
         nb_fresh.rebuild(m.nbIdl().raw());
-        ovnmon::OvsView ovs_fresh;
+        auto bridges = freshBridgePorts(ovs.remote());
+        ovnmon::OvsView ovs_fresh(bridges.get());
         ovs_fresh.rebuild(m.ovsIdl().raw());
         EXPECT_EQ(describe(m.nb()), describe(nb_fresh.state())) << "step " << i << ": " << steps[i];
         EXPECT_EQ(describe(m.ovs()), describe(ovs_fresh.state())) << "step " << i << ": " << steps[i];
+        if (must_report.count(i)) EXPECT_TRUE(reported.count(must_report.at(i))) << "step " << i << ": " << steps[i];
     }
+    EXPECT_EQ(m.ovs().interfaces.count("tap2"), 0u) << "tap2 went with br-ex";
+    EXPECT_EQ(m.ovs().interfaces.at("tap3").bridge, "br-int");
     EXPECT_TRUE(rebuilt.empty()) << "step " << rebuilt.front() << " (" << steps[rebuilt.front()]
                                  << ") was followed by a rebuild, not row by row";
 }

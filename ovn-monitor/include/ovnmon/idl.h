@@ -41,6 +41,8 @@ public:
     // clearTracked().
     void trackAll();
     void clearTracked();
+    // Stops monitoring `column` (before the first run()).
+    void omit(const ovsdb_idl_column &column);
     // Switches to another server (e.g. a changed ovn-remote).
     void setRemote(const std::string &remote);
 

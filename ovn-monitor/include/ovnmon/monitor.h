@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "iovisor/result.h"
+#include "ovnmon/bridge_ports.h"
 #include "ovnmon/idl.h"
 #include "ovnmon/state.h"
 #include "ovnmon/views.h"
@@ -34,13 +35,6 @@ struct MonitorOptions {
 // Sets the OVS library's SSL files; an error names what is missing or
 // unreadable (an ssl: remote without them would only fail at connect).
 iovisor::Status configureSsl(const SslFiles &ssl);
-
-// One tracked change: what the controller recomputes from, and logs.
-struct Change {
-    std::string db, table, what;  // db: NB, SB, OVS; what: "deleted", "inserted", "modified"
-    std::string row;              // name (or another identifying column)
-    std::string uuid;
-};
 
 class OvnMonitor {
 public:
@@ -70,7 +64,7 @@ public:
 
     // All three replicas hold their database: only then may the controller
     // act on them (an empty replica would mean "delete everything").
-    bool ready() const { return nb_->synced() && ovs_->synced() && sb_ && sb_->synced(); }
+    bool ready() const { return nb_->synced() && ovsSynced() && sb_ && sb_->synced(); }
     bool nbConnected() const { return nb_->connected(); }
     bool sbConnected() const { return sb_ && sb_->connected(); }
     bool ovsConnected() const { return ovs_->connected(); }
@@ -79,6 +73,7 @@ public:
     IdlConnection &nbIdl() { return *nb_; }
     IdlConnection *sbIdl() { return sb_.get(); }
     IdlConnection &ovsIdl() { return *ovs_; }
+    const BridgePorts &bridgePorts() const { return *bridges_; }
 
 private:
     OvnMonitor() = default;
@@ -86,11 +81,13 @@ private:
     void refreshViews();
     void followSbRemote();
     void followSslRecord();
+    bool ovsSynced() const { return ovs_->synced() && bridges_->synced(); }
 
     MonitorOptions options_;
     std::unique_ptr<IdlConnection> nb_, sb_, ovs_;
+    std::unique_ptr<BridgePorts> bridges_;  // Bridge.ports, which ovs_ does not monitor
     std::string sb_remote_;
-    unsigned nb_seqno_ = 0, sb_seqno_ = 0, ovs_seqno_ = 0;
+    unsigned nb_seqno_ = 0, sb_seqno_ = 0, ovs_seqno_ = 0, bridges_seqno_ = 0;
     unsigned nb_view_seqno_ = 0, sb_view_seqno_ = 0, ovs_view_seqno_ = 0;  // what each view last followed
     std::vector<Change> changes_;
     NbView nb_view_;

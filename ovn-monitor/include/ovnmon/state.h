@@ -162,4 +162,11 @@ struct OvsState {
     std::map<std::string, Interface> interfaces;  // by name
 };
 
+// One tracked change: what the controller recomputes from, and logs.
+struct Change {
+    std::string db, table, what;  // db: NB, SB, OVS; what: "deleted", "inserted", "modified"
+    std::string row;              // name (or another identifying column)
+    std::string uuid;
+};
+
 }  // namespace ovnmon

@@ -7,13 +7,18 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ovnmon/state.h"
 
 struct ovsdb_idl;
 
 namespace ovnmon {
+
+class BridgePorts;
 
 // What the three views share. A view defines sync(idl, whole) (every row or
 // the tracked ones) and countsMatch() (its rows against the IDL's), or its
@@ -61,16 +66,30 @@ private:
     std::map<std::string, std::string> binding_names_, chassis_names_, private_names_;  // uuid -> key
 };
 
+// Interfaces on a bridge: the Port row holding an interface (IDL) and the
+// bridge holding the port (BridgePorts, which the IDL does not monitor).
 class OvsView : public RowView<OvsView, OvsState> {
 public:
+    explicit OvsView(const BridgePorts *bridges = nullptr) : bridges_(bridges) {}
     void rebuild(const ovsdb_idl *idl);
-    // False for what it does not follow row by row (a bridge added, removed
-    // or renamed, ports moved between bridges).
+    // False after the bridge index was replaced whole.
     bool update(const ovsdb_idl *idl);
     bool countsMatch(const ovsdb_idl *idl) const;
+    // The interfaces that entered, left or changed in the view since the
+    // last call, deletes first (as OvnMonitor::changes()). Interfaces count,
+    // not Interface rows: one joins when its port reaches a bridge.
+    std::vector<Change> takeChanges();
 
 private:
-    std::map<std::string, std::string> interface_names_;  // uuid -> name
+    void notePort(const std::string &port_uuid, const std::vector<std::string> &interfaces,
+                  std::set<std::string> *changed);
+    void put(const ovsdb_idl *idl, const std::string &interface_uuid);
+
+    const BridgePorts *bridges_;
+    std::map<std::string, std::string> interface_names_;                          // uuid -> name
+    std::unordered_map<std::string, std::vector<std::string>> port_interfaces_;  // port -> interface uuids
+    std::unordered_map<std::string, std::string> interface_port_;                // interface -> port uuid
+    std::vector<Change> deleted_, changed_;
 };
 
 }  // namespace ovnmon
