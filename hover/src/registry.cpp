@@ -51,8 +51,6 @@ Result<std::unique_ptr<Registry>> Registry::open(const RegistryOptions &options)
     std::error_code ec;
     fs::create_directories(options.pin_root, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + " (is bpffs mounted at /sys/fs/bpf?): " + ec.message());
-    fs::create_directories(options.pin_root + "/netdevs", ec);
-    if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.pin_root + "/netdevs: " + ec.message());
     fs::create_directories(options.state_dir, ec);
     if (ec) return makeError(Errc::kUnavailable, "cannot create " + options.state_dir + ": " + ec.message());
     // The XDP hook's shared maps (tens of MiB) exist once an XDP module does.
@@ -78,8 +76,8 @@ void Registry::tablesRolledBack(uint32_t id) {
     (void)it->second.module->configChanged();
 }
 
-// Modules and links made but never saved (hoverd died in between): nothing
-// refers to them; their pins and chain slots go, their ids are free again.
+// Modules loaded but never saved (hoverd died in between): nothing refers
+// to them; their pins and chain slots go, their ids are free again.
 void Registry::removeUnsavedModules() {
     std::error_code ec;
     for (const auto &entry : fs::directory_iterator(options_.pin_root, ec)) {
@@ -90,17 +88,6 @@ void Registry::removeUnsavedModules() {
         std::cerr << "hoverd: module " << id << " was loaded but never saved (hoverd stopped in between): removing it\n";
         fs::remove_all(entry.path(), ec);
     }
-    // A link attached but never saved: its netdev's traffic must not reach
-    // a module nobody knows is linked there.
-    std::set<std::string> saved;
-    for (const auto &[id, link] : links_)
-        if (link.attachment && link.attachment->isTcxLink()) saved.insert(netdevPin(link.attachment->ifindex()));
-    for (const auto &entry : fs::directory_iterator(options_.pin_root + "/netdevs", ec))
-        if (!saved.count(entry.path().string())) {
-            std::cerr << "hoverd: " << entry.path().filename().string()
-                      << " was attached but its link never saved (hoverd stopped in between): detaching it\n";
-            Attachment::removePinnedLink(entry.path().string());
-        }
     // A load killed before it pinned anything still holds its chain slot.
     for (const ChainMap *chain : chains())
         for (uint32_t id = 1; id < IOV_MAX_MODULES; ++id) {
@@ -181,11 +168,7 @@ Status Registry::restoreLink(const json &l) {
     const uint32_t id = rec.info.id;
     indexLink(rec.info, true);
     LinkRecord &stored = links_.emplace(id, std::move(rec)).first->second;
-    // Attached by a hoverd of the clsact era: its filter goes, or the
-    // program would run twice.
-    if (stored.attachment && stored.attachment->isTcxLink() && !l.value("tcx", false))
-        Attachment::removeClsactFilter(stored.attachment->ifindex(), l.value("created_qdisc", false));
-    else if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
+    if (stored.attachment) stored.attachment->setCreatedQdisc(l.value("created_qdisc", false));
     return {};
 }
 
@@ -198,8 +181,7 @@ Status Registry::saveModule(const ModuleRecord &rec) {
 Status Registry::saveLink(const LinkRecord &rec) {
     return store_.putLink(rec.info.id, {{"id", rec.info.id}, {"from", endpointJson(rec.info.from)},
                                         {"to", endpointJson(rec.info.to)},
-                                        {"created_qdisc", rec.attachment && rec.attachment->createdQdisc()},
-                                        {"tcx", rec.attachment && rec.attachment->isTcxLink()}});
+                                        {"created_qdisc", rec.attachment && rec.attachment->createdQdisc()}});
 }
 
 Status Registry::saveNextIds() { return store_.putNextIds(next_module_id_, next_link_id_); }
@@ -222,10 +204,6 @@ Status Registry::openChain(AttachMode mode) {
 }
 
 std::string Registry::pinDir(uint32_t id) const { return options_.pin_root + "/m" + std::to_string(id); }
-
-std::string Registry::netdevPin(uint32_t ifindex) const {
-    return options_.pin_root + "/netdevs/" + std::to_string(ifindex);
-}
 
 ModuleInfo Registry::infoOf(const ModuleRecord &record) const {
     ModuleInfo info = record.info;

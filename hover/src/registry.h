@@ -287,8 +287,6 @@ private:
     std::vector<const ChainMap *> lockedChains();
     iovisor::Status openChain(AttachMode mode);
     std::string pinDir(uint32_t id) const;
-    // Where the TCX link on interface `ifindex` is pinned.
-    std::string netdevPin(uint32_t ifindex) const;
     // What changed is saved, record by record.
     iovisor::Status saveModule(const ModuleRecord &rec);
     iovisor::Status saveLink(const LinkRecord &rec);

@@ -70,7 +70,7 @@ Result<std::unique_ptr<Attachment>> Registry::attachNetdev(const LinkInfo &link)
     const Endpoint &netdev_side = link.from.is_module ? link.to : link.from;
     if (netdev_side.is_module) return std::unique_ptr<Attachment>();
     const ModuleRecord &m = modules_.at(module_side.module);
-    return Attachment::attach(netdev_side.ifindex, m.module->netdevProgFd(), m.info.mode, netdevPin(netdev_side.ifindex));
+    return Attachment::attach(netdev_side.ifindex, m.module->netdevProgFd(), m.info.mode);
 }
 
 Result<LinkInfo> Registry::createLink(const std::string &from, const std::string &to) {
