@@ -58,7 +58,6 @@ const std::string *BridgePorts::bridgeOf(const std::string &port_uuid) const {
 void BridgePorts::run() {
     changed_.clear();
     resynced_ = false;
-    const unsigned before = seqno_;
     iov_cs_handler handler;
     handler.aux = this;
     handler.reconnected = [](void *self) { static_cast<BridgePorts *>(self)->synced_ = false; };
@@ -73,7 +72,7 @@ void BridgePorts::run() {
     };
     handler.synced = [](void *self) { static_cast<BridgePorts *>(self)->synced_ = true; };
     iov_cs_run(cs_, &handler);
-    if (resynced_ || !changed_.empty()) seqno_ = before + 1;
+    if (resynced_ || !changed_.empty()) ++seqno_;
 }
 
 void BridgePorts::applyRow(const std::string &uuid, int change, const shash *columns) {

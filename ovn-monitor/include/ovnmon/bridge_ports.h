@@ -45,7 +45,6 @@ public:
 
     // The name of the bridge port `uuid` is on, or nullptr.
     const std::string *bridgeOf(const std::string &port_uuid) const;
-    size_t portCount() const { return bridge_of_port_.size(); }
 
 private:
     struct Bridge {
