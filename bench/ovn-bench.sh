@@ -3,22 +3,23 @@
 #   iovisor   = hoverd + iovisor-ovnd (eBPF datapath)
 #   reference = ovn-controller + ovs-vswitchd (userspace datapath)
 # both on their own freshly started OVN from Debian's packages.
-#  1. time from `ovn-nbctl lsp-add` + `ovs-vsctl add-port` to the new VM's
-#     first successful ping (10 ms probes), p50/p99 over PORTS ports, on a
+#  1. time from a port's write to the Northbound (as Neutron) and its plug
+#     into br-int (as os-vif) to the new VM's first successful ping (10 ms probes), p50/p99 over PORTS ports, on a
 #     chassis with no other ports;
 #  2. time to full sync of SYNC_PORTS ports on SWITCHES switches with
 #     ROUTERS routers: the chassis daemon starts on that NB content, the clock
 #     stops when every port is up in the Northbound DB;
 #  3. (1) again with those SYNC_PORTS ports present: a change must cost the
 #     same on a loaded chassis (target: within 1.2x of (1)).
-# The chassis are driven through persistent database clients, as Neutron and
-# os-vif drive them (see start_nb_client).
-# ovn-northd is pinned to the last CPU (NORTHD_CPU; "none" to leave it
-# be), for both chassis: in a cloud it runs on the controller nodes, and
-# here OVN 23.03's northd recomputes every logical flow on each Northbound
-# change (~0.8 s of a CPU at 5,000 ports), racing the chassis being timed
-# for this machine's CPUs. Pinned, it keeps a CPU's share (at nice 19 the
-# reference's busy vswitchd starved it: no port of it ever pinged).
+# The databases are written as Neutron and os-vif write them (see lsp_add).
+# In the port-add phases the machine is split as a cloud is: OVN's central
+# half (the NB and SB databases, ovn-northd) runs on the last CPU, as on a
+# controller node; the chassis (its Open_vSwitch database and daemons, the
+# VMs, the writes) on the others, as on a compute node. Shared, OVN 23.03's northd, which recomputes
+# every logical flow on each Northbound change (~0.1-0.8 s of a CPU at 5,000
+# ports), would take a CPU from the chassis in the loaded phase only. The
+# full sync gives the chassis every CPU. CENTRAL_CPU picks the central CPU;
+# "none" shares every CPU throughout.
 # Usage (as root): bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
 # (IMPLS=iovisor measures ours alone, e.g. to profile it; no comparison then.)
 set -euo pipefail
@@ -30,6 +31,26 @@ tag=ob$$
 . "$here/scripts/lib/bench.sh"
 bench_start
 
+# CPUs: see the header.
+central_cpu=${CENTRAL_CPU:-$(( $(nproc) - 1 ))}
+[ "$central_cpu" = none ] || [ "$(nproc)" -ge 2 ] ||
+  { echo "CENTRAL_CPU needs 2 CPUs or more (CENTRAL_CPU=none shares them)" >&2; exit 1; }
+pin_central() {  # pidfile: that process, every thread, to the central CPU
+  [ "$central_cpu" = none ] || taskset -apc "$central_cpu" "$(cat "$1")" >/dev/null
+}
+# The chassis' daemons and this script (so the VMs and commands it starts),
+# every thread, to the chassis' CPUs ("on"), or to every CPU ("off").
+pin_chassis() {  # impl on|off
+  [ "$central_cpu" = none ] && return 0
+  local cpus=0-$(( $(nproc) - 1 )) f
+  [ "$2" = on ] && cpus=$(seq 0 $(( $(nproc) - 1 )) | grep -vx "$central_cpu" | paste -sd,)
+  taskset -pc "$cpus" $$ >/dev/null
+  for f in hoverd ovnd ovsdb vswitchd controller; do
+    [ -f "$work/$1/$f.pid" ] && taskset -apc "$cpus" "$(cat "$work/$1/$f.pid")" >/dev/null
+  done
+  return 0
+}
+
 # A VM namespace on 10.77.0.0/16 with its host end not yet plugged.
 make_vm() {  # index
   local ns=${tag}v$1 mac ip
@@ -39,18 +60,19 @@ make_vm() {  # index
   echo "$mac $ip"
 }
 
-# The databases are driven as a cloud drives them: Neutron keeps a replica of
-# the Northbound (ovsdbapp; here ovn-nbctl's daemon mode) and os-vif plugs a
-# port with one write transaction (ovsdbapp's native interface; here
-# ovsdb-client). One-shot ovn-nbctl and ovs-vsctl read their whole database
-# first: at 5,000 ports that alone took ~1.1 s a port on either chassis.
-start_nb_client() {  # impl: exports OVN_NB_DAEMON
-  OVN_NB_DAEMON=$(ovn-nbctl --detach --no-chdir --pidfile="$work/$1.nbctl.pid" --log-file="$work/$1.nbctl.log")
-  export OVN_NB_DAEMON
-}
-stop_nb_client() {  # impl
-  kill "$(cat "$work/$1.nbctl.pid")" 2>/dev/null || true
-  unset OVN_NB_DAEMON
+# The databases are driven as a cloud drives them: Neutron writes a port to
+# the Northbound with one transaction (ovsdbapp), os-vif plugs it with one
+# (ovsdbapp's native interface); here each is one ovsdb-client transaction.
+# One-shot ovn-nbctl and ovs-vsctl read their whole database first (~1.1 s
+# a port at 5,000 ports), and ovn-nbctl's daemon mode walks every switch's
+# ports on lsp-add (~10 ms of a CPU at 5,000): costs of those tools, not of
+# a chassis.
+lsp_add() {  # switch port "mac ip": the port inserted and added to the switch
+  ovsdb-client transact "$OVN_NB_DB" "[\"OVN_Northbound\",
+    {\"op\": \"insert\", \"table\": \"Logical_Switch_Port\", \"uuid-name\": \"p\",
+     \"row\": {\"name\": \"$2\", \"addresses\": \"$3\"}},
+    {\"op\": \"mutate\", \"table\": \"Logical_Switch\", \"where\": [[\"name\", \"==\", \"$1\"]],
+     \"mutations\": [[\"ports\", \"insert\", [\"set\", [[\"named-uuid\", \"p\"]]]]]}]" >/dev/null
 }
 plug() {  # netdev iface-id: Interface + Port on br-int in one transaction
   ovsdb-client transact "unix:$OVS_RUNDIR/db.sock" "[\"Open_vSwitch\",
@@ -62,21 +84,39 @@ plug() {  # netdev iface-id: Interface + Port on br-int in one transaction
      \"mutations\": [[\"ports\", \"insert\", [\"set\", [[\"named-uuid\", \"p\"]]]]]}]" >/dev/null
 }
 
+# CPU time (user + system, ms) of every daemon of the run, one "name ms" line
+# each: the chassis' and OVN's, by their pidfiles.
+cpu_ms() {  # impl
+  local f tick
+  tick=$(getconf CLK_TCK)
+  for f in "$work/$1"/*.pid; do
+    [ -f "$f" ] || continue
+    [ -r "/proc/$(cat "$f")/stat" ] || continue
+    awk -v n="$(basename "$f" .pid)" -v t="$tick" '{sub(/^.*\) /, ""); print n, int(($12 + $13) * 1000 / t)}' "/proc/$(cat "$f")/stat"
+  done
+}
+
+steal_ticks() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # steal, all
+
 first_ping() {  # impl phase switch first-vm-index
   local impl=$1 out=$work/$1.$2 sw=$3 base=$4
   : > "$out"; : > "$out.never"
-  start_nb_client "$impl"
+  pin_chassis "$impl" on
   ovn-nbctl ls-add "$sw"
   read -r mac0 ip0 < <(make_vm "$base")
   ovn-nbctl lsp-add "$sw" "p$base" -- lsp-set-addresses "p$base" "$mac0 $ip0"
   plug "${tag}v${base}h" "p$base"
   ovn-nbctl --wait=hv sync
-  : > "$out.after-commands"
+  : > "$out.after-commands"; : > "$out.timeline"
+  cpu_ms "$impl" > "$out.cpu-before"
+  local steal0
+  steal0=$(steal_ticks)
   for i in $(seq $(( base + 1 )) $(( base + ports ))); do
     read -r mac ip < <(make_vm "$i")
-    local t0 tc t1
+    local t0 tn tc t1
     t0=$(now_ms)
-    ovn-nbctl lsp-add "$sw" "p$i" -- lsp-set-addresses "p$i" "$mac $ip"
+    lsp_add "$sw" "p$i" "$mac $ip"
+    tn=$(now_ms)
     plug "${tag}v${i}h" "p$i"
     tc=$(now_ms)
     # ping gives up early once ARP does (after 3 s: "host unreachable"), so
@@ -92,10 +132,17 @@ first_ping() {  # impl phase switch first-vm-index
     t1=$(now_ms)
     echo $(( t1 - t0 )) >> "$out"
     echo $(( t1 - tc )) >> "$out.after-commands"
-    ip netns del "${tag}v$i"  # keep the namespace count low; the port stays
+    echo "$i $t0 $tn $tc $t1" >> "$out.timeline"  # port, start, NB write and plug returned, answered
   done
-  ip netns del "${tag}v$base"
-  stop_nb_client "$impl"
+  # CPU per port added: what each daemon spent while the ports came.
+  cpu_ms "$impl" | awk -v n="$ports" 'NR == FNR {b[$1] = $2; next} {printf "%s %d\n", $1, ($2 - b[$1]) / n}' \
+    "$out.cpu-before" - > "$out.cpu"
+  # The hypervisor's share of this machine's CPUs meanwhile (noise to know).
+  echo "$steal0 $(steal_ticks)" | awk '{printf "%d\n", ($3 - $1) * 100 / ($4 - $2 + 1)}' > "$out.steal"
+  # The VMs go after the phase: a namespace's teardown runs in the kernel
+  # after `ip netns del` returns and would overlap the next port's add.
+  for i in $(seq "$base" $(( base + ports ))); do ip netns del "${tag}v$i"; done
+  pin_chassis "$impl" off
 }
 
 full_sync() {  # impl
@@ -187,19 +234,28 @@ print(total >> 20, per_cpu >> 20)' > "$dir.kernel"
 for impl in ${IMPLS:-iovisor reference}; do
   echo "== $impl: starting a fresh OVN and chassis" >&2
   IMPL=$impl BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" start "$work/$impl" >/dev/null
-  northd_cpu=${NORTHD_CPU:-$(( $(nproc) - 1 ))}
-  [ "$northd_cpu" = none ] || taskset -pc "$northd_cpu" "$(cat "$work/$impl/northd.pid")" >/dev/null
+  for daemon in northd ovnnb ovnsb; do pin_central "$work/$impl/$daemon.pid"; done
   # shellcheck disable=SC1090
   . "$work/$impl/env"
-  echo "== $impl: $ports ports, lsp-add + add-port -> first ping" >&2
+  echo "== $impl: $ports ports, NB write + plug -> first ping" >&2
   first_ping "$impl" first-ping bench 0
   echo "== $impl: full sync of $sync_ports ports, $switches switches, $routers routers" >&2
   full_sync "$impl"
   footprint "$impl"
   echo "== $impl: $ports ports more, first ping with $sync_ports ports present" >&2
   first_ping "$impl" first-ping-loaded bench2 1000
+  bench_keep_logs
   "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null
   ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}q" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null || true
+done
+
+# "daemon empty/loaded" ms of CPU per port added, for every daemon of impl.
+cpu_per_port() {  # impl
+  join <(sort "$work/$1.first-ping.cpu") <(sort "$work/$1.first-ping-loaded.cpu") | awk '{printf "%s %s/%s  ", $1, $2, $3}'
+}
+for impl in ${IMPLS:-iovisor reference}; do
+  echo "$impl: CPU ms per port added, empty/loaded: $(cpu_per_port "$impl")"
+  echo "$impl: CPU stolen by the hypervisor, empty/loaded phase: $(cat "$work/$impl.first-ping.steal")%/$(cat "$work/$impl.first-ping-loaded.steal")%"
 done
 
 [ "${IMPLS:-}" = iovisor ] && {
@@ -231,7 +287,7 @@ printf '%-52s %9d MiB %20d MiB\n' "daemons RSS (hoverd + iovisor-ovnd | vswitchd
   "$(cat "$work/iovisor.rss")" "$(cat "$work/reference.rss")"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports present)" "$ours50l" "$ref50l"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports present)" "$ours99l" "$ref99l"
-printf '%-52s %9d ms %21d ms\n' "  of it after ovn-nbctl + ovs-vsctl returned, p50" "$ours50lc" "$ref50lc"
+printf '%-52s %9d ms %21d ms\n' "  of it after both writes returned, p50" "$ours50lc" "$ref50lc"
 printf '%-52s %9d ms\n' "  the same on an empty chassis, p50/p99" "$ours50c"
 printf '%-52s %9d ms\n' "" "$ours99c"
 retried() { awk '$1 >= 1000' "$1" | wc -l; }  # first ARP lost: the VM waited for its retry (1 s)

@@ -40,6 +40,9 @@
 #   IOVISOR_OVN_SSL_PRIVATE_KEY, IOVISOR_OVN_SSL_CERTIFICATE, IOVISOR_OVN_SSL_CA_CERT
 #                           for ssl: remotes (all three)
 #   IOVISOR_OVND_FLAGS      extra iovisor-ovnd flags (e.g. -v)
+#   IOVISOR_OVN_NICE (-10)  niceness of ovsdb-server, hoverd and iovisor-ovnd: a port's
+#                           programming goes ahead of the host's other work, as ovs-ctl
+#                           and ovn-ctl start ovsdb-server, ovs-vswitchd and ovn-controller
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/daemon.sh
@@ -94,15 +97,17 @@ ovsdb_socket() {
 }
 ovsdb_running() { ovs-vsctl --db="$ovs_db" --timeout=2 --no-wait show >/dev/null 2>&1; }
 
-# Each *_command fills `cmd` with one daemon's command line (foreground).
+# Each *_command fills `cmd` with one daemon's command line (foreground),
+# at the chassis' niceness.
 cmd=()
+niced() { cmd=(nice -n "${IOVISOR_OVN_NICE:--10}" "$@"); }
 ovsdb_command() {
   need ovsdb-server openvswitch-switch
   local db=$statedir/conf.db
   mkdir -p "$statedir" "$rundir" "$(dirname "$(ovsdb_socket)")"
   [ -f "$db" ] || ovsdb-tool create "$db" /usr/share/openvswitch/vswitch.ovsschema
-  cmd=(ovsdb-server "$db" --remote="punix:$(ovsdb_socket)" "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"
-       --pidfile="$rundir/ovsdb.pid" --unixctl="$rundir/ovsdb.ctl" --log-file="$rundir/ovsdb.log" --no-chdir -vconsole:off)
+  niced ovsdb-server "$db" --remote="punix:$(ovsdb_socket)" "--remote=db:Open_vSwitch,Open_vSwitch,manager_options" \
+    --pidfile="$rundir/ovsdb.pid" --unixctl="$rundir/ovsdb.ctl" --log-file="$rundir/ovsdb.log" --no-chdir -vconsole:off
 }
 
 hoverd_command() {
@@ -114,8 +119,8 @@ hoverd_command() {
     [ -r "${HOVER_TOKEN_FILE:-}" ] || die "HOVER_LISTEN needs HOVER_TOKEN_FILE: over TCP every request carries a token"
     extra+=(--listen "$HOVER_LISTEN" --token-file "$HOVER_TOKEN_FILE")
   fi
-  cmd=("$(binary hoverd)" --socket "$socket" --instance "$instance" --state-dir "$statedir/hoverd"
-       --pidfile "$rundir/hoverd.pid" --bpf-include "$here/bpf" "${extra[@]}")
+  niced "$(binary hoverd)" --socket "$socket" --instance "$instance" --state-dir "$statedir/hoverd" \
+    --pidfile "$rundir/hoverd.pid" --bpf-include "$here/bpf" "${extra[@]}"
 }
 
 ovnd_command() {
@@ -128,8 +133,8 @@ ovnd_command() {
             --ca-cert "${IOVISOR_OVN_SSL_CA_CERT:-}")
   fi
   # --ovnsb-db is left out on purpose: iovisor-ovnd follows external_ids:ovn-remote.
-  cmd=("$(binary iovisor-ovnd)" --ovs-db "$ovs_db" --ovnnb-db "$IOVISOR_OVN_NB_REMOTE" --hover "unix:$socket"
-       --pidfile "$rundir/ovnd.pid" --debug-socket "$rundir/ovnd.sock" "${extra[@]}")
+  niced "$(binary iovisor-ovnd)" --ovs-db "$ovs_db" --ovnnb-db "$IOVISOR_OVN_NB_REMOTE" --hover "unix:$socket" \
+    --pidfile "$rundir/ovnd.pid" --debug-socket "$rundir/ovnd.sock" "${extra[@]}"
 }
 
 hoverd_healthy() { curl -sf --unix-socket "$socket" http://hoverd/health >/dev/null; }

@@ -8,14 +8,22 @@
 # directory; installed as the EXIT trap by bench_start.
 bench_cleanup() {
   set +e
-  for f in "$work"/*.nbctl.pid; do [ -f "$f" ] && kill "$(cat "$f")"; done
   for n in $(ip netns list | awk '{print $1}' | grep "^${tag}"); do
     ip netns pids "$n" | xargs -r kill -9
     ip netns del "$n"
   done
   ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${tag}" | sed 's/^/link del /' | ip -force -batch - 2>/dev/null
+  bench_keep_logs
   for impl in iovisor reference; do "$here/scripts/ovn-sandbox.sh" stop "$work/$impl" >/dev/null 2>&1; done
   rm -rf "$work"
+}
+
+# BENCH_LOGS=DIR keeps the run's daemon logs, timelines and CPU figures
+# (call before a sandbox stops: stopping it removes its logs).
+bench_keep_logs() {
+  [ -n "${BENCH_LOGS:-}" ] || return 0
+  mkdir -p "$BENCH_LOGS"
+  (cd "$work" && find . \( -name '*.log' -o -name '*.timeline' -o -name '*.cpu' \) -exec cp --parents -t "$BENCH_LOGS" {} +)
 }
 
 bench_start() {

@@ -72,6 +72,11 @@ ENV
 start_chassis() { chassis start all > "$work/chassis-start.log" 2>&1; }
 check "the chassis registers over SSL (iovisor-chassis.sh start)" start_chassis || exit 1
 check "its Chassis row, read over SSL" test -n "$(sbctl --bare --columns=name find Chassis name="tls-chassis-$$")"
+niced() {  # daemon...: each at the default niceness, -10 (as ovs-ctl starts OVS's)
+  local d
+  for d in "$@"; do [ "$(ps -o ni= -p "$(cat "$work/run/$d.pid")" | tr -d ' ')" = -10 ] || return 1; done
+}
+check "ovsdb-server, hoverd and iovisor-ovnd run at niceness -10 (IOVISOR_OVN_NICE)" niced ovsdb hoverd ovnd
 
 vm() {  # name mac ip
   local ns=tls$$$1
