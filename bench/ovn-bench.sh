@@ -32,8 +32,9 @@ tag=ob$$
 bench_start
 
 # CPUs: see the header.
-central_cpu=${CENTRAL_CPU:-$(( $(nproc) - 1 ))}
-[ "$central_cpu" = none ] || [ "$(nproc)" -ge 2 ] ||
+cpus=$(nproc --all)  # nproc alone counts the CPUs this script may use, which pin_chassis changes
+central_cpu=${CENTRAL_CPU:-$(( cpus - 1 ))}
+[ "$central_cpu" = none ] || [ "$cpus" -ge 2 ] ||
   { echo "CENTRAL_CPU needs 2 CPUs or more (CENTRAL_CPU=none shares them)" >&2; exit 1; }
 pin_central() {  # pidfile: that process, every thread, to the central CPU
   [ "$central_cpu" = none ] || taskset -apc "$central_cpu" "$(cat "$1")" >/dev/null
@@ -42,11 +43,11 @@ pin_central() {  # pidfile: that process, every thread, to the central CPU
 # every thread, to the chassis' CPUs ("on"), or to every CPU ("off").
 pin_chassis() {  # impl on|off
   [ "$central_cpu" = none ] && return 0
-  local cpus=0-$(( $(nproc) - 1 )) f
-  [ "$2" = on ] && cpus=$(seq 0 $(( $(nproc) - 1 )) | grep -vx "$central_cpu" | paste -sd,)
-  taskset -pc "$cpus" $$ >/dev/null
+  local allowed=0-$(( cpus - 1 )) f
+  [ "$2" = on ] && allowed=$(seq 0 $(( cpus - 1 )) | grep -vx "$central_cpu" | paste -sd,)
+  taskset -pc "$allowed" $$ >/dev/null
   for f in hoverd ovnd ovsdb vswitchd controller; do
-    [ -f "$work/$1/$f.pid" ] && taskset -apc "$cpus" "$(cat "$work/$1/$f.pid")" >/dev/null
+    [ -f "$work/$1/$f.pid" ] && taskset -apc "$allowed" "$(cat "$work/$1/$f.pid")" >/dev/null
   done
   return 0
 }
@@ -282,7 +283,7 @@ printf '%-52s %9d ms %21d ms\n' "port to first ping, p99" "$ours99" "$ref99"
 printf '%-52s %9d ms %21d ms\n' "full sync, $sync_ports ports/$switches switches/$routers routers" "$ours_sync" "$ref_sync"
 read -r kernel_mib kernel_percpu < "$work/iovisor.kernel"
 printf '%-52s %9d MiB %20s\n' "kernel memory (maps) at $sync_ports ports" "$kernel_mib" "(kernel datapath)"
-printf '%-52s %9d MiB\n' "  of it per-CPU, on $(nproc) CPUs" "$kernel_percpu"
+printf '%-52s %9d MiB\n' "  of it per-CPU, on $cpus CPUs" "$kernel_percpu"
 printf '%-52s %9d MiB %20d MiB\n' "daemons RSS (hoverd + iovisor-ovnd | vswitchd + ovn-controller)" \
   "$(cat "$work/iovisor.rss")" "$(cat "$work/reference.rss")"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports present)" "$ours50l" "$ref50l"
