@@ -4,8 +4,8 @@
 #   reference = ovn-controller + ovs-vswitchd (userspace datapath)
 # both on their own freshly started OVN from Debian's packages.
 #  1. time from a port's write to the Northbound (as Neutron) and its plug
-#     into br-int (as os-vif) to the new VM's first successful ping (10 ms probes), p50/p99 over PORTS ports, on a
-#     chassis with no other ports;
+#     into br-int (as os-vif) to the new VM's first successful ping (10 ms
+#     probes), p50/p99 over PORTS ports, on a chassis with no other ports;
 #  2. time to full sync of SYNC_PORTS ports on SWITCHES switches with
 #     ROUTERS routers: the chassis daemon starts on that NB content, the clock
 #     stops when every port is up in the Northbound DB;
@@ -15,11 +15,11 @@
 # In the port-add phases the machine is split as a cloud is: OVN's central
 # half (the NB and SB databases, ovn-northd) runs on the last CPU, as on a
 # controller node; the chassis (its Open_vSwitch database and daemons, the
-# VMs, the writes) on the others, as on a compute node. Shared, OVN 23.03's northd, which recomputes
-# every logical flow on each Northbound change (~0.1-0.8 s of a CPU at 5,000
-# ports), would take a CPU from the chassis in the loaded phase only. The
-# full sync gives the chassis every CPU. CENTRAL_CPU picks the central CPU;
-# "none" shares every CPU throughout.
+# VMs, the writes) on the others, as on a compute node. Shared, OVN 23.03's
+# northd, which recomputes every logical flow on each Northbound change
+# (~0.1-0.8 s of a CPU at 5,000 ports), would take a CPU from the chassis in
+# the loaded phase only. The full sync gives the chassis every CPU.
+# CENTRAL_CPU picks the central CPU; "none" shares every CPU throughout.
 # Usage (as root): bench/ovn-bench.sh [PORTS=100] [SYNC_PORTS=1000] [SWITCHES=100] [ROUTERS=20]
 # (IMPLS=iovisor measures ours alone, e.g. to profile it; no comparison then.)
 set -euo pipefail
@@ -68,21 +68,28 @@ make_vm() {  # index
 # a port at 5,000 ports), and ovn-nbctl's daemon mode walks every switch's
 # ports on lsp-add (~10 ms of a CPU at 5,000): costs of those tools, not of
 # a chassis.
-lsp_add() {  # switch port "mac ip": the port inserted and added to the switch
-  ovsdb-client transact "$OVN_NB_DB" "[\"OVN_Northbound\",
-    {\"op\": \"insert\", \"table\": \"Logical_Switch_Port\", \"uuid-name\": \"p\",
-     \"row\": {\"name\": \"$2\", \"addresses\": \"$3\"}},
-    {\"op\": \"mutate\", \"table\": \"Logical_Switch\", \"where\": [[\"name\", \"==\", \"$1\"]],
-     \"mutations\": [[\"ports\", \"insert\", [\"set\", [[\"named-uuid\", \"p\"]]]]]}]" >/dev/null
+# transact DB SCHEMA TABLE PARENT COLUMN OPS...: the insert OPS (the last
+# one's uuid-name "new"), and that row added to COLUMN of the TABLE row named
+# PARENT, as one transaction.
+transact() {
+  local db=$1 schema=$2 table=$3 parent=$4 column=$5 ops
+  shift 5
+  ops=$(IFS=,; echo "$*")
+  ovsdb-client transact "$db" "[\"$schema\", $ops,
+    {\"op\": \"mutate\", \"table\": \"$table\", \"where\": [[\"name\", \"==\", \"$parent\"]],
+     \"mutations\": [[\"$column\", \"insert\", [\"set\", [[\"named-uuid\", \"new\"]]]]]}]" >/dev/null
 }
-plug() {  # netdev iface-id: Interface + Port on br-int in one transaction
-  ovsdb-client transact "unix:$OVS_RUNDIR/db.sock" "[\"Open_vSwitch\",
-    {\"op\": \"insert\", \"table\": \"Interface\", \"uuid-name\": \"i\",
-     \"row\": {\"name\": \"$1\", \"external_ids\": [\"map\", [[\"iface-id\", \"$2\"]]]}},
-    {\"op\": \"insert\", \"table\": \"Port\", \"uuid-name\": \"p\",
-     \"row\": {\"name\": \"$1\", \"interfaces\": [\"named-uuid\", \"i\"]}},
-    {\"op\": \"mutate\", \"table\": \"Bridge\", \"where\": [[\"name\", \"==\", \"br-int\"]],
-     \"mutations\": [[\"ports\", \"insert\", [\"set\", [[\"named-uuid\", \"p\"]]]]]}]" >/dev/null
+lsp_add() {  # switch port "mac ip"
+  transact "$OVN_NB_DB" OVN_Northbound Logical_Switch "$1" ports \
+    "{\"op\": \"insert\", \"table\": \"Logical_Switch_Port\", \"uuid-name\": \"new\",
+      \"row\": {\"name\": \"$2\", \"addresses\": \"$3\"}}"
+}
+plug() {  # netdev iface-id: Interface + Port on br-int
+  transact "unix:$OVS_RUNDIR/db.sock" Open_vSwitch Bridge br-int ports \
+    "{\"op\": \"insert\", \"table\": \"Interface\", \"uuid-name\": \"i\",
+      \"row\": {\"name\": \"$1\", \"external_ids\": [\"map\", [[\"iface-id\", \"$2\"]]]}}" \
+    "{\"op\": \"insert\", \"table\": \"Port\", \"uuid-name\": \"new\",
+      \"row\": {\"name\": \"$1\", \"interfaces\": [\"named-uuid\", \"i\"]}}"
 }
 
 # CPU time (user + system, ms) of every daemon of the run, one "name ms" line
@@ -259,13 +266,16 @@ for impl in ${IMPLS:-iovisor reference}; do
   echo "$impl: CPU stolen by the hypervisor, empty/loaded phase: $(cat "$work/$impl.first-ping.steal")%/$(cat "$work/$impl.first-ping-loaded.steal")%"
 done
 
+retried() { awk '$1 >= 1000' "$1" | wc -l; }  # first ARP lost: the VM waited for its retry (1 s)
+never() { cat "$work"/"$1".first-ping*.never | wc -l; }
+
 [ "${IMPLS:-}" = iovisor ] && {
   for f in first-ping first-ping.after-commands first-ping-loaded first-ping-loaded.after-commands full-sync; do
     echo "iovisor.$f: $(percentiles "$work/iovisor.$f")"
   done
-  echo "never pinged within 20 s: $(cat "$work"/iovisor.first-ping*.never | wc -l)"
-  echo "waited for an ARP retry: $(awk '$1 >= 1000' "$work/iovisor.first-ping" | wc -l) of $ports empty," \
-    "$(awk '$1 >= 1000' "$work/iovisor.first-ping-loaded" | wc -l) of $ports loaded"
+  echo "never pinged within 20 s: $(never iovisor)"
+  echo "waited for an ARP retry: $(retried "$work/iovisor.first-ping") of $ports empty," \
+    "$(retried "$work/iovisor.first-ping-loaded") of $ports loaded"
   echo "kernel MiB (per-CPU MiB): $(cat "$work/iovisor.kernel"); daemons RSS MiB: $(cat "$work/iovisor.rss")"
   exit 0
 }
@@ -291,12 +301,10 @@ printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports
 printf '%-52s %9d ms %21d ms\n' "  of it after both writes returned, p50" "$ours50lc" "$ref50lc"
 printf '%-52s %9d ms\n' "  the same on an empty chassis, p50/p99" "$ours50c"
 printf '%-52s %9d ms\n' "" "$ours99c"
-retried() { awk '$1 >= 1000' "$1" | wc -l; }  # first ARP lost: the VM waited for its retry (1 s)
 printf '%-52s %12s %24s\n' "pings that waited for an ARP retry, empty chassis" \
   "$(retried "$work/iovisor.first-ping")/$ports" "$(retried "$work/reference.first-ping")/$ports"
 printf '%-52s %12s %24s\n' "  with $sync_ports ports present" \
   "$(retried "$work/iovisor.first-ping-loaded")/$ports" "$(retried "$work/reference.first-ping-loaded")/$ports"
-never() { cat "$work"/"$1".first-ping*.never | wc -l; }
 printf '%-52s %12s %24s\n' "ports that never pinged within 20 s (both phases)" "$(never iovisor)" "$(never reference)"
 verdict() { if [ "$1" -le "$2" ]; then echo "ok"; else echo "SLOWER"; fi; }
 printf 'target: no slower than ovn-controller -> p50 %s, p99 %s, full sync %s\n' \

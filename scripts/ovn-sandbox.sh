@@ -33,14 +33,15 @@ start_db() {  # name schema socket
 }
 
 # The reference's controller and datapath (IMPL=reference), at the niceness
-# ovn-ctl and ovs-ctl give them (ours: iovisor-chassis.sh's).
+# ovn-ctl and ovs-ctl give them, which is the one iovisor-chassis.sh gives
+# ours (IOVISOR_OVN_NICE, so that a change of it applies to both).
 start_ovn_controller() {
-  OVN_RUNDIR=$dir OVS_RUNDIR=$dir nice -n -10 ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" \
+  OVN_RUNDIR=$dir OVS_RUNDIR=$dir nice -n "${IOVISOR_OVN_NICE:--10}" ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" \
     --log-file="$dir/controller.log" --detach --no-chdir -vconsole:off
 }
 
 start_vswitchd() {
-  nice -n -10 ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
+  nice -n "${IOVISOR_OVN_NICE:--10}" ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/vswitchd.pid" --log-file="$dir/vswitchd.log" \
     --unixctl="$dir/vswitchd.ctl" --detach --no-chdir -vconsole:off
 }
 
