@@ -284,8 +284,9 @@ read -r ref50 ref99 < <(percentiles "$work/reference.first-ping")
 read -r ours50l ours99l < <(percentiles "$work/iovisor.first-ping-loaded")
 read -r ref50l ref99l < <(percentiles "$work/reference.first-ping-loaded")
 read -r ours50c ours99c < <(percentiles "$work/iovisor.first-ping.after-commands")
+read -r ref50c ref99c < <(percentiles "$work/reference.first-ping.after-commands")
 read -r ours50lc ours99lc < <(percentiles "$work/iovisor.first-ping-loaded.after-commands")
-read -r ref50lc _ < <(percentiles "$work/reference.first-ping-loaded.after-commands")
+read -r ref50lc ref99lc < <(percentiles "$work/reference.first-ping-loaded.after-commands")
 ours_sync=$(cat "$work/iovisor.full-sync") ref_sync=$(cat "$work/reference.full-sync")
 printf '\n%-52s %12s %24s\n' "" "iovisor-ovn" "ovn-controller + OVS"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 ($ports ports, on their own)" "$ours50" "$ref50"
@@ -298,9 +299,8 @@ printf '%-52s %9d MiB %20d MiB\n' "daemons RSS (hoverd + iovisor-ovnd | vswitchd
   "$(cat "$work/iovisor.rss")" "$(cat "$work/reference.rss")"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports present)" "$ours50l" "$ref50l"
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports present)" "$ours99l" "$ref99l"
-printf '%-52s %9d ms %21d ms\n' "  of it after both writes returned, p50" "$ours50lc" "$ref50lc"
-printf '%-52s %9d ms\n' "  the same on an empty chassis, p50/p99" "$ours50c"
-printf '%-52s %9d ms\n' "" "$ours99c"
+printf '%-52s %12s %24s\n' "  of it after both writes returned, p50/p99" "$ours50lc/$ours99lc ms" "$ref50lc/$ref99lc ms"
+printf '%-52s %12s %24s\n' "  the same on an empty chassis, p50/p99" "$ours50c/$ours99c ms" "$ref50c/$ref99c ms"
 printf '%-52s %12s %24s\n' "pings that waited for an ARP retry, empty chassis" \
   "$(retried "$work/iovisor.first-ping")/$ports" "$(retried "$work/reference.first-ping")/$ports"
 printf '%-52s %12s %24s\n' "  with $sync_ports ports present" \
