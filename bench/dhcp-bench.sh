@@ -68,13 +68,13 @@ port_to_lease() {  # impl
     local ns=${tag}v$i t0 t1
     make_vm "$i"
     add_port "$i"
-    t0=$(now_ms)
+    now_ms t0
     ovs-vsctl add-port br-int "${ns}h" -- set Interface "${ns}h" external_ids:iface-id="p$i"
     if ! ip netns exec "$ns" timeout 120 dhclient -1 -lf "$work/lease" -pf "$work/dhclient.pid" -sf /bin/true eth0 \
       >/dev/null 2>&1; then
       echo "$1: port $i got no lease" >&2; return 1
     fi
-    t1=$(now_ms)
+    now_ms t1
     echo $(( t1 - t0 )) >> "$work/$1.lease"
     ip netns pids "$ns" | xargs -r kill -9
     ip netns del "$ns"

@@ -121,23 +121,24 @@ first_ping() {  # impl phase switch first-vm-index
   steal0=$(steal_ticks)
   for i in $(seq $(( base + 1 )) $(( base + ports ))); do
     read -r mac ip < <(make_vm "$i")
-    local t0 tn tc t1
-    t0=$(now_ms)
+    local t0 tn tc t1 t
+    now_ms t0
     lsp_add "$sw" "p$i" "$mac $ip"
-    tn=$(now_ms)
+    now_ms tn
     plug "${tag}v${i}h" "p$i"
-    tc=$(now_ms)
+    now_ms tc
     # ping gives up early once ARP does (after 3 s: "host unreachable"), so
     # it is started again until the deadline. A port that never answers
     # counts with the time it was given, and is told apart.
     until ip netns exec "${tag}v$i" ping -q -c 1 -i 0.01 -w 20 "$ip0" >/dev/null; do
-      if [ $(( $(now_ms) - t0 )) -ge 20000 ]; then
+      now_ms t
+      if [ $(( t - t0 )) -ge 20000 ]; then
         echo "$impl: port $i never pinged within 20 s" >&2
         echo "$i" >> "$out.never"
         break
       fi
     done
-    t1=$(now_ms)
+    now_ms t1
     echo $(( t1 - t0 )) >> "$out"
     echo $(( t1 - tc )) >> "$out.after-commands"
     echo "$i $t0 $tn $tc $t1" >> "$out.timeline"  # port, start, NB write and plug returned, answered
@@ -190,7 +191,7 @@ full_sync() {  # impl
   split -l 200 "$plugs" "$plugs.part."
   for part in "$plugs".part.*; do xargs -a "$part" -d '\n' sh -c 'eval ovs-vsctl --no-wait "$@"' _ >/dev/null; done
   local t0 t1 up=0
-  t0=$(now_ms)
+  now_ms t0
   if [ "$impl" = iovisor ]; then
     BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" restart "$dir" ovnd
   else
@@ -201,7 +202,7 @@ full_sync() {  # impl
     [ "$up" -ge "$sync_ports" ] && break
     sleep 0.05
   done
-  t1=$(now_ms)
+  now_ms t1
   [ "$up" -ge "$sync_ports" ] || { echo "$impl: only $up of $sync_ports ports up" >&2; return 1; }
   echo $(( t1 - t0 )) > "$work/$impl.full-sync"
 }
