@@ -192,11 +192,7 @@ full_sync() {  # impl
   for part in "$plugs".part.*; do xargs -a "$part" -d '\n' sh -c 'eval ovs-vsctl --no-wait "$@"' _ >/dev/null; done
   local t0 t1 up=0
   now_ms t0
-  if [ "$impl" = iovisor ]; then
-    BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" restart "$dir" ovnd
-  else
-    ovn-controller "unix:$dir/db.sock" --pidfile="$dir/controller.pid" --log-file="$dir/controller.log" --detach --no-chdir
-  fi
+  BUILD_DIR="$here/build" "$here/scripts/ovn-sandbox.sh" restart "$dir" ovnd  # as the sandbox starts it
   for _ in $(seq 6000); do
     up=$(ovn-nbctl --bare --columns=name find Logical_Switch_Port up=true | grep -c '^q' || true)
     [ "$up" -ge "$sync_ports" ] && break

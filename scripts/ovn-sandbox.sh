@@ -32,6 +32,8 @@ start_db() {  # name schema socket
     --unixctl="$dir/$1.ctl" --detach --no-chdir -vconsole:off
 }
 
+reference() { [ "$(cat "$dir/impl" 2>/dev/null)" = reference ]; }  # the sandbox's chassis is OVN's own
+
 # The reference's controller and datapath (IMPL=reference), at the niceness
 # ovn-ctl and ovs-ctl give them, which is the one iovisor-chassis.sh gives
 # ours (IOVISOR_OVN_NICE, so that a change of it applies to both).
@@ -77,6 +79,7 @@ IOVISOR_OVN_STATE_DIR=$dir/chassis
 IOVISOR_OVN_BIN_DIR=$build/bin
 IOVISOR_OVND_FLAGS="${OVND_FLAGS:-}"
 ENV
+  echo "${IMPL:-iovisor}" > "$dir/impl"  # what restart starts again
   if [ "${IMPL:-iovisor}" = none ]; then
     :  # OVN only: the DevStack plugin test brings its own chassis
   elif [ "${IMPL:-iovisor}" = reference ]; then
@@ -101,10 +104,10 @@ restart)
   case "$what" in
     ovnnb) stop_pid ovnnb; start_db ovnnb /usr/share/ovn/ovn-nb.ovsschema ovnnb_db.sock ;;
     ovnsb) stop_pid ovnsb; start_db ovnsb /usr/share/ovn/ovn-sb.ovsschema ovnsb_db.sock ;;
-    ovnd) if [ -f "$dir/controller.pid" ]; then stop_pid controller; start_ovn_controller
+    ovnd) if reference; then stop_pid controller; start_ovn_controller
           else chassis stop ovnd; chassis start ovnd; fi ;;
     hoverd) chassis stop hoverd; chassis start hoverd ;;
-    datapath) if [ -f "$dir/vswitchd.pid" ]; then stop_pid vswitchd; start_vswitchd
+    datapath) if reference; then stop_pid vswitchd; start_vswitchd
               else chassis stop hoverd; chassis start hoverd; fi ;;
     *) echo "ovn-sandbox: cannot restart '$what'" >&2; exit 2 ;;
   esac
