@@ -85,8 +85,9 @@ vm() {  # n: VM n on 10.9.0.n, its port plugged with ovs-vsctl (which waits for 
 }
 bound_and_up() {  # n: vm n bound to this chassis and up in the Northbound
   local ch
-  ch=$(sbctl --bare --columns=_uuid find Chassis name="raft-chassis-$$")
   for _ in $(seq 100); do
+    # Read in the loop: a read may fail while the Southbound elects a leader.
+    ch=$(sbctl --bare --columns=_uuid find Chassis name="raft-chassis-$$" 2>/dev/null || true)
     [ -n "$ch" ] && [ "$(sbctl --bare --columns=chassis find Port_Binding logical_port="vm$1")" = "$ch" ] &&
       [ "$(nbctl get Logical_Switch_Port "vm$1" up)" = true ] && return 0
     sleep 0.1
