@@ -7,9 +7,12 @@ namespace iovisor {
 
 std::vector<std::string> split(const std::string &text, char sep) {
     std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string piece; std::getline(in, piece, sep);)
-        if (!piece.empty()) out.push_back(piece);
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find(sep, start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
     return out;
 }
 

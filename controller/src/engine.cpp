@@ -61,8 +61,10 @@ void Engine::recompute(const TranslateInput &in, PortAllocator &ports) {
     built_ = true;
 }
 
-void Engine::update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes, PortAllocator &ports) {
+void Engine::update(const TranslateInput &in, const std::vector<ovnmon::Change> &all_changes, PortAllocator &ports) {
     if (!built_ || in.chassis != chassis_ || in.ovs.bridge_mappings != bridge_mappings_) return recompute(in, ports);
+    const std::vector<ovnmon::Change> changes = index_.readChanges(in, all_changes);
+    if (changes.empty()) return;
     // What the rows touched, as indexed before and after them.
     std::set<std::string> direct = directlyTouched(in, changes);
     index_.update(in, changes);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -170,24 +171,39 @@ bool stopRequested(int sigfd) {
     return read(sigfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info);
 }
 
-// How long a round's steps took, for the -v log.
+// How long a round's steps took, for the -v log: wall time, and the
+// thread's CPU time when it differs (the rest it waited for the CPU, or for
+// hoverd).
 class StepClock {
 public:
     void mark(const char *step) {
         const auto now = std::chrono::steady_clock::now();
+        const double cpu_now = threadCpuMs();
         const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
-        char line[64];
+        const double cpu_ms = cpu_now - last_cpu_;
+        char line[96];
         snprintf(line, sizeof line, "%s%s %.1f ms", text_.empty() ? "" : ", ", step, ms);
         text_ += line;
+        if (ms - cpu_ms >= 0.1) {
+            snprintf(line, sizeof line, " (%.1f on CPU)", cpu_ms);
+            text_ += line;
+        }
         total_ms_ += ms;
         last_ = now;
+        last_cpu_ = cpu_now;
     }
     // Idle rounds are not worth a line.
     bool quick() const { return total_ms_ < 1.0; }
     const std::string &text() const { return text_; }
 
 private:
+    static double threadCpuMs() {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    }
     std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    double last_cpu_ = threadCpuMs();
     std::string text_;
     double total_ms_ = 0;
 };

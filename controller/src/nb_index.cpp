@@ -26,6 +26,41 @@ void NbIndex::build(const TranslateInput &in) {
     indexRouters(in.nb);
     for (const auto &[name, itf] : in.ovs.interfaces) indexInterface(in.ovs, name);
     bridge_of_network_ = bridgeMappings(in.ovs.bridge_mappings);
+    for (const auto &[port, pb] : in.sb.port_bindings) differs(&binding_read_, port, readOfBinding(in, port));
+    for (const auto &[name, itf] : in.ovs.interfaces) differs(&interface_read_, name, readOfInterface(in, name));
+}
+
+std::vector<ovnmon::Change> NbIndex::readChanges(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) {
+    std::vector<ovnmon::Change> out;
+    for (const auto &c : changes) {
+        if (c.table == "Port_Binding" && !differs(&binding_read_, c.row, readOfBinding(in, c.row))) continue;
+        if (c.table == "Interface" && !differs(&interface_read_, c.row, readOfInterface(in, c.row))) continue;
+        out.push_back(c);
+    }
+    return out;
+}
+
+// A binding's requested-chassis (forUs() in translate.cpp); none and unset
+// read the same.
+std::string NbIndex::readOfBinding(const TranslateInput &in, const std::string &logical_port) {
+    auto pb = in.sb.port_bindings.find(logical_port);
+    return pb == in.sb.port_bindings.end() ? "" : pb->second.requested_chassis;
+}
+
+// An interface's iface-id, bridge and type; not its ofport or external_ids
+// beyond iface-id.
+std::string NbIndex::readOfInterface(const TranslateInput &in, const std::string &ifname) {
+    auto itf = in.ovs.interfaces.find(ifname);
+    if (itf == in.ovs.interfaces.end()) return "";
+    return "present\n" + itf->second.iface_id + "\n" + itf->second.bridge + "\n" + itf->second.type;
+}
+
+bool NbIndex::differs(std::map<std::string, std::string> *seen, const std::string &key, std::string now) {
+    auto it = seen->find(key);
+    if (it == seen->end() ? now.empty() : it->second == now) return false;
+    if (now.empty()) seen->erase(it);
+    else (*seen)[key] = std::move(now);
+    return true;
 }
 
 void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) {

@@ -23,6 +23,11 @@ public:
     // After `changes`: the rows of switches, their ports, routers, their
     // ports and interfaces that changed (the rest is not indexed).
     void update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes);
+    // `changes` but those to bindings and interfaces that leave what
+    // translation reads of them as it was (a claim, the port up, the
+    // ofport or ovn-installed written: most of the rows a port add
+    // changes), and remembers what it now reads.
+    std::vector<ovnmon::Change> readChanges(const TranslateInput &in, const std::vector<ovnmon::Change> &changes);
 
     // "" if none.
     std::string switchOfPort(const std::string &lsp_uuid) const { return find(switch_of_port_, lsp_uuid); }
@@ -46,6 +51,11 @@ private:
     void indexPort(const ovnmon::NbState &nb, const std::string &lsp_uuid);
     void indexInterface(const ovnmon::OvsState &ovs, const std::string &ifname);
     void indexRouters(const ovnmon::NbState &nb);
+    // What translation reads of a binding or an interface ("" if none).
+    static std::string readOfBinding(const TranslateInput &in, const std::string &logical_port);
+    static std::string readOfInterface(const TranslateInput &in, const std::string &ifname);
+    // Whether it differs from what was last remembered, remembering it.
+    static bool differs(std::map<std::string, std::string> *seen, const std::string &key, std::string now);
 
     const ovnmon::NbState *nb_ = nullptr;
     std::map<std::string, std::string> switch_of_port_;    // LSP uuid -> LS uuid
@@ -58,6 +68,8 @@ private:
     std::map<std::string, std::string> vif_of_iface_id_;      // iface-id -> interface name
     std::map<std::string, std::string> iface_id_of_;          // interface name -> iface-id, as last indexed
     std::map<std::string, std::string> bridge_of_network_;    // physnet -> bridge
+    std::map<std::string, std::string> binding_read_;         // logical port -> readOfBinding, as last seen
+    std::map<std::string, std::string> interface_read_;       // interface name -> readOfInterface, as last seen
 };
 
 }  // namespace ctl

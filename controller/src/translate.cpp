@@ -269,12 +269,14 @@ private:
             auto it = in_.nb.switch_ports.find(port_uuid);
             if (it == in_.nb.switch_ports.end()) continue;
             const LogicalSwitchPort &lsp = it->second;
+            const bool vif = lsp.type.empty() || lsp.type == "localport";
+            if (vif && (index_.vif(lsp.name).empty() || !forUs(lsp))) continue;  // another chassis': none of ours
             lsp_ = &lsp;
             bool unknown = false;
             std::vector<std::string> problems;
             const auto addresses = portAddresses(lsp, &unknown, &problems);
             for (const auto &p : problems) port_problems_.push_back({lsp.name, p});
-            if (lsp.type.empty() || lsp.type == "localport") vifPort(name, sw, lsp, addresses, unknown);
+            if (vif) vifPort(name, sw, lsp, addresses, unknown);
             else if (lsp.type == "router") routerPort(lsp, name, sw, addresses);
             else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
         }
@@ -307,8 +309,7 @@ private:
 
     void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
                  const std::vector<l2::Addresses> &addresses, bool unknown) {
-        const std::string vif = index_.vif(lsp.name);
-        if (vif.empty() || !forUs(lsp)) return;  // not on this chassis
+        const std::string vif = index_.vif(lsp.name);  // here and for us: see logicalSwitch()
         const auto port_number = portOn(name, lsp.name, lsp.name);
         if (!port_number) return;
         const uint32_t port = *port_number;

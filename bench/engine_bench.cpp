@@ -1,0 +1,114 @@
+// What iovisor-ovnd's engine spends on one port added to a switch that
+// already has N ports, L of them here (a tenant network; a large provider
+// network whose VMs are mostly on other chassis): the changes a port add
+// brings, as the monitor reports them (the NB port and switch, the plug's
+// interface, the binding made and claimed), each one engine round, as in
+// the daemon, summed. The reference is the engine's own full recompute of
+// the same content in each round: what a controller without incremental
+// processing spends.
+// Usage: engine_bench [ROUNDS=200]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+
+namespace {
+
+using ovnmon::Change;
+
+struct Chassis {
+    ovnmon::NbState nb;
+    ovnmon::SbState sb;
+    ovnmon::OvsState ovs;
+    int next = 0;
+
+    ctl::TranslateInput input() const { return {nb, sb, ovs, "hv1"}; }
+
+    static std::string hex(int v) {
+        char out[3];
+        snprintf(out, sizeof out, "%02x", v & 0xff);
+        return out;
+    }
+
+    // The rounds of one VM's arrival, each a list of changes.
+    std::vector<std::vector<Change>> addVm(bool here = true) {
+        const int n = next++;
+        const std::string uuid = "lsp" + std::to_string(n), name = "vm" + std::to_string(n), tap = "tap" + std::to_string(n);
+        ovnmon::LogicalSwitchPort lsp;
+        lsp.uuid = uuid;
+        lsp.name = name;
+        lsp.addresses = {"02:00:00:00:" + hex(n / 256) + ":" + hex(n % 256) + " 10.0." + std::to_string(n / 250) + "." +
+                         std::to_string(n % 250 + 1)};
+        nb.switch_ports[uuid] = lsp;
+        nb.switches["ls"].ports.push_back(uuid);
+        std::vector<std::vector<Change>> rounds;
+        rounds.push_back({{"NB", "Logical_Switch_Port", "inserted", name, uuid}, {"NB", "Logical_Switch", "modified", "ls", "ls"}});
+        if (here) {
+            ovs.interfaces[tap] = {"i" + std::to_string(n), tap, "", "br-int", name, n + 1, false};
+            rounds.push_back({{"OVS", "Interface", "inserted", tap, "i" + std::to_string(n)}});
+        }
+        sb.port_bindings[name] = {"pb" + std::to_string(n), name, "", "", "", std::nullopt};
+        rounds.push_back({{"SB", "Port_Binding", "inserted", name, "pb" + std::to_string(n)}});
+        sb.port_bindings[name].chassis = here ? "hv1" : "hv2";
+        sb.port_bindings[name].up = true;
+        rounds.push_back({{"SB", "Port_Binding", "modified", name, "pb" + std::to_string(n)}});
+        return rounds;
+    }
+};
+
+double nowUs() {
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Median µs of a port add's rounds, incremental and full recompute, with
+// `ports` ports on the switch before each add, `local` of them here.
+void measure(int ports, int local, int rounds) {
+    Chassis c;
+    c.nb.switches["ls"] = {"ls", "ls", {}, {}, {}};
+    c.ovs.present = true;
+    c.ovs.system_id = "hv1";
+    ctl::Engine engine;
+    ctl::PortAllocator allocator;
+    for (int i = 0; i < ports; ++i) c.addVm(i < local);
+    engine.recompute(c.input(), allocator);
+    engine.takeDelta();
+    std::vector<double> incremental, full;
+    for (int r = 0; r < rounds; ++r) {
+        const bool recompute = r % 8 == 7;  // now and then, the reference
+        double spent = 0;
+        for (const auto &changes : c.addVm()) {
+            const double t0 = nowUs();
+            if (recompute) engine.recompute(c.input(), allocator);
+            else engine.update(c.input(), changes, allocator);
+            engine.takeDelta();
+            spent += nowUs() - t0;
+        }
+        (recompute ? full : incremental).push_back(spent);
+        // Back to `ports` ports: the VM leaves (its removal is not timed).
+        const std::string name = "vm" + std::to_string(c.next - 1), uuid = "lsp" + std::to_string(c.next - 1);
+        c.nb.switch_ports.erase(uuid);
+        c.nb.switches["ls"].ports.pop_back();
+        c.ovs.interfaces.erase("tap" + std::to_string(c.next - 1));
+        c.sb.port_bindings.erase(name);
+        engine.update(c.input(), {{"NB", "Logical_Switch_Port", "deleted", name, uuid},
+                                  {"NB", "Logical_Switch", "modified", "ls", "ls"}}, allocator);
+        engine.takeDelta();
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+    };
+    printf("%6d ports on the switch, %4d here %14.0f us %22.0f us\n", ports, local, median(incremental), median(full));
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+    printf("engine rounds of a port add (median)         incremental (ours)   full recompute (reference)\n");
+    for (auto [ports, local] : {std::pair{10, 10}, {100, 100}, {250, 250}, {1000, 20}, {5000, 20}}) measure(ports, local, rounds);
+}
