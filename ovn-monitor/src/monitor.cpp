@@ -99,6 +99,7 @@ iovisor::Result<std::unique_ptr<OvnMonitor>> OvnMonitor::open(const MonitorOptio
     m->ovs_->trackAll();
     m->ovs_->omit(ovsrec_bridge_col_ports);
     m->nb_->trackAll();
+    omitUnreadNbColumns(*m->nb_);
     if (!options.sb_remote.empty()) {
         auto sb = IdlConnection::open(sbrec_idl_class, options.sb_remote, sbColumns());
         if (!sb.ok()) return sb.error().context("OVN Southbound database");

@@ -1,6 +1,7 @@
 // The Northbound view: NbState from the NB IDL, row by row.
 #include "ovnmon/views.h"
 
+#include "ovnmon/idl.h"
 #include "table_sync.h"
 #include "ovn-nb-idl.h"
 
@@ -9,6 +10,8 @@ namespace ovnmon {
 namespace {
 
 // ---- rows -> state ----------------------------------------------------------
+// (What these read is what the chassis follows; omitUnreadNbColumns() names
+// columns they must not read.)
 
 LogicalSwitch switchOf(const nbrec_logical_switch *ls) {
     return {uuidText(ls->header_.uuid), str(ls->name), uuids(ls->ports, ls->n_ports), uuids(ls->acls, ls->n_acls),
@@ -154,6 +157,14 @@ bool NbView::countsMatch(const ovsdb_idl *idl) const {
            kAcls.countIs(idl, s_.acls.size()) && kAddressSets.countIs(idl, s_.address_sets.size()) &&
            kPortGroups.countIs(idl, s_.port_groups.size()) && kDhcp.countIs(idl, s_.dhcp_options.size()) && kDns.countIs(idl, s_.dns.size()) &&
            kLoadBalancers.countIs(idl, s_.load_balancers.size()) && kMeters.countIs(idl, s_.meters.size());
+}
+
+void omitUnreadNbColumns(IdlConnection &nb) {
+    for (const ovsdb_idl_column *column :
+         {&nbrec_logical_switch_port_col_up, &nbrec_logical_switch_port_col_external_ids,
+          &nbrec_logical_switch_col_external_ids, &nbrec_logical_router_col_external_ids,
+          &nbrec_logical_router_port_col_external_ids})
+        nb.omit(*column);
 }
 
 }  // namespace ovnmon

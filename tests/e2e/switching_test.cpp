@@ -148,7 +148,7 @@ TEST_F(SwitchE2E, OnlyTheNetworksThisChassisHostsAreLoaded) {
 // Northbound content that cannot be programmed as written (issue 18): port
 // security our datapath cannot enforce closes the port (OVN drops the
 // entry and leaves the port open: a deliberate difference), odd names,
-// words that are no address and a 10,000-address set change nothing else, and
+// words that are no address (on a port here) and a 10,000-address set change nothing else, and
 // each problem is named by iovisorctl ovn; the chassis stays in sync.
 TEST_F(SwitchE2E, HostileNorthboundIsReportedAndFailsClosed) {
     compare([](Chassis &c, Observations &see) {
@@ -158,6 +158,9 @@ TEST_F(SwitchE2E, HostileNorthboundIsReportedAndFailsClosed) {
         c.nbctl("set Logical_Switch_Port vm2 port_security='\"zz:00:00:00:00:02 10.0.0.2\"'");
         c.nbctl("lsp-add sw0 'odd \"name\" with spaces' -- set Logical_Switch_Port 'odd \"name\" with spaces' "
                 "addresses='[\"02:00:00:00:00:99 10.0.0.99\", nonsense]'");
+        // A chassis names what it programs: the ports it hosts (the one
+        // above is nobody's, so is not parsed here).
+        c.nbctl("set Logical_Switch_Port vm1 addresses='[\"02:00:00:00:00:01 10.0.0.1\", nonsense]'");
         c.nbctl("create Address_Set name=big");
         for (int chunk = 0; chunk < 10; ++chunk) {  // 10,000 addresses, 1,000 a command (argument size)
             std::string add = "add Address_Set big addresses";

@@ -19,6 +19,13 @@ struct ovsdb_idl;
 namespace ovnmon {
 
 class BridgePorts;
+class IdlConnection;
+
+// Stops monitoring the Northbound columns the chassis never reads that
+// others rewrite all the time (northd's Logical_Switch_Port.up, a CMS's
+// external_ids on every update): each rewrite would cost an engine round.
+// Before the first run of the connection.
+void omitUnreadNbColumns(IdlConnection &nb);
 
 // What the three views share. A view defines sync(idl, whole) (every row or
 // the tracked ones) and countsMatch() (its rows against the IDL's), or its
