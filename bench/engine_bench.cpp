@@ -35,7 +35,7 @@ struct Chassis {
     }
 
     // The rounds of one VM's arrival, each a list of changes.
-    std::vector<std::vector<Change>> addVm(bool here = true) {
+    std::vector<std::vector<Change>> addVm(bool here = true, const std::string &ls = "ls") {
         const int n = next++;
         const std::string uuid = "lsp" + std::to_string(n), name = "vm" + std::to_string(n), tap = "tap" + std::to_string(n);
         ovnmon::LogicalSwitchPort lsp;
@@ -44,9 +44,9 @@ struct Chassis {
         lsp.addresses = {"02:00:00:00:" + hex(n / 256) + ":" + hex(n % 256) + " 10.0." + std::to_string(n / 250) + "." +
                          std::to_string(n % 250 + 1)};
         nb.switch_ports[uuid] = lsp;
-        nb.switches["ls"].ports.push_back(uuid);
+        nb.switches[ls].ports.push_back(uuid);
         std::vector<std::vector<Change>> rounds;
-        rounds.push_back({{"NB", "Logical_Switch_Port", "inserted", name, uuid}, {"NB", "Logical_Switch", "modified", "ls", "ls"}});
+        rounds.push_back({{"NB", "Logical_Switch_Port", "inserted", name, uuid}, {"NB", "Logical_Switch", "modified", ls, ls}});
         if (here) {
             ovs.interfaces[tap] = {"i" + std::to_string(n), tap, "", "br-int", name, n + 1, false};
             rounds.push_back({{"OVS", "Interface", "inserted", tap, "i" + std::to_string(n)}});
@@ -58,6 +58,28 @@ struct Chassis {
         rounds.push_back({{"SB", "Port_Binding", "modified", name, "pb" + std::to_string(n)}});
         return rounds;
     }
+
+    // Other networks here, as on the ovn bench's loaded chassis: `ports`
+    // ports, 5 a switch, 10 switches a router.
+    void addOthers(int ports) {
+        for (int s = 0; s < ports / 5; ++s) {
+            const std::string ls = "other" + std::to_string(s);
+            nb.switches[ls] = {ls, ls, {}, {}, {}};
+            for (int p = 0; p < 5; ++p) addVm(true, ls);
+            const std::string lr = "lr" + std::to_string(s / 10), lrp = lr + "-" + ls, lsp = ls + "-" + lr;
+            if (s % 10 == 0) nb.routers[lr] = {lr, lr, true, {}, {}, {}, {}, {}};
+            nb.routers[lr].ports.push_back(lrp);
+            nb.router_ports[lrp] = {lrp, lrp, "02:79:00:00:" + hex(s / 256) + ":" + hex(s % 256),
+                                    {"10.1" + std::to_string(s / 250) + "." + std::to_string(s % 250) + ".254/24"}};
+            ovnmon::LogicalSwitchPort port;
+            port.uuid = port.name = lsp;
+            port.type = "router";
+            port.addresses = {"router"};
+            port.options = {{"router-port", lrp}};
+            nb.switch_ports[lsp] = port;
+            nb.switches[ls].ports.push_back(lsp);
+        }
+    }
 };
 
 double nowUs() {
@@ -65,9 +87,11 @@ double nowUs() {
 }
 
 // Median µs of a port add's rounds, incremental and full recompute, with
-// `ports` ports on the switch before each add, `local` of them here.
-void measure(int ports, int local, int rounds) {
+// `ports` ports on the switch before each add, `local` of them here, and
+// `others` ports on other networks of the chassis.
+void measure(int ports, int local, int others, int rounds) {
     Chassis c;
+    c.addOthers(others);
     c.nb.switches["ls"] = {"ls", "ls", {}, {}, {}};
     c.ovs.present = true;
     c.ovs.system_id = "hv1";
@@ -102,13 +126,18 @@ void measure(int ports, int local, int rounds) {
         std::sort(v.begin(), v.end());
         return v.empty() ? 0.0 : v[v.size() / 2];
     };
-    printf("%6d ports on the switch, %4d here %14.0f us %22.0f us\n", ports, local, median(incremental), median(full));
+    printf("%6d ports on the switch, %4d here, %5d on others %8.0f us %22.0f us\n", ports, local, others,
+           median(incremental), median(full));
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
-    printf("engine rounds of a port add (median)         incremental (ours)   full recompute (reference)\n");
-    for (auto [ports, local] : {std::pair{10, 10}, {100, 100}, {250, 250}, {1000, 20}, {5000, 20}}) measure(ports, local, rounds);
+    printf("engine rounds of a port add (median)                      incremental (ours)   full recompute (reference)\n");
+    struct Case {
+        int ports, local, others;
+    };
+    for (const Case &k : {Case{10, 10, 0}, {100, 100, 0}, {100, 100, 5000}, {250, 250, 0}, {1000, 20, 0}, {5000, 20, 0}})
+        measure(k.ports, k.local, k.others, rounds);
 }

@@ -7,14 +7,15 @@
 #   scripts/bench.sh throughput  # TCP through our modules vs Linux bridge/forwarding
 #   scripts/bench.sh hoverd      # 1,000 modules, 100,000 entries through REST
 #   scripts/bench.sh ovn         # port-to-first-ping and full sync vs ovn-controller + OVS
+#   scripts/bench.sh engine      # iovisor-ovnd's engine on a port add vs its full recompute
 #   scripts/bench.sh dhcp        # DHCP answered in the kernel vs ovn-controller's pinctrl
 #   scripts/bench.sh sg          # connections/s and TCP through security groups vs ovn-controller + OVS
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 which=${1:-all}
 case "$which" in
-  modules|acl|throughput|hoverd|ovn|dhcp|sg|all) ;;
-  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, dhcp, sg, all)" >&2; exit 2 ;;
+  modules|acl|throughput|hoverd|ovn|engine|dhcp|sg|all) ;;
+  *) echo "bench.sh: unknown benchmark '$which' (modules, acl, throughput, hoverd, ovn, engine, dhcp, sg, all)" >&2; exit 2 ;;
 esac
 "$here/scripts/install-deps.sh" >/dev/null
 "$here/scripts/build.sh" >/dev/null
@@ -39,6 +40,10 @@ fi
 if [ "$which" = ovn ] || [ "$which" = all ]; then
   echo "== OVN control plane: iovisor-ovnd vs ovn-controller + OVS userspace datapath"
   "$here/bench/ovn-bench.sh" "${PORTS:-100}" "${SYNC_PORTS:-1000}" "${SWITCHES:-100}" "${ROUTERS:-20}"
+fi
+if [ "$which" = engine ] || [ "$which" = all ]; then
+  echo "== iovisor-ovnd's engine: a port add, incremental vs full recompute"
+  "$here/build/bench/engine_bench" "${ROUNDS:-200}"
 fi
 if [ "$which" = dhcp ] || [ "$which" = all ]; then
   echo "== Native DHCP: answered in the kernel vs ovn-controller's pinctrl"
