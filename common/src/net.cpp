@@ -31,19 +31,20 @@ bool splitPrefix(const std::string &text, std::string *addr, int *len, int max_l
 // them. By hand: the controller parses every local port's addresses on each
 // change of its switch, and sscanf costs ~1 us a call.
 Result<Mac> parseMac(const std::string &text) {
+    const auto notMac = [&text] { return invalid("a MAC address (xx:xx:xx:xx:xx:xx)", text); };
     Mac mac{};
     size_t at = 0;
     for (int i = 0; i < 6; ++i) {
-        if (i > 0 && (at >= text.size() || text[at++] != ':')) return invalid("a MAC address (xx:xx:xx:xx:xx:xx)", text);
+        if (i > 0 && (at >= text.size() || text[at++] != ':')) return notMac();
         int digits = 0, value = 0;
         for (; digits < 2 && at < text.size() && std::isxdigit(static_cast<unsigned char>(text[at])); ++digits, ++at) {
             const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at])));
             value = value * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
         }
-        if (digits == 0) return invalid("a MAC address (xx:xx:xx:xx:xx:xx)", text);
+        if (digits == 0) return notMac();
         mac[i] = static_cast<uint8_t>(value);
     }
-    if (at != text.size()) return invalid("a MAC address (xx:xx:xx:xx:xx:xx)", text);
+    if (at != text.size()) return notMac();
     return mac;
 }
 

@@ -174,8 +174,14 @@ private:
     // A port that makes its switch local: a VIF or localport whose interface
     // is here, a localnet whose network is mapped to a bridge with interfaces.
     bool isLocal(const LogicalSwitchPort &lsp) const {
-        if (lsp.type.empty() || lsp.type == "localport") return !index_.vif(lsp.name).empty() && forUs(lsp);
+        if (isVif(lsp)) return !localVif(lsp).empty();
         return lsp.type == "localnet" && !localnetInterfaces(lsp).empty();
+    }
+    static bool isVif(const LogicalSwitchPort &lsp) { return lsp.type.empty() || lsp.type == "localport"; }
+    // The interface of a VIF or localport that is here and for us, or "".
+    std::string localVif(const LogicalSwitchPort &lsp) const {
+        std::string vif = index_.vif(lsp.name);
+        return !vif.empty() && forUs(lsp) ? vif : "";
     }
 
     // The interfaces of the bridge a localnet port's network maps to.
@@ -269,14 +275,14 @@ private:
             auto it = in_.nb.switch_ports.find(port_uuid);
             if (it == in_.nb.switch_ports.end()) continue;
             const LogicalSwitchPort &lsp = it->second;
-            const bool vif = lsp.type.empty() || lsp.type == "localport";
-            if (vif && (index_.vif(lsp.name).empty() || !forUs(lsp))) continue;  // another chassis': none of ours
+            const std::string vif = isVif(lsp) ? localVif(lsp) : "";
+            if (isVif(lsp) && vif.empty()) continue;  // another chassis': none of ours
             lsp_ = &lsp;
             bool unknown = false;
             std::vector<std::string> problems;
             const auto addresses = portAddresses(lsp, &unknown, &problems);
             for (const auto &p : problems) port_problems_.push_back({lsp.name, p});
-            if (vif) vifPort(name, sw, lsp, addresses, unknown);
+            if (!vif.empty()) vifPort(name, vif, sw, lsp, addresses, unknown);
             else if (lsp.type == "router") routerPort(lsp, name, sw, addresses);
             else if (lsp.type == "localnet") localnetPort(name, sw, lsp, addresses);
         }
@@ -307,9 +313,8 @@ private:
         for (const auto &p : problems) config["dns_problems"].push_back({{"name", p.name}, {"error", p.error}});
     }
 
-    void vifPort(const std::string &name, l2::Switch &sw, const LogicalSwitchPort &lsp,
-                 const std::vector<l2::Addresses> &addresses, bool unknown) {
-        const std::string vif = index_.vif(lsp.name);  // here and for us: see logicalSwitch()
+    void vifPort(const std::string &name, const std::string &vif /* localVif() */, l2::Switch &sw,
+                 const LogicalSwitchPort &lsp, const std::vector<l2::Addresses> &addresses, bool unknown) {
         const auto port_number = portOn(name, lsp.name, lsp.name);
         if (!port_number) return;
         const uint32_t port = *port_number;
