@@ -200,6 +200,8 @@ Status Registry::openChain(AttachMode mode) {
     auto opened = ChainMap::openPinned(options_.pin_root + "/" + attachModeName(mode), mode, options_.hook_settings);
     if (!opened.ok()) return opened.error();
     chain = std::move(opened.value());
+    if (mode == AttachMode::kTc)
+        tc_block_ = std::make_unique<SharedTcBlock>(SharedTcBlock::indexFor(options_.pin_root), chain->entryProgFd());
     return {};
 }
 

@@ -303,6 +303,7 @@ private:
     UndoJournal undo_journal_{options_.state_dir + "/undo.bin"};
     std::mutex mu_;
     std::unique_ptr<ChainMap> chain_tc_, chain_xdp_;
+    std::unique_ptr<SharedTcBlock> tc_block_;  // with chain_tc_
     std::map<uint32_t, ModuleRecord> modules_;
     std::map<uint32_t, LinkRecord> links_;
     // Indexes over the two, kept where they change (index*), so that a

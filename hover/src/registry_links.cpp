@@ -70,6 +70,10 @@ Result<std::unique_ptr<Attachment>> Registry::attachNetdev(const LinkInfo &link)
     const Endpoint &netdev_side = link.from.is_module ? link.to : link.from;
     if (netdev_side.is_module) return std::unique_ptr<Attachment>();
     const ModuleRecord &m = modules_.at(module_side.module);
+    // A built-in module's netdev program only hands the packet to the
+    // shared entry: the hook's shared block runs that for every netdev.
+    if (m.info.mode == AttachMode::kTc && findBuiltinModuleType(m.info.type, AttachMode::kTc))
+        return tc_block_->attach(netdev_side.ifindex);
     return Attachment::attach(netdev_side.ifindex, m.module->netdevProgFd(), m.info.mode);
 }
 

@@ -113,6 +113,9 @@ public:
     // A built-in type's programs on this hook, loaded with its first instance.
     iovisor::Result<const ModulePrograms *> typePrograms(const ModuleType &type) const;
     int fd() const { return fdOf("iov_chain"); }
+    // The shared entry program (what every built-in module's netdev program
+    // tail-calls): the filter of the hook's shared TC block.
+    int entryProgFd() const { return entry_prog_.get(); }
     AttachMode mode() const { return mode_; }
     // The shared map called `name`, or -1 if `name` is a module's own.
     int fdOf(const std::string &name) const;
