@@ -11,6 +11,9 @@
 #     stops when every port is up in the Northbound DB;
 #  3. (1) again with those SYNC_PORTS ports present: a change must cost the
 #     same on a loaded chassis (target: within 1.2x of (1)).
+# A port's time is shown in parts too: its NB write (OVN's central NB
+# server), then its plug (the chassis' Open_vSwitch server), then the rest
+# (the chassis daemons programming it, the VM's ping).
 # The databases are written as Neutron and os-vif write them (see lsp_add).
 # In the port-add phases the machine is split as a cloud is: OVN's central
 # half (the NB and SB databases, ovn-northd) runs on the last CPU, as on a
@@ -113,7 +116,7 @@ steal_ticks() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' 
 
 first_ping() {  # impl phase switch first-vm-index
   local impl=$1 out=$work/$1.$2 sw=$3 base=$4
-  : > "$out"; : > "$out.never"
+  : > "$out"; : > "$out.never"; : > "$out.nb-write"; : > "$out.plug"
   pin_chassis "$impl" on
   coproc WRITER { exec python3 "$here/bench/ovsdb_writer.py"; }
   ovn-nbctl ls-add "$sw"
@@ -150,6 +153,8 @@ first_ping() {  # impl phase switch first-vm-index
     now_ms t1
     echo $(( t1 - t0 )) >> "$out"
     echo $(( t1 - tc )) >> "$out.after-commands"
+    echo $(( tn - t0 )) >> "$out.nb-write"  # the central NB server's part
+    echo $(( tc - tn )) >> "$out.plug"      # the local Open_vSwitch server's part
     echo "$i $t0 $tn $tc $t1" >> "$out.timeline"  # port, start, NB write and plug returned, answered
   done
   # CPU per port added: what each daemon spent while the ports came.
@@ -279,7 +284,8 @@ retried() { awk '$1 >= 1000' "$1" | wc -l; }  # first ARP lost: the VM waited fo
 never() { cat "$work"/"$1".first-ping*.never | wc -l; }
 
 [ "${IMPLS:-}" = iovisor ] && {
-  for f in first-ping first-ping.after-commands first-ping-loaded first-ping-loaded.after-commands full-sync; do
+  for f in first-ping first-ping.nb-write first-ping.plug first-ping.after-commands \
+           first-ping-loaded first-ping-loaded.nb-write first-ping-loaded.plug first-ping-loaded.after-commands full-sync; do
     echo "iovisor.$f: $(percentiles "$work/iovisor.$f")"
   done
   echo "never pinged within 20 s: $(never iovisor)"
@@ -310,6 +316,13 @@ printf '%-52s %9d ms %21d ms\n' "port to first ping, p50 (with $sync_ports ports
 printf '%-52s %9d ms %21d ms\n' "port to first ping, p99 (with $sync_ports ports present)" "$ours99l" "$ref99l"
 printf '%-52s %12s %24s\n' "  of it after both writes returned, p50/p99" "$ours50lc/$ours99lc ms" "$ref50lc/$ref99lc ms"
 printf '%-52s %12s %24s\n' "  the same on an empty chassis, p50/p99" "$ours50c/$ours99c ms" "$ref50c/$ref99c ms"
+p50() { percentiles "$work/$1" | cut -d' ' -f1; }
+printf '%-52s %12s %24s\n' "  NB write returned, p50, empty -> loaded" \
+  "$(p50 iovisor.first-ping.nb-write) -> $(p50 iovisor.first-ping-loaded.nb-write) ms" \
+  "$(p50 reference.first-ping.nb-write) -> $(p50 reference.first-ping-loaded.nb-write) ms"
+printf '%-52s %12s %24s\n' "  then the plug returned, p50, empty -> loaded" \
+  "$(p50 iovisor.first-ping.plug) -> $(p50 iovisor.first-ping-loaded.plug) ms" \
+  "$(p50 reference.first-ping.plug) -> $(p50 reference.first-ping-loaded.plug) ms"
 printf '%-52s %12s %24s\n' "pings that waited for an ARP retry, empty chassis" \
   "$(retried "$work/iovisor.first-ping")/$ports" "$(retried "$work/reference.first-ping")/$ports"
 printf '%-52s %12s %24s\n' "  with $sync_ports ports present" \

@@ -254,9 +254,11 @@ void Engine::replaceOutput(const std::string &datapath, DesiredState out) {
         if (!out.modules.count(name) && desired_.modules.erase(name)) delta_.modules.insert(name);
     for (auto &[name, m] : out.modules) {
         auto have = desired_.modules.find(name);
-        if (have != desired_.modules.end() && have->second == m) continue;
-        desired_.modules[name] = m;
-        delta_.modules.insert(name);
+        if (have == desired_.modules.end() || !(have->second == m)) {
+            desired_.modules[name] = std::move(m);
+            delta_.modules.insert(name);
+        }
+        m = ModuleSpec();  // desired_ holds the module; outputs_ its name
     }
     for (const auto &link : old.links)
         if (!out.links.count(link)) refLink(link, -1);

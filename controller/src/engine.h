@@ -54,7 +54,9 @@ private:
 
     NbIndex index_;
     DesiredState desired_;
-    std::map<std::string, DesiredState> outputs_;  // by datapath uuid
+    // What each datapath produced, by uuid: its links and bindings, and the
+    // names of its modules (the modules themselves are in desired_).
+    std::map<std::string, DesiredState> outputs_;
     std::map<LinkSpec, int> link_refs_;            // datapaths asking for each link
     std::set<std::string> local_;                  // local datapaths
     std::set<std::string> seeds_;                  // switches with a port here
