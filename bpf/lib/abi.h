@@ -19,7 +19,9 @@
  * Packets enter the graph at a module's `<name>_netdev` program, attached to
  * the netdev's TC ingress (clsact) or XDP hook. It tail-calls the shared
  * entry program (bpf/entry.bpf.c, slot IOV_ENTRY_SLOT of `iov_chain`, loaded
- * once per hook by hoverd), which replays the packet's flow if it is cached
+ * once per hook by hoverd); in TC, hoverd binds the netdevs of built-in
+ * modules to one shared block whose filter is that entry program itself
+ * (hover/attach.h, SharedTcBlock). The entry replays the packet's flow if it is cached
  * (see the flow cache below); otherwise it finds the module and port of the
  * netdev in `iov_netdev_ports`, writes the metadata and tail-calls the
  * module's `<name>_chain`. Module objects thus carry no entry logic: loading

@@ -69,7 +69,6 @@ iovisor::Status Attachment::detach() {
 
 Attachment::~Attachment() { (void)detach(); }
 
-
 uint32_t SharedTcBlock::indexFor(const std::string &pin_dir) {
     uint32_t hash = 2166136261u;  // FNV-1a
     for (unsigned char c : pin_dir) hash = (hash ^ c) * 16777619u;

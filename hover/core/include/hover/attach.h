@@ -67,7 +67,6 @@ public:
     // netdev that has a clsact already gets a filter of its own on it,
     // unless that clsact is bound to our blocks (made by an earlier hoverd).
     iovisor::Result<std::unique_ptr<Attachment>> attach(uint32_t ifindex);
-    uint32_t ingressBlock() const { return ingress_; }
 
 private:
     // The filter (re)put with the current entry program: on a block just
