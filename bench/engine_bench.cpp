@@ -6,6 +6,10 @@
 // the daemon, summed. The reference is the engine's own full recompute of
 // the same content in each round: what a controller without incremental
 // processing spends.
+// With security groups, every port is in two port groups, as Neutron puts
+// it: neutron_pg_drop (drop what no group allows) and its group's, whose
+// rules name the group's own addresses (the default group: "from the same
+// group"); the port add writes both groups in its NB transaction.
 // Usage: engine_bench [ROUNDS=200]
 #include <algorithm>
 #include <chrono>
@@ -20,11 +24,14 @@ namespace {
 
 using ovnmon::Change;
 
+const char *kGroups[] = {"neutron_pg_drop", "pg_sg"};
+
 struct Chassis {
     ovnmon::NbState nb;
     ovnmon::SbState sb;
     ovnmon::OvsState ovs;
     int next = 0;
+    bool groups = false;
 
     ctl::TranslateInput input() const { return {nb, sb, ovs, "hv1"}; }
 
@@ -47,6 +54,11 @@ struct Chassis {
         nb.switches[ls].ports.push_back(uuid);
         std::vector<std::vector<Change>> rounds;
         rounds.push_back({{"NB", "Logical_Switch_Port", "inserted", name, uuid}, {"NB", "Logical_Switch", "modified", ls, ls}});
+        if (groups)
+            for (const char *pg : kGroups) {
+                nb.port_groups[pg].ports.push_back(uuid);
+                rounds.back().push_back({"NB", "Port_Group", "modified", pg, nb.port_groups[pg].uuid});
+            }
         if (here) {
             ovs.interfaces[tap] = {"i" + std::to_string(n), tap, "", "br-int", name, n + 1, false};
             rounds.push_back({{"OVS", "Interface", "inserted", tap, "i" + std::to_string(n)}});
@@ -57,6 +69,29 @@ struct Chassis {
         sb.port_bindings[name].up = true;
         rounds.push_back({{"SB", "Port_Binding", "modified", name, "pb" + std::to_string(n)}});
         return rounds;
+    }
+
+    void acl(const std::string &pg, const std::string &uuid, const std::string &direction, int64_t priority,
+             const std::string &match, const std::string &action) {
+        ovnmon::Acl a;
+        a.uuid = uuid;
+        a.direction = direction;
+        a.priority = priority;
+        a.match = match;
+        a.action = action;
+        nb.acls[uuid] = a;
+        nb.port_groups[pg].acls.push_back(uuid);
+    }
+    // Neutron's drop group and a default security group (its rules as
+    // Neutron's OVN driver writes them).
+    void securityGroups() {
+        groups = true;
+        for (const char *pg : kGroups) nb.port_groups[pg] = {std::string("u-") + pg, pg, {}, {}};
+        acl("neutron_pg_drop", "acl-drop-in", "from-lport", 1001, "inport == @neutron_pg_drop && ip", "drop");
+        acl("neutron_pg_drop", "acl-drop-out", "to-lport", 1001, "outport == @neutron_pg_drop && ip", "drop");
+        acl("pg_sg", "acl-egress", "from-lport", 1002, "inport == @pg_sg && ip4", "allow-related");
+        acl("pg_sg", "acl-ingress", "to-lport", 1002, "outport == @pg_sg && ip4 && ip4.src == $pg_sg_ip4",
+            "allow-related");
     }
 
     // Other networks here, as on the ovn bench's loaded chassis: `ports`
@@ -89,8 +124,9 @@ double nowUs() {
 // Median µs of a port add's rounds, incremental and full recompute, with
 // `ports` ports on the switch before each add, `local` of them here, and
 // `others` ports on other networks of the chassis.
-void measure(int ports, int local, int others, int rounds) {
+void measure(int ports, int local, int others, bool groups, int rounds) {
     Chassis c;
+    if (groups) c.securityGroups();
     c.addOthers(others);
     c.nb.switches["ls"] = {"ls", "ls", {}, {}, {}};
     c.ovs.present = true;
@@ -118,26 +154,34 @@ void measure(int ports, int local, int others, int rounds) {
         c.nb.switches["ls"].ports.pop_back();
         c.ovs.interfaces.erase("tap" + std::to_string(c.next - 1));
         c.sb.port_bindings.erase(name);
-        engine.update(c.input(), {{"NB", "Logical_Switch_Port", "deleted", name, uuid},
-                                  {"NB", "Logical_Switch", "modified", "ls", "ls"}}, allocator);
+        std::vector<Change> gone{{"NB", "Logical_Switch_Port", "deleted", name, uuid},
+                                 {"NB", "Logical_Switch", "modified", "ls", "ls"}};
+        for (const char *pg : kGroups)
+            if (groups) {
+                c.nb.port_groups[pg].ports.pop_back();
+                gone.push_back({"NB", "Port_Group", "modified", pg, c.nb.port_groups[pg].uuid});
+            }
+        engine.update(c.input(), gone, allocator);
         engine.takeDelta();
     }
     auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
         return v.empty() ? 0.0 : v[v.size() / 2];
     };
-    printf("%6d ports on the switch, %4d here, %5d on others %8.0f us %22.0f us\n", ports, local, others,
-           median(incremental), median(full));
+    printf("%6d ports on the switch, %4d here, %5d on others%s %8.0f us %22.0f us\n", ports, local, others,
+           groups ? ", security groups" : "                  ", median(incremental), median(full));
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
-    printf("engine rounds of a port add (median)                      incremental (ours)   full recompute (reference)\n");
+    printf("engine rounds of a port add (median)                                         incremental (ours)   full recompute (reference)\n");
     struct Case {
         int ports, local, others;
+        bool groups;
     };
-    for (const Case &k : {Case{10, 10, 0}, {100, 100, 0}, {100, 100, 5000}, {250, 250, 0}, {1000, 20, 0}, {5000, 20, 0}})
-        measure(k.ports, k.local, k.others, rounds);
+    for (const Case &k : {Case{10, 10, 0, false}, {100, 100, 0, false}, {100, 100, 5000, false}, {250, 250, 0, false},
+                          {1000, 20, 0, false}, {5000, 20, 0, false}, {100, 100, 0, true}, {100, 100, 1000, true}})
+        measure(k.ports, k.local, k.others, k.groups, rounds);
 }

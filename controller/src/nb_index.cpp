@@ -67,6 +67,7 @@ void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change>
     nb_ = &in.nb;
     bool routers = false;
     for (const auto &c : changes) {
+        if (c.table == "Logical_Switch_Port" || c.table == "Port_Group" || c.table == "Address_Set") acl_names_.reset();
         if (c.table == "Logical_Switch") indexSwitch(in.nb, c.uuid);
         else if (c.table == "Logical_Switch_Port") indexPort(in.nb, c.uuid);
         else if (c.table == "Logical_Router" || c.table == "Logical_Router_Port") routers = true;
@@ -74,6 +75,11 @@ void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change>
     }
     if (routers) indexRouters(in.nb);  // a few per router: re-indexed whole
     bridge_of_network_ = bridgeMappings(in.ovs.bridge_mappings);
+}
+
+const AclNames &NbIndex::aclNames() const {
+    if (!acl_names_) acl_names_ = ctl::aclNames(*nb_);
+    return *acl_names_;
 }
 
 const ovnmon::LogicalRouterPort *NbIndex::routerPort(const std::string &lrp_name) const {

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "ovnmon/monitor.h"
 #include "ovnmon/state.h"
+#include "translate_acl.h"
 
 namespace ctl {
 
@@ -41,6 +43,10 @@ public:
     // The iface-id of an interface, as last indexed.
     std::string ifaceIdOf(const std::string &ifname) const { return find(iface_id_of_, ifname); }
     const std::map<std::string, std::string> &bridgeOfNetwork() const { return bridge_of_network_; }
+    // What ACL matches name (every port group's ports and addresses): made
+    // at the first switch a round translates, kept until a port, a port
+    // group or an address set changes.
+    const AclNames &aclNames() const;
 
 private:
     static std::string find(const std::map<std::string, std::string> &m, const std::string &key) {
@@ -70,6 +76,7 @@ private:
     std::map<std::string, std::string> bridge_of_network_;    // physnet -> bridge
     std::map<std::string, std::string> binding_read_;         // logical port -> readOfBinding, as last seen
     std::map<std::string, std::string> interface_read_;       // interface name -> readOfInterface, as last seen
+    mutable std::optional<AclNames> acl_names_;
 };
 
 }  // namespace ctl

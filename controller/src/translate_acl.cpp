@@ -23,13 +23,6 @@ uint8_t actionOf(const std::string &action) {
     return ACL_UNSUPPORTED;
 }
 
-// What @name and $name mean: port groups by port name, address sets, and
-// the sets northd derives from each port group (<pg>_ip4, <pg>_ip6: its
-// ports' addresses).
-struct MatchNames {
-    std::map<std::string, std::vector<std::string>> port_groups, address_sets;
-};
-
 void portAddresses(const ovnmon::LogicalSwitchPort &lsp, std::vector<std::string> &v4, std::vector<std::string> &v6) {
     std::vector<std::string> entries = lsp.addresses;
     if (!lsp.dynamic_addresses.empty()) entries.push_back(lsp.dynamic_addresses);
@@ -46,29 +39,12 @@ void portAddresses(const ovnmon::LogicalSwitchPort &lsp, std::vector<std::string
     }
 }
 
-MatchNames matchNames(const NbState &nb) {
-    MatchNames n;
-    for (const auto &[name, as] : nb.address_sets) n.address_sets[name] = as.addresses;
-    for (const auto &[name, pg] : nb.port_groups) {
-        auto &ports = n.port_groups[name];
-        auto &v4 = n.address_sets[name + "_ip4"];
-        auto &v6 = n.address_sets[name + "_ip6"];
-        for (const auto &uuid : pg.ports) {
-            auto it = nb.switch_ports.find(uuid);
-            if (it == nb.switch_ports.end()) continue;
-            ports.push_back(it->second.name);
-            portAddresses(it->second, v4, v6);
-        }
-    }
-    return n;
-}
-
 // An ACL of the switch, parsed, and the ports it may apply to.
 struct SwitchAcl {
     const Acl *acl = nullptr;
     uint32_t number = 0;
     iovisor::Result<acl::Expr> expr = iovisor::makeError(iovisor::Errc::kInternal, "unparsed");
-    std::set<std::string> scope;  // port uuids (a port group's), empty: every port
+    std::set<std::string> scope;  // the port groups whose ports it is for; empty: every port
 };
 
 // An ACL's number in the datapath (verdicts, hit counters): from its uuid,
@@ -79,15 +55,16 @@ uint32_t aclNumber(const std::string &uuid) {
     return h | 1;
 }
 
-std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls, const MatchNames &names) {
-    std::map<std::string, std::set<std::string>> scopes;  // acl uuid -> its port groups' ports
+// The switch's ACLs: its own, and those of the port groups of its ports.
+std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls, const AclNames &names) {
+    std::map<std::string, std::set<std::string>> scopes;  // acl uuid -> its port groups
     for (const auto &uuid : ls.acls) scopes[uuid];
-    const std::set<std::string> ls_ports(ls.ports.begin(), ls.ports.end());
-    for (const auto &[name, pg] : nb.port_groups) {
-        if (std::none_of(pg.ports.begin(), pg.ports.end(), [&](const std::string &p) { return ls_ports.count(p); }))
-            continue;
-        for (const auto &uuid : pg.acls) scopes[uuid].insert(pg.ports.begin(), pg.ports.end());
-    }
+    std::set<std::string> groups;
+    for (const auto &port : ls.ports)
+        if (auto g = names.groups_of_port.find(port); g != names.groups_of_port.end()) groups.insert(g->second.begin(), g->second.end());
+    for (const auto &name : groups)
+        if (auto pg = nb.port_groups.find(name); pg != nb.port_groups.end())
+            for (const auto &uuid : pg->second.acls) scopes[uuid].insert(name);
     std::vector<SwitchAcl> out;
     const acl::Names refs{&names.port_groups, &names.address_sets};
     for (const auto &[uuid, scope] : scopes) {
@@ -103,6 +80,13 @@ std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls
     return out;
 }
 
+bool inScope(const SwitchAcl &a, const AclNames &names, const std::string &lsp_uuid) {
+    if (a.scope.empty()) return true;
+    auto groups = names.groups_of_port.find(lsp_uuid);
+    if (groups == names.groups_of_port.end()) return false;
+    return std::any_of(groups->second.begin(), groups->second.end(), [&](const std::string &g) { return a.scope.count(g); });
+}
+
 // What `a` is for `lsp`'s packets in direction `dir`: none if it is not
 // that direction's or the port is outside its port groups; else its terms
 // (empty: it never matches them) or why it cannot be applied.
@@ -111,10 +95,10 @@ struct ForPort {
     std::vector<model::Term> terms;
     std::string error;
 };
-ForPort forPort(const SwitchAcl &a, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir) {
+ForPort forPort(const SwitchAcl &a, const AclNames &names, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir) {
     ForPort out;
     const char *direction = dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport";
-    if (a.acl->direction != direction || (!a.scope.empty() && !a.scope.count(lsp.uuid))) return out;
+    if (a.acl->direction != direction || !inScope(a, names, lsp.uuid)) return out;
     out.applies = true;
     auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
     if (!terms) out.error = terms.error().message;
@@ -125,11 +109,11 @@ ForPort forPort(const SwitchAcl &a, const ovnmon::LogicalSwitchPort &lsp, uint8_
 
 // The rules of `lsp` in direction `dir`; what cannot be applied drops
 // everything at its priority (fail closed).
-model::Policy policyOf(const std::vector<SwitchAcl> &acls, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
+model::Policy policyOf(const std::vector<SwitchAcl> &acls, const AclNames &names, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
                        const std::map<uint32_t, uint16_t> &meters, std::vector<AclProblem> *problems) {
     model::Policy policy;
     for (const auto &a : acls) {
-        ForPort f = forPort(a, lsp, dir);
+        ForPort f = forPort(a, names, lsp, dir);
         if (!f.applies) continue;
         model::Rule rule{a.acl->priority, actionOf(a.acl->action), a.number, std::move(f.terms)};
         if (dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb) rule.stage = model::kAfterLb;
@@ -217,10 +201,27 @@ uint32_t contentId(const model::Policy &policy) {
 
 }  // namespace
 
-void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
+AclNames aclNames(const NbState &nb) {
+    AclNames n;
+    for (const auto &[name, as] : nb.address_sets) n.address_sets[name] = as.addresses;
+    for (const auto &[name, pg] : nb.port_groups) {
+        auto &ports = n.port_groups[name];
+        auto &v4 = n.address_sets[name + "_ip4"];
+        auto &v6 = n.address_sets[name + "_ip6"];
+        for (const auto &uuid : pg.ports) {
+            auto it = nb.switch_ports.find(uuid);
+            if (it == nb.switch_ports.end()) continue;
+            ports.push_back(it->second.name);
+            portAddresses(it->second, v4, v6);
+            n.groups_of_port[uuid].push_back(name);
+        }
+    }
+    return n;
+}
+
+void switchAcls(const NbState &nb, const AclNames &names, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
                 hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems) {
     if (ls.acls.empty() && nb.port_groups.empty()) return;
-    const MatchNames names = matchNames(nb);
     const auto acls = aclsOf(nb, ls, names);
     if (acls.empty()) return;
     const bool stateful =
@@ -231,7 +232,7 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
     for (const auto &[port, lsp] : ports) {
         auto &p = sw.ports[port];
         for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
-            model::Policy policy = policyOf(acls, *lsp, dir, meters, &found);
+            model::Policy policy = policyOf(acls, names, *lsp, dir, meters, &found);
             uint32_t id = 0;
             if (!policy.rules.empty()) id = policyId(policy, ids, sw);
             (dir == ACL_DIR_FROM_LPORT ? p.acl_from : p.acl_to) = id;
@@ -252,7 +253,7 @@ void switchAcls(const NbState &nb, const ovnmon::LogicalSwitch &ls, const Switch
 std::map<std::string, std::vector<AclInForce>> aclsInForce(const NbState &nb, const ovnmon::LogicalSwitch &ls) {
     std::map<std::string, std::vector<AclInForce>> out;
     if (ls.acls.empty() && nb.port_groups.empty()) return out;
-    const MatchNames names = matchNames(nb);
+    const AclNames names = aclNames(nb);
     const auto acls = aclsOf(nb, ls, names);
     for (const auto &uuid : ls.ports) {
         auto lsp = nb.switch_ports.find(uuid);
@@ -260,7 +261,7 @@ std::map<std::string, std::vector<AclInForce>> aclsInForce(const NbState &nb, co
         auto &list = out[uuid];
         for (const auto &a : acls)
             for (const uint8_t dir : {uint8_t(ACL_DIR_FROM_LPORT), uint8_t(ACL_DIR_TO_LPORT)}) {
-                const ForPort f = forPort(a, lsp->second, dir);
+                const ForPort f = forPort(a, names, lsp->second, dir);
                 if (!f.applies || (f.error.empty() && f.terms.empty())) continue;  // never matches its packets
                 const bool after_lb = dir == ACL_DIR_FROM_LPORT && a.acl->apply_after_lb;  // its own stage
                 list.push_back({a.acl->uuid, a.acl->name, a.acl->direction + (after_lb ? " after-lb" : ""),

@@ -26,8 +26,18 @@ struct AclProblem {
     std::string error;
 };
 
-void switchAcls(const ovnmon::NbState &nb, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
-                hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems);
+// What ACL matches name, across the Northbound: @name and $name (port
+// groups by port name, address sets, and the sets northd derives from each
+// port group, <pg>_ip4 and <pg>_ip6: its ports' addresses), and the port
+// groups of each port. Made once for all the switches a round translates.
+struct AclNames {
+    std::map<std::string, std::vector<std::string>> port_groups, address_sets;
+    std::map<std::string, std::vector<std::string>> groups_of_port;  // LSP uuid -> port group names
+};
+AclNames aclNames(const ovnmon::NbState &nb);
+
+void switchAcls(const ovnmon::NbState &nb, const AclNames &names, const ovnmon::LogicalSwitch &ls,
+                const SwitchPorts &ports, hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems);
 
 // An ACL in force for a port (iovisorctl acl): one whose match can hold for
 // the port's packets in its direction; `error` says why it drops what it
