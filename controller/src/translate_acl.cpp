@@ -61,7 +61,8 @@ std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls
     for (const auto &uuid : ls.acls) scopes[uuid];
     std::set<std::string> groups;
     for (const auto &port : ls.ports)
-        if (auto g = names.groups_of_port.find(port); g != names.groups_of_port.end()) groups.insert(g->second.begin(), g->second.end());
+        if (auto g = names.groups_of_port.find(port); g != names.groups_of_port.end())
+            groups.insert(g->second.begin(), g->second.end());
     for (const auto &name : groups)
         if (auto pg = nb.port_groups.find(name); pg != nb.port_groups.end())
             for (const auto &uuid : pg->second.acls) scopes[uuid].insert(name);
@@ -84,7 +85,8 @@ bool inScope(const SwitchAcl &a, const AclNames &names, const std::string &lsp_u
     if (a.scope.empty()) return true;
     auto groups = names.groups_of_port.find(lsp_uuid);
     if (groups == names.groups_of_port.end()) return false;
-    return std::any_of(groups->second.begin(), groups->second.end(), [&](const std::string &g) { return a.scope.count(g); });
+    return std::any_of(groups->second.begin(), groups->second.end(),
+                       [&](const std::string &g) { return a.scope.count(g) > 0; });
 }
 
 // What `a` is for `lsp`'s packets in direction `dir`: none if it is not
@@ -109,7 +111,8 @@ ForPort forPort(const SwitchAcl &a, const AclNames &names, const ovnmon::Logical
 
 // The rules of `lsp` in direction `dir`; what cannot be applied drops
 // everything at its priority (fail closed).
-model::Policy policyOf(const std::vector<SwitchAcl> &acls, const AclNames &names, const ovnmon::LogicalSwitchPort &lsp, uint8_t dir,
+model::Policy policyOf(const std::vector<SwitchAcl> &acls, const AclNames &names, const ovnmon::LogicalSwitchPort &lsp,
+                       uint8_t dir,
                        const std::map<uint32_t, uint16_t> &meters, std::vector<AclProblem> *problems) {
     model::Policy policy;
     for (const auto &a : acls) {

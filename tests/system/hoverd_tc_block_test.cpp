@@ -39,7 +39,8 @@ protected:
     }
     // The link's id.
     int link(int port, const TestHost &host) {
-        auto r = hoverd_.call("POST", "/links/", {{"from", "m:sw:" + std::to_string(port)}, {"to", "i:" + host.hostIfname()}});
+        auto r = hoverd_.call("POST", "/links/",
+                              {{"from", "m:sw:" + std::to_string(port)}, {"to", "i:" + host.hostIfname()}});
         EXPECT_EQ(r.status, 201) << r.text;
         return r.status == 201 ? r.body["id"].get<int>() : -1;
     }
@@ -59,7 +60,8 @@ protected:
 TEST_F(HoverdTcBlock, NetdevsOfBuiltInModulesShareOneFilter) {
     const int l1 = link(0, *h1_), l2 = link(1, *h2_);
     const std::string block = ingressBlock(h1_->hostIfname());
-    ASSERT_FALSE(block.empty()) << "clsact of " << h1_->hostIfname() << ": " << tc("qdisc show dev " + h1_->hostIfname());
+    ASSERT_FALSE(block.empty()) << "clsact of " << h1_->hostIfname() << ": "
+                                << tc("qdisc show dev " + h1_->hostIfname());
     EXPECT_EQ(ingressBlock(h2_->hostIfname()), block) << "both netdevs are on the hook's one block";
     const std::string filters = tc("filter show block " + block + " ingress");
     EXPECT_NE(filters.find("iov_entry"), std::string::npos) << "the block runs the shared entry: " << filters;

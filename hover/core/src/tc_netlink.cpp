@@ -78,7 +78,10 @@ std::string ackReason(const nlmsghdr *h) {
     int len = static_cast<int>(h->nlmsg_len - offset);
     for (auto *a = reinterpret_cast<const rtattr *>(reinterpret_cast<const char *>(h) + offset); RTA_OK(a, len);
          a = RTA_NEXT(a, len))
-        if (a->rta_type == NLMSGERR_ATTR_MSG) return std::string(static_cast<const char *>(RTA_DATA(a)), strnlen(static_cast<const char *>(RTA_DATA(a)), RTA_PAYLOAD(a)));
+        if (a->rta_type == NLMSGERR_ATTR_MSG) {
+            const auto *text = static_cast<const char *>(RTA_DATA(a));
+            return std::string(text, strnlen(text, RTA_PAYLOAD(a)));
+        }
     return "";
 }
 
@@ -136,7 +139,8 @@ Result<uint32_t> ingressBlockOf(uint32_t ifindex) {
     OnReply read = [](const rtattr *rta, int len, void *out) {
         auto *f = static_cast<Found *>(out);
         for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-            if (rta->rta_type == TCA_KIND) f->clsact = std::strcmp(static_cast<const char *>(RTA_DATA(rta)), "clsact") == 0;
+            if (rta->rta_type == TCA_KIND)
+                f->clsact = std::strcmp(static_cast<const char *>(RTA_DATA(rta)), "clsact") == 0;
             if (rta->rta_type == TCA_INGRESS_BLOCK && RTA_PAYLOAD(rta) >= sizeof(uint32_t))
                 std::memcpy(&f->block, RTA_DATA(rta), sizeof(uint32_t));
         }
