@@ -9,7 +9,8 @@
 // With security groups, every port is in two port groups, as Neutron puts
 // it: neutron_pg_drop (drop what no group allows) and its group's, whose
 // rules name the group's own addresses (the default group: "from the same
-// group"); the port add writes both groups in its NB transaction.
+// group"); the port add writes both groups in its NB transaction. One
+// group for every port, or one per tenant (of 10 networks each).
 // Usage: engine_bench [ROUNDS=200]
 #include <algorithm>
 #include <chrono>
@@ -24,14 +25,14 @@ namespace {
 
 using ovnmon::Change;
 
-const char *kGroups[] = {"neutron_pg_drop", "pg_sg"};
+enum class Groups { kNone, kOne, kPerTenant };
 
 struct Chassis {
     ovnmon::NbState nb;
     ovnmon::SbState sb;
     ovnmon::OvsState ovs;
     int next = 0;
-    bool groups = false;
+    Groups groups = Groups::kNone;
 
     ctl::TranslateInput input() const { return {nb, sb, ovs, "hv1"}; }
 
@@ -42,7 +43,7 @@ struct Chassis {
     }
 
     // The rounds of one VM's arrival, each a list of changes.
-    std::vector<std::vector<Change>> addVm(bool here = true, const std::string &ls = "ls") {
+    std::vector<std::vector<Change>> addVm(bool here = true, const std::string &ls = "ls", const std::string &sg = "pg_sg") {
         const int n = next++;
         const std::string uuid = "lsp" + std::to_string(n), name = "vm" + std::to_string(n), tap = "tap" + std::to_string(n);
         ovnmon::LogicalSwitchPort lsp;
@@ -54,8 +55,8 @@ struct Chassis {
         nb.switches[ls].ports.push_back(uuid);
         std::vector<std::vector<Change>> rounds;
         rounds.push_back({{"NB", "Logical_Switch_Port", "inserted", name, uuid}, {"NB", "Logical_Switch", "modified", ls, ls}});
-        if (groups)
-            for (const char *pg : kGroups) {
+        if (groups != Groups::kNone)
+            for (const std::string &pg : {std::string("neutron_pg_drop"), sg}) {
                 nb.port_groups[pg].ports.push_back(uuid);
                 rounds.back().push_back({"NB", "Port_Group", "modified", pg, nb.port_groups[pg].uuid});
             }
@@ -82,15 +83,20 @@ struct Chassis {
         nb.acls[uuid] = a;
         nb.port_groups[pg].acls.push_back(uuid);
     }
-    // Neutron's drop group and a default security group (its rules as
-    // Neutron's OVN driver writes them).
-    void securityGroups() {
-        groups = true;
-        for (const char *pg : kGroups) nb.port_groups[pg] = {std::string("u-") + pg, pg, {}, {}};
+    // Neutron's drop group.
+    void securityGroups(Groups how) {
+        groups = how;
+        nb.port_groups["neutron_pg_drop"] = {"u-neutron_pg_drop", "neutron_pg_drop", {}, {}};
         acl("neutron_pg_drop", "acl-drop-in", "from-lport", 1001, "inport == @neutron_pg_drop && ip", "drop");
         acl("neutron_pg_drop", "acl-drop-out", "to-lport", 1001, "outport == @neutron_pg_drop && ip", "drop");
-        acl("pg_sg", "acl-egress", "from-lport", 1002, "inport == @pg_sg && ip4", "allow-related");
-        acl("pg_sg", "acl-ingress", "to-lport", 1002, "outport == @pg_sg && ip4 && ip4.src == $pg_sg_ip4",
+        securityGroup("pg_sg");
+    }
+    // A default security group (its rules as Neutron's OVN driver writes them).
+    void securityGroup(const std::string &pg) {
+        if (nb.port_groups.count(pg)) return;
+        nb.port_groups[pg] = {"u-" + pg, pg, {}, {}};
+        acl(pg, pg + "-egress", "from-lport", 1002, "inport == @" + pg + " && ip4", "allow-related");
+        acl(pg, pg + "-ingress", "to-lport", 1002, "outport == @" + pg + " && ip4 && ip4.src == $" + pg + "_ip4",
             "allow-related");
     }
 
@@ -100,7 +106,9 @@ struct Chassis {
         for (int s = 0; s < ports / 5; ++s) {
             const std::string ls = "other" + std::to_string(s);
             nb.switches[ls] = {ls, ls, {}, {}, {}};
-            for (int p = 0; p < 5; ++p) addVm(true, ls);
+            const std::string sg = groups == Groups::kPerTenant ? "pg_tenant" + std::to_string(s / 10) : "pg_sg";
+            if (groups != Groups::kNone) securityGroup(sg);
+            for (int p = 0; p < 5; ++p) addVm(true, ls, sg);
             const std::string lr = "lr" + std::to_string(s / 10), lrp = lr + "-" + ls, lsp = ls + "-" + lr;
             if (s % 10 == 0) nb.routers[lr] = {lr, lr, true, {}, {}, {}, {}, {}};
             nb.routers[lr].ports.push_back(lrp);
@@ -124,9 +132,9 @@ double nowUs() {
 // Median µs of a port add's rounds, incremental and full recompute, with
 // `ports` ports on the switch before each add, `local` of them here, and
 // `others` ports on other networks of the chassis.
-void measure(int ports, int local, int others, bool groups, int rounds) {
+void measure(int ports, int local, int others, Groups groups, int rounds) {
     Chassis c;
-    if (groups) c.securityGroups();
+    if (groups != Groups::kNone) c.securityGroups(groups);
     c.addOthers(others);
     c.nb.switches["ls"] = {"ls", "ls", {}, {}, {}};
     c.ovs.present = true;
@@ -156,8 +164,8 @@ void measure(int ports, int local, int others, bool groups, int rounds) {
         c.sb.port_bindings.erase(name);
         std::vector<Change> gone{{"NB", "Logical_Switch_Port", "deleted", name, uuid},
                                  {"NB", "Logical_Switch", "modified", "ls", "ls"}};
-        for (const char *pg : kGroups)
-            if (groups) {
+        for (const char *pg : {"neutron_pg_drop", "pg_sg"})
+            if (groups != Groups::kNone) {
                 c.nb.port_groups[pg].ports.pop_back();
                 gone.push_back({"NB", "Port_Group", "modified", pg, c.nb.port_groups[pg].uuid});
             }
@@ -168,8 +176,9 @@ void measure(int ports, int local, int others, bool groups, int rounds) {
         std::sort(v.begin(), v.end());
         return v.empty() ? 0.0 : v[v.size() / 2];
     };
-    printf("%6d ports on the switch, %4d here, %5d on others%s %8.0f us %22.0f us\n", ports, local, others,
-           groups ? ", security groups" : "                  ", median(incremental), median(full));
+    printf("%6d ports on the switch, %4d here, %5d on others%-22s %8.0f us %22.0f us\n", ports, local, others,
+           groups == Groups::kNone ? "" : groups == Groups::kOne ? ", one security group" : ", a group per tenant",
+           median(incremental), median(full));
 }
 
 }  // namespace
@@ -179,10 +188,11 @@ int main(int argc, char **argv) {
     printf("%-76s %s\n", "engine rounds of a port add (median)", "incremental (ours)   full recompute (reference)");
     struct Case {
         int ports, local, others;
-        bool groups;
+        Groups groups = Groups::kNone;
         int rounds_divisor = 1;  // for the slow cases
     };
-    for (const Case &k : {Case{10, 10, 0, false}, {100, 100, 0, false}, {100, 100, 5000, false}, {250, 250, 0, false},
-                          {1000, 20, 0, false}, {5000, 20, 0, false}, {100, 100, 0, true}, {100, 100, 1000, true, 10}})
+    const Groups one = Groups::kOne, per_tenant = Groups::kPerTenant;
+    for (const Case &k : {Case{10, 10, 0}, {100, 100, 0}, {100, 100, 5000}, {250, 250, 0}, {1000, 20, 0}, {5000, 20, 0},
+                          {100, 100, 0, one}, {100, 100, 1000, one, 10}, {100, 100, 1000, per_tenant, 10}})
         measure(k.ports, k.local, k.others, k.groups, std::max(8, rounds / k.rounds_divisor));
 }

@@ -514,6 +514,14 @@ Result<Expr> parseMatch(const std::string &match, const Names &names) {
     return Parser(std::move(*tokens), names, 0).parseAll();
 }
 
+std::set<std::string> addressSetsNamed(const std::string &match) {
+    std::set<std::string> out;
+    if (auto tokens = tokenize(match))
+        for (const auto &t : *tokens)
+            if (t.type == Token::Type::kAddressSet) out.insert(t.text);
+    return out;
+}
+
 Result<std::vector<Term>> termsFor(const Expr &e, const std::string &port, uint8_t dir) {
     switch (e.kind) {
         case Kind::kTrue: return std::vector<Term>{Term{}};

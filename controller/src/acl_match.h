@@ -38,6 +38,8 @@ struct Names {
 };
 
 iovisor::Result<Expr> parseMatch(const std::string &match, const Names &names);
+// The address sets `match` names ($name); none if it does not tokenize.
+std::set<std::string> addressSetsNamed(const std::string &match);
 
 // The match for packets of `port` in direction `dir` (ACL_DIR_*: `inport`
 // is the port from-lport, `outport` to-lport) as terms of literals; none:

@@ -41,6 +41,9 @@ struct DesiredState {
     std::map<std::string, std::string> bindings;
     // Modules that turned a port away, all their IOV_MAX_PORTS ports taken.
     std::set<std::string> out_of_ports;
+    // Address sets the switches' ACLs name (the engine follows their
+    // changes; not a part of what hoverd holds).
+    std::set<std::string> address_sets_named;
 
     bool operator==(const DesiredState &o) const {
         return modules == o.modules && links == o.links && bindings == o.bindings;

@@ -18,20 +18,11 @@ bool changesRouters(const std::string &table) {
            table == "HA_Chassis_Group" || table == "HA_Chassis";
 }
 
-// Tables whose rows change the ACLs of any switch: an ACL is a switch's or
-// a port group's, a port group's ports may be on any switch, and matches
-// name address sets.
+// Tables whose rows may change the ACLs of any switch (an ACL is a switch's
+// or a port group's; matches name address sets). Port groups are followed
+// row by row: NbIndex::regrouped.
 bool changesAcls(const std::string &table) {
-    return table == "ACL" || table == "Port_Group" || table == "Address_Set" || table == "Meter" ||
-           table == "Meter_Band";
-}
-
-// A port of a port group: its addresses are the group's implicit address
-// sets (<pg>_ip4/_ip6), which any switch's ACLs may name.
-bool inPortGroup(const ovnmon::NbState &nb, const std::string &port) {
-    for (const auto &[name, pg] : nb.port_groups)
-        if (std::find(pg.ports.begin(), pg.ports.end(), port) != pg.ports.end()) return true;
-    return false;
+    return table == "ACL" || table == "Address_Set" || table == "Meter" || table == "Meter_Band";
 }
 
 void insertNonEmpty(std::set<std::string> *out, const std::string &uuid) {
@@ -69,6 +60,7 @@ void Engine::update(const TranslateInput &in, const std::vector<ovnmon::Change> 
     std::set<std::string> direct = directlyTouched(in, changes);
     index_.update(in, changes);
     for (const auto &dp : directlyTouched(in, changes)) direct.insert(dp);
+    for (const auto &dp : regroupedSwitches()) direct.insert(dp);
     std::set<std::string> touched = withNeighbours(direct);  // as attached before
     const bool graph_changed = refreshGraph(in, touched);
     for (const auto &dp : withNeighbours(direct)) touched.insert(dp);  // and after
@@ -104,8 +96,6 @@ std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
             out.insert(c.uuid);
         } else if (c.table == "Logical_Switch_Port") {
             insertNonEmpty(&out, index_.switchOfPort(c.uuid));
-            if (inPortGroup(in.nb, c.uuid))
-                for (const auto &[uuid, ls] : in.nb.switches) out.insert(uuid);
         } else if (c.table == "Logical_Router_Port") {
             if (const auto *lr = index_.routerOfPort(c.uuid)) out.insert(lr->uuid);
             insertNonEmpty(&out, index_.switchOfPort(index_.switchPortOf(c.row)));
@@ -133,6 +123,18 @@ std::set<std::string> Engine::directlyTouched(const TranslateInput &in,
                     out.insert(uuid);
         }
     }
+    return out;
+}
+
+// What port group changes reach: the switches of the ports that joined or
+// left a group (its ACLs apply to them; @group names them), and those whose
+// ACLs name an address set the change may have changed.
+std::set<std::string> Engine::regroupedSwitches() const {
+    std::set<std::string> out;
+    for (const auto &port : index_.regrouped().ports) insertNonEmpty(&out, index_.switchOfPort(port));
+    for (const auto &set : index_.regrouped().address_sets)
+        if (auto readers = set_readers_.find(set); readers != set_readers_.end())
+            out.insert(readers->second.begin(), readers->second.end());
     return out;
 }
 
@@ -264,6 +266,10 @@ void Engine::replaceOutput(const std::string &datapath, DesiredState out) {
         if (!out.links.count(link)) refLink(link, -1);
     for (const auto &link : out.links)
         if (!old.links.count(link)) refLink(link, +1);
+    for (const auto &set : old.address_sets_named)
+        if (auto it = set_readers_.find(set); it != set_readers_.end() && (it->second.erase(datapath), it->second.empty()))
+            set_readers_.erase(it);
+    for (const auto &set : out.address_sets_named) set_readers_[set].insert(datapath);
     noteBindingChanges(old.bindings, out.bindings);
     for (const auto &[lsp, vif] : old.bindings) desired_.bindings.erase(lsp);
     for (const auto &[lsp, vif] : out.bindings) desired_.bindings[lsp] = vif;

@@ -37,6 +37,7 @@ public:
 private:
     std::set<std::string> directlyTouched(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) const;
     std::set<std::string> withNeighbours(const std::set<std::string> &direct) const;
+    std::set<std::string> regroupedSwitches() const;
     // Locality and adjacency of these datapaths; true if any changed.
     bool refreshGraph(const TranslateInput &in, const std::set<std::string> &datapaths);
     static void setEdges(std::map<std::string, std::set<std::string>> *edges,
@@ -58,6 +59,7 @@ private:
     // names of its modules (the modules themselves are in desired_).
     std::map<std::string, DesiredState> outputs_;
     std::map<LinkSpec, int> link_refs_;            // datapaths asking for each link
+    std::map<std::string, std::set<std::string>> set_readers_;  // address set -> switches whose ACLs name it
     std::set<std::string> local_;                  // local datapaths
     std::set<std::string> seeds_;                  // switches with a port here
     std::set<std::string> localnet_switches_;

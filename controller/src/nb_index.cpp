@@ -25,6 +25,8 @@ void NbIndex::build(const TranslateInput &in) {
     for (const auto &[uuid, lsp] : in.nb.switch_ports) indexPort(in.nb, uuid);
     indexRouters(in.nb);
     for (const auto &[name, itf] : in.ovs.interfaces) indexInterface(in.ovs, name);
+    for (const auto &[name, pg] : in.nb.port_groups) indexGroup(in.nb, pg.uuid, name);
+    regrouped_ = Regrouped();
     bridge_of_network_ = bridgeMappings(in.ovs.bridge_mappings);
     for (const auto &[port, pb] : in.sb.port_bindings) differs(&binding_read_, port, readOfBinding(in, port));
     for (const auto &[name, itf] : in.ovs.interfaces) differs(&interface_read_, name, readOfInterface(in, name));
@@ -65,14 +67,21 @@ bool NbIndex::differs(std::map<std::string, std::string> *seen, const std::strin
 
 void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change> &changes) {
     nb_ = &in.nb;
+    regrouped_ = Regrouped();
     bool routers = false;
     for (const auto &c : changes) {
         if (c.table == "Logical_Switch_Port" || c.table == "Port_Group" || c.table == "Address_Set") acl_names_.reset();
         if (c.table == "Logical_Switch") indexSwitch(in.nb, c.uuid);
+        else if (c.table == "Port_Group") indexGroup(in.nb, c.uuid, c.row);
         else if (c.table == "Logical_Switch_Port") indexPort(in.nb, c.uuid);
         else if (c.table == "Logical_Router" || c.table == "Logical_Router_Port") routers = true;
         else if (c.table == "Interface") indexInterface(in.ovs, c.row);
     }
+    // A port's addresses are in its groups' address sets.
+    for (const auto &c : changes)
+        if (c.table == "Logical_Switch_Port")
+            if (auto groups = groups_of_port_.find(c.uuid); groups != groups_of_port_.end())
+                for (const auto &uuid : groups->second) groupSetsChanged(groups_.at(uuid).name);
     if (routers) indexRouters(in.nb);  // a few per router: re-indexed whole
     bridge_of_network_ = bridgeMappings(in.ovs.bridge_mappings);
 }
@@ -127,6 +136,38 @@ void NbIndex::indexPort(const ovnmon::NbState &nb, const std::string &lsp_uuid) 
     port_names_[lsp_uuid] = {lsp->second.name, router_port};
     port_by_name_[lsp->second.name] = lsp_uuid;
     if (!router_port.empty()) switch_port_of_lrp_[router_port] = lsp_uuid;
+}
+
+// A port group (by uuid; `name`: as the change names it) in place of what
+// it was, noting what changed in regrouped_.
+void NbIndex::indexGroup(const ovnmon::NbState &nb, const std::string &uuid, const std::string &name) {
+    Group old, now;
+    if (auto it = groups_.find(uuid); it != groups_.end()) {
+        old = std::move(it->second);
+        groups_.erase(it);
+    }
+    if (auto pg = nb.port_groups.find(name); pg != nb.port_groups.end() && pg->second.uuid == uuid)
+        now = {pg->second.name, pg->second.ports, pg->second.acls};
+    for (const auto &port : old.ports)
+        if (auto it = groups_of_port_.find(port); it != groups_of_port_.end() && (it->second.erase(uuid), it->second.empty()))
+            groups_of_port_.erase(it);
+    for (const auto &port : now.ports) groups_of_port_[port].insert(uuid);
+    const std::set<std::string> before(old.ports.begin(), old.ports.end()), after(now.ports.begin(), now.ports.end());
+    const bool everyone = old.name != now.name || old.acls != now.acls;  // its ACLs, as the ports see them
+    for (const auto *ports : {&before, &after})
+        for (const auto &port : *ports)
+            if (everyone || before.count(port) != after.count(port)) regrouped_.ports.insert(port);
+    if (old.name != now.name || before != after) {
+        groupSetsChanged(old.name);
+        groupSetsChanged(now.name);
+    }
+    if (!now.name.empty()) groups_[uuid] = std::move(now);
+}
+
+void NbIndex::groupSetsChanged(const std::string &group_name) {
+    if (group_name.empty()) return;
+    regrouped_.address_sets.insert(group_name + "_ip4");
+    regrouped_.address_sets.insert(group_name + "_ip6");
 }
 
 void NbIndex::indexRouters(const ovnmon::NbState &nb) {

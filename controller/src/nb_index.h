@@ -47,6 +47,15 @@ public:
     // at the first switch a round translates, kept until a port, a port
     // group or an address set changes.
     const AclNames &aclNames() const;
+    // What the last update changed of port groups: the ports that joined
+    // or left one (all of a group's ports when its ACLs or name changed),
+    // and the address sets northd derives from groups (<pg>_ip4, _ip6)
+    // whose addresses may have changed, with the group's ports or with a
+    // member port's addresses.
+    struct Regrouped {
+        std::set<std::string> ports, address_sets;
+    };
+    const Regrouped &regrouped() const { return regrouped_; }
 
 private:
     static std::string find(const std::map<std::string, std::string> &m, const std::string &key) {
@@ -57,6 +66,8 @@ private:
     void indexPort(const ovnmon::NbState &nb, const std::string &lsp_uuid);
     void indexInterface(const ovnmon::OvsState &ovs, const std::string &ifname);
     void indexRouters(const ovnmon::NbState &nb);
+    void indexGroup(const ovnmon::NbState &nb, const std::string &uuid, const std::string &name);
+    void groupSetsChanged(const std::string &group_name);
     // What translation reads of a binding or an interface ("" if none).
     static std::string readOfBinding(const TranslateInput &in, const std::string &logical_port);
     static std::string readOfInterface(const TranslateInput &in, const std::string &ifname);
@@ -77,6 +88,13 @@ private:
     std::map<std::string, std::string> binding_read_;         // logical port -> readOfBinding, as last seen
     std::map<std::string, std::string> interface_read_;       // interface name -> readOfInterface, as last seen
     mutable std::optional<AclNames> acl_names_;
+    struct Group {
+        std::string name;
+        std::vector<std::string> ports, acls;
+    };
+    std::map<std::string, Group> groups_;                          // PG uuid -> as last indexed
+    std::map<std::string, std::set<std::string>> groups_of_port_;  // LSP uuid -> PG uuids, as last indexed
+    Regrouped regrouped_;
 };
 
 }  // namespace ctl

@@ -295,7 +295,7 @@ private:
             for (auto &p : *periodic) p["interfaces"] = local_vifs_;
         switchDns(ls, sw, config);
         std::vector<AclProblem> problems;
-        switchAcls(in_.nb, index_.aclNames(), ls, switch_ports_, sw, &problems);
+        switchAcls(in_.nb, index_.aclNames(), ls, switch_ports_, sw, &problems, &out_.address_sets_named);
         // Shown with the module (iovisorctl) and logged by the daemon.
         for (const auto &p : problems)
             out_.modules.at(name).config["acl_problems"].push_back(

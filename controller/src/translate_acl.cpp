@@ -223,10 +223,12 @@ AclNames aclNames(const NbState &nb) {
 }
 
 void switchAcls(const NbState &nb, const AclNames &names, const ovnmon::LogicalSwitch &ls, const SwitchPorts &ports,
-                hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems) {
+                hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems, std::set<std::string> *sets_named) {
     if (ls.acls.empty() && nb.port_groups.empty()) return;
     const auto acls = aclsOf(nb, ls, names);
     if (acls.empty()) return;
+    for (const auto &a : acls)
+        for (auto &name : acl::addressSetsNamed(a.acl->match)) sets_named->insert(std::move(name));
     const bool stateful =
         std::any_of(acls.begin(), acls.end(), [](const SwitchAcl &a) { return a.acl->action == "allow-related"; });
     std::map<model::Policy, uint32_t> ids;

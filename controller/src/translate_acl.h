@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,11 @@ struct AclNames {
 };
 AclNames aclNames(const ovnmon::NbState &nb);
 
+// `sets_named`: the address sets the switch's ACLs name, whose changes it
+// must follow.
 void switchAcls(const ovnmon::NbState &nb, const AclNames &names, const ovnmon::LogicalSwitch &ls,
-                const SwitchPorts &ports, hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems);
+                const SwitchPorts &ports, hover::model::l2switch::Switch &sw, std::vector<AclProblem> *problems,
+                std::set<std::string> *sets_named);
 
 // An ACL in force for a port (iovisorctl acl): one whose match can hold for
 // the port's packets in its direction; `error` says why it drops what it
