@@ -161,14 +161,21 @@ std::map<uint32_t, uint16_t> logMeters(const NbState &nb, const std::vector<Swit
     return of_acl;
 }
 
+// The ids given to the switch's policies, by content id: a policy is
+// compared in full only with those of its content id (ports of one group
+// share policies of thousands of prefixes; ordering them cost more).
+using PolicyIds = std::map<uint32_t, std::vector<uint32_t>>;
 
 // The policy's id in the switch: its content id, the next free one on a
 // collision with another policy.
-uint32_t policyId(model::Policy &policy, std::map<model::Policy, uint32_t> &ids, hover::model::l2switch::Switch &sw) {
-    if (auto it = ids.find(policy); it != ids.end()) return it->second;
-    uint32_t id = contentId(policy);
+uint32_t policyId(model::Policy &policy, PolicyIds &ids, hover::model::l2switch::Switch &sw) {
+    const uint32_t content = contentId(policy);
+    std::vector<uint32_t> &same = ids[content];
+    for (uint32_t id : same)
+        if (sw.policies.at(id) == policy) return id;
+    uint32_t id = content;
     while (sw.policies.count(id) || id == 0) ++id;
-    ids[policy] = id;
+    same.push_back(id);
     sw.policies[id] = std::move(policy);
     return id;
 }
@@ -231,7 +238,7 @@ void switchAcls(const NbState &nb, const AclNames &names, const ovnmon::LogicalS
         for (auto &name : acl::addressSetsNamed(a.acl->match)) sets_named->insert(std::move(name));
     const bool stateful =
         std::any_of(acls.begin(), acls.end(), [](const SwitchAcl &a) { return a.acl->action == "allow-related"; });
-    std::map<model::Policy, uint32_t> ids;
+    PolicyIds ids;
     std::vector<AclProblem> found;
     const auto meters = logMeters(nb, acls, sw, &found);
     for (const auto &[port, lsp] : ports) {
