@@ -70,7 +70,8 @@ void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change>
     regrouped_ = Regrouped();
     bool routers = false;
     for (const auto &c : changes) {
-        if (c.table == "Logical_Switch_Port" || c.table == "Port_Group" || c.table == "Address_Set") acl_names_.reset();
+        if (c.table == "Logical_Switch_Port" || c.table == "Port_Group" || c.table == "Address_Set" || c.table == "ACL")
+            acl_names_.reset();
         if (c.table == "Logical_Switch") indexSwitch(in.nb, c.uuid);
         else if (c.table == "Port_Group") indexGroup(in.nb, c.uuid, c.row);
         else if (c.table == "Logical_Switch_Port") indexPort(in.nb, c.uuid);

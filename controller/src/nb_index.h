@@ -43,9 +43,9 @@ public:
     // The iface-id of an interface, as last indexed.
     std::string ifaceIdOf(const std::string &ifname) const { return find(iface_id_of_, ifname); }
     const std::map<std::string, std::string> &bridgeOfNetwork() const { return bridge_of_network_; }
-    // What ACL matches name (every port group's ports and addresses): made
-    // at the first switch a round translates, kept until a port, a port
-    // group or an address set changes.
+    // What ACL matches name (every port group's ports and addresses) and
+    // the matches parsed: made at the first switch a round translates, kept
+    // until a port, a port group, an address set or an ACL changes.
     const AclNames &aclNames() const;
     // What the last update changed of port groups: the ports that joined
     // or left one (all of a group's ports when its ACLs or name changed),

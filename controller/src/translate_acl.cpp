@@ -43,7 +43,7 @@ void portAddresses(const ovnmon::LogicalSwitchPort &lsp, std::vector<std::string
 struct SwitchAcl {
     const Acl *acl = nullptr;
     uint32_t number = 0;
-    iovisor::Result<acl::Expr> expr = iovisor::makeError(iovisor::Errc::kInternal, "unparsed");
+    const iovisor::Result<acl::Expr> *expr = nullptr;  // in AclNames::parsed
     std::set<std::string> scope;  // the port groups whose ports it is for; empty: every port
 };
 
@@ -74,7 +74,9 @@ std::vector<SwitchAcl> aclsOf(const NbState &nb, const ovnmon::LogicalSwitch &ls
         SwitchAcl a;
         a.acl = &it->second;
         a.number = aclNumber(uuid);
-        a.expr = acl::parseMatch(it->second.match, refs);
+        auto parsed = names.parsed.find(uuid);
+        if (parsed == names.parsed.end()) parsed = names.parsed.emplace(uuid, acl::parseMatch(it->second.match, refs)).first;
+        a.expr = &parsed->second;
         a.scope = std::count(ls.acls.begin(), ls.acls.end(), uuid) ? std::set<std::string>{} : scope;
         out.push_back(std::move(a));
     }
@@ -102,7 +104,8 @@ ForPort forPort(const SwitchAcl &a, const AclNames &names, const ovnmon::Logical
     const char *direction = dir == ACL_DIR_FROM_LPORT ? "from-lport" : "to-lport";
     if (a.acl->direction != direction || !inScope(a, names, lsp.uuid)) return out;
     out.applies = true;
-    auto terms = a.expr ? acl::termsFor(*a.expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(a.expr.error());
+    const auto &expr = *a.expr;
+    auto terms = expr ? acl::termsFor(*expr, lsp.name, dir) : iovisor::Result<std::vector<model::Term>>(expr.error());
     if (!terms) out.error = terms.error().message;
     else if (actionOf(a.acl->action) == ACL_UNSUPPORTED) out.error = "action " + a.acl->action + " is not supported";
     else out.terms = std::move(*terms);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "acl_match.h"
 #include "hover/model/l2switch.h"
 #include "ovnmon/state.h"
 
@@ -34,6 +35,10 @@ struct AclProblem {
 struct AclNames {
     std::map<std::string, std::vector<std::string>> port_groups, address_sets;
     std::map<std::string, std::vector<std::string>> groups_of_port;  // LSP uuid -> port group names
+    // ACL matches parsed with these names, by ACL uuid, as switches need
+    // them (each parsed once, not once per switch: a group's address set
+    // may hold thousands of addresses). Valid while the ACLs are.
+    mutable std::map<std::string, iovisor::Result<acl::Expr>> parsed;
 };
 AclNames aclNames(const ovnmon::NbState &nb);
 

@@ -26,7 +26,8 @@ public:
 
     // One random change; returns the rows it touched.
     std::vector<Change> step() {
-        switch (pick(17)) {
+        switch (pick(18)) {
+        case 17: return rematch();
         case 16: return hostile();
         case 14: return dnsRecords();
         case 15: return advertise();
@@ -261,6 +262,16 @@ private:
         if (row.empty()) return dhcpForPort();
         nb_.dhcp_options[row].options["lease_time"] = std::to_string(pick(100000) + 1);
         return {nb("DHCP_Options", "modified", row)};
+    }
+
+    // A rule changes its match, its uuid staying: a port, or another
+    // group's addresses.
+    std::vector<Change> rematch() {
+        const std::string acl = any(nb_.acls), other = any(nb_.port_groups);
+        if (acl.empty()) return securityGroup();
+        nb_.acls[acl].match = other.empty() || pick(2) ? "ip4 && tcp.dst == " + std::to_string(pick(1000))
+                                                       : "ip4 && ip4.src == $" + other + "_ip4";
+        return {nb("ACL", "modified", acl)};
     }
 
     // A port joins or leaves a security group.
