@@ -78,7 +78,8 @@ void NbIndex::update(const TranslateInput &in, const std::vector<ovnmon::Change>
         else if (c.table == "Logical_Router" || c.table == "Logical_Router_Port") routers = true;
         else if (c.table == "Interface") indexInterface(in.ovs, c.row);
     }
-    // A port's addresses are in its groups' address sets.
+    // A port's addresses are in its groups' address sets (after the loop
+    // above: with the groups of this round's Port_Group changes).
     for (const auto &c : changes)
         if (c.table == "Logical_Switch_Port")
             if (auto groups = groups_of_port_.find(c.uuid); groups != groups_of_port_.end())
